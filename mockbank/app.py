@@ -1,0 +1,45 @@
+"""The app factory: one Flask app, a blueprint per provider, the control API and dashboard."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from mockbank import control, dashboard, routing
+from mockbank.config import Config
+from mockbank.masking import MaskingFilter
+from mockbank.state import State
+
+
+def _install_log_masking() -> None:
+    # The server's access log prints paths and queries; a card number must never reach it.
+    for name in ("werkzeug", "waitress", "mockbank"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+            logger.addFilter(MaskingFilter())
+
+
+def create_app(
+    config: Config | Mapping[str, Any] | None = None, *, state: State | None = None
+) -> Flask:
+    """Build an app; everything mutable lives in one `State` in ``app.extensions``."""
+    if state is None:
+        if config is None:
+            config = Config()
+        elif not isinstance(config, Config):
+            config = Config.from_mapping(config)
+        state = State(config.normalized())
+    app = Flask("mockbank")
+    app.config["MAX_CONTENT_LENGTH"] = state.config.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["mockbank"] = state
+    for provider in state.providers.values():
+        app.register_blueprint(provider.blueprint, url_prefix=provider.prefix)
+    app.register_blueprint(control.bp, url_prefix="/_mockbank")
+    app.register_blueprint(dashboard.bp)
+    routing.install(app, state)
+    _install_log_masking()
+    return app

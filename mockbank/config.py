@@ -1,0 +1,97 @@
+"""Settings for one app: what ``mockbank serve`` flags and ``MOCKBANK_*`` variables set."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from mockbank.outbound import parse_upstreams
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+DEFAULT_PROXY_PORT = 8788
+DEFAULT_SEED = 1234
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    proxy_port: int = DEFAULT_PROXY_PORT
+    state_path: Path | None = None
+    fixtures_dir: Path | None = None
+    seed: int = DEFAULT_SEED
+    upstreams: Mapping[str, str] = field(default_factory=dict)
+    allow_outbound: frozenset[str] = frozenset()
+    control_token: str | None = None
+    trusted_proxies: frozenset[str] = frozenset()
+    journal_capacity: int = 10_000
+    max_body_bytes: int = 1024 * 1024
+    # Provider settings, keyed "provider.setting" (e.g. "centagate.challenge_ttl_s").
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Config:
+        """Build from a dict of field names; unknown keys land in `options`."""
+        names = {f.name for f in fields(cls)}
+        known = {k: v for k, v in values.items() if k in names}
+        extra = {k: v for k, v in values.items() if k not in names}
+        config = cls(**known)
+        if extra:
+            config = replace(config, options={**config.options, **extra})
+        return config.normalized()
+
+    def normalized(self) -> Config:
+        return replace(
+            self,
+            state_path=Path(self.state_path) if self.state_path else None,
+            fixtures_dir=Path(self.fixtures_dir) if self.fixtures_dir else None,
+            upstreams={k.lower(): v for k, v in self.upstreams.items()},
+            allow_outbound=frozenset(h.lower() for h in self.allow_outbound),
+            trusted_proxies=frozenset(self.trusted_proxies),
+        )
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return self.options.get(name, default)
+
+    @property
+    def state_dir(self) -> Path:
+        """Where persistent files live: ``--state PATH``, else the user's data directory."""
+        if self.state_path is not None:
+            return self.state_path
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(base) / "mockbank"
+
+
+def _split(value: str | None) -> list[str]:
+    if not value:
+        return []
+    return [part for part in value.replace(",", " ").split() if part]
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings given as ``MOCKBANK_*`` environment variables."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    if "MOCKBANK_HOST" in env:
+        values["host"] = env["MOCKBANK_HOST"]
+    for name in ("port", "proxy_port", "seed"):
+        key = f"MOCKBANK_{name.upper()}"
+        if key in env:
+            values[name] = int(env[key])
+    if env.get("MOCKBANK_STATE"):
+        values["state_path"] = Path(env["MOCKBANK_STATE"])
+    if env.get("MOCKBANK_FIXTURES"):
+        values["fixtures_dir"] = Path(env["MOCKBANK_FIXTURES"])
+    if env.get("MOCKBANK_UPSTREAM"):
+        values["upstreams"] = parse_upstreams(_split(env["MOCKBANK_UPSTREAM"]))
+    if env.get("MOCKBANK_ALLOW_OUTBOUND"):
+        values["allow_outbound"] = frozenset(_split(env["MOCKBANK_ALLOW_OUTBOUND"]))
+    if env.get("MOCKBANK_CONTROL_TOKEN"):
+        values["control_token"] = env["MOCKBANK_CONTROL_TOKEN"]
+    if env.get("MOCKBANK_TRUSTED_PROXIES"):
+        values["trusted_proxies"] = frozenset(_split(env["MOCKBANK_TRUSTED_PROXIES"]))
+    return values

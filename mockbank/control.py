@@ -1,0 +1,229 @@
+"""``/_mockbank``: the control API (health, reset, clock, requests, state, faults, outbox...).
+
+Each view mirrors a method on `State`, so tests can do the same thing in Python. Callers must
+be on loopback unless a control token is configured, in which case every caller must send
+``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from mockbank import __version__
+from mockbank.clock import parse_instant
+from mockbank.faults import FaultSpecError
+from mockbank.outbound import is_loopback
+from mockbank.state import UnknownProvider, current_state
+
+bp = Blueprint("control", __name__)
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(ControlError)
+def _control_error(error: ControlError) -> Response:
+    return _error(error.status, error.code, error.message)
+
+
+@bp.errorhandler(UnknownProvider)
+def _unknown_provider(error: UnknownProvider) -> Response:
+    return _error(404, "unknown_provider", str(error))
+
+
+@bp.before_request
+def _authorize() -> None:
+    token = current_state().config.control_token
+    if token:
+        sent = request.headers.get("Authorization", "")
+        scheme, _, value = sent.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            value.strip().encode(), token.encode()
+        ):
+            raise ControlError(
+                401, "unauthorized", "the control API needs 'Authorization: Bearer <control token>'"
+            )
+    elif not is_loopback(request.remote_addr or ""):
+        raise ControlError(
+            403,
+            "forbidden",
+            "the control API answers loopback callers only; "
+            "start mockbank with --control-token to allow others",
+        )
+
+
+def _json_body() -> dict[str, Any]:
+    if not request.get_data(cache=True):
+        return {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ControlError(400, "bad_json", "the body must be a JSON object")
+    return data
+
+
+@bp.get("/health")
+def health() -> Response:
+    """Liveness, version and the providers served."""
+    state = current_state()
+    return jsonify(
+        {
+            "status": "ok",
+            "version": __version__,
+            "providers": list(state.providers),
+            "now": state.clock_snapshot()["now"],
+        }
+    )
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    """Forget all state (or ``?provider=``) and reload the fixtures."""
+    state = current_state()
+    provider = request.args.get("provider") or _json_body().get("provider")
+    if provider is not None:
+        state.provider(str(provider))
+    state.reset(provider)
+    return jsonify({"reset": provider or "all"})
+
+
+@bp.route("/clock", methods=["GET", "POST"])
+def clock() -> Response:
+    """Read or move the app clock: advance, freeze, resume."""
+    state = current_state()
+    if request.method == "GET":
+        return jsonify(state.clock_snapshot())
+    try:
+        return jsonify(state.set_clock(_json_body()))
+    except ValueError as error:
+        raise ControlError(400, "bad_clock", str(error)) from None
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    if not value.isdigit():
+        raise ControlError(400, "bad_filter", f"'{name}' must be a whole number")
+    return int(value)
+
+
+@bp.get("/requests")
+def requests_list() -> Response:
+    """The journal, filtered by provider, path prefix, status, endpoint, since, limit."""
+    state = current_state()
+    provider = request.args.get("provider")
+    if provider:
+        state.provider(provider)
+    since_arg = request.args.get("since")
+    since: Any = None
+    if since_arg:
+        try:
+            since = int(since_arg) if since_arg.isdigit() else parse_instant(since_arg)
+        except ValueError:
+            raise ControlError(
+                400, "bad_filter", "'since' is an entry id or an ISO-8601 time"
+            ) from None
+    entries = state.requests(
+        provider=provider or None,
+        path=request.args.get("path") or None,
+        status=_int_arg("status"),
+        since=since,
+        endpoint=request.args.get("endpoint") or None,
+        limit=_int_arg("limit"),
+    )
+    return jsonify({"requests": [e.as_dict() for e in entries], "count": len(entries)})
+
+
+@bp.delete("/requests")
+def requests_clear() -> Response:
+    state = current_state()
+    provider = request.args.get("provider")
+    if provider:
+        state.provider(provider)
+    state.clear_requests(provider or None)
+    return jsonify({"cleared": provider or "all"})
+
+
+@bp.get("/state/<provider>")
+def provider_state(provider: str) -> Response:
+    """A provider's records (tokens, vault accounts, transfers...), masked."""
+    return jsonify(current_state().provider_state(provider))
+
+
+@bp.get("/faults")
+def faults_list() -> Response:
+    state = current_state()
+    return jsonify(
+        {
+            "faults": [f.as_dict() for f in state.faults.list()],
+            "endpoints": {k: sorted(v) for k, v in state.endpoints.items()},
+        }
+    )
+
+
+@bp.post("/faults")
+def faults_add() -> Response:
+    """Add a fault rule: provider, endpoint, status | latency_ms | drop, count | probability."""
+    try:
+        fault = current_state().add_fault(_json_body())
+    except FaultSpecError as error:
+        raise ControlError(400, "bad_fault", str(error)) from None
+    response = jsonify(fault.as_dict())
+    response.status_code = 201
+    return response
+
+
+@bp.delete("/faults")
+def faults_clear() -> Response:
+    state = current_state()
+    fault_id = _int_arg("id")
+    if fault_id is not None:
+        if not state.faults.remove(fault_id):
+            raise ControlError(404, "unknown_fault", f"no fault with id {fault_id}")
+        return jsonify({"removed": fault_id})
+    provider = request.args.get("provider")
+    if provider:
+        state.provider(provider)
+    state.faults.clear(provider or None)
+    return jsonify({"cleared": provider or "all"})
+
+
+@bp.get("/outbox")
+def outbox() -> Response:
+    """Notifications and emails the providers sent, with every delivery attempt."""
+    state = current_state()
+    provider = request.args.get("provider")
+    if provider:
+        state.provider(provider)
+    messages = state.outbox_messages(provider or None)
+    return jsonify({"messages": [m.as_dict() for m in messages], "count": len(messages)})
+
+
+@bp.get("/magic-values")
+def magic_values() -> Response:
+    """Each provider's test-value table as data."""
+    return jsonify(current_state().magic_values())
+
+
+@bp.get("/magic-values/<provider>")
+def magic_values_one(provider: str) -> Response:
+    state = current_state()
+    state.provider(provider)
+    return jsonify(state.magic_values().get(provider, {}))
+
+
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(rest: str) -> Response:
+    abort(404)

@@ -1,0 +1,120 @@
+"""Masking for everything mockbank writes down: the journal, the outbox and the server log.
+
+Card numbers (13-19 digits, spaces or dashes allowed, passing Luhn) keep their first six and
+last four digits; values of fields and headers named like a secret become ``***``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+MASK = "***"
+SENSITIVE = re.compile(
+    r"cvc|cvv|cvn|password|passphrase|secret|hmac|authorization|x-wsse", re.IGNORECASE
+)
+_CARD = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
+# key = value, key: value, "key": "value" in text that is neither JSON nor a form.
+_TEXT_FIELD = re.compile(
+    r"""(?P<key>[\w.-]*(?:cvc|cvv|cvn|password|passphrase|secret|hmac|x-wsse)[\w.-]*)"""
+    r"""(?P<sep>["']?\s*[:=]\s*["']?)(?P<value>[^"'&,;\s}<]+)""",
+    re.IGNORECASE,
+)
+
+
+def luhn_valid(digits: str) -> bool:
+    """True when `digits` (digits only) passes the Luhn check."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def mask_pan(digits: str) -> str:
+    """First six and last four digits kept, the middle starred."""
+    return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    text = match.group(0)
+    digits = re.sub(r"[ -]", "", text)
+    if not 13 <= len(digits) <= 19 or not luhn_valid(digits):
+        return text
+    return mask_pan(digits)
+
+
+def mask_cards(text: str) -> str:
+    """Mask every Luhn-valid card number in free text."""
+    return _CARD.sub(_mask_card, text)
+
+
+def is_sensitive(name: str) -> bool:
+    return SENSITIVE.search(name) is not None
+
+
+def mask_value(value: Any) -> Any:
+    """Recursively mask a JSON-like value: sensitive keys starred, card numbers masked."""
+    if isinstance(value, dict):
+        return {k: MASK if is_sensitive(str(k)) else mask_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_value(v) for v in value]
+    if isinstance(value, str):
+        return mask_cards(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value > 10**12:
+        return mask_cards(str(value))
+    return value
+
+
+def mask_headers(headers: Any) -> dict[str, str]:
+    """Headers as a dict with secret ones starred and card numbers masked."""
+    items = headers.items() if hasattr(headers, "items") else headers
+    return {str(k): MASK if is_sensitive(str(k)) else mask_cards(str(v)) for k, v in items}
+
+
+def mask_text(text: str) -> str:
+    """Mask secrets named in free text, then card numbers."""
+    text = _TEXT_FIELD.sub(lambda m: f"{m.group('key')}{m.group('sep')}{MASK}", text)
+    return mask_cards(text)
+
+
+def mask_body(body: bytes | str, content_type: str | None = None) -> str:
+    """A request or response body as masked text, structured where it parses."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if not text:
+        return ""
+    kind = (content_type or "").lower()
+    stripped = text.lstrip()
+    if "json" in kind or stripped[:1] in "{[":
+        try:
+            return json.dumps(mask_value(json.loads(text)), ensure_ascii=False)
+        except ValueError:
+            pass
+    if "x-www-form-urlencoded" in kind:
+        pairs = parse_qsl(text, keep_blank_values=True)
+        masked = [(k, MASK if is_sensitive(k) else mask_cards(v)) for k, v in pairs]
+        return urlencode(masked)
+    if "image/" in kind or "octet-stream" in kind:
+        return f"<{len(body)} bytes of {kind}>"
+    return mask_text(text)
+
+
+class MaskingFilter(logging.Filter):
+    """A logging filter that masks card numbers and secrets in every record it passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the caller's bug, not ours to hide
+            return True
+        masked = mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True

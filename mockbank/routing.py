@@ -1,0 +1,233 @@
+"""App-wide request plumbing: endpoint names, faults, journal, correlation ids, error rendering.
+
+Blueprints never see routing 404/405s, so those and every other failure are rendered here in
+the format of the provider whose prefix the path is under.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from mockbank.errors import (
+    FaultInjected,
+    InternalError,
+    MalformedRequest,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    ProviderError,
+    RouteNotFound,
+)
+from mockbank.masking import mask_body, mask_headers, mask_text
+
+if TYPE_CHECKING:
+    from mockbank.providers import Provider
+    from mockbank.state import State
+
+log = logging.getLogger("mockbank")
+F = TypeVar("F", bound=Callable[..., Any])
+ENDPOINT_ATTR = "_mockbank_endpoint"
+
+
+def endpoint(name: str) -> Callable[[F], F]:
+    """Name a view for faults and the journal (``token-request``, ``detokenize``...)."""
+
+    def decorate(view: F) -> F:
+        setattr(view, ENDPOINT_ATTR, name)
+        return view
+
+    return decorate
+
+
+def journal_note(key: str, value: Any) -> None:
+    """Attach a note to this request's journal entry (masked text only, never a secret)."""
+    notes: dict[str, Any] = g.setdefault("journal_notes", {})
+    notes[key] = value
+
+
+def skip_journal_body() -> None:
+    """Keep this response's body out of the journal (a card shown on purpose, an image)."""
+    g.journal_skip_body = True
+
+
+class DropConnection(Exception):
+    """A fault asked for the connection to be dropped without an answer."""
+
+
+def provider_for_path(state: State, path: str) -> Provider | None:
+    first = path.lstrip("/").split("/", 1)[0]
+    return state.providers.get(first)
+
+
+def render_error(state: State, error: ProviderError) -> Response:
+    provider = getattr(g, "provider", None) or provider_for_path(state, request.path)
+    if provider is not None:
+        return provider.render_error(error)
+    response = jsonify({"error": {"code": error.code, "message": error.detail}})
+    response.status_code = error.http_status
+    return response
+
+
+def _http_to_provider_error(exc: HTTPException) -> ProviderError:
+    code = exc.code or 500
+    if code == 404:
+        return RouteNotFound(f"No endpoint at {request.method} {request.path}.")
+    if code == 405:
+        allowed = ", ".join(sorted(getattr(exc, "valid_methods", None) or []))
+        return MethodNotAllowed(
+            f"{request.path} accepts {allowed or 'other methods'}, not {request.method}."
+        )
+    if code == 413:
+        limit = request.max_content_length
+        return PayloadTooLarge(f"The request body is over the {limit} byte limit.")
+    if code == 400:
+        return MalformedRequest(exc.description or None)
+    return ProviderError(exc.description or exc.name, status=code)
+
+
+def install(app: Flask, state: State) -> None:
+    """Register the hooks and error handlers that every provider relies on."""
+    for name, provider in state.providers.items():
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint.startswith(f"{provider.blueprint.name}."):
+                view = app.view_functions[rule.endpoint]
+                if hasattr(view, ENDPOINT_ATTR):
+                    state.endpoints[name].add(getattr(view, ENDPOINT_ATTR))
+
+    @app.before_request
+    def _begin() -> None:
+        g.started = time.perf_counter()
+        g.correlation_id = state.token_hex(8)
+        provider = provider_for_path(state, request.path)
+        g.provider = provider
+        if provider is None:
+            return
+        if provider.max_body_bytes is not None:
+            request.max_content_length = provider.max_body_bytes
+        view = app.view_functions.get(request.endpoint or "")
+        g.endpoint_name = getattr(view, ENDPOINT_ATTR, None)
+        fault = state.faults.match(provider.name, g.endpoint_name)
+        if fault is None:
+            return
+        g.fault = fault.id
+        if fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000)
+        if fault.action == "drop":
+            raise DropConnection()
+        if fault.action == "status":
+            raise FaultInjected(fault.message, status=fault.status)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        correlation_id = getattr(g, "correlation_id", None)
+        if correlation_id:
+            response.headers.setdefault("X-Request-Id", correlation_id)
+        provider = getattr(g, "provider", None)
+        if provider is not None:
+            _journal(state, provider, response)
+        return response
+
+    @app.errorhandler(ProviderError)
+    def _provider_error(error: ProviderError) -> Response:
+        return render_error(state, error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        if exc.code and exc.code < 400:  # redirects raised as exceptions pass through
+            return exc.get_response()  # type: ignore[return-value]
+        return render_error(state, _http_to_provider_error(exc))
+
+    @app.errorhandler(DropConnection)
+    def _drop(_: DropConnection) -> Response:
+        request.environ["mockbank.drop"] = True
+        return Response(b"", status=204)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        correlation_id = getattr(g, "correlation_id", "-")
+        log.exception(
+            "unexpected error in %s %s (correlation id %s)",
+            request.method,
+            mask_text(request.path),
+            correlation_id,
+        )
+        state.record_server_error(error)
+        return render_error(state, InternalError(correlation_id))
+
+    app.wsgi_app = _DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+
+
+def _journal(state: State, provider: Provider, response: Response) -> None:
+    try:
+        body = request.get_data(cache=True)
+    except Exception:  # a body the server could not read is journaled as empty
+        body = b""
+    skip = getattr(g, "journal_skip_body", False) or response.direct_passthrough
+    response_body = b"" if skip or response.is_streamed else response.get_data()
+    started = getattr(g, "started", None)
+    latency = (time.perf_counter() - started) * 1000 if started else 0.0
+    state.journal.record(
+        time=state.now(),
+        provider=provider.name,
+        endpoint=getattr(g, "endpoint_name", None),
+        method=request.method,
+        path=mask_text(request.path),
+        query=mask_body(
+            request.query_string.decode("latin-1"), "application/x-www-form-urlencoded"
+        ),
+        status=response.status_code,
+        latency_ms=round(latency, 3),
+        correlation_id=getattr(g, "correlation_id", ""),
+        remote_addr=request.remote_addr,
+        request_headers=mask_headers(request.headers),
+        request_body=mask_body(body, request.content_type),
+        response_headers=mask_headers(response.headers),
+        response_body="<not recorded>" if skip else mask_body(response_body, response.content_type),
+        notes=dict(getattr(g, "journal_notes", {})),
+    )
+
+
+class _DropMiddleware:
+    """Carries out a 'drop' fault below Flask, where the connection is reachable."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        captured: list[Any] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured.append((status, headers, exc_info))
+            return lambda data: None
+
+        result = self.app(environ, capture)
+        if not environ.get("mockbank.drop"):
+            status, headers, exc_info = captured[0]
+            start_response(status, headers, exc_info)
+            return result
+        if hasattr(result, "close"):
+            result.close()
+        raw = environ.get("werkzeug.socket")
+        if raw is not None:
+            # werkzeug's server (and the proxy) expose the socket: close it without a byte.
+            with contextlib.suppress(OSError):
+                raw.shutdown(socket.SHUT_RDWR)
+            raise ConnectionAbortedError("mockbank dropped the connection (fault)")
+        # Other servers: promise a body and break off before it, so the client sees a
+        # connection that died mid-response.
+        start_response("200 OK", [("Content-Length", "1")])
+        return _broken()
+
+
+def _broken() -> Iterator[bytes]:
+    yield b""
+    raise ConnectionAbortedError("mockbank dropped the connection (fault)")

@@ -1,0 +1,196 @@
+"""Everything mutable for one app, reachable from a request via `current_state()`."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from base64 import urlsafe_b64encode
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from faker import Faker
+from flask import current_app
+
+from mockbank.clock import Clock, parse_instant
+from mockbank.config import Config
+from mockbank.faults import Fault, Faults
+from mockbank.fixtures import FixtureReader, default_dir, load_json
+from mockbank.journal import Entry, Journal
+from mockbank.outbound import OutboundPolicy
+from mockbank.outbox import Message, Outbox
+from mockbank.store import MemoryStore, SQLiteStore, Store
+
+if TYPE_CHECKING:
+    from mockbank.providers import Provider
+
+
+class UnknownProvider(LookupError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown provider {name!r}; known: {', '.join(known)}")
+
+
+class State:
+    """Clock, store, journal, faults and outbox of one app; nothing here is module-global."""
+
+    def __init__(
+        self, config: Config | None = None, providers: dict[str, Provider] | None = None
+    ) -> None:
+        from mockbank.providers import load_providers
+
+        self.config = config or Config()
+        self.providers = providers if providers is not None else load_providers()
+        self.clock = Clock()
+        self.store: Store = (
+            SQLiteStore(self.config.state_path / "mockbank.sqlite3")
+            if self.config.state_path
+            else MemoryStore()
+        )
+        self.journal = Journal(self.config.journal_capacity)
+        self.random = random.Random(self.config.seed)
+        self.faker = Faker()
+        self.faker.seed_instance(self.config.seed)
+        self.faults = Faults(self.random, set(self.providers))
+        self.outbound = OutboundPolicy(dict(self.config.upstreams), self.config.allow_outbound)
+        self.outbox = Outbox(self.clock, self.outbound)
+        self.endpoints: dict[str, set[str]] = {name: set() for name in self.providers}
+        self.server_errors: list[BaseException] = []
+        self._errors_lock = threading.Lock()
+        self.fixtures: dict[str, Any] = {}
+        self.load_fixtures()
+        self.seed_providers()
+
+    # -- fixtures and reset -----------------------------------------------------------------
+    def load_fixtures(self) -> None:
+        """Read and validate every provider's fixture file (errors name file and field)."""
+        directory = self.config.fixtures_dir or default_dir()
+        for name, provider in self.providers.items():
+            path, data = load_json(directory, name)
+            self.fixtures[name] = provider.load_fixtures(FixtureReader(path, data))
+
+    def seed_providers(self, only: str | None = None) -> None:
+        for name, provider in self.providers.items():
+            if provider.seed is not None and only in (None, name):
+                provider.seed(self)
+
+    def provider(self, name: str) -> Provider:
+        if name not in self.providers:
+            raise UnknownProvider(name, list(self.providers))
+        return self.providers[name]
+
+    def reset(self, provider: str | None = None) -> None:
+        """Forget everything (or one provider's records, faults, journal and outbox) and reseed."""
+        if provider is not None:
+            self.provider(provider)
+            self.store.reset(f"{provider}.")
+            self.faults.clear(provider)
+            self.journal.clear(provider)
+            self.outbox.clear(provider)
+        else:
+            self.store.reset()
+            self.faults.clear()
+            self.journal.clear()
+            self.outbox.clear()
+            self.clock.resume()
+            self.random.seed(self.config.seed)
+            self.faker.seed_instance(self.config.seed)
+            with self._errors_lock:
+                self.server_errors.clear()
+        self.load_fixtures()
+        self.seed_providers(provider)
+
+    def close(self) -> None:
+        self.outbox.close()
+        self.store.close()
+
+    # -- time and ids ----------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def token_bytes(self, size: int) -> bytes:
+        """Bytes from the seeded generator: the same seed and requests give the same ids."""
+        return self.random.getrandbits(size * 8).to_bytes(size, "big")
+
+    def token_hex(self, size: int = 16) -> str:
+        return self.token_bytes(size).hex()
+
+    def token_urlsafe(self, size: int = 32) -> str:
+        return urlsafe_b64encode(self.token_bytes(size)).rstrip(b"=").decode()
+
+    def new_uuid(self) -> str:
+        return str(uuid.UUID(bytes=self.token_bytes(16), version=4))
+
+    # -- what the control API mirrors ------------------------------------------------------
+    def clock_snapshot(self) -> dict[str, Any]:
+        return self.clock.snapshot()
+
+    def set_clock(self, change: dict[str, Any]) -> dict[str, Any]:
+        """Apply a control API clock change: advance, freeze (true or an instant), resume."""
+        if not isinstance(change, dict) or not change:
+            raise ValueError(
+                'send one of {"advance": seconds}, {"freeze": true|ISO-8601}, {"resume": true}'
+            )
+        unknown = set(change) - {"advance", "freeze", "resume"}
+        if unknown:
+            raise ValueError(f"unknown clock field(s): {', '.join(sorted(unknown))}")
+        advance, freeze, resume = change.get("advance"), change.get("freeze"), change.get("resume")
+        if advance is not None and (
+            isinstance(advance, bool) or not isinstance(advance, int | float)
+        ):
+            raise ValueError("'advance' must be a number of seconds")
+        if freeze is not None and not isinstance(freeze, bool | str | int | float):
+            raise ValueError("'freeze' must be true or an ISO-8601 time")
+        if resume not in (None, True):
+            raise ValueError("'resume' must be true")
+        if resume and (freeze or advance):
+            raise ValueError("'resume' cannot be combined with 'freeze' or 'advance'")
+        instant = None
+        if isinstance(freeze, str) or (freeze is not None and not isinstance(freeze, bool)):
+            instant = parse_instant(freeze)
+        # Validated in full before anything moves, so a bad request changes nothing.
+        if resume:
+            self.clock.resume()
+        if freeze is True:
+            self.clock.freeze()
+        elif instant is not None:
+            self.clock.freeze(instant)
+        elif freeze is False:
+            self.clock.resume()
+        if advance:
+            self.clock.advance(float(advance))
+        return self.clock.snapshot()
+
+    def requests(self, **filters: Any) -> list[Entry]:
+        return self.journal.entries(**filters)
+
+    def clear_requests(self, provider: str | None = None) -> None:
+        self.journal.clear(provider)
+
+    def provider_state(self, name: str) -> dict[str, Any]:
+        provider = self.provider(name)
+        return provider.state_view(self) if provider.state_view else {}
+
+    def add_fault(self, spec: dict[str, Any]) -> Fault:
+        return self.faults.add(spec, self.endpoints)
+
+    def outbox_messages(self, provider: str | None = None) -> list[Message]:
+        return self.outbox.messages(provider)
+
+    def magic_values(self) -> dict[str, Any]:
+        return {name: p.magic_values() for name, p in self.providers.items() if p.magic_values}
+
+    # -- server errors, re-raised in tests by the pytest plugin ----------------------------
+    def record_server_error(self, error: BaseException) -> None:
+        with self._errors_lock:
+            self.server_errors.append(error)
+
+    def take_server_errors(self) -> list[BaseException]:
+        with self._errors_lock:
+            errors, self.server_errors = self.server_errors, []
+        return errors
+
+
+def current_state() -> State:
+    """The `State` of the app handling the current request."""
+    state: State = current_app.extensions["mockbank"]
+    return state

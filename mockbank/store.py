@@ -1,0 +1,448 @@
+"""Keyed records per provider namespace, with expiry decided on read and atomic take-once.
+
+Two implementations share one contract (``tests/core/test_store_contract.py``): `MemoryStore`
+(the default) and `SQLiteStore` (``--state PATH``), which survives restarts and can be shared by
+several processes. Values are JSON-compatible dicts so both backends hold the same data.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+Value = dict[str, Any]
+Updater = Callable[[Value], Value]
+
+# Records that expired longer ago than this are purged, so a long soak stays flat while a
+# recently expired token can still be told apart from an unknown one.
+PURGE_GRACE_S = 3600.0
+PURGE_EVERY_WRITES = 500
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored record and its lifecycle timestamps."""
+
+    namespace: str
+    key: str
+    value: Value
+    created_at: datetime
+    expires_at: datetime | None = None
+    used_at: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+    @property
+    def used(self) -> bool:
+        return self.used_at is not None
+
+    def usable(self, now: datetime) -> bool:
+        return not self.used and not self.expired(now)
+
+
+class Store(Protocol):
+    """What every backend provides; `now` always comes from the app clock."""
+
+    def add(
+        self,
+        namespace: str,
+        key: str,
+        value: Value,
+        *,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> bool:
+        """Insert if no record exists under `key` (expired ones count); True when inserted."""
+        ...
+
+    def put(
+        self,
+        namespace: str,
+        key: str,
+        value: Value,
+        *,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> None:
+        """Insert or replace a record (a replaced record starts unused)."""
+        ...
+
+    def get(self, namespace: str, key: str, *, now: datetime) -> Value | None:
+        """The value of a usable record: present, not expired, not used."""
+        ...
+
+    def record(self, namespace: str, key: str) -> Record | None:
+        """The record whatever its state, for telling 'used' and 'expired' from 'unknown'."""
+        ...
+
+    def take_once(self, namespace: str, key: str, *, now: datetime) -> Value | None:
+        """Atomically mark a usable record used and return its value; None for everyone else."""
+        ...
+
+    def update(
+        self,
+        namespace: str,
+        key: str,
+        change: Updater,
+        *,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> Value | None:
+        """Atomically replace a usable record's value with `change(value)`.
+
+        Returns the new value, or None when there is no usable record. An exception raised by
+        `change` propagates and leaves the record as it was.
+        """
+        ...
+
+    def delete(self, namespace: str, key: str) -> bool: ...
+
+    def records(self, namespace: str) -> list[Record]:
+        """Every record in a namespace (used and expired included), oldest first."""
+        ...
+
+    def reset(self, prefix: str | None = None) -> None:
+        """Delete every record, or those whose namespace starts with `prefix`."""
+        ...
+
+    def purge_expired(self, now: datetime, grace_s: float = PURGE_GRACE_S) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def _ts(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+
+
+def _copy(value: Value) -> Value:
+    # A deep copy through JSON keeps both backends honest: no caller can mutate stored state.
+    copied: Value = json.loads(json.dumps(value))
+    return copied
+
+
+class MemoryStore:
+    """In-memory backend: one lock, so every operation is atomic."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._data: dict[tuple[str, str], Record] = {}
+        self._writes = 0
+
+    def _wrote(self, now: datetime) -> None:
+        self._writes += 1
+        if self._writes % PURGE_EVERY_WRITES == 0:
+            self._purge_locked(now, PURGE_GRACE_S)
+
+    def add(
+        self,
+        namespace: str,
+        key: str,
+        value: Value,
+        *,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> bool:
+        with self._lock:
+            if (namespace, key) in self._data:
+                return False
+            self._data[(namespace, key)] = Record(namespace, key, _copy(value), now, expires_at)
+            self._wrote(now)
+            return True
+
+    def put(
+        self,
+        namespace: str,
+        key: str,
+        value: Value,
+        *,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> None:
+        with self._lock:
+            self._data[(namespace, key)] = Record(namespace, key, _copy(value), now, expires_at)
+            self._wrote(now)
+
+    def get(self, namespace: str, key: str, *, now: datetime) -> Value | None:
+        with self._lock:
+            record = self._data.get((namespace, key))
+            if record is None or not record.usable(now):
+                return None
+            return _copy(record.value)
+
+    def record(self, namespace: str, key: str) -> Record | None:
+        with self._lock:
+            record = self._data.get((namespace, key))
+            return None if record is None else replace(record, value=_copy(record.value))
+
+    def take_once(self, namespace: str, key: str, *, now: datetime) -> Value | None:
+        with self._lock:
+            record = self._data.get((namespace, key))
+            if record is None or not record.usable(now):
+                return None
+            self._data[(namespace, key)] = replace(record, used_at=now)
+            return _copy(record.value)
+
+    def update(
+        self,
+        namespace: str,
+        key: str,
+        change: Updater,
+        *,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> Value | None:
+        with self._lock:
+            record = self._data.get((namespace, key))
+            if record is None or not record.usable(now):
+                return None
+            new_value = _copy(change(_copy(record.value)))
+            self._data[(namespace, key)] = replace(
+                record, value=new_value, expires_at=expires_at or record.expires_at
+            )
+            return _copy(new_value)
+
+    def delete(self, namespace: str, key: str) -> bool:
+        with self._lock:
+            return self._data.pop((namespace, key), None) is not None
+
+    def records(self, namespace: str) -> list[Record]:
+        with self._lock:
+            found = [r for (ns, _), r in self._data.items() if ns == namespace]
+        return sorted(found, key=lambda r: r.created_at)
+
+    def reset(self, prefix: str | None = None) -> None:
+        with self._lock:
+            if prefix is None:
+                self._data.clear()
+            else:
+                for ns_key in [k for k in self._data if k[0].startswith(prefix)]:
+                    del self._data[ns_key]
+
+    def purge_expired(self, now: datetime, grace_s: float = PURGE_GRACE_S) -> int:
+        with self._lock:
+            return self._purge_locked(now, grace_s)
+
+    def _purge_locked(self, now: datetime, grace_s: float) -> int:
+        cutoff = now.timestamp() - grace_s
+        stale = [
+            k
+            for k, r in self._data.items()
+            if r.expires_at is not None and r.expires_at.timestamp() <= cutoff
+        ]
+        for k in stale:
+            del self._data[k]
+        return len(stale)
+
+    def close(self) -> None:
+        pass
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    created REAL NOT NULL,
+    expires REAL,
+    used REAL,
+    PRIMARY KEY (namespace, key)
+);
+CREATE INDEX IF NOT EXISTS records_expires ON records (expires);
+"""
+
+
+class SQLiteStore:
+    """SQLite backend: one connection per thread, WAL, every take-once a single UPDATE.
+
+    A used record is written as used before the value is returned, in the same statement, so
+    no crash can revive it and no concurrent process can take it twice.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._writes = 0
+        with self._transaction() as db:
+            db.executescript(_SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _wrote(self, now: datetime) -> None:
+        self._writes += 1
+        if self._writes % PURGE_EVERY_WRITES == 0:
+            self.purge_expired(now)
+
+    @staticmethod
+    def _row(row: tuple[Any, ...]) -> Record:
+        namespace, key, value, created, expires, used = row
+        return Record(
+            namespace,
+            key,
+            json.loads(value),
+            datetime.fromtimestamp(created, tz=UTC),
+            _dt(expires),
+            _dt(used),
+        )
+
+    def add(
+        self,
+        namespace: str,
+        key: str,
+        value: Value,
+        *,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> bool:
+        cursor = self._connection().execute(
+            "INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?, NULL)",
+            (namespace, key, json.dumps(value), now.timestamp(), _ts(expires_at)),
+        )
+        self._wrote(now)
+        return cursor.rowcount == 1
+
+    def put(
+        self,
+        namespace: str,
+        key: str,
+        value: Value,
+        *,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> None:
+        self._connection().execute(
+            "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, NULL)",
+            (namespace, key, json.dumps(value), now.timestamp(), _ts(expires_at)),
+        )
+        self._wrote(now)
+
+    def get(self, namespace: str, key: str, *, now: datetime) -> Value | None:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT value FROM records WHERE namespace = ? AND key = ? AND used IS NULL"
+                " AND (expires IS NULL OR expires > ?)",
+                (namespace, key, now.timestamp()),
+            )
+            .fetchone()
+        )
+        return None if row is None else dict(json.loads(row[0]))
+
+    def record(self, namespace: str, key: str) -> Record | None:
+        row = (
+            self._connection()
+            .execute("SELECT * FROM records WHERE namespace = ? AND key = ?", (namespace, key))
+            .fetchone()
+        )
+        return None if row is None else self._row(row)
+
+    def take_once(self, namespace: str, key: str, *, now: datetime) -> Value | None:
+        row = (
+            self._connection()
+            .execute(
+                "UPDATE records SET used = ? WHERE namespace = ? AND key = ? AND used IS NULL"
+                " AND (expires IS NULL OR expires > ?) RETURNING value",
+                (now.timestamp(), namespace, key, now.timestamp()),
+            )
+            .fetchone()
+        )
+        return None if row is None else dict(json.loads(row[0]))
+
+    def update(
+        self,
+        namespace: str,
+        key: str,
+        change: Updater,
+        *,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> Value | None:
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT value, expires FROM records WHERE namespace = ? AND key = ?"
+                " AND used IS NULL AND (expires IS NULL OR expires > ?)",
+                (namespace, key, now.timestamp()),
+            ).fetchone()
+            if row is None:
+                return None
+            new_value = change(json.loads(row[0]))
+            db.execute(
+                "UPDATE records SET value = ?, expires = ? WHERE namespace = ? AND key = ?",
+                (json.dumps(new_value), _ts(expires_at) if expires_at else row[1], namespace, key),
+            )
+        return _copy(new_value)
+
+    def delete(self, namespace: str, key: str) -> bool:
+        cursor = self._connection().execute(
+            "DELETE FROM records WHERE namespace = ? AND key = ?", (namespace, key)
+        )
+        return cursor.rowcount == 1
+
+    def records(self, namespace: str) -> list[Record]:
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT * FROM records WHERE namespace = ? ORDER BY created, rowid", (namespace,)
+            )
+            .fetchall()
+        )
+        return [self._row(row) for row in rows]
+
+    def reset(self, prefix: str | None = None) -> None:
+        db = self._connection()
+        if prefix is None:
+            db.execute("DELETE FROM records")
+        else:
+            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            db.execute("DELETE FROM records WHERE namespace LIKE ? ESCAPE '\\'", (escaped + "%",))
+
+    def purge_expired(self, now: datetime, grace_s: float = PURGE_GRACE_S) -> int:
+        cursor = self._connection().execute(
+            "DELETE FROM records WHERE expires IS NOT NULL AND expires <= ?",
+            (now.timestamp() - grace_s,),
+        )
+        return cursor.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+        self._local = threading.local()
