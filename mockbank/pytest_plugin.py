@@ -1,0 +1,111 @@
+"""mockbank's pytest plugin: fixtures only (registered through the ``pytest11`` entry point).
+
+- ``mockbank_app``: the session's app (one per xdist worker).
+- ``mockbank_server``: that app on a free port in a thread of the test process.
+- ``mockbank``: per test; resets state first; ``url(provider)``, ``clock``, ``state``, ``journal``.
+- ``mockbank_inprocess``: per test; routes the providers' real hostnames into the same app.
+- ``mockbank_clock``: the app clock, back to real time after the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from mockbank.app import create_app
+from mockbank.clock import Clock
+from mockbank.journal import Journal
+from mockbank.state import State
+from mockbank.testing import InProcess, LiveServer
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("mockbank_fixtures", "directory replacing mockbank's fixtures", default="")
+    parser.addini("mockbank_seed", "seed for generated data", default="")
+
+
+class Mockbank:
+    """What a test gets from the ``mockbank`` fixture."""
+
+    def __init__(self, app: Flask, request: pytest.FixtureRequest) -> None:
+        self.app = app
+        self._request = request
+
+    @property
+    def state(self) -> State:
+        state: State = self.app.extensions["mockbank"]
+        return state
+
+    @property
+    def clock(self) -> Clock:
+        return self.state.clock
+
+    @property
+    def journal(self) -> Journal:
+        return self.state.journal
+
+    @property
+    def server(self) -> LiveServer:
+        server: LiveServer = self._request.getfixturevalue("mockbank_server")
+        return server
+
+    def url(self, provider: str, path: str = "") -> str:
+        """The live server's base URL for `provider` (starts the server on first use)."""
+        return self.server.url_for(provider, path)
+
+    def client(self) -> Any:
+        """A Flask test client for fine-grained tests."""
+        return self.app.test_client()
+
+
+@pytest.fixture(scope="session")
+def mockbank_app(pytestconfig: pytest.Config) -> Iterator[Flask]:
+    settings: dict[str, Any] = {}
+    fixtures = pytestconfig.getini("mockbank_fixtures")
+    if fixtures:
+        settings["fixtures_dir"] = Path(pytestconfig.rootpath, fixtures)
+    seed = pytestconfig.getini("mockbank_seed")
+    if seed:
+        settings["seed"] = int(seed)
+    app = create_app(settings)
+    yield app
+    app.extensions["mockbank"].close()
+
+
+@pytest.fixture(scope="session")
+def mockbank_server(mockbank_app: Flask) -> Iterator[LiveServer]:
+    with LiveServer(mockbank_app) as server:
+        yield server
+
+
+def _reraise_server_errors(state: State) -> None:
+    errors = state.take_server_errors()
+    if errors:
+        raise AssertionError(
+            f"mockbank raised {len(errors)} unexpected exception(s) while serving this test"
+        ) from errors[0]
+
+
+@pytest.fixture
+def mockbank(mockbank_app: Flask, request: pytest.FixtureRequest) -> Iterator[Mockbank]:
+    state: State = mockbank_app.extensions["mockbank"]
+    state.reset()
+    yield Mockbank(mockbank_app, request)
+    _reraise_server_errors(state)
+
+
+@pytest.fixture
+def mockbank_inprocess(mockbank: Mockbank) -> Iterator[InProcess]:
+    hosts = mockbank.state.config.option("inprocess_hosts") or {}
+    with InProcess(mockbank.app, hosts=hosts) as router:
+        yield router
+
+
+@pytest.fixture
+def mockbank_clock(mockbank: Mockbank) -> Iterator[Clock]:
+    yield mockbank.clock
+    mockbank.clock.resume()
