@@ -65,14 +65,16 @@ def authenticate(
     fixtures: QuickStreamFixtures, username: str, password: str, ip: str | None
 ) -> Facility:
     """The facility these credentials open, after the IP check; 403 before 401."""
-    facility = fixtures.facility_by_username(username)
+    facility = fixtures.facility_by_username(username) if username else None
     if facility is None:
         # Unknown users are checked against every facility's list so an outsider learns
         # nothing about which usernames exist.
         check_ip(ip, fixtures.all_allowed_ips())
         secrets_equal(password, "unknown-user-dummy-password")
-        raise BadCredentials()
+        raise BadCredentials(None if username else "username is required.")
     check_ip(ip, facility.allowed_ips)
+    if not password:
+        raise BadCredentials("password is required.")
     if not secrets_equal(password, facility.password):
         raise BadCredentials()
     return facility
