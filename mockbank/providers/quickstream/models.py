@@ -524,6 +524,22 @@ def mask_account_number(digits: str) -> str:
     return "*" * (len(digits) - 3) + digits[-3:]
 
 
+def masked_form(form: Mapping[str, str]) -> dict[str, str]:
+    """The payment form with the card number, CVN, account number and CSRF token masked."""
+    masked: dict[str, str] = {}
+    for name, value in form.items():
+        digits = re.sub(r"\D", "", value)
+        if name == "cardNumber":
+            masked[name] = mask_card_number(digits) if len(digits) >= 12 else "***"
+        elif name == "accountNumber":
+            masked[name] = mask_account_number(digits) if len(digits) >= 4 else "***"
+        elif name in ("cvn", "csrf"):
+            masked[name] = "***"
+        else:
+            masked[name] = value[:100]
+    return masked
+
+
 def card_outcome(digits: str) -> tuple[str, str, SummaryCode]:
     """(responseCode, responseDescription, summaryCode) from the last two digits."""
     decline = DECLINES.get(digits[-2:])

@@ -173,6 +173,8 @@ def pay(session_id: str) -> ResponseReturnValue:
     facility_name = models.load_session(state.store, session_id, now=state.now())["facility"]
     facility = _facility(state, facility_name)
     form = request.form.to_dict()
+    # The raw body is not journaled (form parsing consumes it); this masked copy is.
+    journal_note("form", models.masked_form(form))
     try:
         transaction = models.pay(
             state.store,
