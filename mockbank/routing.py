@@ -111,6 +111,9 @@ def install(app: Flask, state: State) -> None:
             return
         if provider.max_body_bytes is not None:
             request.max_content_length = provider.max_body_bytes
+        # Read the body once, up front: form parsing then works from the cached copy and the
+        # journal still sees the raw bytes. Over the size limit this raises 413.
+        request.get_data(cache=True, parse_form_data=False)
         view = app.view_functions.get(request.endpoint or "")
         g.endpoint_name = getattr(view, ENDPOINT_ATTR, None)
         fault = state.faults.match(provider.name, g.endpoint_name)
