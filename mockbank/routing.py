@@ -225,12 +225,16 @@ class _DropMiddleware:
             with contextlib.suppress(OSError):
                 raw.shutdown(socket.SHUT_RDWR)
             raise ConnectionAbortedError("mockbank dropped the connection (fault)")
-        # Other servers: promise a body and break off before it, so the client sees a
-        # connection that died mid-response.
-        start_response("200 OK", [("Content-Length", "1")])
+        # waitress hides the socket: promise a body and break off after its first byte, so
+        # the client sees a connection that died mid-response.
+        start_response("200 OK", [("Content-Length", "64"), ("Content-Type", "text/plain")])
         return _broken()
 
 
 def _broken() -> Iterator[bytes]:
-    yield b""
-    raise ConnectionAbortedError("mockbank dropped the connection (fault)")
+    yield b"-"
+    try:  # waitress logs its own ClientDisconnected quietly, anything else as an error
+        from waitress.channel import ClientDisconnected
+    except ImportError:  # pragma: no cover - waitress is a dependency
+        raise ConnectionAbortedError("mockbank dropped the connection (fault)") from None
+    raise ClientDisconnected("mockbank dropped the connection (fault)")
