@@ -234,7 +234,7 @@ class _DropMiddleware:
 def _broken() -> Iterator[bytes]:
     yield b"-"
     try:  # waitress logs its own ClientDisconnected quietly, anything else as an error
-        from waitress.channel import ClientDisconnected
+        from waitress.channel import ClientDisconnected  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - waitress is a dependency
         raise ConnectionAbortedError("mockbank dropped the connection (fault)") from None
     raise ClientDisconnected("mockbank dropped the connection (fault)")
