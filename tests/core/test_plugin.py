@@ -70,3 +70,24 @@ def test_server_exceptions_are_reraised_in_the_test(pytester: pytest.Pytester) -
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*KeyError*inside the server thread*"])
+
+
+def test_each_xdist_worker_gets_its_own_server(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        import os
+        import pytest
+        import requests
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_server_per_worker(mockbank_server, mockbank, n):
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+            assert requests.get(mockbank_server.url + "/_mockbank/health", timeout=5).ok
+            with open(f"port-{worker}.txt", "a") as out:
+                out.write(f"{mockbank_server.port}\n")
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    result.assert_outcomes(passed=4)
+    ports = {path.name: set(path.read_text().split()) for path in pytester.path.glob("port-*")}
+    assert sorted(ports) == ["port-gw0.txt", "port-gw1.txt"]
+    assert all(len(p) == 1 for p in ports.values())  # one session server per worker
+    assert ports["port-gw0.txt"] != ports["port-gw1.txt"]
