@@ -83,7 +83,7 @@ def test_each_xdist_worker_gets_its_own_server(pytester: pytest.Pytester) -> Non
             worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
             assert requests.get(mockbank_server.url + "/_mockbank/health", timeout=5).ok
             with open(f"port-{worker}.txt", "a") as out:
-                out.write(f"{mockbank_server.port}\n")
+                out.write(f"{mockbank_server.port} ")
     """)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
     result.assert_outcomes(passed=4)
