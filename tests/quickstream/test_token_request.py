@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import shutil
 import subprocess
+import time
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -276,3 +277,11 @@ def test_live_server_in_a_fresh_app_serves_tokens() -> None:
         assert response.status_code == 200
     finally:
         app.extensions["mockbank"].close()
+
+
+def test_long_text_body_is_refused_quickly(client: FlaskClient) -> None:
+    # Journal masking once took quadratic time on long words; this body took minutes.
+    started = time.perf_counter()
+    response = client.post(TOKEN_PATH, data=b"a" * 500_000, content_type="text/plain")
+    assert response.status_code == 400
+    assert time.perf_counter() - started < 5

@@ -12,7 +12,13 @@ from flask.typing import ResponseReturnValue
 
 from mockbank.outbox import Email
 from mockbank.providers.quickstream import auth, models
-from mockbank.providers.quickstream.errors import AlreadyProcessed, InvalidParameter
+from mockbank.providers.quickstream.errors import (
+    AlreadyProcessed,
+    InvalidParameter,
+    NotCompleted,
+    SessionCheckFailed,
+    SessionUnknown,
+)
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 
@@ -40,7 +46,7 @@ def _fixtures(state: State) -> models.QuickStreamFixtures:
 def _facility(state: State, username: str) -> models.Facility:
     facility = _fixtures(state).facility_by_username(username)
     if facility is None:
-        raise models.SessionUnknown()
+        raise SessionUnknown()
     return facility
 
 
@@ -282,12 +288,12 @@ def return_to_merchant(session_id: str) -> ResponseReturnValue:
     state = current_state()
     session = models.load_session(state.store, session_id, now=state.now(), binding=_binding())
     if not auth.secrets_equal(request.form.get("csrf", ""), session["csrf"]):
-        raise models.SessionCheckFailed()
+        raise SessionCheckFailed()
     transaction = models.require_transaction(session)
     facility = _facility(state, session["facility"])
     return_url = session["params"].get("returnUrl")
     if not return_url:
-        raise models.NotCompleted("The merchant gave no returnUrl; this receipt is the last page.")
+        raise NotCompleted("The merchant gave no returnUrl; this receipt is the last page.")
     fields = models.passback_fields(facility, session, transaction)
     journal_note("passback", {"method": facility.passback_method, "url": return_url})
     if facility.passback_method == "GET":
