@@ -170,3 +170,13 @@ def test_notify_fault_fails_one_attempt_then_the_retry_delivers(
 def test_no_server_return_url_sends_nothing(client: FlaskClient, state: State) -> None:
     _pay(client)
     assert state.outbox.messages("quickstream") == []
+
+
+def test_receipt_email_is_recorded_for_the_payer(client: FlaskClient, state: State) -> None:
+    _pay(client, receiptEmailAddress="payer@example.com")
+    [email] = _messages(state)
+    assert email["kind"] == "email"
+    assert email["to"] == "payer@example.com"
+    assert "Receipt number:" in str(email["body"])
+    assert "424242...242" in str(email["body"])
+    assert "Total: AUD 101.00" in str(email["body"])

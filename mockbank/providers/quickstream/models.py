@@ -930,6 +930,30 @@ def plan_notification(
     )
 
 
+def receipt_email_body(
+    facility: Facility, session: Mapping[str, Any], transaction: Mapping[str, Any]
+) -> str:
+    """The payer's emailed receipt: the receipt page as text, account details masked."""
+    params = session["params"]
+    if transaction["method"] == "card":
+        account = f"{transaction['cardScheme']} {transaction['maskedCardNumber']}"
+    else:
+        account = f"BSB {transaction['bsb']} account {transaction['maskedAccountNumber']}"
+    lines = [
+        f"Payment to {facility.name}",
+        f"Receipt number: {transaction['receiptNumber']}",
+        f"Date: {transaction['createdDateTime']}",
+        f"Payment reference: {params.get('paymentReference', '')}",
+        f"Customer reference number: {params.get('customerReferenceNumber', '')}",
+        f"Amount: {transaction['currencyCode']} {transaction['principalAmount']}",
+        f"Surcharge: {transaction['currencyCode']} {transaction['surchargeAmount']}",
+        f"Total: {transaction['currencyCode']} {transaction['paymentAmount']}",
+        f"Paid with: {account}",
+        f"Result: {transaction['responseCode']} {transaction['responseDescription']}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def require_transaction(session: Mapping[str, Any]) -> dict[str, Any]:
     transaction = session.get("transaction")
     if not transaction:

@@ -202,6 +202,7 @@ def pay(session_id: str) -> ResponseReturnValue:
     journal_note("summary_code", transaction["summaryCode"])
     session = models.load_session(state.store, session_id, now=state.now())
     _send_notification(state, facility, session, transaction)
+    _record_receipt_email(state, facility, session, transaction)
     return redirect(url_for(".receipt", session_id=session_id), code=303)
 
 
@@ -258,6 +259,24 @@ def _send_notification(
         before_attempt=lambda: _notify_fault(state),
     )
     journal_note("notification", f"outbox message {message.id}")
+
+
+def _record_receipt_email(
+    state: State,
+    facility: models.Facility,
+    session: dict[str, Any],
+    transaction: dict[str, Any],
+) -> None:
+    """``receiptEmailAddress``: QuickWeb emails the payer a receipt; mockbank records it."""
+    address = session["params"].get("receiptEmailAddress")
+    if not address:
+        return
+    email = Email(
+        to=address,
+        subject=f"Your payment receipt {transaction['receiptNumber']} from {facility.name}",
+        body=models.receipt_email_body(facility, session, transaction),
+    )
+    state.outbox.record_email("quickstream", email, label="payment receipt")
 
 
 @bp.get("/quickweb/<session_id>/receipt")
