@@ -135,6 +135,27 @@ def test_get_passback_per_facility_redirects_with_the_fields(tmp_path: Path) -> 
         app.extensions["mockbank"].close()
 
 
+def test_sorted_rule_per_facility_signs_like_quickstreams_own_docs(tmp_path: Path) -> None:
+    passback = {"secret": "merchant-secret", "method": "POST", "hmacRule": "sorted"}
+    app = create_app({"fixtures_dir": _fixtures_with(tmp_path, {"passback": passback})})
+    try:
+        fields = _passback(app.test_client())
+        # QuickStream's "Validating the hmac": drop hmac, sort by name, query string, SHA-256.
+        others = sorted((k, v) for k, v in fields.items() if k != "hmac")
+        message = urlencode(others).encode()
+        expected = hmac.new(b"merchant-secret", message, hashlib.sha256).hexdigest()
+        assert fields["hmac"] == expected
+        assert verify_passback(fields, "merchant-secret", rule="sorted")
+        assert not verify_passback(fields, "merchant-secret")
+    finally:
+        app.extensions["mockbank"].close()
+
+
+def test_unknown_rule_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown passback hmac rule"):
+        sign_passback({}, "k", rule="md5")
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -145,8 +166,18 @@ def test_get_passback_per_facility_redirects_with_the_fields(tmp_path: Path) -> 
         ({"surcharges": {"BITCOIN": "1.00"}}, "facilities.0.surcharges.BITCOIN"),
         ({"passback": {"secret": "x", "method": "PUT"}}, "facilities.0.passback.method"),
         ({"supplierBusinessCodes": []}, "facilities.0.supplierBusinessCodes"),
+        ({"passback": {"secret": "x", "hmacRule": "md5"}}, "facilities.0.passback.hmacRule"),
     ],
-    ids=["missing", "wrong-type", "bad-ip", "bad-rate", "bad-scheme", "bad-method", "no-codes"],
+    ids=[
+        "missing",
+        "wrong-type",
+        "bad-ip",
+        "bad-rate",
+        "bad-scheme",
+        "bad-method",
+        "no-codes",
+        "bad-rule",
+    ],
 )
 def test_bad_fixtures_name_the_file_and_field(
     tmp_path: Path, change: dict[str, object], message: str

@@ -32,7 +32,7 @@ from mockbank.providers.quickstream.errors import (
     TokenUsed,
     WrongConnectionType,
 )
-from mockbank.quickstream import sign_passback
+from mockbank.quickstream import LISTED_ORDER, RULES, sign_passback
 from mockbank.store import Store
 
 TOKEN_NS = "quickstream.token"
@@ -124,6 +124,7 @@ class Facility:
     error_email: str | None
     passback_secret: str
     passback_method: str
+    passback_rule: str
     surcharges_bp: Mapping[str, int]  # basis points per card scheme; absent = not accepted
 
 
@@ -180,6 +181,9 @@ def load_fixtures(reader: FixtureReader) -> QuickStreamFixtures:
         method = reader.get(f"{where}.passback.method", str, default="POST").upper()
         if method not in ("POST", "GET"):
             raise reader.fail(f"{where}.passback.method", f"expected POST or GET, got {method!r}")
+        rule = reader.get(f"{where}.passback.hmacRule", str, default=LISTED_ORDER)
+        if rule not in RULES:
+            raise reader.fail(f"{where}.passback.hmacRule", f"expected one of {', '.join(RULES)}")
         server_url = reader.get(
             f"{where}.notification.serverReturnUrl", (str, type(None)), default=None
         )
@@ -213,6 +217,7 @@ def load_fixtures(reader: FixtureReader) -> QuickStreamFixtures:
                 ),
                 passback_secret=reader.get(f"{where}.passback.secret", str),
                 passback_method=method,
+                passback_rule=rule,
                 surcharges_bp=rates,
             )
         )
@@ -854,7 +859,7 @@ def passback_fields(
         fields[name] = str(transaction[name])
     if "accountToken" in transaction:
         fields["accountToken"] = str(transaction["accountToken"])
-    fields["hmac"] = sign_passback(fields, facility.passback_secret)
+    fields["hmac"] = sign_passback(fields, facility.passback_secret, rule=facility.passback_rule)
     return fields
 
 
