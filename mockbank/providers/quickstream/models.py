@@ -78,12 +78,16 @@ SCHEMES = ("VISA", "MASTERCARD", "AMEX", "DINERS", "JCB", "UPOP")
 
 
 class SessionStatus(StrEnum):
+    """A payment session: open until paid (approved or declined) or cancelled."""
+
     OPEN = "open"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
 
 
 class SummaryCode(StrEnum):
+    """QuickStream's summary of a transaction outcome."""
+
     APPROVED = "0"
     DECLINED = "1"
 
@@ -130,12 +134,16 @@ class Facility:
 
 @dataclass(frozen=True)
 class QuickStreamFixtures:
+    """The validated contents of ``fixtures/quickstream.json``."""
+
     facilities: tuple[Facility, ...]
 
     def facility_by_username(self, username: str) -> Facility | None:
+        """The facility these token-request credentials name, if any."""
         return next((f for f in self.facilities if f.username == username), None)
 
     def all_allowed_ips(self) -> list[str]:
+        """Every facility's allow-list entries together."""
         return [ip for f in self.facilities for ip in f.allowed_ips]
 
 
@@ -237,6 +245,7 @@ def parse_amount(text: str) -> int | None:
 
 
 def format_amount(cents: int) -> str:
+    """``12345`` cents as ``123.45``, QuickStream's amount format."""
     return f"{cents // 100}.{cents % 100:02d}"
 
 
@@ -274,6 +283,8 @@ def settlement_date(now: datetime) -> str:
 # -- the secure token request -------------------------------------------------------------
 @dataclass
 class TokenGrant:
+    """A newly issued token and the unknown parameter names it ignored."""
+
     token: str
     unknown: list[str] = field(default_factory=list)
 
@@ -526,6 +537,7 @@ def mask_card_number(digits: str) -> str:
 
 
 def mask_account_number(digits: str) -> str:
+    """All but the last three digits starred."""
     return "*" * (len(digits) - 3) + digits[-3:]
 
 
@@ -960,6 +972,7 @@ def receipt_email_body(
 
 
 def require_transaction(session: Mapping[str, Any]) -> dict[str, Any]:
+    """The session's completed transaction, or `NotCompleted`."""
     transaction = session.get("transaction")
     if not transaction:
         raise NotCompleted()
