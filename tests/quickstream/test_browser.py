@@ -175,3 +175,41 @@ def test_browser_cancel_returns_to_the_cancel_url(
     page.wait_for_selector("#merchant")
     assert [r.method for r in receiver.on("/cancelled")] == ["GET"]
     assert receiver.on("/notify") == []
+
+
+def test_browser_payer_types_the_amount_and_pays_by_bank_account(
+    mockbank: Mockbank, receiver: Receiver, page: Any, artifacts: Path
+) -> None:
+    token = requests.post(
+        mockbank.url("quickstream", "/CommunityTokenRequestServlet"),
+        data=token_params(principalAmount=None, serverReturnUrl=receiver.url + "/notify"),
+        timeout=10,
+    ).text.removeprefix("token=")
+    page.goto(
+        mockbank.url("quickstream", "/OnlinePaymentServlet3")
+        + f"?token={token}&communityCode=COMMUNITY1"
+    )
+    page.fill("#amount", "250.50")
+    page.fill("#cardNumber", "378282246310005")
+    assert page.inner_text("#surcharge") == "AMEX 2.50% = 6.26"
+    assert page.inner_text("#total") == "256.76"
+    page.check("#method-bank")
+    assert page.is_hidden("#card-fields")
+    assert page.inner_text("#surcharge") == "None for bank account payments"
+    assert page.inner_text("#total") == "250.50"
+    page.fill("#accountName", "J Citizen")
+    page.fill("#bsb", "03200")
+    page.fill("#accountNumber", "12345678")
+    page.click("#pay-button")
+    page.wait_for_selector("#error-bsb")
+    assert page.is_visible("#bank-fields")  # the chosen method survives the error
+    page.fill("#bsb", "032-000")
+    page.screenshot(path=str(artifacts / "quickstream_bank_account.png"), full_page=True)
+    page.click("#pay-button")
+    page.wait_for_selector("#receipt")
+    assert page.inner_text("#receipt-account") == "032-000 *****678"
+    assert page.inner_text("#receipt-total") == "AUD 250.50"
+    mockbank.state.outbox.wait_idle()
+    [notification] = receiver.wait_for(1)
+    assert notification.form["bsb"] == "032-000"
+    assert notification.form["principalAmount"] == "250.50"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import re
 import shutil
 import subprocess
 import time
@@ -17,7 +18,7 @@ from mockbank.providers.quickstream import models
 from mockbank.pytest_plugin import Mockbank
 from mockbank.state import State
 from mockbank.testing import LiveServer
-from tests.quickstream.conftest import SEED_EXAMPLE, TOKEN_PATH, token_params
+from tests.quickstream.conftest import SEED_EXAMPLE, TOKEN_PATH, card_form, token_params
 
 
 def _tokens(state: State) -> list[object]:
@@ -263,6 +264,30 @@ def test_inprocess_mode_routes_the_real_hostname(mockbank_inprocess: object) -> 
     )
     assert handoff.status_code == 303
     assert handoff.headers["Location"].startswith("/quickstream/quickweb/")
+    # A browser-like session follows the redirect and pays, all on the real hostnames.
+    with requests.Session() as browser:
+        page = browser.get(
+            "https://quickweb.westpac.com.au/OnlinePaymentServlet3",
+            params={"token": token, "communityCode": "COMMUNITY1"},
+            timeout=10,
+        )
+        assert page.status_code == 410  # the token was used by the POST above
+        token = requests.post(
+            "https://ws.qvalent.com/CommunityTokenRequestServlet", data=SEED_EXAMPLE, timeout=10
+        ).text.removeprefix("token=")
+        page = browser.get(
+            "https://quickweb.westpac.com.au/OnlinePaymentServlet3",
+            params={"token": token, "communityCode": "COMMUNITY1"},
+            timeout=10,
+        )
+        assert page.status_code == 200
+        assert page.url.startswith("https://quickweb.westpac.com.au/quickstream/quickweb/")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        form = card_form(csrf.group(1), amount="5.00")
+        receipt = browser.post(page.url + "/pay", data=form, timeout=10)
+        assert receipt.status_code == 200
+        assert 'id="receipt-number"' in receipt.text
 
 
 def test_live_server_in_a_fresh_app_serves_tokens() -> None:
