@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from base64 import urlsafe_b64decode, urlsafe_b64encode
+from base64 import b64decode, urlsafe_b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -120,7 +120,7 @@ def _b64url(text: str) -> str:
 
 def _unb64url(text: str) -> str:
     padded = text + "=" * (-len(text) % 4)
-    return urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+    return b64decode(padded.encode("ascii"), altchars=b"-_", validate=True).decode("utf-8")
 
 
 def qr_content(dev_acc_id: str, otp_challenge: str, plain_text: str) -> str:
@@ -143,7 +143,7 @@ def parse_qr(content: str) -> QrContent:
         values[key] = found[0]
     try:
         plain_text = _unb64url(values["t"])
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeError):
         raise ValueError("the QR's 't' parameter is not base64url UTF-8 text") from None
     return QrContent(values["d"], values["c"], plain_text)
 
