@@ -360,6 +360,8 @@ def request_qr_code(
 # -- authQRCode -------------------------------------------------------------------------------
 def _record_wrong_otp(store: Store, dev_acc_id: str, *, now: datetime) -> dict[str, Any] | None:
     def count(value: dict[str, Any]) -> dict[str, Any]:
+        if value["locked"]:  # a racing request that passed the lock check before it closed
+            return value
         value["failedAttempts"] = int(value["failedAttempts"]) + 1
         value["locked"] = value["failedAttempts"] >= MAX_WRONG_OTPS
         return value
