@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -225,3 +226,16 @@ def test_tampered_signature_over_legacy_order_without_device(api: Api) -> None:
     assert code == 23013  # the signature passes; the device check still refuses it
     body["hmac"] = sign(body, SECRET_KEY, "samples")
     assert answer(api.post(AUTH_QR, body))[0] == 23013
+
+
+def test_journal_never_holds_the_secret_key_or_device_secret(api: Api) -> None:
+    issued = api.issue()
+    answer(api.authorize(issued, otp="000000"))
+    answer(api.authorize(issued))
+    api.client.post("/centagate/device/alice-device-1", data={"challenge": "1"})
+    text = str([e.as_dict() for e in api.state.journal.entries(provider="centagate")])
+    assert SECRET_KEY not in text
+    assert "alice-device-secret" not in text
+    entry = api.state.journal.entries(endpoint="auth-qr")[-1]
+    assert json.loads(entry.request_body)["hmac"] == "***"
+    assert json.loads(entry.response_body)["code"] == 0

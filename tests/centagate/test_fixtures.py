@@ -76,3 +76,10 @@ def test_magic_values_list_the_return_codes(state: State) -> None:
     assert magic["return_codes"]["23036"] == "OTP token locked"
     assert magic["challenge_ttl_s"] == 180
     assert set(magic["hmac_orders"]["authQRCode"]) == {"samples", "table", "legacy"}
+
+
+def test_dashboard_lists_the_seeded_credentials_and_device_pages(client: Any) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert "mockbank-integration-key" in page
+    assert "mockbank-secret-key" in page
+    assert "/centagate/device/alice-device-1" in page

@@ -10,7 +10,7 @@ import base64
 import binascii
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -477,7 +477,7 @@ def _reset_failures(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _stamp_login(now: datetime) -> Any:
+def _stamp_login(now: datetime) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def stamp(value: dict[str, Any]) -> dict[str, Any]:
         value["lastSuccessLogin"] = int(now.timestamp() * 1000)
         return value
@@ -487,6 +487,7 @@ def _stamp_login(now: datetime) -> Any:
 
 # -- views of state ---------------------------------------------------------------------------
 def challenge_state(store: Store, otp_challenge: str, *, now: datetime) -> ChallengeState | None:
+    """Pending, used or expired; None for a challenge that never existed."""
     record = store.record(NS_CHALLENGE, otp_challenge)
     if record is None:
         return None
