@@ -151,7 +151,7 @@ def banner(config: Config, app: Any, services: list[Any]) -> str:
 
 def serve(args: argparse.Namespace) -> int:
     """Run the app with waitress (and the providers' services) until Ctrl-C or SIGTERM."""
-    from waitress.server import create_server
+    from waitress.server import create_server  # type: ignore[import-untyped]
 
     from mockbank.app import create_app
 

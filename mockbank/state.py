@@ -157,7 +157,10 @@ class State:
             raise ValueError("'resume' cannot be combined with 'freeze' or 'advance'")
         instant = None
         if isinstance(freeze, str) or (freeze is not None and not isinstance(freeze, bool)):
-            instant = parse_instant(freeze)
+            try:
+                instant = parse_instant(freeze)
+            except ValueError as error:
+                raise ValueError(f"'freeze' must be true or an ISO-8601 time: {error}") from None
         # Validated in full before anything moves, so a bad request changes nothing.
         if resume:
             self.clock.resume()

@@ -33,9 +33,13 @@ def time_to_health(deadline_s: float = 20.0) -> float:
     port, proxy_port = free_port(), free_port()
     env = {**os.environ, "MOCKBANK_PORT": str(port), "MOCKBANK_PROXY_PORT": str(proxy_port)}
     started = time.perf_counter()
-    process = subprocess.Popen([*mockbank_command(), "serve", "--quiet"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               cwd=Path(__file__).resolve().parents[2])
+    process = subprocess.Popen(
+        [*mockbank_command(), "serve", "--quiet"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     try:
         while time.perf_counter() - started < deadline_s:
             try:

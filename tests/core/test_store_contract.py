@@ -18,8 +18,9 @@ T0 = datetime(2030, 1, 1, tzinfo=UTC)
 
 @pytest.fixture(params=["memory", "sqlite"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    backend: Store = MemoryStore() if request.param == "memory" else SQLiteStore(
-        tmp_path / "store.sqlite3")
+    backend: Store = (
+        MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "store.sqlite3")
+    )
     yield backend
     backend.close()
 
@@ -75,8 +76,7 @@ def test_add_inserts_only_once(store: Store) -> None:
 
 def test_update_is_read_modify_write(store: Store) -> None:
     store.put("p.budget", "t", {"left": 100}, now=T0)
-    assert store.update("p.budget", "t", lambda v: {"left": v["left"] - 30}, now=T0) == {
-        "left": 70}
+    assert store.update("p.budget", "t", lambda v: {"left": v["left"] - 30}, now=T0) == {"left": 70}
     assert store.get("p.budget", "t", now=T0) == {"left": 70}
 
 
@@ -182,8 +182,13 @@ def test_sqlite_records_survive_reopening_and_used_stays_used(tmp_path: Path) ->
     first.close()
 
     def take_in_new_process(key: str) -> str:
-        done = subprocess.run([sys.executable, "-c", _OTHER_PROCESS, str(path), key],
-                              capture_output=True, text=True, check=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", _OTHER_PROCESS, str(path), key],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
         return done.stdout.strip()
 
     assert take_in_new_process("used") == "None"
