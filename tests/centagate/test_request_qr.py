@@ -108,8 +108,11 @@ def test_config_option_makes_every_app_strict() -> None:
 
     app = create_app({"centagate.hmac_order": "table"})
     strict = Api(app.test_client(), app.extensions["mockbank"])
-    assert answer(strict.request_qr(order="table", userAgent="ua"))[0] == 0
-    assert answer(strict.request_qr(order="samples", userAgent="ua"))[0] == 23022
+    try:
+        assert answer(strict.request_qr(order="table", userAgent="ua"))[0] == 0
+        assert answer(strict.request_qr(order="samples", userAgent="ua"))[0] == 23022
+    finally:
+        strict.state.close()
 
 
 def test_bad_hmac_is_23022_and_the_journal_shows_the_strings_tried(api: Api) -> None:
