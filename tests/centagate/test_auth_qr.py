@@ -239,3 +239,16 @@ def test_journal_never_holds_the_secret_key_or_device_secret(api: Api) -> None:
     entry = api.state.journal.entries(endpoint="auth-qr")[-1]
     assert json.loads(entry.request_body)["hmac"] == "***"
     assert json.loads(entry.response_body)["code"] == 0
+
+
+def test_single_use_and_lock_hold_on_the_sqlite_store(tmp_path: Any) -> None:
+    app = create_app({"state_path": tmp_path})
+    sqlite = Api(app.test_client(), app.extensions["mockbank"])
+    try:
+        issued = sqlite.issue()
+        assert answer(sqlite.authorize(issued, otp="000000"))[0] == 23001
+        assert answer(sqlite.authorize(issued))[0] == 0
+        assert answer(sqlite.authorize(issued))[0] == 23016
+        assert sqlite.devices()[ALICE_DEVICE]["failedAttempts"] == 0
+    finally:
+        sqlite.state.close()
