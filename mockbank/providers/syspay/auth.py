@@ -57,7 +57,8 @@ def parse_wsse(header: str | None) -> WsseToken:
     """Parse ``AuthToken PartnerAPILogin="…", PasswordDigest="…", Nonce="…", Created="…"``."""
     if header is None or not header.strip():
         raise errors.AuthMissing(
-            'Send X-Wsse: AuthToken PartnerAPILogin="…", PasswordDigest="…", Nonce="…", '
+            'The X-Wsse header is missing. Send X-Wsse: AuthToken PartnerAPILogin="…", '
+            'PasswordDigest="…", Nonce="…", '
             'Created="…" (MerchantAPILogin for merchants).'
         )
     scheme = _SCHEME.match(header)
