@@ -32,7 +32,7 @@ class LiveServer:
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=KeepAliveHandler
         )
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
         self.host = host
         self.port = self._server.server_port
         self._thread: threading.Thread | None = None
@@ -128,7 +128,7 @@ class InProcess:
         for host in self.routes:
             for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
                 pattern = _host_pattern(host)
-                self.mock.add_callback(method, pattern, callback=self._dispatch)
+                self.mock.add_callback(method, pattern, callback=self._dispatch)  # type: ignore[arg-type]
 
     @property
     def state(self) -> State:
