@@ -36,6 +36,11 @@ class DetokenizeType(StrEnum):
 ALL_TYPES = (DetokenizeType.TEXT, DetokenizeType.IMAGE)
 
 
+def is_type(value: Any) -> bool:
+    """True for exactly "TEXT" or "IMAGE" (a dict or list is simply not one)."""
+    return isinstance(value, str) and value in DetokenizeType.__members__
+
+
 class RedirectStatus(StrEnum):
     PENDING = "PENDING"
     VIEWED = "VIEWED"
@@ -244,7 +249,9 @@ def card_scheme(number: str) -> str:
     return "UNKNOWN"
 
 
-def _unknown_fields(problems: Problems, data: dict[str, Any], allowed: Iterable[str], where: str):
+def _unknown_fields(
+    problems: Problems, data: dict[str, Any], allowed: Iterable[str], where: str
+) -> None:
     # Like a Symfony form, extra fields are refused rather than silently ignored.
     for name in sorted(set(data) - set(allowed)):
         problems.add(f"{where}{name}", f"{where}{name} is not an accepted field.")
@@ -345,7 +352,7 @@ def parse_detokenizers(
         if (
             not isinstance(types, list)
             or not types
-            or any(t not in DetokenizeType.__members__ for t in types)
+            or not all(is_type(t) for t in types)
             or len(set(types)) != len(types)
         ):
             problems.add(
@@ -382,14 +389,14 @@ def parse_detokenize_request(data: Any) -> DetokenizeRequest:
     kind = data.get("type")
     if kind is None or kind == "":
         problems.add("type", "type is required: TEXT or IMAGE.")
-    elif kind not in DetokenizeType.__members__:
+    elif not is_type(kind):
         problems.add("type", "type must be TEXT or IMAGE.")
     viewer = _text(problems, data, "viewer")
     reference = _text(problems, data, "company_reference")
     problems.raise_if_any()
     assert viewer is not None
     assert reference is not None
-    return DetokenizeRequest(DetokenizeType(kind), viewer, reference)
+    return DetokenizeRequest(DetokenizeType(str(kind)), viewer, reference)
 
 
 # -- nonces ---------------------------------------------------------------------------------------
@@ -580,7 +587,7 @@ def state_view(store: Store, *, now: datetime) -> dict[str, Any]:
 # -- fixtures -------------------------------------------------------------------------------------
 def _types(reader: FixtureReader, where: str, node: Any) -> tuple[DetokenizeType, ...]:
     values = reader.get("types", list, node=node, default=[str(t) for t in ALL_TYPES])
-    if not values or any(v not in DetokenizeType.__members__ for v in values):
+    if not values or not all(is_type(v) for v in values):
         raise reader.fail(f"{where}.types", "must be a non-empty list of TEXT and/or IMAGE")
     return tuple(DetokenizeType(v) for v in values)
 

@@ -1,0 +1,120 @@
+"""Generated bad input never gets a 5xx: always SysPay's envelope and a 4xx."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from typing import Any
+
+import pytest
+
+from tests.syspay.conftest import merchant_header, partner_header
+
+JUNK: list[Any] = [
+    None,
+    True,
+    0,
+    -1,
+    1.5,
+    10**30,
+    "",
+    " ",
+    "TEXT",
+    "IMAGE",
+    "x" * 101,
+    "\u0000",
+    "é" * 50,
+    [],
+    {},
+    ["TEXT"],
+    {"a": 1},
+    "4111111111111111",
+    "2030",
+    "12",
+]
+FIELDS = [
+    "type",
+    "viewer",
+    "company_reference",
+    "creditcard",
+    "detokenizers",
+    "number",
+    "cardholder",
+    "exp_month",
+    "exp_year",
+    "cvc",
+    "login",
+    "types",
+    "extra",
+]
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> Any:
+    roll = rng.random()
+    if depth < 2 and roll < 0.2:
+        return {rng.choice(FIELDS): _random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))}
+    if depth < 2 and roll < 0.3:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    if roll < 0.4:
+        return "".join(rng.choice(string.printable) for _ in range(rng.randint(0, 120)))
+    return rng.choice(JUNK)
+
+
+def _random_body(rng: random.Random) -> tuple[bytes, str]:
+    roll = rng.random()
+    if roll < 0.1:
+        return bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 60))), "application/json"
+    if roll < 0.15:
+        return b"type=TEXT", "application/x-www-form-urlencoded"
+    value = {rng.choice(FIELDS): _random_value(rng) for _ in range(rng.randint(0, 5))}
+    if rng.random() < 0.3:
+        value = {
+            "type": rng.choice(["TEXT", "IMAGE"]),
+            "viewer": "v",
+            "company_reference": "c",
+            **value,
+        }
+    return json.dumps(value).encode(), "application/json"
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        pytest.param("/syspay/api/v2/partner/token/1000001/detokenize", "partner", id="v2"),
+        pytest.param("/syspay/api/v1/partner/token/1000001/detokenize", "partner", id="v1"),
+        pytest.param("/syspay/api/v2/merchant/token", "merchant", id="merchant-token"),
+    ],
+)
+def test_generated_bad_bodies_never_get_a_5xx(client: Any, state: Any, path: str, kind: str):
+    rng = random.Random(f"syspay-{path}")
+    for _ in range(400):
+        data, content_type = _random_body(rng)
+        headers = partner_header(state) if kind == "partner" else merchant_header(state)
+        response = client.post(path, data=data, headers={**headers, "Content-Type": content_type})
+        assert response.status_code < 500, (data, response.get_data(as_text=True))
+        if response.status_code >= 400:
+            body = response.get_json()
+            assert ("error" in body) if "/v1/" in path else ("error_code" in body), body
+            assert response.headers["X-Syspay-Request-Uuid"]
+    assert state.take_server_errors() == []
+
+
+def test_generated_bad_headers_get_401(client: Any, state: Any) -> None:
+    rng = random.Random("syspay-headers")
+    good = partner_header(state)["X-Wsse"]
+    for _ in range(400):
+        chars = list(good)
+        for _ in range(rng.randint(1, 6)):
+            position = rng.randrange(len(chars))
+            chars[position] = rng.choice(string.printable.strip() + " ")
+        header = "".join(chars)
+        response = client.post(
+            "/syspay/api/v2/partner/token/1000001/detokenize",
+            headers={"X-Wsse": header.encode("latin-1").decode("latin-1")},
+            json={"type": "TEXT", "viewer": "v", "company_reference": "c"},
+        )
+        assert response.status_code in (200, 401), header
+        if response.status_code == 401:
+            assert response.get_json()["error_code"] in range(40101, 40108)
+    assert state.take_server_errors() == []
