@@ -63,7 +63,14 @@ def credentials(fixtures: models.SysPayFixtures | None) -> list[tuple[str, str]]
 
 
 def _header_command(args: argparse.Namespace) -> int:
-    print(f"X-Wsse: {wsse_header(args.login, args.passphrase, partner=not args.merchant)}")
+    value = wsse_header(
+        args.login,
+        args.passphrase,
+        partner=not args.merchant,
+        nonce=args.nonce,
+        created=args.created,
+    )
+    print(f"X-Wsse: {value}")
     return 0
 
 
@@ -78,6 +85,11 @@ def cli(subparsers: Any) -> None:
     parser.add_argument("--passphrase", required=True, help="the login's shared passphrase")
     parser.add_argument(
         "--merchant", action="store_true", help="use MerchantAPILogin instead of PartnerAPILogin"
+    )
+    # Fixed inputs reproduce a documented header, e.g. the seed's "my random nonce" example.
+    parser.add_argument("--nonce", help="raw nonce text (default: 16 random bytes)")
+    parser.add_argument(
+        "--created", type=int, help="unix timestamp for Created (default: now, wall clock)"
     )
     parser.set_defaults(func=_header_command)
 
