@@ -144,7 +144,7 @@ def test_inprocess_mode_routes_app_syspay_com(mockbank_inprocess: Any, mockbank:
     )
     assert response.status_code == 200
     redirect_url = response.json()["redirect_url"]
-    assert redirect_url.startswith("https://app-sandbox.syspay.com/")
+    assert redirect_url.startswith("https://app-sandbox.syspay.com/redirect/detokenize/")
     png = requests.get(redirect_url, timeout=10)
     assert png.status_code == 200
     assert png.headers["Content-Type"] == "image/png"

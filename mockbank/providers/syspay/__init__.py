@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockbank.providers import Provider
 from mockbank.providers.syspay import errors, models
-from mockbank.providers.syspay.routes import bp
+from mockbank.providers.syspay.routes import HOSTS, bp
 from mockbank.syspay import password_digest, wsse_header
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ provider = Provider(
     title="SysPay",
     blueprint=bp,
     render_error=errors.render,
-    hosts=("app.syspay.com", "app-sandbox.syspay.com"),
+    hosts=HOSTS,
     load_fixtures=models.load_fixtures,
     seed=seed,
     state_view=state_view,

@@ -15,6 +15,8 @@ from mockbank.state import State, current_state
 
 bp = Blueprint("syspay", __name__, template_folder="templates")
 VERSIONS = ("v1", "v2")
+# SysPay's real hosts, routed here by the in-process mode.
+HOSTS = ("app.syspay.com", "app-sandbox.syspay.com")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
 
 
@@ -115,12 +117,19 @@ def detokenize(version: str, token_id: str) -> Response:
     )
     journal_note("token", token_id)
     journal_note("type", str(asked.type))
-    # Absolute on the host the caller used, so in-process and proxied callers can follow it.
-    url = url_for(".open_redirect", redirect_id=redirect.id, _external=True)
-    response = jsonify({"class": "detokenize", "redirect_url": url})
+    response = jsonify({"class": "detokenize", "redirect_url": _redirect_url(redirect.id)})
     # The URL is a bearer secret for its 60 seconds: keep it out of the journal.
     skip_journal_body()
     return response
+
+
+def _redirect_url(redirect_id: str) -> str:
+    """Absolute on the host the caller used; on SysPay's own hosts, SysPay's own path."""
+    if (request.host.rsplit(":", 1)[0]).lower() in HOSTS:
+        # Like the seed's http://www.syspay.com/redirect/detokenize/<uuid>; the in-process
+        # router adds the /syspay prefix back when the URL is followed.
+        return f"{request.host_url}redirect/detokenize/{redirect_id}"
+    return url_for(".open_redirect", redirect_id=redirect_id, _external=True)
 
 
 @bp.route("/redirect/detokenize/<redirect_id>", methods=["GET"])
