@@ -88,7 +88,7 @@ def _random_body(rng: random.Random) -> tuple[bytes, str]:
 )
 def test_generated_bad_bodies_never_get_a_5xx(client: Any, state: Any, path: str, kind: str):
     rng = random.Random(f"syspay-{path}")
-    for _ in range(400):
+    for _ in range(1000):
         data, content_type = _random_body(rng)
         headers = partner_header(state) if kind == "partner" else merchant_header(state)
         response = client.post(path, data=data, headers={**headers, "Content-Type": content_type})
@@ -117,4 +117,41 @@ def test_generated_bad_headers_get_401(client: Any, state: Any) -> None:
         assert response.status_code in (200, 401), header
         if response.status_code == 401:
             assert response.get_json()["error_code"] in range(40101, 40108)
+    assert state.take_server_errors() == []
+
+
+def test_generated_header_attributes_get_401(client: Any, state: Any) -> None:
+    rng = random.Random("syspay-attributes")
+    pieces = {
+        "PartnerAPILogin": ["myPartnerLogin", "", "x" * 300, "myMerchantLogin"],
+        "MerchantAPILogin": ["myMerchantLogin"],
+        "PasswordDigest": ["", "=", "yxag0yx38DPpCDx1Pl8UZnmXANE=", "\u00e9"],
+        "Nonce": ["", "=", "bXkgcmFuZG9tIG5vbmNl", "!!", "a" * 500],
+        "Created": ["", "-1", "0", "1.5", "1e9", *("9" * n for n in range(1, 16))],
+        "Other": ["1"],
+    }
+    for _ in range(1000):
+        names = rng.sample(list(pieces), rng.randint(0, len(pieces)))
+        quote = rng.choice(['"', "'", ""])
+        header = rng.choice(["AuthToken ", "authtoken ", "", "Digest "]) + rng.choice(
+            [", ", ",", " , ", ";"]
+        ).join(f"{n}={quote}{rng.choice(pieces[n])}{quote}" for n in names)
+        response = client.post(
+            "/syspay/api/v2/partner/token/1000001/detokenize",
+            headers={"X-Wsse": header.encode("utf-8").decode("latin-1")},
+            json={"type": "TEXT", "viewer": "v", "company_reference": "c"},
+        )
+        assert response.status_code == 401, (header, response.get_data(as_text=True))
+    assert state.take_server_errors() == []
+
+
+def test_generated_redirect_and_token_ids_never_get_a_5xx(client: Any, state: Any) -> None:
+    rng = random.Random("syspay-ids")
+    alphabet = string.ascii_letters + string.digits + "-_.~%"
+    for _ in range(300):
+        junk = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 80)))
+        page = client.get(f"/syspay/redirect/detokenize/{junk}")
+        assert page.status_code in (404, 400), junk
+        token = client.get(f"/syspay/api/v2/merchant/token/{junk}", headers=merchant_header(state))
+        assert token.status_code in (404, 400), junk
     assert state.take_server_errors() == []

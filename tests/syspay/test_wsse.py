@@ -153,6 +153,8 @@ def header_with(**changes: str) -> str:
         pytest.param(header_with(Extra="1"), 40102, "Extra", id="unknown-attribute"),
         pytest.param(header_with(Nonce="not base64!"), 40102, "base64", id="nonce-not-base64"),
         pytest.param(header_with(Created="2014-05-13T16:53:20Z"), 40102, "unix", id="iso-created"),
+        pytest.param(header_with(Created="999999999999"), 40102, "unix", id="created-year-33658"),
+        pytest.param(header_with(Created="99999999999"), 40104, "digest", id="created-year-5138"),
         pytest.param(
             header_with() + ', Nonce="eA=="', 40102, "repeats Nonce", id="repeated-attribute"
         ),

@@ -99,7 +99,8 @@ def parse_wsse(header: str | None) -> WsseToken:
         names = missing or [logins[0]]
         raise errors.AuthMalformed(f"The X-Wsse header lacks {', '.join(names)}.")
     created_text = found["Created"]
-    if not created_text.isascii() or not created_text.isdigit() or len(created_text) > 12:
+    # Eleven digits reach the year 5138; more would overflow datetime (a 500, not a 401).
+    if not created_text.isascii() or not created_text.isdigit() or len(created_text) > 11:
         raise errors.AuthMalformed("Created must be a unix timestamp in seconds, e.g. 1400000000.")
     try:
         nonce = base64.b64decode(found["Nonce"], validate=True)
