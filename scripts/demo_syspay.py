@@ -28,6 +28,8 @@ MERCHANT = ("myMerchantLogin", "myMerchantPassphrase")
 
 
 class Demo:
+    """HTTP calls against one mockbank, and a tally of unexpected answers."""
+
     def __init__(self, base_url: str) -> None:
         self.base = base_url.rstrip("/")
         self.failures = 0
@@ -35,6 +37,7 @@ class Demo:
     def call(
         self, method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], bytes]:
+        """Send one request; status, headers and body, whatever the status."""
         url = path if path.startswith("http") else self.base + path
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
@@ -47,12 +50,14 @@ class Demo:
             return error.code, dict(error.headers), error.read()
 
     def header(self, who: tuple[str, str], *, partner: bool = True) -> dict[str, str]:
+        """A fresh X-Wsse header whose Created is the server's clock."""
         # Created must be within 300 s of the *server's* clock, which a test may have moved.
         _, _, raw = self.call("GET", "/_mockbank/clock")
         created = int(json.loads(raw)["epoch"])
         return {"X-Wsse": wsse_header(*who, partner=partner, created=created)}
 
     def expect(self, what: str, status: int, wanted: int) -> bool:
+        """Print the step's status and count it when it is not the documented one."""
         ok = status == wanted
         print(f"   {'ok' if ok else 'UNEXPECTED'}: {what} -> HTTP {status}")
         if not ok:
@@ -73,6 +78,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def run(base_url: str, save_png: Path | None) -> int:
+    """The walkthrough; 0 when every step answered as documented."""
     demo = Demo(base_url)
     demo.say("Is mockbank up?")
     status, _, raw = demo.call("GET", "/_mockbank/health")
@@ -179,6 +185,7 @@ def run(base_url: str, save_png: Path | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8787", help="mockbank's address")
     parser.add_argument("--save-png", type=Path, help="where to save the IMAGE view")

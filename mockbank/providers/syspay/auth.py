@@ -19,6 +19,8 @@ from mockbank.syspay import password_digest
 
 
 class LoginKind(StrEnum):
+    """Which attribute named the login: PartnerAPILogin or MerchantAPILogin."""
+
     PARTNER = "partner"
     MERCHANT = "merchant"
 

@@ -29,6 +29,8 @@ DEFAULT_REDIRECT_TTL_S = 60.0
 
 
 class DetokenizeType(StrEnum):
+    """How the card is shown: an HTML page (TEXT) or a PNG (IMAGE)."""
+
     TEXT = "TEXT"
     IMAGE = "IMAGE"
 
@@ -42,6 +44,8 @@ def is_type(value: Any) -> bool:
 
 
 class RedirectStatus(StrEnum):
+    """A detokenization URL's life: requested, then viewed once or expired unviewed."""
+
     PENDING = "PENDING"
     VIEWED = "VIEWED"
     EXPIRED = "EXPIRED"
@@ -58,6 +62,8 @@ class Partner:
 
 @dataclass(frozen=True)
 class Merchant:
+    """A merchant API login; merchants create and read tokens."""
+
     login: str
     passphrase: str
 
@@ -84,6 +90,7 @@ class CreditCard:
         return f"{self.exp_month:02d}/{self.exp_year}"
 
     def expired(self, now: datetime) -> bool:
+        """True once the expiry month has ended on the app clock."""
         return (self.exp_year, self.exp_month) < (now.year, now.month)
 
     def public(self) -> dict[str, Any]:
@@ -111,6 +118,8 @@ class Detokenizer:
 
 @dataclass(frozen=True)
 class Token:
+    """A card token: the card, its merchant and who may detokenize it."""
+
     id: str
     merchant: str
     card: CreditCard
@@ -118,6 +127,7 @@ class Token:
     created: int
 
     def detokenizer(self, login: str) -> Detokenizer | None:
+        """This partner's entry in the token's list, if any."""
         return next((d for d in self.detokenizers if d.login == login), None)
 
     def to_value(self) -> dict[str, Any]:
@@ -165,6 +175,8 @@ class Token:
 
 @dataclass(frozen=True)
 class DetokenizeRequest:
+    """A validated detokenization body."""
+
     type: DetokenizeType
     viewer: str
     company_reference: str
@@ -212,6 +224,7 @@ class SysPayFixtures:
     tokens: list[Token] = field(default_factory=list)
 
     def passphrases(self, kind: str) -> dict[str, str]:
+        """Login → passphrase for partners (``partner``) or merchants."""
         logins = self.partners if kind == "partner" else self.merchants
         return {login: p.passphrase for login, p in logins.items()}
 
@@ -465,6 +478,7 @@ def create_token(
 
 
 def load_token(store: Store, token_id: str, *, now: datetime) -> Token:
+    """A token by id, or SysPay's 404."""
     value = store.get(NS_TOKEN, token_id, now=now)
     if value is None:
         raise errors.UnknownToken(f"No token with id {token_id!r}.")
