@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,3 +150,36 @@ def test_inprocess_mode_routes_app_syspay_com(mockbank_inprocess: Any, mockbank:
     assert png.status_code == 200
     assert png.headers["Content-Type"] == "image/png"
     assert requests.get(redirect_url, timeout=10).status_code == 410
+
+
+@pytest.mark.parametrize(("kind", "content_type"), [("TEXT", "text/html"), ("IMAGE", "image/png")])
+def test_seed_php_with_php_curl_detokenizes_and_follows_the_url(
+    mockbank: Any, kind: str, content_type: str
+) -> None:
+    php = shutil.which("php")
+    if php is None:
+        pytest.skip("php-cli is not installed")
+    script = Path(__file__).parent / "php" / "detokenize.php"
+    result = subprocess.run(
+        [
+            php,
+            str(script),
+            mockbank.url("syspay"),
+            SEED_TOKEN,
+            kind,
+            str(int(mockbank.clock.epoch())),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if "curl_init" in result.stderr:
+        pytest.skip("php-curl is not installed")
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["class"] == "detokenize"
+    assert seen["status"] == 200
+    assert seen["content_type"].startswith(content_type)
+    assert seen["shows_holder"] is (kind == "TEXT")
+    views = mockbank.state.provider_state("syspay")["redirects"]
+    assert [v["status"] for v in views] == ["VIEWED"]

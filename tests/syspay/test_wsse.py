@@ -31,7 +31,7 @@ SEED_HEADER = (
 SEED_VALUE = SEED_HEADER.removeprefix("X-Wsse: ")
 
 # The seed's PHP function verbatim, plus a line calling it with the seed's inputs.
-SEED_PHP = Path(__file__).parent / "php" / "generate_headers.php"
+SEED_PHP = Path(__file__).parent / "php" / "print_seed_header.php"
 
 
 def generate_headers(

@@ -11,4 +11,3 @@ function generateHeaders($partnerLogin, $passphrase, $nonce = null, $timestamp =
 
   return $header;
 }
-echo generateHeaders("myPartnerLogin", "myPartnerPassphrase", "my random nonce", 1400000000);
