@@ -183,3 +183,25 @@ def test_seed_php_with_php_curl_detokenizes_and_follows_the_url(
     assert seen["shows_holder"] is (kind == "TEXT")
     views = mockbank.state.provider_state("syspay")["redirects"]
     assert [v["status"] for v in views] == ["VIEWED"]
+
+
+def test_concurrent_merchants_get_distinct_token_ids(mockbank: Any) -> None:
+    url = mockbank.url("syspay", "/api/v2/merchant/token")
+
+    def create(_: int) -> tuple[int, str]:
+        header = wsse_header(
+            "myMerchantLogin",
+            "myMerchantPassphrase",
+            partner=False,
+            created=int(mockbank.clock.epoch()),
+        )
+        with requests.Session() as session:
+            response = session.post(url, headers={"X-Wsse": header}, json=card_body(), timeout=30)
+        return response.status_code, response.headers["X-Syspay-Request-Uuid"]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(create, range(20)))
+    assert {status for status, _ in results} == {201}
+    ids = sorted(int(t["id"]) for t in mockbank.state.provider_state("syspay")["tokens"])
+    assert ids == list(range(1000001, 1000022))
+    assert len({uuid for _, uuid in results}) == 20
