@@ -77,11 +77,15 @@ class LiveServer:
 
 
 def provider_hosts(state: State, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Real hostname → provider name, from each provider and any extra mapping."""
+    """Real hostname → provider name, from each provider, its ``<name>.hosts`` option
+    (a list or a comma/space-separated string, e.g. Centagate's own domain) and `extra`."""
     routes: dict[str, str] = {}
     for name, provider in state.providers.items():
-        for host in provider.hosts:
-            routes[host.lower()] = name
+        configured = state.config.option(f"{name}.hosts") or ()
+        if isinstance(configured, str):
+            configured = configured.replace(",", " ").split()
+        for host in (*provider.hosts, *configured):
+            routes[str(host).lower()] = name
     for host, name in (extra or {}).items():
         state.provider(name)
         routes[host.lower()] = name
