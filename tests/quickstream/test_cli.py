@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from mockbank.cli import main
 from mockbank.masking import luhn_valid
 from mockbank.pytest_plugin import Mockbank
+from tests.quickstream.conftest import card_form, open_session
 
 
 def test_token_command_prints_a_token_and_a_handoff_url_that_works(
@@ -59,3 +60,12 @@ def test_dashboard_lists_the_seeded_credentials(client: FlaskClient) -> None:
     html = client.get("/").get_data(as_text=True)
     for value in ("merchant / merchant-secret", "SUPPLIER1", "COMMUNITY1", "passback-secret"):
         assert value in html
+
+
+def test_dashboard_shows_live_tokens_and_payments(client: FlaskClient) -> None:
+    page, csrf = open_session(client)
+    client.post(page + "/pay", data=card_form(csrf))
+    html = client.get("/").get_data(as_text=True)
+    assert "used" in html
+    assert "approved" in html
+    assert "AUD 101.00 08 Honour with identification" in html

@@ -134,6 +134,33 @@ def state_view(state: State) -> dict[str, Any]:
     }
 
 
+def dashboard(state: State) -> list[dict[str, str]]:
+    """Live tokens and the latest payments for the dashboard card."""
+    now = state.now()
+    items: list[dict[str, str]] = []
+    for record in state.store.records(models.TOKEN_NS)[-5:]:
+        view = _token_view(record, now)
+        items.append(
+            {
+                "label": f"token {view['token']} {view['status']}",
+                "detail": f"expires {view['expiresAt']}",
+            }
+        )
+    for record in state.store.records(models.PAYMENT_NS)[-5:]:
+        payment = record.value
+        outcome = "approved" if payment["summaryCode"] == "0" else "declined"
+        items.append(
+            {
+                "label": f"receipt {payment['receiptNumber']} {outcome}",
+                "detail": (
+                    f"{payment['currencyCode']} {payment['paymentAmount']} "
+                    f"{payment['responseCode']} {payment['responseDescription']}"
+                ),
+            }
+        )
+    return items
+
+
 def credentials(fixtures: models.QuickStreamFixtures | None) -> list[tuple[str, str]]:
     """The seeded facility identities for the dashboard and the CLI banner."""
     lines: list[tuple[str, str]] = []
@@ -229,5 +256,6 @@ provider = Provider(
     magic_values=magic_values,
     credentials=credentials,
     cli=cli,
+    dashboard=dashboard,
     docs="docs/providers/quickstream.md",
 )
