@@ -351,3 +351,24 @@ def test_state_view_masks_tokens(client: FlaskClient) -> None:
     [session] = view["sessions"]
     assert "csrf" not in session
     assert "binding" not in session
+
+
+def test_unexpected_failure_is_a_500_page_with_a_correlation_id(
+    client: FlaskClient, state: State, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page, csrf = open_session(client)
+
+    def broken(_: str) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(models, "card_outcome", broken)
+    response = client.post(page + "/pay", data=card_form(csrf))
+    assert response.status_code == 500
+    assert response.headers["Content-Type"].startswith("text/html")
+    html = response.get_data(as_text=True)
+    assert response.headers["X-Request-Id"] in html
+    assert "Traceback" not in html
+    assert "simulated bug" not in html
+    assert [type(e) for e in state.take_server_errors()] == [RuntimeError]
+    monkeypatch.undo()
+    assert client.post(page + "/pay", data=card_form(csrf)).status_code == 303

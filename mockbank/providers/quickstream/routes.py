@@ -38,6 +38,14 @@ def _register_notify_endpoint(setup: Any) -> None:
     state.endpoints.setdefault("quickstream", set()).add("notify")
 
 
+@bp.after_request
+def _page_headers(response: Response) -> Response:
+    # Payment page URLs carry the session id: keep them out of Referer headers to merchants.
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
 def _fixtures(state: State) -> models.QuickStreamFixtures:
     fixtures: models.QuickStreamFixtures = state.fixtures["quickstream"]
     return fixtures
