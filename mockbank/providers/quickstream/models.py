@@ -787,7 +787,7 @@ def pay(
             "supplierBusinessCode": params["supplierBusinessCode"],
             "customerReferenceNumber": params.get("customerReferenceNumber", ""),
             "paymentReference": params.get("paymentReference", ""),
-            "session": session_id,
+            "session": session_id[:8] + "…",
         },
         now=now,
     )
