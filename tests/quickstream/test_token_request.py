@@ -102,6 +102,8 @@ BAD_REQUESTS = [
     ("http-return-url", {"returnUrl": "http://yoursite.com.au/x"}, 400, "returnUrl must use HTTPS"),
     ("ftp-cancel-url", {"cancelUrl": "ftp://yoursite.com.au/x"}, 400, "cancelUrl"),
     ("relative-server-url", {"serverReturnUrl": "/notify"}, 400, "serverReturnUrl"),
+    ("newline-in-url", {"returnUrl": "https://a.example/x\nSet-Cookie: y"}, 400, "returnUrl"),
+    ("javascript-url", {"cancelUrl": "javascript:alert(1)"}, 400, "cancelUrl"),
     ("bad-email", {"errorEmailToAddress": "not-an-email"}, 400, "errorEmailToAddress"),
     ("lowercase-custom", {"customtitle": "x"}, 400, "customtitle"),
     ("long-custom", {"customTitle": "x" * 101}, 400, "customTitle must be at most 100"),
@@ -114,6 +116,7 @@ BAD_REQUESTS = [
         "customerReferenceNumber is required",
     ),
     ("control-character", {"paymentReference": "a\x00b"}, 400, "control characters"),
+    ("newline-in-name", {"foo\nbar": "1"}, 400, "parameter name contains control characters"),
 ]
 
 
@@ -310,3 +313,10 @@ def test_long_text_body_is_refused_quickly(client: FlaskClient) -> None:
     response = client.post(TOKEN_PATH, data=b"a" * 500_000, content_type="text/plain")
     assert response.status_code == 400
     assert time.perf_counter() - started < 5
+
+
+def test_unknown_parameter_names_are_percent_encoded_in_the_warning(mockbank: Mockbank) -> None:
+    url = mockbank.url("quickstream", "/CommunityTokenRequestServlet")
+    response = requests.post(url, data={**token_params(), "héllo€": "1"}, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["X-Mockbank-Warning"].endswith("h%C3%A9llo%E2%82%AC")

@@ -72,7 +72,9 @@ CUSTOM_MAX = 100
 CUSTOM_NAME = re.compile(r"custom[A-Z][A-Za-z0-9_]*")
 AMOUNT = re.compile(r"(\d{1,9})(?:\.(\d{1,2}))?")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Values may hold tabs and line breaks (a multi-line custom field); names never.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+NAME_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 SCHEMES = ("VISA", "MASTERCARD", "AMEX", "DINERS", "JCB", "UPOP")
 
@@ -292,6 +294,8 @@ class TokenGrant:
 def _check_url(name: str, value: str) -> None:
     if len(value) > 2000:
         raise InvalidParameter(f"{name} must be at most 2000 characters.", field=name)
+    if re.search(r"[\s\x00-\x1f\x7f]", value):
+        raise InvalidParameter(f"{name} must not contain spaces or control characters.", field=name)
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InvalidParameter(f"{name} must be an absolute HTTPS URL, got {value!r}.", field=name)
@@ -312,7 +316,11 @@ def single_values(params: Iterable[tuple[str, str]]) -> dict[str, str]:
     for name, value in params:
         if name in values:
             raise InvalidParameter(f"{name} is given more than once.", field=name)
-        if CONTROL_CHARS.search(value) or CONTROL_CHARS.search(name):
+        if NAME_CONTROL_CHARS.search(name):
+            raise InvalidParameter(
+                f"A parameter name contains control characters: {name!r}.", field=name
+            )
+        if CONTROL_CHARS.search(value):
             raise InvalidParameter(f"{name} contains control characters.", field=name)
         values[name] = value
     return values

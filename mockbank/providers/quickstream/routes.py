@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import time
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -98,7 +98,8 @@ def token_request() -> Response:
     )
     response = Response(f"token={grant.token}", content_type="text/plain; charset=utf-8")
     if grant.unknown:
-        names = ", ".join(grant.unknown)
+        # Percent-encoded: a header must stay one line of latin-1 whatever the client sent.
+        names = ", ".join(quote(name, safe="") for name in grant.unknown)
         journal_note("unknown_parameters", grant.unknown)
         response.headers["X-Mockbank-Warning"] = f"unknown parameters accepted and ignored: {names}"
     response.headers["Cache-Control"] = "no-store"
