@@ -98,6 +98,18 @@ INVALID_FORMS = [
     ("cvn-short", {"cvn": "12"}, "cvn", "3-digit"),
     ("cvn-letters", {"cvn": "abc"}, "cvn", "3-digit"),
     ("no-name", {"cardholderName": " "}, "cardholderName", "name on the card"),
+    (
+        "fullwidth-digits",
+        {"cardNumber": "\uff14\uff12" * 8},
+        "cardNumber",
+        "not a valid",
+    ),
+    (
+        "arabic-indic-year",
+        {"expiryDateYear": "\u0662\u0660\u0663\u0660"},
+        "expiryDateYear",
+        "expiry year",
+    ),
     ("bank-not-allowed", {"paymentMethod": "cheque"}, "paymentMethod", "not available"),
 ]
 

@@ -99,6 +99,12 @@ BAD_REQUESTS = [
     ("zero-amount", {"principalAmount": "0.00"}, 400, "principalAmount"),
     ("three-decimals", {"principalAmount": "1.234"}, 400, "principalAmount"),
     ("text-amount", {"principalAmount": "ten"}, 400, "principalAmount"),
+    (
+        "fullwidth-amount",
+        {"principalAmount": "\uff11\uff10\uff10.\uff10\uff10"},
+        400,
+        "principalAmount",
+    ),
     ("http-return-url", {"returnUrl": "http://yoursite.com.au/x"}, 400, "returnUrl must use HTTPS"),
     ("ftp-cancel-url", {"cancelUrl": "ftp://yoursite.com.au/x"}, 400, "cancelUrl"),
     ("relative-server-url", {"serverReturnUrl": "/notify"}, 400, "serverReturnUrl"),

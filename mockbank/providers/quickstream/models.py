@@ -70,7 +70,7 @@ EMAIL_PARAMS = ("errorEmailToAddress", "receiptEmailAddress")
 REFERENCE_MAX = 100
 CUSTOM_MAX = 100
 CUSTOM_NAME = re.compile(r"custom[A-Z][A-Za-z0-9_]*")
-AMOUNT = re.compile(r"(\d{1,9})(?:\.(\d{1,2}))?")
+AMOUNT = re.compile(r"([0-9]{1,9})(?:\.([0-9]{1,2}))?")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Values may hold tabs and line breaks (a multi-line custom field); names never.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -112,6 +112,11 @@ DECLINES: dict[str, tuple[str, str]] = {
 BANK_APPROVED = ("00", "Approved or completed successfully")
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts other scripts' digits."""
+    return text.isascii() and text.isdigit()
+
+
 # -- fixtures -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Facility:
@@ -151,7 +156,7 @@ class QuickStreamFixtures:
 
 def _percent_to_bp(reader: FixtureReader, where: str, value: Any) -> int:
     text = str(value) if isinstance(value, str | int | float) and value is not True else ""
-    match = re.fullmatch(r"(\d{1,2})(?:\.(\d{1,2}))?", text)
+    match = re.fullmatch(r"([0-9]{1,2})(?:\.([0-9]{1,2}))?", text)
     if match is None:
         raise reader.fail(where, f'expected a percentage such as "1.00", got {value!r}')
     return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
@@ -511,7 +516,7 @@ def load_session(
 # -- cards and bank accounts ---------------------------------------------------------------
 def card_scheme(digits: str) -> str | None:
     """The card scheme from the number's leading digits (IIN ranges)."""
-    if not digits.isdigit() or len(digits) < 6:
+    if not _digits(digits) or len(digits) < 6:
         return None
     two, four = int(digits[:2]), int(digits[:4])
     if digits[0] == "4":
@@ -553,7 +558,7 @@ def masked_form(form: Mapping[str, str]) -> dict[str, str]:
     """The payment form with the card number, CVN, account number and CSRF token masked."""
     masked: dict[str, str] = {}
     for name, value in form.items():
-        digits = re.sub(r"\D", "", value)
+        digits = re.sub(r"[^0-9]", "", value)
         if name == "cardNumber":
             masked[name] = mask_card_number(digits) if len(digits) >= 12 else "***"
         elif name == "accountNumber":
@@ -650,7 +655,7 @@ def _check_card(
     scheme = card_scheme(digits)
     if not digits:
         errors["cardNumber"] = "Enter the card number."
-    elif not digits.isdigit() or scheme is None or len(digits) not in CARD_LENGTHS[scheme]:
+    elif not _digits(digits) or scheme is None or len(digits) not in CARD_LENGTHS[scheme]:
         errors["cardNumber"] = "This is not a valid card number."
     elif not luhn_valid(digits):
         errors["cardNumber"] = "This card number is not valid (check digit). Check the number."
@@ -658,11 +663,11 @@ def _check_card(
         accepted = ", ".join(facility.surcharges_bp) or "none"
         errors["cardNumber"] = f"{scheme} cards are not accepted here (accepted: {accepted})."
     month, year = form.get("expiryDateMonth", "").strip(), form.get("expiryDateYear", "").strip()
-    if len(year) == 2 and year.isdigit():
+    if len(year) == 2 and _digits(year):
         year = "20" + year
-    if not (month.isdigit() and 1 <= int(month) <= 12):
+    if not (_digits(month) and 1 <= int(month) <= 12):
         errors["expiryDateMonth"] = "Choose the expiry month."
-    elif not (len(year) == 4 and year.isdigit()):
+    elif not (len(year) == 4 and _digits(year)):
         errors["expiryDateYear"] = "Choose the expiry year."
     elif (int(year), int(month)) < (now.year, now.month):
         errors["expiryDateYear"] = "This card has expired."
@@ -670,7 +675,7 @@ def _check_card(
         errors["expiryDateYear"] = "The expiry year is too far in the future."
     cvn = form.get("cvn", "").strip()
     cvn_length = 4 if scheme == "AMEX" else 3
-    if not (cvn.isdigit() and len(cvn) == cvn_length):
+    if not (_digits(cvn) and len(cvn) == cvn_length):
         errors["cvn"] = f"Enter the {cvn_length}-digit security code (CVN)."
     if errors:
         return
@@ -691,10 +696,10 @@ def _check_bank(form: Mapping[str, str], result: PaymentForm, errors: dict[str, 
     elif len(name) > 32:
         errors["accountName"] = "The account name must be at most 32 characters."
     bsb = form.get("bsb", "").strip()
-    if not re.fullmatch(r"\d{3}-?\d{3}", bsb):
+    if not re.fullmatch(r"[0-9]{3}-?[0-9]{3}", bsb):
         errors["bsb"] = "Enter a 6-digit BSB, such as 032-000."
     number = form.get("accountNumber", "").replace(" ", "")
-    if not re.fullmatch(r"\d{4,9}", number):
+    if not re.fullmatch(r"[0-9]{4,9}", number):
         errors["accountNumber"] = "Enter an account number of 4 to 9 digits."
     if errors:
         return
