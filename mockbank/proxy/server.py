@@ -181,6 +181,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.tunnel: tuple[str, int, dict[str, str]] | None = None
         self.proxy_tls = False
         self.close_connection = True
+        self._closables: list[Any] = []  # every TLS layer, closed in finish()
         try:
             first = self.raw.recv(1, socket.MSG_PEEK)
         except OSError:
@@ -191,6 +192,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 self.connection = self.server.proxy.outer_context().wrap_socket(
                     self.raw, server_side=True
                 )
+                self._closables.append(self.connection)
             except (ssl.SSLError, OSError):
                 self.connection = None
             self.proxy_tls = True
@@ -208,6 +210,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.server.untrack(self.raw)
         with contextlib.suppress(OSError):
             self.rfile.close()
+        for layer in reversed(self._closables):
+            with contextlib.suppress(OSError):
+                layer.close()
         with contextlib.suppress(OSError):
             self.raw.close()
 
@@ -292,6 +297,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 self.connection = TLSInTLS(self.connection, tls_context)
             else:
                 self.connection = tls_context.wrap_socket(self.connection, server_side=True)
+            self._closables.append(self.connection)
         except (ssl.SSLError, OSError):
             # The client did not trust our CA (or gave up): nothing more can be said to it.
             self.close_connection = True
