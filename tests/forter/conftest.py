@@ -37,9 +37,7 @@ def echo_upstreams(mockbank: Mockbank) -> Iterator[Mockbank]:
 
 
 @pytest.fixture
-def forter(
-    echo_upstreams: Mockbank, mockbank_forter_proxy: ForterProxyHandle
-) -> ForterProxyHandle:
+def forter(echo_upstreams: Mockbank, mockbank_forter_proxy: ForterProxyHandle) -> ForterProxyHandle:
     """The proxy, with the session app reset and the seed's hosts echoing."""
     return mockbank_forter_proxy
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-from mockbank.pytest_plugin import ForterProxyHandle, Mockbank
 from mockbank.providers.forter import models
+from mockbank.pytest_plugin import ForterProxyHandle, Mockbank
 from tests.forter.conftest import CVC_TOKEN, TOKEN, Target
 
 PAN = "4111111111111111"
@@ -60,7 +60,10 @@ def single_use(mockbank: Mockbank, cvc: str = "123", **card: Any) -> str:
 def test_requests_with_token_inside_tunnel_reaches_echo_with_card(
     forter: ForterProxyHandle,
 ) -> None:
-    body = '{"card": "{{ card_number }}", "name": "{{card_holder_name}}", "exp": "{{ expiration_mm }}/{{ expiration_yy }}"}'
+    body = (
+        '{"card": "{{ card_number }}", "name": "{{card_holder_name}}", '
+        '"exp": "{{ expiration_mm }}/{{ expiration_yy }}"}'
+    )
     response = post(forter, "https://api.forter-secure.com/v3/adaptive-auth/3ds/init", body)
     assert response.status_code == 200
     echo = response.json()
@@ -145,8 +148,11 @@ def test_absolute_uri_request_without_credentials_is_407(forter: ForterProxyHand
         pytest.param({"forter-token": "ftr1" + "0" * 32}, "could not be found", id="unknown"),
         pytest.param({"forter-token": "tok_visa"}, "not a Forter token", id="malformed"),
         pytest.param(
-            {"forter-token": None, "forter-token-alias-key": "zooz",
-             "forter-token-alias-value": "NOPE"},
+            {
+                "forter-token": None,
+                "forter-token-alias-key": "zooz",
+                "forter-token-alias-value": "NOPE",
+            },
             "No token has the alias",
             id="unknown-alias",
         ),
@@ -172,9 +178,7 @@ def test_unknown_tokens_are_555(
         pytest.param('{"x": "{{ ZIPCODE }}"}', {}, "ZIPCODE", id="extra-key-is-case-sensitive"),
         pytest.param('{"x": "{{ network_token }}"}', {}, "network_token", id="no-network-token"),
         pytest.param("{}", {"forter-token": None}, "token is required", id="no-token"),
-        pytest.param(
-            "{}", {"forter-token-alias-key": "zooz"}, "not both", id="token-and-alias"
-        ),
+        pytest.param("{}", {"forter-token-alias-key": "zooz"}, "not both", id="token-and-alias"),
         pytest.param(
             "{}", {"forter-token": CVC_TOKEN}, "CVC-only token", id="cvc-token-as-card-token"
         ),
@@ -233,8 +237,9 @@ def test_unreachable_loopback_target_is_502_and_burns_no_token(
     response = post(forter, url, '{"c": "{{ cvc }}"}', {"forter-token": token})
     assert response.status_code == 502
     assert response.json()["code"] == "TARGET_UNREACHABLE"
-    again = post(forter, "https://api.forter-secure.com/x", '{"c": "{{ cvc }}"}',
-                 {"forter-token": token})
+    again = post(
+        forter, "https://api.forter-secure.com/x", '{"c": "{{ cvc }}"}', {"forter-token": token}
+    )
     assert again.status_code == 200
     assert json.loads(again.json()["body"]) == {"c": "123"}
 
@@ -296,7 +301,9 @@ def test_single_use_token_is_used_once_under_50_concurrent_requests(
     def attempt(_: int) -> int:
         barrier.wait()
         response = post(
-            forter, "https://api.forter-secure.com/x", '{"c": "{{ cvc }}"}',
+            forter,
+            "https://api.forter-secure.com/x",
+            '{"c": "{{ cvc }}"}',
             {"forter-token": token},
         )
         return response.status_code
@@ -330,7 +337,10 @@ def test_alias_headers_pick_the_aliased_card(forter: ForterProxyHandle) -> None:
 
 
 def test_network_token_placeholders_for_network_token_cards(forter: ForterProxyHandle) -> None:
-    body = '{"nt": "{{ network_token }}", "c": "{{ network_token_cryptogram }}", "e": "{{ network_token_eci }}"}'
+    body = (
+        '{"nt": "{{ network_token }}", "c": "{{ network_token_cryptogram }}", '
+        '"e": "{{ network_token_eci }}"}'
+    )
     headers = {"forter-token": "ftr15eed0000000000000000000000000008"}
     response = post(forter, "https://api.forter-secure.com/x", body, headers)
     sent = json.loads(response.json()["body"])
@@ -340,7 +350,9 @@ def test_network_token_placeholders_for_network_token_cards(forter: ForterProxyH
     assert sent["e"] == "02"
 
 
-def test_values_inside_json_strings_are_escaped(forter: ForterProxyHandle, mockbank: Mockbank) -> None:
+def test_values_inside_json_strings_are_escaped(
+    forter: ForterProxyHandle, mockbank: Mockbank
+) -> None:
     response = requests.post(
         mockbank.url("forter", "/v1/tokenization/tokenize"),
         json={
@@ -375,7 +387,9 @@ def test_hmac_and_ixopay_signing_headers_are_added(
                 "forter-hmac-algo": "sha512",
                 "forter-hmac-target-header": "X-Hmac",
                 "forter-hmac-secret": "secret",
-                "forter-hmac-payload-template": "{{ http-method }} {{ http-path }}|{{ x-api-key }}|{{ request-body }}",
+                "forter-hmac-payload-template": (
+                    "{{ http-method }} {{ http-path }}|{{ x-api-key }}|{{ request-body }}"
+                ),
                 "Forter-Ixopay-Signature": "ixo-shared",
             },
         )
@@ -435,10 +449,18 @@ def test_journal_never_holds_substituted_secrets(
     forter: ForterProxyHandle, mockbank: Mockbank, https_target: Target
 ) -> None:
     token = single_use(mockbank, cvc="9876")
-    post(forter, "https://api.forter-secure.com/x", '{"p": "{{ card_number }}", "c": "{{ cvc }}"}',
-         {"forter-token": token})
-    post(forter, f"{https_target.url}/x", "p={{ card_number }}&c={{ cvc }}",
-         {"forter-cvc-token": CVC_TOKEN, "Content-Type": "text/plain"})
+    post(
+        forter,
+        "https://api.forter-secure.com/x",
+        '{"p": "{{ card_number }}", "c": "{{ cvc }}"}',
+        {"forter-token": token},
+    )
+    post(
+        forter,
+        f"{https_target.url}/x",
+        "p={{ card_number }}&c={{ cvc }}",
+        {"forter-cvc-token": CVC_TOKEN, "Content-Type": "text/plain"},
+    )
     entries = [e.as_dict() for e in mockbank.state.requests(provider="forter")]
     dumped = json.dumps(entries)
     assert PAN not in dumped
