@@ -1,3 +1,5 @@
+# The seed's curl commands below are kept verbatim, long lines and all.
+# ruff: noqa: E501
 """The seed's curl examples, run with curl as written except for the proxy address and CA file.
 
 The seed's proxy host (pci-proxy-sandbox.checkouttools.com) becomes the test proxy's

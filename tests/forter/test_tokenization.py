@@ -50,7 +50,8 @@ def test_single_use_token_holds_cvc_and_expires_after_24_hours(
     assert body["expiresAt"] == "2024-01-02T00:00:00Z"
     clock.advance(24 * 3600)
     record = state.store.record(models.TOKENS, body["token"])
-    assert record is not None and record.expired(state.now())
+    assert record is not None
+    assert record.expired(state.now())
     upgraded = api(client, "upgrade", {"token": body["token"]})
     assert upgraded.status_code == 404
 
@@ -70,7 +71,8 @@ def test_upgrade_drops_the_cvc_and_is_idempotent(client: FlaskClient, state: Sta
     assert first["type"] == "multi-use"
     assert first["upgradedFrom"] == single
     stored = state.store.get(models.TOKENS, first["token"], now=state.now())
-    assert stored is not None and stored["cvc"] is None
+    assert stored is not None
+    assert stored["cvc"] is None
 
 
 def test_upgrade_raced_by_50_threads_makes_one_multi_use_token(
