@@ -193,10 +193,18 @@ class ProxyHandler(BaseHTTPRequestHandler):
                     self.raw, server_side=True
                 )
                 self._closables.append(self.connection)
+                self._adopt(self.connection)
             except (ssl.SSLError, OSError):
                 self.connection = None
             self.proxy_tls = True
         self._files()
+
+    def _adopt(self, sock: socket.socket) -> None:
+        # wrap_socket detaches the plain socket: socket options, shutdown on stop and the
+        # "drop" fault must go through the TLS socket that now owns the descriptor.
+        self.server.untrack(self.raw)
+        self.raw = sock
+        self.server.track(sock)
 
     def _files(self) -> None:
         if self.connection is None:
@@ -223,10 +231,15 @@ class ProxyHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError, ssl.SSLError, ValueError):
             super().handle()
 
-    def handle_one_request(self) -> None:
-        # Linux delays ACKs on a socket in slow-start mode; ask for quick ACKs every time.
+    def _quickack(self) -> None:
+        # Linux may delay an ACK by 40 ms, and a client with Nagle on (urllib3 behind a proxy)
+        # holds its body back until the headers are ACKed. The flag does not stick: set it
+        # before every read that a client may be waiting on.
         with contextlib.suppress(OSError, AttributeError):
             self.raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+
+    def handle_one_request(self) -> None:
+        self._quickack()
         super().handle_one_request()
 
     def __getattr__(self, name: str) -> Any:
@@ -297,6 +310,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 self.connection = TLSInTLS(self.connection, tls_context)
             else:
                 self.connection = tls_context.wrap_socket(self.connection, server_side=True)
+                self._adopt(self.connection)
             self._closables.append(self.connection)
         except (ssl.SSLError, OSError):
             # The client did not trust our CA (or gave up): nothing more can be said to it.
@@ -308,6 +322,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> tuple[bytes, int | None]:
         """The request body, and the declared length when it is over the limit (unread)."""
+        self._quickack()
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             chunks: list[bytes] = []
             total = 0

@@ -44,6 +44,7 @@ def forter(echo_upstreams: Mockbank, mockbank_forter_proxy: ForterProxyHandle) -
 
 class _TargetHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
