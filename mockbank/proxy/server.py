@@ -176,7 +176,10 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.raw.settimeout(IDLE_TIMEOUT_S)
         # urllib3 leaves Nagle on behind a proxy; without NODELAY both ends wait 40 ms.
         self.raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.raw)
+        # wrap_socket detaches the plain socket; a duplicate descriptor keeps reaching the
+        # connection for socket options, the "drop" fault and shutdown when the proxy stops.
+        self.control = self.raw.dup()
+        self.server.track(self.control)
         self.connection: Any = self.raw
         self.tunnel: tuple[str, int, dict[str, str]] | None = None
         self.proxy_tls = False
@@ -193,18 +196,10 @@ class ProxyHandler(BaseHTTPRequestHandler):
                     self.raw, server_side=True
                 )
                 self._closables.append(self.connection)
-                self._adopt(self.connection)
             except (ssl.SSLError, OSError):
                 self.connection = None
             self.proxy_tls = True
         self._files()
-
-    def _adopt(self, sock: socket.socket) -> None:
-        # wrap_socket detaches the plain socket: socket options, shutdown on stop and the
-        # "drop" fault must go through the TLS socket that now owns the descriptor.
-        self.server.untrack(self.raw)
-        self.raw = sock
-        self.server.track(sock)
 
     def _files(self) -> None:
         if self.connection is None:
@@ -215,9 +210,11 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.wfile = _Writer(self.connection)
 
     def finish(self) -> None:
-        self.server.untrack(self.raw)
+        self.server.untrack(self.control)
         with contextlib.suppress(OSError):
             self.rfile.close()
+        with contextlib.suppress(OSError):
+            self.control.close()
         for layer in reversed(self._closables):
             with contextlib.suppress(OSError):
                 layer.close()
@@ -236,7 +233,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         # holds its body back until the headers are ACKed. The flag does not stick: set it
         # before every read that a client may be waiting on.
         with contextlib.suppress(OSError, AttributeError):
-            self.raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+            self.control.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
 
     def handle_one_request(self) -> None:
         self._quickack()
@@ -310,7 +307,6 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 self.connection = TLSInTLS(self.connection, tls_context)
             else:
                 self.connection = tls_context.wrap_socket(self.connection, server_side=True)
-                self._adopt(self.connection)
             self._closables.append(self.connection)
         except (ssl.SSLError, OSError):
             # The client did not trust our CA (or gave up): nothing more can be said to it.
@@ -391,7 +387,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             "wsgi.multithread": True,
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
-            "werkzeug.socket": self.raw,
+            "werkzeug.socket": self.control,
             "SERVER_SOFTWARE": "mockbank-forter-proxy",
             "REQUEST_METHOD": self.command,
             "SCRIPT_NAME": "",

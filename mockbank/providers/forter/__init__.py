@@ -179,7 +179,7 @@ def services(app: Flask, config: Config) -> list[Service]:
     """The detokenization proxy listener on ``--proxy-port``."""
     from mockbank.proxy.server import ForterProxy
 
-    return [ForterProxy(app, config.host, config.proxy_port)]
+    return [ForterProxy(app, config.host, config.proxy_port, ca_dir=config.state_dir / "ca")]
 
 
 provider = Provider(

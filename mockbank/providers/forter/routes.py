@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from mockbank.errors import PayloadTooLarge
 from mockbank.masking import mask_body, mask_headers, mask_text
 from mockbank.outbound import OutboundRefused
 from mockbank.providers.forter import models
@@ -44,6 +45,9 @@ def _proxy_body_limit() -> None:
     # DESIGN §1: 1 MiB for the API, 10 MiB for bodies coming through the proxy.
     if is_proxy_request():
         request.max_content_length = MAX_BODY_BYTES
+        # Refuse a declared oversize body before the token checks, which never read it.
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"The request body is over the {MAX_BODY_BYTES} byte limit.")
 
 
 def _sites() -> list[tuple[str, str]]:
