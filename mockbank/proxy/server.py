@@ -466,6 +466,8 @@ def _authority(host: str, port: int, default: int) -> str:
 class ForterProxy:
     """The proxy listener: `start()`, `stop()`, `url` (what `mockbank serve` runs)."""
 
+    label = "forter proxy"
+
     def __init__(
         self,
         app: Flask,

@@ -300,12 +300,12 @@ def test_inprocess_routes_forters_real_tokenization_host(mockbank_inprocess: Any
 def test_ca_cli_prints_path_and_pem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser()
     forter_provider.cli(parser.add_subparsers())
-    args = parser.parse_args(["ca", "--ca-state", str(tmp_path)])
+    args = parser.parse_args(["ca", "--state", str(tmp_path)])
     assert args.func(args) == 0
     path = Path(capsys.readouterr().out.strip())
     assert path == tmp_path / "ca" / "ca.pem"
     assert (tmp_path / "ca" / "ca.key").stat().st_mode & 0o777 == 0o600
-    args = parser.parse_args(["ca", "--pem", "--ca-state", str(tmp_path)])
+    args = parser.parse_args(["ca", "--pem", "--state", str(tmp_path)])
     assert args.func(args) == 0
     assert capsys.readouterr().out == path.read_text()
 

@@ -166,11 +166,11 @@ def cli(subparsers: Any) -> None:
     )
     parser.add_argument("--pem", action="store_true", help="print the PEM instead of the path")
     parser.add_argument(
-        "--ca-state",
+        "--state",
         dest="ca_state",
         type=Path,
         default=None,
-        help="state directory holding ca/ (default: --state / MOCKBANK_STATE / data dir)",
+        help="state directory holding ca/ (default: MOCKBANK_STATE, else the user data dir)",
     )
     parser.set_defaults(func=_ca_command)
 
