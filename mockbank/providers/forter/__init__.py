@@ -107,6 +107,19 @@ def state_view(state: State) -> dict[str, Any]:
     return {"tokens": tokens, "aliases": aliases}
 
 
+def dashboard(state: State) -> list[dict[str, str]]:
+    """The newest tokens and their states for the dashboard card (masked)."""
+    tokens = state_view(state)["tokens"]
+    items = []
+    for token in reversed(tokens[-12:]):
+        card = token["card"] or "CVC only"
+        detail = f"{token['type']} · {card} · {token['status']}"
+        if token["alias"]:
+            detail += f" · alias {token['alias']['key']}={token['alias']['value']}"
+        items.append({"label": token["token"], "detail": detail})
+    return items
+
+
 def magic_values() -> dict[str, Any]:
     """Sandbox cards, placeholders, the proxy's own statuses and HMAC algorithms."""
     return {
@@ -195,5 +208,6 @@ provider = Provider(
     credentials=credentials,
     cli=cli,
     services=services,
+    dashboard=dashboard,
     docs="docs/providers/forter.md",
 )
