@@ -415,6 +415,9 @@ def test_hmac_and_ixopay_signing_headers_are_added(
     signature = hmac.new(b"ixo-shared", message.encode(), hashlib.sha512).digest()
     assert headers["X-Signature"] == base64.b64encode(signature).decode()
     assert not [h for h in headers if h.lower().startswith("forter-")]
+    journal = json.dumps([e.as_dict() for e in mockbank.state.requests(provider="forter")])
+    assert "ixo-shared" not in journal
+    assert '"secret"' not in journal.replace('"forter-hmac-secret"', "")
 
 
 def test_real_target_gets_substituted_body_and_answer_is_relayed(
