@@ -522,3 +522,18 @@ def test_direct_request_to_proxy_port_is_explained(forter: ForterProxyHandle) ->
     response = requests.get(forter.url + "/", timeout=10)
     assert response.status_code == 400
     assert "HTTP proxy" in response.json()["error"]
+
+
+def test_upstream_mapping_to_a_url_forwards_there(
+    forter: ForterProxyHandle, mockbank: Mockbank, https_target: Target
+) -> None:
+    mockbank.state.outbound.upstreams["psp.test"] = https_target.url + "/mapped"
+    try:
+        response = post(forter, "https://psp.test/pay?x=1", '{"n": "{{ card_last_four }}"}')
+    finally:
+        del mockbank.state.outbound.upstreams["psp.test"]
+    assert response.status_code == 200
+    seen = https_target.seen[-1]
+    assert seen["path"] == "/mapped/pay?x=1"
+    assert seen["headers"]["Host"] == "psp.test"
+    assert json.loads(seen["body"]) == {"n": "1111"}
