@@ -182,7 +182,6 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.server.track(self.control)
         self.connection: Any = self.raw
         self.tunnel: tuple[str, int, dict[str, str]] | None = None
-        self.proxy_tls = False
         self.close_connection = True
         self._closables: list[Any] = []  # every TLS layer, closed in finish()
         try:
@@ -198,10 +197,13 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 self._closables.append(self.connection)
             except (ssl.SSLError, OSError):
                 self.connection = None
-            self.proxy_tls = True
         self._files()
 
     def _files(self) -> None:
+        previous = getattr(self, "rfile", None)
+        if previous is not None:
+            with contextlib.suppress(OSError):
+                previous.close()
         if self.connection is None:
             self.rfile = io.BytesIO(b"")
             self.wfile = _Writer(self.raw)

@@ -187,7 +187,7 @@ def proxy_connect() -> Response:
 def _forward_headers(
     raw: list[tuple[str, str]], body_length: int, method: str
 ) -> list[tuple[str, str]]:
-    """Strip forter-*, proxy-* and hop-by-hop headers; recompute Content-Length."""
+    """Strip forter-*, proxy-*, hop-by-hop and Expect headers; recompute Content-Length."""
     connection_named = {
         token.strip().lower()
         for name, value in raw
@@ -200,7 +200,7 @@ def _forward_headers(
         if not name.lower().startswith(("forter-", "proxy-"))
         and name.lower() not in HOP_BY_HOP
         and name.lower() not in connection_named
-        and name.lower() != "content-length"
+        and name.lower() not in ("content-length", "expect")  # the proxy answered any 100
     ]
     if body_length or method in ("POST", "PUT", "PATCH"):
         kept.append(("Content-Length", str(body_length)))
