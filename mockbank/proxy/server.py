@@ -55,7 +55,7 @@ class ProxyContext:
     tunnel: bool = False
 
 
-class _Writer(io.RawIOBase):
+class _Writer(io.BufferedIOBase):
     """A write-only file over ``sendall`` (``SocketIO.write`` may write only part)."""
 
     def __init__(self, sock: Any) -> None:
@@ -485,18 +485,12 @@ class ForterProxy:
         self.host = host
         self._server = _Server(self, (host, port))
         self.port: int = self._server.server_address[1]
+        # The proxy as an http:// URL (CONNECT and absolute-URI requests), and the same port as
+        # an https:// proxy URL (TLS to the proxy, then the tunnel).
+        self.url = f"http://{_authority(host, self.port, 0)}"
+        self.https_url = f"https://{_authority(host, self.port, 0)}"
         self._thread: threading.Thread | None = None
         self._outer: ssl.SSLContext | None = None
-
-    @property
-    def url(self) -> str:
-        """The proxy as an ``http://`` URL (CONNECT and absolute-URI requests)."""
-        return f"http://{_authority(self.host, self.port, 0)}"
-
-    @property
-    def https_url(self) -> str:
-        """The same port as an ``https://`` proxy URL (TLS to the proxy, then the tunnel)."""
-        return f"https://{_authority(self.host, self.port, 0)}"
 
     @property
     def ca_path(self) -> Path:
@@ -522,7 +516,8 @@ class ForterProxy:
             self._outer = context
         return self._outer
 
-    def start(self) -> ForterProxy:
+    def start(self) -> None:
+        """Serve in a daemon thread (the listening socket is already bound)."""
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": POLL_S},
@@ -530,7 +525,6 @@ class ForterProxy:
             daemon=True,
         )
         self._thread.start()
-        return self
 
     def stop(self) -> None:
         """Stop accepting, close open tunnels, and wait for the listener thread."""
@@ -544,7 +538,8 @@ class ForterProxy:
             pool.close()
 
     def __enter__(self) -> ForterProxy:
-        return self.start()
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

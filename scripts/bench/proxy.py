@@ -74,7 +74,8 @@ def _serve_target(ca_dir: str, ports: Any, stop: Any) -> None:
 def _serve_proxy(ca_dir: str, ports: Any, stop: Any) -> None:
     """Child process: the mockbank app and its proxy, as `mockbank serve` runs them."""
     app = create_app({"journal_capacity": 1000})
-    proxy = ForterProxy(app, "127.0.0.1", 0, ca_dir=Path(ca_dir)).start()
+    proxy = ForterProxy(app, "127.0.0.1", 0, ca_dir=Path(ca_dir))
+    proxy.start()
     ports.put(("proxy", proxy.port))
     stop.wait()
     proxy.stop()

@@ -190,7 +190,8 @@ def test_body_over_10_mib_is_413_in_forters_format(forter: ForterProxyHandle) ->
 
 
 def test_stop_is_prompt_and_closes_open_tunnels(app: Flask, tmp_path: Path) -> None:
-    proxy = ForterProxy(app, ca_dir=tmp_path / "ca").start()
+    proxy = ForterProxy(app, ca_dir=tmp_path / "ca")
+    proxy.start()
     host, port = proxy.url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=5)
     sock.sendall(

@@ -504,16 +504,16 @@ def placeholder_value(name: str, resolved: Resolved, *, cryptogram: Callable[[],
     """The value a placeholder stands for; 556 naming the placeholder when there is none."""
     card = resolved.record["card"]
     month, year = card["expirationMonth"], card["expirationYear"]
-    simple = {
-        "card_number": card["number"],
+    simple: dict[str, str] = {
+        "card_number": str(card["number"]),
         "expiration_m": str(month),
         "expiration_month": str(month),
         "expiration_mm": f"{month:02d}",
         "expiration_yy": f"{year % 100:02d}",
         "expiration_yyyy": str(year),
         "expiration_year": str(year),
-        "card_bin": card["number"][:6],
-        "card_last_four": card["number"][-4:],
+        "card_bin": str(card["number"])[:6],
+        "card_last_four": str(card["number"])[-4:],
     }
     if name in simple:
         return simple[name]
@@ -547,7 +547,7 @@ def placeholder_value(name: str, resolved: Resolved, *, cryptogram: Callable[[],
         if name == "network_token_cryptogram":
             return cryptogram()
         if name == "network_token_eci":
-            return ECI_BY_BRAND.get(card["brand"], "07")
+            return ECI_BY_BRAND.get(str(card["brand"]), "07")
     extra = resolved.record.get("extra") or {}
     if name in extra:
         return str(extra[name])
