@@ -337,7 +337,8 @@ def proxy() -> Response:
             "headers": dict(headers),
             "body": substitution.body.decode("utf-8", "replace"),
         }
-        journal_note("responseBody", models.mask_secrets(mask_body(json.dumps(answer)), secrets))
+        # The echo repeats forwardedHeaders and forwardedBody, already noted (masked) above.
+        journal_note("responseBody", "<echo of the forwarded request>")
         return jsonify(answer)
     journal_note("upstream", mask_text(target.url))
     return _relay(target.url, headers, substitution.body, resolved, secrets)
