@@ -27,6 +27,7 @@ from mockbank.providers.forter.errors import (
     TokenNotFound,
     ValidationFailed,
 )
+from mockbank.proxy.upstream import HOP_BY_HOP
 from mockbank.store import Store
 
 TOKENS = "forter.token"
@@ -72,6 +73,12 @@ HMAC_ALGORITHMS: dict[str, Callable[[], Any]] = {
     "sha1": hashlib.sha1,
     "md5": hashlib.md5,
 }
+HMAC_HEADERS = (
+    "forter-hmac-algo",
+    "forter-hmac-target-header",
+    "forter-hmac-secret",
+    "forter-hmac-payload-template",
+)
 # Electronic commerce indicators of a network-token (tokenized e-commerce) transaction.
 ECI_BY_BRAND = {"VISA": "05", "MASTERCARD": "02", "AMEX": "05"}
 
@@ -725,6 +732,96 @@ def ixopay_headers(
     )
     signature = hmac.new(key.encode("utf-8"), message.encode("utf-8"), hashlib.sha512).digest()
     return {"Date": date, "X-Signature": base64.b64encode(signature).decode("ascii")}
+
+
+def forward_headers(
+    raw: list[tuple[str, str]], body_length: int, method: str
+) -> list[tuple[str, str]]:
+    """The headers to forward: forter-*, proxy-*, hop-by-hop and Expect stripped, and
+    Content-Length recomputed (the seed: the proxy alters the body, so the length changes)."""
+    connection_named = {
+        token.strip().lower()
+        for name, value in raw
+        if name.lower() == "connection"
+        for token in value.split(",")
+    }
+    kept = [
+        (name, value)
+        for name, value in raw
+        if not name.lower().startswith(("forter-", "proxy-"))
+        and name.lower() not in HOP_BY_HOP
+        and name.lower() not in connection_named
+        and name.lower() not in ("content-length", "expect")  # the proxy answered any 100
+    ]
+    if body_length or method in ("POST", "PUT", "PATCH"):
+        kept.append(("Content-Length", str(body_length)))
+    return kept
+
+
+def set_header(headers: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
+    """`headers` with every `name` header replaced by one with `value`."""
+    return [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, value)]
+
+
+def sign_request(
+    headers: list[tuple[str, str]],
+    inner: Mapping[str, str],
+    *,
+    method: str,
+    request_uri: str,
+    body: bytes,
+    now: datetime,
+) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """Apply the request's forter-hmac-* and Forter-Ixopay-Signature instructions.
+
+    Returns the headers to forward and notes for the journal (never a secret).
+    """
+    notes: dict[str, Any] = {}
+    given = [name for name in HMAC_HEADERS if inner.get(name)]
+    if given:
+        missing = [name for name in HMAC_HEADERS if not inner.get(name)]
+        if missing:
+            raise ProxyValidationError(
+                f"HMAC signing needs {', '.join(missing)} too (got {', '.join(given)}).",
+                field=missing[0],
+            )
+        signature = hmac_signature(
+            algorithm=inner["forter-hmac-algo"],
+            secret=inner["forter-hmac-secret"],
+            template=inner["forter-hmac-payload-template"],
+            method=method,
+            path=request_uri,
+            headers=dict(headers),
+            body=body,
+        )
+        target = inner["forter-hmac-target-header"].strip()
+        if not target or any(c in target for c in " :\r\n"):
+            raise ProxyValidationError(
+                "forter-hmac-target-header must be a header name.",
+                field="forter-hmac-target-header",
+            )
+        headers = set_header(headers, target, signature)
+        notes["hmac"] = {"algorithm": inner["forter-hmac-algo"], "header": target}
+    ixopay_key = inner.get("forter-ixopay-signature")
+    if ixopay_key is not None:
+        if not ixopay_key.strip():
+            raise ProxyValidationError(
+                "Forter-Ixopay-Signature must carry the Ixopay shared secret.",
+                field="forter-ixopay-signature",
+            )
+        content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+        added = ixopay_headers(
+            key=ixopay_key.strip(),
+            method=method,
+            request_uri=request_uri,
+            content_type=content_type,
+            body=body,
+            now=now,
+        )
+        for name, value in added.items():
+            headers = set_header(headers, name, value)
+        notes["ixopay"] = "X-Signature and Date added"
+    return headers, notes
 
 
 def mask_secrets(text: str, secrets: list[str]) -> str:

@@ -17,7 +17,6 @@ from mockbank.providers.forter import models
 from mockbank.providers.forter.auth import verify_site
 from mockbank.providers.forter.errors import (
     ProxyAuthenticationRequired,
-    ProxyValidationError,
     TargetUnreachable,
     Unauthorized,
     ValidationFailed,
@@ -32,12 +31,6 @@ from mockbank.state import current_state
 bp = Blueprint("forter", __name__)
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 POOL_KEY = "mockbank.proxy.pool"
-HMAC_HEADERS = (
-    "forter-hmac-algo",
-    "forter-hmac-target-header",
-    "forter-hmac-secret",
-    "forter-hmac-payload-template",
-)
 
 
 @bp.before_request
@@ -184,89 +177,6 @@ def proxy_connect() -> Response:
     return jsonify({"tunnel": context.target})
 
 
-def _forward_headers(
-    raw: list[tuple[str, str]], body_length: int, method: str
-) -> list[tuple[str, str]]:
-    """Strip forter-*, proxy-*, hop-by-hop and Expect headers; recompute Content-Length."""
-    connection_named = {
-        token.strip().lower()
-        for name, value in raw
-        if name.lower() == "connection"
-        for token in value.split(",")
-    }
-    kept = [
-        (name, value)
-        for name, value in raw
-        if not name.lower().startswith(("forter-", "proxy-"))
-        and name.lower() not in HOP_BY_HOP
-        and name.lower() not in connection_named
-        and name.lower() not in ("content-length", "expect")  # the proxy answered any 100
-    ]
-    if body_length or method in ("POST", "PUT", "PATCH"):
-        kept.append(("Content-Length", str(body_length)))
-    return kept
-
-
-def _set_header(headers: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
-    return [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, value)]
-
-
-def _sign(
-    headers: list[tuple[str, str]],
-    inner: dict[str, str],
-    *,
-    method: str,
-    request_uri: str,
-    body: bytes,
-) -> list[tuple[str, str]]:
-    """Apply the forter-hmac-* and Forter-Ixopay-Signature instructions of the request."""
-    given = [name for name in HMAC_HEADERS if inner.get(name)]
-    if given:
-        missing = [name for name in HMAC_HEADERS if not inner.get(name)]
-        if missing:
-            raise ProxyValidationError(
-                f"HMAC signing needs {', '.join(missing)} too (got {', '.join(given)}).",
-                field=missing[0],
-            )
-        signature = models.hmac_signature(
-            algorithm=inner["forter-hmac-algo"],
-            secret=inner["forter-hmac-secret"],
-            template=inner["forter-hmac-payload-template"],
-            method=method,
-            path=request_uri,
-            headers=dict(headers),
-            body=body,
-        )
-        target = inner["forter-hmac-target-header"].strip()
-        if not target or any(c in target for c in " :\r\n"):
-            raise ProxyValidationError(
-                "forter-hmac-target-header must be a header name.",
-                field="forter-hmac-target-header",
-            )
-        headers = _set_header(headers, target, signature)
-        journal_note("hmac", {"algorithm": inner["forter-hmac-algo"], "header": target})
-    ixopay_key = inner.get("forter-ixopay-signature")
-    if ixopay_key is not None:
-        if not ixopay_key.strip():
-            raise ProxyValidationError(
-                "Forter-Ixopay-Signature must carry the Ixopay shared secret.",
-                field="forter-ixopay-signature",
-            )
-        content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
-        added = models.ixopay_headers(
-            key=ixopay_key.strip(),
-            method=method,
-            request_uri=request_uri,
-            content_type=content_type,
-            body=body,
-            now=current_state().now(),
-        )
-        for name, value in added.items():
-            headers = _set_header(headers, name, value)
-        journal_note("ixopay", "X-Signature and Date added")
-    return headers
-
-
 def _pool() -> UpstreamPool:
     pool: UpstreamPool | None = current_app.extensions.get(POOL_KEY)
     if pool is None:
@@ -312,10 +222,17 @@ def proxy() -> Response:
         json_body=models.looks_like_json(body, request.content_type),
     )
     request_uri = _uri(context.target)
-    headers = _forward_headers(context.raw_headers, len(substitution.body), request.method)
-    headers = _sign(
-        headers, inner, method=request.method, request_uri=request_uri, body=substitution.body
+    headers = models.forward_headers(context.raw_headers, len(substitution.body), request.method)
+    headers, signing = models.sign_request(
+        headers,
+        inner,
+        method=request.method,
+        request_uri=request_uri,
+        body=substitution.body,
+        now=now,
     )
+    for key, value in signing.items():
+        journal_note(key, value)
     secrets = substitution.secrets
     journal_note("placeholders", substitution.names)
     journal_note("forwardedHeaders", mask_headers(headers))
