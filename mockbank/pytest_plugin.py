@@ -5,6 +5,8 @@
 - ``mockbank``: per test; resets state first; ``url(provider)``, ``clock``, ``state``, ``journal``.
 - ``mockbank_inprocess``: per test; routes the providers' real hostnames into the same app.
 - ``mockbank_clock``: the app clock, back to real time after the test.
+- ``mockbank_forter_proxy``: the Forter detokenization proxy for the session app: ``url``,
+  ``https_url``, ``proxies()`` (a python-requests dict with the site credentials), ``ca_path``.
 """
 
 from __future__ import annotations
