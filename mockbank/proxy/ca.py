@@ -7,6 +7,7 @@ verifiers (``VERIFY_X509_STRICT``, Python 3.13's default) accept them.
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import os
 import ssl
@@ -71,6 +72,16 @@ class LocalCA:
         """Load the CA from `directory`, creating it (key mode 0600) the first time."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        # Several server processes may share a state directory: one creates, the others load.
+        with open(directory / ".lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return cls._load_or_create_locked(directory)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @classmethod
+    def _load_or_create_locked(cls, directory: Path) -> LocalCA:
         cert_path, key_path = directory / CA_CERT, directory / CA_KEY
         if cert_path.exists() and key_path.exists():
             cert = x509.load_pem_x509_certificate(cert_path.read_bytes())

@@ -356,3 +356,14 @@ def test_generated_bad_proxy_requests_get_proxy_codes_and_no_5xx_crash(
     assert statuses <= {200, 502, 555, 556}
     assert {200, 555, 556} <= statuses
     assert state.take_server_errors() == []
+
+
+def test_concurrent_ca_creation_yields_one_ca(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mockbank.proxy.ca import LocalCA
+
+    with ThreadPoolExecutor(8) as pool:
+        pems = set(pool.map(lambda _: LocalCA.load_or_create(tmp_path / "ca").pem, range(8)))
+    assert len(pems) == 1
+    assert (tmp_path / "ca" / "ca.pem").read_text() in pems
