@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from mockbank.state import State
 
@@ -128,7 +129,6 @@ class InProcess:
         self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         for prefix in passthrough:
             self.mock.add_passthru(prefix)
-        self._client = app.test_client()
         for host in self.routes:
             for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
                 pattern = _host_pattern(host)
@@ -148,25 +148,32 @@ class InProcess:
         if not (path == prefix or path.startswith(prefix + "/")):
             path = prefix + path
         headers = {k: v for k, v in prepared.headers.items() if k.lower() != "content-length"}
-        response = self._client.open(
-            path,
-            method=prepared.method,
+        # A bare environ, not the Flask test client: requests keeps its own cookies, and the
+        # test client's cookie jar would leak them between unrelated sessions.
+        builder = EnvironBuilder(
+            path=path,
+            base_url=f"{parts.scheme}://{parts.netloc}",
             query_string=parts.query,
+            method=prepared.method,
             headers=headers,
             data=_body_bytes(prepared.body),
-            base_url=f"{parts.scheme}://{parts.netloc}",
             environ_overrides={"REMOTE_ADDR": "127.0.0.1"},
         )
         try:
-            body = response.get_data()
-            out = [
-                (k, v)
-                for k, v in response.headers.items()
-                if k.lower() not in ("content-length", "transfer-encoding")
-            ]
-            return response.status_code, out, body
+            app_iter, status, response_headers = run_wsgi_app(self.app, builder.get_environ())
+            try:
+                body = b"".join(app_iter)
+            finally:
+                if hasattr(app_iter, "close"):
+                    app_iter.close()
         finally:
-            response.close()
+            builder.close()
+        out = [
+            (k, v)
+            for k, v in response_headers.items()
+            if k.lower() not in ("content-length", "transfer-encoding")
+        ]
+        return int(status.split(" ", 1)[0]), out, body
 
     def start(self) -> InProcess:
         self.mock.start()

@@ -28,7 +28,7 @@ FORM = urlencode({
 })  # fmt: skip
 
 # The same checks QuickStream's token request makes, written as plainly as Flask allows.
-MINIMAL_FLASK = '''
+MINIMAL_FLASK = """
 import hmac, re, secrets, threading, time
 from urllib.parse import urlsplit
 from flask import Flask, request, Response
@@ -63,22 +63,26 @@ def token():
     with lock:
         tokens[token] = (time.monotonic() + 3600, dict(form))
     return Response("token=" + token, mimetype="text/plain")
-'''
+"""
 
-BARE_WSGI = '''
+BARE_WSGI = """
 def app(environ, start_response):
     environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "60")])
     return [b"token=" + b"x" * 54]
-'''
+"""
 
 
 def measure_mockbank(seconds: float, connections: int) -> float:
     port = free_port()
     env = {**os.environ, "MOCKBANK_PORT": str(port), "MOCKBANK_PROXY_PORT": str(free_port())}
-    process = subprocess.Popen([sys.executable, "-m", "mockbank.cli", "serve", "--quiet"],
-                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockbank.cli", "serve", "--quiet"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_until_up(port)
         url = f"http://127.0.0.1:{port}/quickstream/CommunityTokenRequestServlet"
@@ -101,8 +105,12 @@ def measure_wiremock(seconds: float, connections: int) -> float | None:
     if not shutil.which("java") or not shutil.which("npm"):
         return None
     with tempfile.TemporaryDirectory() as directory:
-        install = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "wiremock"],
-                                 cwd=directory, capture_output=True, timeout=300)
+        install = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "wiremock"],
+            cwd=directory,
+            capture_output=True,
+            timeout=300,
+        )
         jars = list(Path(directory, "node_modules", "wiremock").rglob("wiremock*standalone*.jar"))
         if install.returncode != 0 or not jars:
             return None
@@ -111,12 +119,26 @@ def measure_wiremock(seconds: float, connections: int) -> float | None:
         (mappings / "token.json").write_text(
             '{"request": {"method": "POST", "url": "/CommunityTokenRequestServlet"},'
             ' "response": {"status": 200, "body": "token=stub", '
-            '"headers": {"Content-Type": "text/plain"}}}')
+            '"headers": {"Content-Type": "text/plain"}}}'
+        )
         port = free_port()
         process = subprocess.Popen(
-            ["java", "-jar", str(jars[0]), "--port", str(port), "--bind-address", "127.0.0.1",
-             "--root-dir", directory, "--disable-request-logging", "--no-request-journal"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "java",
+                "-jar",
+                str(jars[0]),
+                "--port",
+                str(port),
+                "--bind-address",
+                "127.0.0.1",
+                "--root-dir",
+                directory,
+                "--disable-request-logging",
+                "--no-request-journal",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_until_up(port, timeout=60)
             url = f"http://127.0.0.1:{port}/CommunityTokenRequestServlet"

@@ -1,0 +1,38 @@
+"""The benchmarks run and print their ratios (figures are read by people, never asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "scripts" / "bench"
+
+
+def run(script: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=BENCH,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_startup_benchmark_prints_launch_to_health() -> None:
+    assert "launch to health, seconds:" in run("startup.py", "--runs", "1")
+
+
+def test_inprocess_benchmark_prints_its_ratio() -> None:
+    assert "in-process / stub = " in run("inprocess.py", "--calls", "30")
+
+
+@pytest.mark.slow
+def test_token_request_benchmark_prints_its_ratios() -> None:
+    output = run("token_request.py", "--seconds", "1", "--connections", "4", "--no-wiremock")
+    assert "mockbank / minimal Flask = " in output
+    assert "mockbank / bare WSGI     = " in output
