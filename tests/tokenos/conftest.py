@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from flask import Flask
 
 from mockbank.testing import LiveServer
@@ -56,3 +58,21 @@ def access_payload(types: list[str] | None = None) -> dict[str, Any]:
 
 
 PAYER = {"from": {"alias": {"type": "EMAIL", "value": "payer@example.com"}}, "bankId": "iron"}
+
+
+def consent(live: LiveServer, request_id: str, **form: str | list[str]) -> requests.Response:
+    """POST the consent form (``decision=approve`` by default) without following the redirect."""
+    form.setdefault("decision", "approve")
+    url = live.url_for("tokenos", f"/app/request-token/{request_id}")
+    return requests.post(url, data=form, allow_redirects=False, timeout=10)
+
+
+def mint(
+    live: LiveServer, member: Member, payload: dict[str, Any], options: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Store a request, consent to it and return the token the payer endorsed."""
+    stored = member.store_token_request(payload, PAYER if options is None else options)
+    answer = consent(live, stored["id"])
+    assert answer.status_code == 302, answer.text
+    token_id = parse_qs(urlsplit(answer.headers["Location"]).query)["tokenId"][0]
+    return member.get_token(token_id)

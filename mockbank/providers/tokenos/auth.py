@@ -106,7 +106,8 @@ def parse_basic(value: str) -> tuple[str, str]:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
         raise Unauthenticated("HTTP Basic credentials are not base64") from None
-    user, sep, password = decoded.partition(":")
+    # Member ids contain colons (m:…:5zKtXEAq); API keys do not, so split at the last one.
+    user, sep, password = decoded.rpartition(":")
     if not sep:
         raise Unauthenticated("HTTP Basic credentials must be memberId:apiKey")
     return user, password
