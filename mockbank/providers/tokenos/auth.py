@@ -75,10 +75,17 @@ def verify_signed_request(
     body: Any,
     query: str,
     now_ms: int,
+    real_ms: int | None = None,
     window_s: int = DEFAULT_WINDOW_S,
 ) -> None:
-    """Check freshness and the signature over every (host, path) spelling the call may have."""
-    if abs(now_ms - int(header.created_at_ms)) > window_s * 1000:
+    """Check freshness and the signature over every (host, path) spelling the call may have.
+
+    `now_ms` is the app clock; `real_ms` the real time it is offset from. Clients sign with
+    their own wall clock, so a call fresh by either stays valid after a test moves the clock.
+    """
+    created = int(header.created_at_ms)
+    fresh = [t for t in (now_ms, real_ms) if t is not None and abs(t - created) <= window_s * 1000]
+    if not fresh:
         raise Unauthenticated(
             f"stale request: created-at-ms {header.created_at_ms} is more than {window_s} s "
             f"from the server clock ({now_ms})"

@@ -117,6 +117,9 @@ def authenticate() -> Caller:
         journal_note("auth", "lenient")
         return Caller(member, signed.on_behalf_of)
     host = request.host + request.script_root
+    snapshot = state.clock.snapshot()
+    offset_s = float(snapshot["offset_s"])
+    real_ms = int((float(snapshot["epoch"]) - offset_s) * 1000)
     verify_signed_request(
         signed,
         key,
@@ -126,6 +129,7 @@ def authenticate() -> Caller:
         body=_body(),
         query=request.query_string.decode("utf-8", "replace"),
         now_ms=models.ms(now),
+        real_ms=real_ms,
         window_s=DEFAULT_WINDOW_S,
     )
     # A replayed state-changing call is refused; identical GETs within a millisecond are not.
@@ -134,7 +138,8 @@ def authenticate() -> Caller:
         f"{signed.member_id}:{signed.signature}",
         {},
         now=now,
-        expires_at=now + timedelta(seconds=2 * DEFAULT_WINDOW_S),
+        # Long enough to cover the window around both the app clock and real time.
+        expires_at=now + timedelta(seconds=2 * DEFAULT_WINDOW_S + abs(offset_s)),
     ):
         raise Unauthenticated("replayed request: this signature has been used already")
     return Caller(member, signed.on_behalf_of)
