@@ -100,7 +100,7 @@ def mask_body(body: bytes | str, content_type: str | None = None) -> str:
     if "x-www-form-urlencoded" in kind:
         pairs = parse_qsl(text, keep_blank_values=True)
         masked = [(k, MASK if is_sensitive(k) else mask_cards(v)) for k, v in pairs]
-        return urlencode(masked)
+        return urlencode(masked, safe="*")
     if "image/" in kind or "octet-stream" in kind:
         return f"<{len(body)} bytes of {kind}>"
     return mask_text(text)

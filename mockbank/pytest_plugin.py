@@ -26,6 +26,12 @@ from mockbank.testing import InProcess, LiveServer
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockbank_fixtures", "directory replacing mockbank's fixtures", default="")
     parser.addini("mockbank_seed", "seed for generated data", default="")
+    parser.addini(
+        "mockbank_hosts",
+        "extra in-process hosts, one HOST=PROVIDER a line",
+        type="linelist",
+        default=[],
+    )
 
 
 class Mockbank:
@@ -99,8 +105,13 @@ def mockbank(mockbank_app: Flask, request: pytest.FixtureRequest) -> Iterator[Mo
 
 
 @pytest.fixture
-def mockbank_inprocess(mockbank: Mockbank) -> Iterator[InProcess]:
-    hosts = mockbank.state.config.option("inprocess_hosts") or {}
+def mockbank_inprocess(mockbank: Mockbank, pytestconfig: pytest.Config) -> Iterator[InProcess]:
+    hosts = dict(mockbank.state.config.option("inprocess_hosts") or {})
+    for line in pytestconfig.getini("mockbank_hosts"):
+        host, sep, provider = line.partition("=")
+        if not sep:
+            raise pytest.UsageError(f"mockbank_hosts: expected HOST=PROVIDER, got {line!r}")
+        hosts[host.strip()] = provider.strip()
     with InProcess(mockbank.app, hosts=hosts) as router:
         yield router
 

@@ -111,6 +111,9 @@ def install(app: Flask, state: State) -> None:
             return
         if provider.max_body_bytes is not None:
             request.max_content_length = provider.max_body_bytes
+        # Read the body once, up front: form parsing then works from the cached copy and the
+        # journal still sees the raw bytes. Over the size limit this raises 413.
+        request.get_data(cache=True, parse_form_data=False)
         view = app.view_functions.get(request.endpoint or "")
         g.endpoint_name = getattr(view, ENDPOINT_ATTR, None)
         fault = state.faults.match(provider.name, g.endpoint_name)
@@ -222,12 +225,16 @@ class _DropMiddleware:
             with contextlib.suppress(OSError):
                 raw.shutdown(socket.SHUT_RDWR)
             raise ConnectionAbortedError("mockbank dropped the connection (fault)")
-        # Other servers: promise a body and break off before it, so the client sees a
-        # connection that died mid-response.
-        start_response("200 OK", [("Content-Length", "1")])
+        # waitress hides the socket: promise a body and break off after its first byte, so
+        # the client sees a connection that died mid-response.
+        start_response("200 OK", [("Content-Length", "64"), ("Content-Type", "text/plain")])
         return _broken()
 
 
 def _broken() -> Iterator[bytes]:
-    yield b""
-    raise ConnectionAbortedError("mockbank dropped the connection (fault)")
+    yield b"-"
+    try:  # waitress logs its own ClientDisconnected quietly, anything else as an error
+        from waitress.channel import ClientDisconnected  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - waitress is a dependency
+        raise ConnectionAbortedError("mockbank dropped the connection (fault)") from None
+    raise ClientDisconnected("mockbank dropped the connection (fault)")

@@ -9,7 +9,6 @@ from base64 import urlsafe_b64encode
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from faker import Faker
 from flask import current_app
 
 from mockbank.clock import Clock, parse_instant
@@ -22,6 +21,8 @@ from mockbank.outbox import Message, Outbox
 from mockbank.store import MemoryStore, SQLiteStore, Store
 
 if TYPE_CHECKING:
+    from faker import Faker
+
     from mockbank.providers import Provider
 
 
@@ -48,8 +49,7 @@ class State:
         )
         self.journal = Journal(self.config.journal_capacity)
         self.random = random.Random(self.config.seed)
-        self.faker = Faker()
-        self.faker.seed_instance(self.config.seed)
+        self._faker: Faker | None = None
         self.faults = Faults(self.random, set(self.providers))
         self.outbound = OutboundPolicy(dict(self.config.upstreams), self.config.allow_outbound)
         self.outbox = Outbox(self.clock, self.outbound)
@@ -93,7 +93,7 @@ class State:
             self.outbox.clear()
             self.clock.resume()
             self.random.seed(self.config.seed)
-            self.faker.seed_instance(self.config.seed)
+            self._faker = None
             with self._errors_lock:
                 self.server_errors.clear()
         self.load_fixtures()
@@ -102,6 +102,17 @@ class State:
     def close(self) -> None:
         self.outbox.close()
         self.store.close()
+
+    @property
+    def faker(self) -> Faker:
+        """A Faker seeded with ``--seed``, created on first use (importing it is slow)."""
+        if self._faker is None:
+            from faker import Faker
+
+            faker = Faker()
+            faker.seed_instance(self.config.seed)
+            self._faker = faker
+        return self._faker
 
     # -- time and ids ----------------------------------------------------------------------
     def now(self) -> datetime:
@@ -146,7 +157,10 @@ class State:
             raise ValueError("'resume' cannot be combined with 'freeze' or 'advance'")
         instant = None
         if isinstance(freeze, str) or (freeze is not None and not isinstance(freeze, bool)):
-            instant = parse_instant(freeze)
+            try:
+                instant = parse_instant(freeze)
+            except ValueError as error:
+                raise ValueError(f"'freeze' must be true or an ISO-8601 time: {error}") from None
         # Validated in full before anything moves, so a bad request changes nothing.
         if resume:
             self.clock.resume()

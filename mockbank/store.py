@@ -264,46 +264,50 @@ CREATE INDEX IF NOT EXISTS records_expires ON records (expires);
 
 
 class SQLiteStore:
-    """SQLite backend: one connection per thread, WAL, every take-once a single UPDATE.
+    """SQLite backend: one connection behind a lock per process, WAL, take-once in one UPDATE.
 
     A used record is written as used before the value is returned, in the same statement, so
-    no crash can revive it and no concurrent process can take it twice.
+    no crash can revive it and no other process sharing the file can take it twice.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._writes = 0
-        with self._transaction() as db:
-            db.executescript(_SCHEMA)
+        self._db = sqlite3.connect(
+            self.path, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.executescript(_SCHEMA)
 
-    def _connection(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=30000")
-            self._local.db = db
-            with self._lock:
-                self._connections.append(db)
-        return db
+    def _execute(self, sql: str, args: tuple[Any, ...] = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        with self._lock:
+            return self._db.execute(sql, args).rowcount
+
+    def _fetch(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        """Run one statement and read all its rows while holding the lock."""
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _fetchone(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        rows = self._fetch(sql, args)
+        return rows[0] if rows else None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self._lock:
+            # IMMEDIATE takes the write lock up front, so other processes wait their turn.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def _wrote(self, now: datetime) -> None:
         self._writes += 1
@@ -331,12 +335,12 @@ class SQLiteStore:
         now: datetime,
         expires_at: datetime | None = None,
     ) -> bool:
-        cursor = self._connection().execute(
+        changed = self._execute(
             "INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?, NULL)",
             (namespace, key, json.dumps(value), now.timestamp(), _ts(expires_at)),
         )
         self._wrote(now)
-        return cursor.rowcount == 1
+        return changed == 1
 
     def put(
         self,
@@ -347,41 +351,31 @@ class SQLiteStore:
         now: datetime,
         expires_at: datetime | None = None,
     ) -> None:
-        self._connection().execute(
+        self._execute(
             "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, NULL)",
             (namespace, key, json.dumps(value), now.timestamp(), _ts(expires_at)),
         )
         self._wrote(now)
 
     def get(self, namespace: str, key: str, *, now: datetime) -> Value | None:
-        row = (
-            self._connection()
-            .execute(
-                "SELECT value FROM records WHERE namespace = ? AND key = ? AND used IS NULL"
-                " AND (expires IS NULL OR expires > ?)",
-                (namespace, key, now.timestamp()),
-            )
-            .fetchone()
+        row = self._fetchone(
+            "SELECT value FROM records WHERE namespace = ? AND key = ? AND used IS NULL"
+            " AND (expires IS NULL OR expires > ?)",
+            (namespace, key, now.timestamp()),
         )
         return None if row is None else dict(json.loads(row[0]))
 
     def record(self, namespace: str, key: str) -> Record | None:
-        row = (
-            self._connection()
-            .execute("SELECT * FROM records WHERE namespace = ? AND key = ?", (namespace, key))
-            .fetchone()
+        row = self._fetchone(
+            "SELECT * FROM records WHERE namespace = ? AND key = ?", (namespace, key)
         )
         return None if row is None else self._row(row)
 
     def take_once(self, namespace: str, key: str, *, now: datetime) -> Value | None:
-        row = (
-            self._connection()
-            .execute(
-                "UPDATE records SET used = ? WHERE namespace = ? AND key = ? AND used IS NULL"
-                " AND (expires IS NULL OR expires > ?) RETURNING value",
-                (now.timestamp(), namespace, key, now.timestamp()),
-            )
-            .fetchone()
+        row = self._fetchone(
+            "UPDATE records SET used = ? WHERE namespace = ? AND key = ? AND used IS NULL"
+            " AND (expires IS NULL OR expires > ?) RETURNING value",
+            (now.timestamp(), namespace, key, now.timestamp()),
         )
         return None if row is None else dict(json.loads(row[0]))
 
@@ -410,39 +404,32 @@ class SQLiteStore:
         return _copy(new_value)
 
     def delete(self, namespace: str, key: str) -> bool:
-        cursor = self._connection().execute(
-            "DELETE FROM records WHERE namespace = ? AND key = ?", (namespace, key)
+        return (
+            self._execute("DELETE FROM records WHERE namespace = ? AND key = ?", (namespace, key))
+            == 1
         )
-        return cursor.rowcount == 1
 
     def records(self, namespace: str) -> list[Record]:
-        rows = (
-            self._connection()
-            .execute(
-                "SELECT * FROM records WHERE namespace = ? ORDER BY created, rowid", (namespace,)
-            )
-            .fetchall()
+        rows = self._fetch(
+            "SELECT * FROM records WHERE namespace = ? ORDER BY created, rowid", (namespace,)
         )
         return [self._row(row) for row in rows]
 
     def reset(self, prefix: str | None = None) -> None:
-        db = self._connection()
         if prefix is None:
-            db.execute("DELETE FROM records")
+            self._execute("DELETE FROM records")
         else:
             escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            db.execute("DELETE FROM records WHERE namespace LIKE ? ESCAPE '\\'", (escaped + "%",))
+            self._execute(
+                "DELETE FROM records WHERE namespace LIKE ? ESCAPE '\\'", (escaped + "%",)
+            )
 
     def purge_expired(self, now: datetime, grace_s: float = PURGE_GRACE_S) -> int:
-        cursor = self._connection().execute(
+        return self._execute(
             "DELETE FROM records WHERE expires IS NOT NULL AND expires <= ?",
             (now.timestamp() - grace_s,),
         )
-        return cursor.rowcount
 
     def close(self) -> None:
         with self._lock:
-            for db in self._connections:
-                db.close()
-            self._connections.clear()
-        self._local = threading.local()
+            self._db.close()

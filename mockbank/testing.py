@@ -32,7 +32,7 @@ class LiveServer:
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=KeepAliveHandler
         )
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
         self.host = host
         self.port = self._server.server_port
         self._thread: threading.Thread | None = None
@@ -77,11 +77,15 @@ class LiveServer:
 
 
 def provider_hosts(state: State, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Real hostname → provider name, from each provider and any extra mapping."""
+    """Real hostname → provider name, from each provider, its ``<name>.hosts`` option
+    (a list or a comma/space-separated string, e.g. Centagate's own domain) and `extra`."""
     routes: dict[str, str] = {}
     for name, provider in state.providers.items():
-        for host in provider.hosts:
-            routes[host.lower()] = name
+        configured = state.config.option(f"{name}.hosts") or ()
+        if isinstance(configured, str):
+            configured = configured.replace(",", " ").split()
+        for host in (*provider.hosts, *configured):
+            routes[str(host).lower()] = name
     for host, name in (extra or {}).items():
         state.provider(name)
         routes[host.lower()] = name
@@ -128,7 +132,7 @@ class InProcess:
         for host in self.routes:
             for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
                 pattern = _host_pattern(host)
-                self.mock.add_callback(method, pattern, callback=self._dispatch)
+                self.mock.add_callback(method, pattern, callback=self._dispatch)  # type: ignore[arg-type]
 
     @property
     def state(self) -> State:

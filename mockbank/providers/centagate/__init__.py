@@ -1,19 +1,156 @@
-"""centagate: placeholder until its provider issue lands (routes, models, auth, errors)."""
+"""Centagate (SecureMetric CENTAGATE Cloud): QR-code transaction signing with a simulated app."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
 
-from mockbank.errors import ProviderError
+from mockbank.centagate import (
+    AUTH_QR_ORDERS,
+    REQUEST_QR_ORDERS,
+    device_otp,
+    otp_from_qr,
+    parse_qr,
+    sign,
+)
+from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
 from mockbank.providers import Provider
+from mockbank.providers.centagate import errors, models
+from mockbank.providers.centagate.routes import bp
+from mockbank.state import State
 
-bp = Blueprint("centagate", __name__)
-
-
-def render(error: ProviderError) -> Response:
-    response = jsonify({"error": {"code": error.code, "message": error.detail}})
-    response.status_code = error.http_status
-    return response
+__all__ = ["device_otp", "otp_from_qr", "parse_qr", "provider", "sign"]
 
 
-provider = Provider(name="centagate", title="centagate", blueprint=bp, render_error=render)
+def _seed(state: State) -> None:
+    models.seed(state.store, state.fixtures["centagate"], now=state.now())
+
+
+def _state_view(state: State) -> dict[str, Any]:
+    return models.state_view(state.store, state.fixtures["centagate"], now=state.now())
+
+
+def _credentials(fixtures: models.CentagateFixtures | None) -> list[tuple[str, str]]:
+    if fixtures is None:
+        return []
+    lines: list[tuple[str, str]] = []
+    for app in fixtures.apps.values():
+        lines.append(("integrationKey", f"{app.integration_key} (HMAC order: {app.hmac_order})"))
+        lines.append(("secretKey", app.secret_key))
+    for user in fixtures.users.values():
+        devices = ", ".join(
+            f"{d} (secret {fixtures.devices[d].secret}, {fixtures.devices[d].status})"
+            for d in user.devices
+        )
+        lines.append((f"user {user.username}", f"{user.status}; devices: {devices or 'none'}"))
+    for dev_acc_id in fixtures.devices:
+        lines.append(("device page", f"/centagate/device/{dev_acc_id}"))
+    return lines
+
+
+def _magic_values() -> dict[str, Any]:
+    return {
+        "return_codes": {
+            str(cls.return_code): cls.message
+            for cls in (
+                errors.InvalidInput,
+                errors.UserNotFound,
+                errors.UserNotActive,
+                errors.InvalidCredentials,
+                errors.DeviceNotBound,
+                errors.AuthenticationDataNotFound,
+                errors.RequestOwnerMismatch,
+                errors.InvalidSignature,
+                errors.RequestExpired,
+                errors.ApiNotFound,
+                errors.ApiError,
+                errors.TokenLocked,
+                errors.DeviceNotFound,
+                errors.DeviceNotActive,
+            )
+        },
+        "users": {
+            "alice": "active; device alice-device-1 (active), alice-device-old (inactive: 36004)",
+            "bob": "inactive (22004)",
+            "carol": "active, no device (23013)",
+            "anyone else": "22002",
+        },
+        "hmac_orders": {
+            "authQRCode": {k: list(v) for k, v in AUTH_QR_ORDERS.items()},
+            "requestQrCode": {k: list(v) for k, v in REQUEST_QR_ORDERS.items()},
+        },
+        "otp_rule": (
+            "HOTP-truncate(HMAC-SHA1(device secret, otpChallenge + ':' + "
+            "hex(SHA-256(plainText)))) mod 10^6, 6 digits"
+        ),
+        "challenge_ttl_s": models.DEFAULT_CHALLENGE_TTL_S,
+        "timestamp_window_s": 300,
+        "wrong_otps_before_lock": models.MAX_WRONG_OTPS,
+    }
+
+
+def _otp_command(args: argparse.Namespace) -> int:
+    """``mockbank centagate-otp --device ID --qr CONTENT``: print the OTP the app would show."""
+    try:
+        content = parse_qr(args.qr)
+    except ValueError as error:
+        print(f"centagate-otp: {error}", file=sys.stderr)
+        return 2
+    if content.dev_acc_id != args.device:
+        print(
+            f"centagate-otp: this QR is for device {content.dev_acc_id}, not {args.device}",
+            file=sys.stderr,
+        )
+        return 2
+    secret = args.secret
+    if secret is None:
+        directory = Path(args.fixtures) if args.fixtures else default_dir()
+        try:
+            path, data = load_json(directory, "centagate")
+            fixtures = models.load_fixtures(FixtureReader(path, data))
+        except FixtureError as error:
+            print(f"centagate-otp: {error}", file=sys.stderr)
+            return 2
+        device = fixtures.devices.get(args.device)
+        if device is None:
+            known = ", ".join(sorted(fixtures.devices))
+            print(
+                f"centagate-otp: no device {args.device!r} in {path} (known: {known}); "
+                "pass --secret",
+                file=sys.stderr,
+            )
+            return 2
+        secret = device.secret
+    print(device_otp(secret, content.otp_challenge, content.plain_text))
+    return 0
+
+
+def _cli(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "centagate-otp",
+        help="act as the CENTAGATE app: print the OTP for a scanned QR code",
+        description="Print the 6-digit OTP a CENTAGATE device shows for a qrCode string.",
+    )
+    p.add_argument("--device", required=True, help="device account id (devAccId)")
+    p.add_argument("--qr", required=True, help="the qrCode string returned by requestQrCode")
+    p.add_argument("--secret", help="device secret (default: read from the fixtures)")
+    p.add_argument("--fixtures", help="fixtures directory (default: the packaged fixtures)")
+    p.set_defaults(func=_otp_command)
+
+
+provider = Provider(
+    name="centagate",
+    title="Centagate",
+    blueprint=bp,
+    render_error=errors.render,
+    hosts=("centagate.example",),
+    load_fixtures=models.load_fixtures,
+    seed=_seed,
+    state_view=_state_view,
+    magic_values=_magic_values,
+    credentials=_credentials,
+    cli=_cli,
+    docs="docs/providers/centagate.md",
+)

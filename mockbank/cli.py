@@ -1,0 +1,233 @@
+"""The ``mockbank`` command: ``serve`` plus each provider's own subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mockbank import __version__
+from mockbank.config import Config, from_environment
+from mockbank.outbound import is_loopback, parse_upstreams
+
+
+def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
+    env = os.environ
+    p = subparsers.add_parser(
+        "serve",
+        help="run every provider on one port (and the Forter proxy on another)",
+        description="Each flag can also be set with the MOCKBANK_* variable named beside it.",
+    )
+    p.add_argument("--host", default=None, help="bind address (MOCKBANK_HOST, default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (MOCKBANK_PORT, default 8787)")
+    p.add_argument(
+        "--proxy-port",
+        type=int,
+        default=None,
+        help="Forter proxy port (MOCKBANK_PROXY_PORT, default 8788; 0 picks one)",
+    )
+    p.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="directory for the SQLite store and the CA; survives restarts "
+        "(MOCKBANK_STATE; default: in memory)",
+    )
+    p.add_argument(
+        "--fixtures",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="directory replacing the seeded fixtures (MOCKBANK_FIXTURES)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed for generated data (MOCKBANK_SEED, default 1234)",
+    )
+    p.add_argument(
+        "--upstream",
+        action="append",
+        default=[],
+        metavar="HOST=URL",
+        help="map an outbound host to a URL, or to 'echo' (MOCKBANK_UPSTREAM)",
+    )
+    p.add_argument(
+        "--allow-outbound",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="let mockbank call this real host (MOCKBANK_ALLOW_OUTBOUND)",
+    )
+    p.add_argument(
+        "--control-token",
+        default=None,
+        metavar="T",
+        help="require 'Authorization: Bearer T' on /_mockbank (MOCKBANK_CONTROL_TOKEN)",
+    )
+    p.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="IP",
+        help="honour X-Forwarded-For from this peer (MOCKBANK_TRUSTED_PROXIES)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=int(env.get("MOCKBANK_THREADS", "16")),
+        help="worker threads of the WSGI server (MOCKBANK_THREADS, default 16)",
+    )
+    p.add_argument(
+        "--tokenos-lenient-signatures",
+        action="store_true",
+        default=None,
+        help="accept TokenOS requests whose Ed25519 signature does not verify",
+    )
+    p.add_argument("--quiet", action="store_true", help="print no banner")
+    p.set_defaults(func=serve)
+
+
+def config_from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Config:
+    """Flags win over ``MOCKBANK_*`` variables, which win over the defaults."""
+    values: dict[str, Any] = from_environment(environ)
+    for flag, name in (
+        ("host", "host"),
+        ("port", "port"),
+        ("proxy_port", "proxy_port"),
+        ("state", "state_path"),
+        ("fixtures", "fixtures_dir"),
+        ("seed", "seed"),
+        ("control_token", "control_token"),
+    ):
+        value = getattr(args, flag)
+        if value is not None:
+            values[name] = value
+    if args.upstream:
+        values["upstreams"] = {**values.get("upstreams", {}), **parse_upstreams(args.upstream)}
+    if args.allow_outbound:
+        values["allow_outbound"] = frozenset(args.allow_outbound) | values.get(
+            "allow_outbound", frozenset()
+        )
+    if args.trusted_proxy:
+        values["trusted_proxies"] = frozenset(args.trusted_proxy)
+    lenient = args.tokenos_lenient_signatures
+    if lenient is None:
+        lenient = (environ or os.environ).get("MOCKBANK_TOKENOS_LENIENT_SIGNATURES") == "1"
+    if lenient:
+        values["tokenos.lenient_signatures"] = True
+    return Config.from_mapping(values)
+
+
+def banner(config: Config, app: Any, services: list[Any]) -> str:
+    """What `mockbank serve` prints: base URLs, dashboard, seeded credentials."""
+    state = app.extensions["mockbank"]
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    base = f"http://{host}:{config.port}"
+    lines = [
+        f"mockbank {__version__} on {base}",
+        f"  dashboard    {base}/",
+        f"  control API  {base}/_mockbank",
+    ]
+    for service in services:
+        lines.append(f"  {getattr(service, 'label', 'service'):<12} {service.url}")
+    for provider in state.providers.values():
+        lines.append(f"\n  {provider.title}  {base}{provider.prefix}")
+        for label, value in provider.credentials(state.fixtures.get(provider.name)):
+            lines.append(f"      {label}: {value}")
+    if config.state_path:
+        lines.append(f"\n  state in {config.state_path}")
+    lines.append("\nCtrl-C stops.")
+    return "\n".join(lines)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the app with waitress (and the providers' services) until Ctrl-C or SIGTERM."""
+    from waitress.server import create_server  # type: ignore[import-untyped]
+
+    from mockbank.app import create_app
+
+    config = config_from_args(args)
+    if not is_loopback(config.host) and not config.control_token:
+        config = Config.from_mapping(
+            {**config.__dict__, "control_token": secrets.token_urlsafe(18)}
+        )
+        print(
+            f"bound to {config.host}: the control API needs "
+            f"'Authorization: Bearer {config.control_token}'",
+            file=sys.stderr,
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = create_app(config)
+    state = app.extensions["mockbank"]
+    server = create_server(
+        app,
+        host=config.host,
+        port=config.port,
+        threads=args.threads,
+        ident="mockbank",
+        clear_untrusted_proxy_headers=False,
+        channel_timeout=120,
+    )
+    services: list[Any] = []
+    for provider in state.providers.values():
+        if provider.services is not None:
+            services.extend(provider.services(app, config))
+    for service in services:
+        service.start()
+    if not args.quiet:
+        print(banner(config, app, services), flush=True)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.close()
+        for service in services:
+            service.stop()
+        state.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from mockbank.providers import add_cli_commands
+
+    parser = argparse.ArgumentParser(
+        prog="mockbank",
+        description="Offline sandbox for QuickStream, SysPay, Centagate, Forter and Token.io.",
+    )
+    parser.add_argument("--version", action="version", version=f"mockbank {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _serve_parser(subparsers)
+    add_cli_commands(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        result: int = args.func(args)
+    except ValueError as error:  # bad flag values: say which, no traceback
+        parser.error(str(error))
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

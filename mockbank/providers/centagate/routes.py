@@ -1,0 +1,178 @@
+"""Centagate's HTTP surface: the two QR signing APIs and the simulated CENTAGATE app page."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import segno
+from flask import Blueprint, Response, g, render_template, request
+
+from mockbank.centagate import otp_from_qr, qr_content
+from mockbank.providers.centagate import auth, models
+from mockbank.providers.centagate.errors import envelope
+from mockbank.routing import endpoint, journal_note, skip_journal_body
+from mockbank.state import State, current_state
+
+bp = Blueprint("centagate", __name__, template_folder="templates")
+
+# The v2 cloud paths of the seed, and the unversioned paths of the 2018 API document.
+API_PREFIXES = ("/v2/CentagateWS/webresources", "/CentagateWS/webresources")
+HMAC_ORDER_HEADER = "X-Mockbank-Hmac-Order"
+
+
+def _fixtures(state: State) -> models.CentagateFixtures:
+    fixtures: models.CentagateFixtures = state.fixtures["centagate"]
+    return fixtures
+
+
+def _authenticate(
+    state: State, body: dict[str, Any], required: tuple[str, ...], api: str
+) -> tuple[models.App, dict[str, str]]:
+    """Fields, app, HMAC and timestamp checks shared by both APIs."""
+    fields = models.read_fields(body, required)
+    sent = models.read_hmac(body)
+    app = models.find_app(_fixtures(state), fields["integrationKey"])
+    setting = str(state.config.option("centagate.hmac_order") or app.hmac_order)
+    try:
+        orders = auth.verify_hmac(fields, sent, app.secret_key, endpoint=api, setting=setting)
+    except auth.SignatureMismatch as error:
+        # The integrator sees what we signed, in each order, and can diff it with theirs.
+        journal_note("canonical_strings_tried", error.tried)
+        raise
+    # With optional fields empty, several orders give the same text; the header lists them all.
+    g.centagate_hmac_order = ",".join(orders)
+    journal_note("hmac_order", g.centagate_hmac_order)
+    auth.verify_timestamp(fields["unixTimestamp"], state.clock.epoch())
+    return app, fields
+
+
+def _success(obj: dict[str, Any]) -> Response:
+    return envelope(0, "Success", json.dumps(obj, separators=(",", ":")))
+
+
+@bp.after_request
+def _hmac_order_header(response: Response) -> Response:
+    order = getattr(g, "centagate_hmac_order", None)
+    if order:
+        response.headers[HMAC_ORDER_HEADER] = order
+    return response
+
+
+def _routes(path: str) -> list[str]:
+    return [prefix + path for prefix in API_PREFIXES]
+
+
+def request_qr_code() -> Response:
+    """Create a QR transaction-signing challenge for a user's device account."""
+    state = current_state()
+    body = models.parse_body(request.get_data(cache=True))
+    app, fields = _authenticate(state, body, models.REQUEST_QR_FIELDS, "requestQrCode")
+    ttl = float(state.config.option("centagate.challenge_ttl_s", models.DEFAULT_CHALLENGE_TTL_S))
+    obj = models.request_qr_code(
+        state.store, _fixtures(state), app, fields, state, now=state.now(), ttl_s=ttl
+    )
+    journal_note("otpChallenge", obj["otpChallenge"])
+    return _success(obj)
+
+
+def auth_qr_code() -> Response:
+    """Verify the OTP the device derived from the QR, and consume the challenge."""
+    state = current_state()
+    body = models.parse_body(request.get_data(cache=True))
+    app, fields = _authenticate(state, body, models.AUTH_QR_FIELDS, "authQRCode")
+    obj = models.authorize_qr_code(
+        state.store, _fixtures(state), app, fields, state, now=state.now()
+    )
+    return _success(obj)
+
+
+for _rule in _routes("/req/requestQrCode") + _routes("/auth/requestQrCode"):
+    bp.add_url_rule(_rule, view_func=endpoint("request-qr")(request_qr_code), methods=["POST"])
+# authQrCode is how the 2018 sample client spells it; JAX-RS paths are case-sensitive.
+for _rule in _routes("/auth/authQRCode") + _routes("/auth/authQrCode"):
+    bp.add_url_rule(_rule, view_func=endpoint("auth-qr")(auth_qr_code), methods=["POST"])
+
+
+# -- the simulated CENTAGATE app --------------------------------------------------------------
+def _qr_data_uri(content: str) -> str:
+    return str(segno.make(content, error="m").png_data_uri(scale=4, border=2))
+
+
+@bp.route("/device/<dev_acc_id>", methods=["GET", "POST"])
+@endpoint("device-page")
+def device_page(dev_acc_id: str) -> tuple[str, int]:
+    """The CENTAGATE app of one device account: pending QRs, and the OTP once approved."""
+    state = current_state()
+    fixtures = _fixtures(state)
+    device = fixtures.devices.get(dev_acc_id)
+    if device is None:
+        page = render_template(
+            "centagate/device.html",
+            device=None,
+            dev_acc_id=dev_acc_id,
+            known=sorted(fixtures.devices),
+        )
+        return page, 404
+    now = state.now()
+    approved: dict[str, str] | None = None
+    problem: str | None = None
+    status = 200
+    if request.method == "POST":
+        wanted = request.form.get("challenge", "")
+        match = next(
+            (c for c in models.pending_challenges(state.store, dev_acc_id, now=now)
+             if c["otpChallenge"] == wanted),
+            None,
+        )  # fmt: skip
+        if match is None:
+            problem = f"Challenge {wanted or '(none)'} is not pending on this device any more."
+            status = 410
+        else:
+            content = qr_content(dev_acc_id, match["otpChallenge"], match["plainText"])
+            approved = {"challenge": wanted, "otp": otp_from_qr(device.secret, content)}
+            skip_journal_body()  # the page now shows an OTP
+    challenges = [
+        {
+            **c,
+            "qrCode": qr_content(dev_acc_id, c["otpChallenge"], c["plainText"]),
+            "image": _qr_data_uri(qr_content(dev_acc_id, c["otpChallenge"], c["plainText"])),
+        }
+        for c in models.pending_challenges(state.store, dev_acc_id, now=now)
+    ]
+    page = render_template(
+        "centagate/device.html",
+        device=device,
+        dev_acc_id=dev_acc_id,
+        challenges=challenges,
+        approved=approved,
+        problem=problem,
+        now=now.isoformat(),
+    )
+    return page, status
+
+
+@bp.get("/device/<dev_acc_id>/qr/<otp_challenge>.png")
+@endpoint("device-qr")
+def device_qr_png(dev_acc_id: str, otp_challenge: str) -> Response:
+    """One pending challenge's QR as a PNG image."""
+    state = current_state()
+    match = next(
+        (c for c in models.pending_challenges(state.store, dev_acc_id, now=state.now())
+         if c["otpChallenge"] == otp_challenge),
+        None,
+    )  # fmt: skip
+    if match is None:
+        return Response(
+            f"No pending challenge {otp_challenge} for device {dev_acc_id}.\n",
+            status=404,
+            mimetype="text/plain",
+        )
+
+    buffer = io.BytesIO()
+    segno.make(qr_content(dev_acc_id, otp_challenge, match["plainText"]), error="m").save(
+        buffer, kind="png", scale=6, border=2
+    )
+    skip_journal_body()
+    return Response(buffer.getvalue(), mimetype="image/png", headers={"Cache-Control": "no-store"})

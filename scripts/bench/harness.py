@@ -1,0 +1,142 @@
+"""Shared pieces of the benchmarks: start a WSGI app on waitress in a subprocess, load it.
+
+Load comes from wrk when it is installed (Debian package ``wrk``), else from a bounded pool of
+Python keep-alive clients. Everything runs on loopback and stops by itself.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listening on port {port} after {timeout} s")
+
+
+@contextmanager
+def waitress_app(module_code: str, threads: int = 16) -> Iterator[str]:
+    """Serve ``app`` defined by `module_code` on waitress in a subprocess; yields its URL."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as directory:
+        script = Path(directory) / "bench_app.py"
+        script.write_text(
+            module_code
+            + f"""
+if __name__ == "__main__":
+    from waitress import serve
+    serve(app, host="127.0.0.1", port={port}, threads={threads}, _quiet=True)
+"""
+        )
+        process = subprocess.Popen(
+            [sys.executable, str(script)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until_up(port)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=10)
+
+
+def load(
+    url: str,
+    body: str | None = None,
+    *,
+    seconds: float = 5.0,
+    connections: int = 16,
+    content_type: str = "application/x-www-form-urlencoded",
+) -> float:
+    """Requests per second that `url` sustains (POST `body` if given, else GET)."""
+    if shutil.which("wrk"):
+        return _wrk(url, body, seconds, connections, content_type)
+    return _python_load(url, body, seconds, connections, content_type)
+
+
+def _wrk(url: str, body: str | None, seconds: float, connections: int, content_type: str) -> float:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        if body is not None:
+            escaped = body.replace("\\", "\\\\").replace('"', '\\"')
+            lua.write(
+                f'wrk.method = "POST"\nwrk.body = "{escaped}"\n'
+                f'wrk.headers["Content-Type"] = "{content_type}"\n'
+            )
+    try:
+        done = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{max(1, int(seconds))}s", "-s", lua.name, url],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+            check=True,
+        )
+    finally:
+        os.unlink(lua.name)
+    match = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
+    if match is None:
+        raise RuntimeError(f"could not read wrk's output:\n{done.stdout}")
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
+    if non2xx:
+        raise RuntimeError(f"{non2xx.group(1)} non-2xx answers from {url}: fix the request")
+    return float(match.group(1))
+
+
+def _python_load(
+    url: str, body: str | None, seconds: float, connections: int, content_type: str
+) -> float:
+    host_port = url.split("//", 1)[1].split("/", 1)
+    host, port = host_port[0].rsplit(":", 1)
+    path = "/" + (host_port[1] if len(host_port) > 1 else "")
+    counts = [0] * connections
+    stop = time.monotonic() + seconds
+
+    def worker(index: int) -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        headers = {"Content-Type": content_type} if body is not None else {}
+        while time.monotonic() < stop:
+            connection.request(
+                "POST" if body is not None else "GET", path, body=body, headers=headers
+            )
+            response = connection.getresponse()
+            response.read()
+            if response.status >= 400:
+                raise RuntimeError(f"{response.status} from {url}: fix the request")
+            counts[index] += 1
+        connection.close()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.monotonic() - started)

@@ -1,0 +1,125 @@
+"""Bad input of every shape gets Centagate's envelope, never a 500, and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+
+from tests.centagate.conftest import API, AUTH_QR, REQUEST_QR, Api, answer, auth_body, qr_body
+
+
+@pytest.mark.parametrize("path", [REQUEST_QR, AUTH_QR], ids=["request-qr", "auth-qr"])
+@pytest.mark.parametrize(
+    ("body", "hint"),
+    [
+        (b"", "not valid JSON"),
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b'"alice"', "JSON object"),
+        (b"null", "JSON object"),
+        (b'{"username": "\xff\xfe"}', "UTF-8"),
+        (b"{}", "is required"),
+    ],
+    ids=["empty", "broken", "array", "string", "null", "latin1", "empty-object"],
+)
+def test_malformed_bodies_are_10002_with_http_200(
+    api: Api, snapshot: Any, path: str, body: bytes, hint: str
+) -> None:
+    before = snapshot()
+    response = api.post(path, body)
+    assert response.status_code == 200
+    code, message, obj = answer(response)
+    assert (code, obj) == (10002, "")
+    assert hint in message
+    assert snapshot() == before
+
+
+def test_form_encoded_body_is_10002(api: Api) -> None:
+    response = api.client.post(REQUEST_QR, data={"username": "alice"})
+    assert answer(response)[0] == 10002
+
+
+def test_unknown_path_is_404_in_the_envelope(api: Api) -> None:
+    response = api.client.post(f"{API}/auth/authSomethingElse", json={})
+    assert response.status_code == 404
+    code, message, _ = answer(response)
+    assert code == 23024
+    assert "authSomethingElse" in message
+
+
+def test_wrong_method_is_405_in_the_envelope(api: Api) -> None:
+    response = api.client.get(REQUEST_QR)
+    assert response.status_code == 405
+    assert answer(response)[0] == 23024
+
+
+def test_oversized_body_is_413_in_the_envelope(api: Api) -> None:
+    response = api.post(REQUEST_QR, b"{" + b" " * (1024 * 1024 + 10) + b"}")
+    assert response.status_code == 413
+    assert answer(response)[0] == 10002
+
+
+@pytest.mark.parametrize(("endpoint", "path"), [("request-qr", REQUEST_QR), ("auth-qr", AUTH_QR)])
+def test_injected_fault_is_rendered_in_the_envelope(api: Api, endpoint: str, path: str) -> None:
+    api.state.add_fault({"provider": "centagate", "endpoint": endpoint, "status": 503})
+    response = api.post(path, {})
+    assert response.status_code == 503
+    code, _, obj = answer(response)
+    assert (code, obj) == (23025, "")
+    assert answer(api.post(path, {}))[0] == 10002  # the fault fired once
+
+
+def test_fault_on_auth_qr_does_not_burn_the_challenge(api: Api) -> None:
+    issued = api.issue()
+    api.state.add_fault({"provider": "centagate", "endpoint": "auth-qr", "status": 500})
+    assert api.authorize(issued).status_code == 500
+    assert answer(api.authorize(issued))[0] == 0
+
+
+def _mutations(rng: random.Random, body: dict[str, Any]) -> dict[str, Any]:
+    junk: list[Any] = [None, 0, -1, 1.5, True, [], {}, "", " ", "\u0000", "é" * 3, "9" * 40]
+    mutated = dict(body)
+    for _ in range(rng.randint(1, 4)):
+        key = rng.choice([*body, "extra", "HMAC"])
+        action = rng.random()
+        if action < 0.3:
+            mutated.pop(key, None)
+        elif action < 0.8:
+            mutated[key] = rng.choice(junk)
+        else:
+            mutated[key] = "".join(chr(rng.randint(32, 0x2FF)) for _ in range(rng.randint(0, 30)))
+    return mutated
+
+
+@pytest.mark.parametrize("path", [REQUEST_QR, AUTH_QR], ids=["request-qr", "auth-qr"])
+def test_hundreds_of_generated_bad_bodies_never_give_a_5xx(
+    api: Api, snapshot: Any, path: str
+) -> None:
+    rng = random.Random(2026)
+    issued = api.issue()
+    before = snapshot()
+    good = auth_body(issued, api.epoch()) if path == AUTH_QR else qr_body(api.epoch())
+    successes = 0
+    for _ in range(400):
+        body = _mutations(rng, good)
+        raw = json.dumps(body) if rng.random() < 0.9 else json.dumps(body)[: rng.randint(0, 40)]
+        response = api.post(path, raw)
+        assert response.status_code == 200, raw
+        code, message, obj = answer(response)
+        assert isinstance(message, str)
+        assert message
+        assert (obj == "") == (code != 0), raw
+        # A mutation can leave a valid request (an unsigned extra field, say): that is fine.
+        successes += code == 0
+    after = snapshot()
+    assert after["apps"] == before["apps"]
+    if path == REQUEST_QR:
+        assert len(after["challenges"]) == 1 + successes
+    else:
+        assert len(after["transactions"]) == successes
+        if not successes:
+            assert after["challenges"] == before["challenges"]
+            assert after["users"] == before["users"]

@@ -1,0 +1,127 @@
+"""`mockbank serve` and friends, run as users run them: as a process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from mockbank import __version__
+from mockbank.cli import build_parser, config_from_args
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_health(url: str, process: subprocess.Popen[str], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"mockbank serve exited early: {process.stdout.read()}")  # type: ignore[union-attr]
+        try:
+            if requests.get(url + "/_mockbank/health", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise AssertionError("mockbank serve did not answer health")
+
+
+def start_serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "mockbank.cli", "serve", *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mockbank.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == f"mockbank {__version__}"
+
+
+def test_serve_prints_urls_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    process = start_serve(
+        "--proxy-port",
+        str(free_port()),
+        env={"MOCKBANK_PORT": str(port), "MOCKBANK_STATE": str(tmp_path)},
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_health(url, process)
+        moved = requests.post(url + "/_mockbank/clock", json={"advance": 3600}, timeout=5)
+        assert moved.json()["offset_s"] >= 3599
+        assert requests.get(url + "/_mockbank/clock", timeout=5).json()["offset_s"] >= 3599
+        assert "mockbank dashboard" in requests.get(url + "/", timeout=5).text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert f"mockbank {__version__} on {url}" in output
+    assert f"{url}/quickstream" in output
+    assert f"{url}/_mockbank" in output
+    assert (tmp_path / "mockbank.sqlite3").exists()
+
+
+def test_flags_win_over_environment() -> None:
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--port",
+            "9999",
+            "--upstream",
+            "api.psp.com=echo",
+            "--allow-outbound",
+            "a.example",
+        ]
+    )
+    config = config_from_args(
+        args,
+        {"MOCKBANK_PORT": "1111", "MOCKBANK_SEED": "42", "MOCKBANK_ALLOW_OUTBOUND": "b.example"},
+    )
+    assert config.port == 9999
+    assert config.seed == 42
+    assert config.upstreams == {"api.psp.com": "echo"}
+    assert config.allow_outbound == frozenset({"a.example", "b.example"})
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [(["serve", "--upstream", "nonsense"], "HOST=URL"), (["serve", "--port", "x"], "invalid int")],
+    ids=["bad-upstream", "bad-port"],
+)
+def test_bad_flags_exit_2_with_a_message(argv: list[str], needle: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mockbank.cli", *argv, "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert needle in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_fixtures_name_the_file_and_field(tmp_path: Path) -> None:
+    process = start_serve("--fixtures", str(tmp_path), "--port", str(free_port()), "--quiet")
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode != 0
+    assert str(tmp_path) in output
+    assert "missing" in output

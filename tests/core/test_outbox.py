@@ -1,0 +1,124 @@
+"""The outbox delivers off the request thread, retries on the app clock, and obeys the policy."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from mockbank.clock import Clock
+from mockbank.outbound import OutboundPolicy
+from mockbank.outbox import Email, Outbox
+
+
+class Receiver:
+    """A local HTTP server answering with the statuses it is given, recording each call."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.calls: list[tuple[str, dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.calls.append((self.path, dict(self.headers), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def outbox() -> Iterator[Outbox]:
+    clock = Clock()
+    clock.freeze()
+    box = Outbox(clock, OutboundPolicy(upstreams={"merchant.example": "http://127.0.0.1:9"}))
+    yield box
+    box.close()
+
+
+def test_delivers_once_when_the_receiver_accepts(outbox: Outbox) -> None:
+    receiver = Receiver([200])
+    try:
+        message = outbox.send_http(
+            "demo",
+            f"{receiver.url}/notify",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            body=b"a=1&cardNumber=4111111111111111",
+        )
+        assert outbox.wait_idle(5)
+        assert message.status == "delivered"
+        assert receiver.calls[0][0] == "/notify"
+        assert receiver.calls[0][2] == b"a=1&cardNumber=4111111111111111"
+        listed = message.as_dict()
+        assert "4111111111111111" not in listed["body"]
+        assert listed["attempts"][0]["status"] == 200
+    finally:
+        receiver.close()
+
+
+def test_retries_follow_the_app_clock_then_record_the_fallback_email(outbox: Outbox) -> None:
+    receiver = Receiver([500, 500, 500])
+    try:
+        fallback = Email("errors@merchant.example", "Notification failed", "receipt 123")
+        message = outbox.send_http("demo", receiver.url, body=b"x=1", fallback=fallback)
+        assert outbox.wait_idle(5)
+        assert len(message.attempts) == 1
+        assert message.status == "pending"
+        outbox.clock.advance(9)
+        assert outbox.wait_idle(5)
+        assert len(message.attempts) == 1  # not due before +10 s of clock
+        outbox.clock.advance(1)
+        assert outbox.wait_idle(5)
+        assert len(message.attempts) == 2
+        outbox.clock.advance(50)
+        assert outbox.wait_idle(5)
+        assert len(message.attempts) == 3
+        assert message.status == "failed"
+        emails = [m for m in outbox.messages() if m.kind == "email"]
+        assert [e.email.to for e in emails if e.email] == ["errors@merchant.example"]
+        assert len(receiver.calls) == 3
+    finally:
+        receiver.close()
+
+
+def test_a_host_outside_the_policy_is_never_contacted(outbox: Outbox) -> None:
+    message = outbox.send_http(
+        "demo",
+        "https://yoursite.com.au/receiveRequest",
+        body=b"x",
+        fallback=Email("errors@yoursite.com.au", "failed", "body"),
+    )
+    assert outbox.wait_idle(5)
+    assert message.status == "undeliverable"
+    assert len(message.attempts) == 1
+    assert "--upstream yoursite.com.au=URL" in message.attempts[0]["error"]
+    assert [m.kind for m in outbox.messages()] == ["http", "email"]
+
+
+def test_a_mapped_host_is_delivered_to_its_mapping() -> None:
+    receiver = Receiver([204])
+    clock = Clock()
+    box = Outbox(clock, OutboundPolicy(upstreams={"yoursite.com.au": receiver.url + "/hook"}))
+    try:
+        message = box.send_http("demo", "https://yoursite.com.au/receiveRequest?x=1", body=b"")
+        assert box.wait_idle(5)
+        assert message.status == "delivered"
+        assert receiver.calls[0][0] == "/hook/receiveRequest?x=1"
+    finally:
+        box.close()
+        receiver.close()
