@@ -3,8 +3,11 @@ token requests, the consent form contract, state views and the in-process mode."
 
 from __future__ import annotations
 
+import argparse
 import copy
 import json
+import shutil
+import subprocess
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -14,7 +17,7 @@ import requests
 from flask.testing import FlaskClient
 
 from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
-from mockbank.providers.tokenos import models
+from mockbank.providers.tokenos import models, provider
 from mockbank.pytest_plugin import Mockbank
 from mockbank.state import State
 from mockbank.testing import InProcess, LiveServer
@@ -433,3 +436,81 @@ def test_inprocess_mode_routes_the_real_sandbox_host(mockbank_inprocess: InProce
     assert answer.json() == {"accounts": []}
     page = requests.get("https://web-app.sandbox.token.io/app/request-token/rq:x", timeout=10)
     assert page.status_code == 404
+
+
+def test_consent_page_shows_acting_as_and_narrows_banks_by_destination_country(
+    merchant: Member, live: LiveServer
+) -> None:
+    payload = transfer_payload(
+        actingAs={"displayName": "Corner Bakery", "refId": "bakery-1"},
+        destinationCountry="GB",
+    )
+    payload["transferBody"]["currency"] = "GBP"
+    stored = merchant.store_token_request(payload, {})
+    page = requests.get(live.url_for("tokenos", f"/app/request-token/{stored['id']}"), timeout=10)
+    assert page.status_code == 200
+    assert "Corner Bakery asks for" in page.text
+    assert 'value="wood"' in page.text
+    assert 'value="iron"' not in page.text
+
+
+def test_curl_consents_and_reads_banks_with_the_api_key(merchant: Member, live: LiveServer) -> None:
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("curl is not installed")
+    stored = merchant.store_token_request(transfer_payload(), PAYER)
+    url = live.url_for("tokenos", f"/app/request-token/{stored['id']}")
+    answer = subprocess.run(
+        [
+            curl,
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{redirect_url}",
+            "-d",
+            "decision=approve",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    status, location = answer.split(" ", 1)
+    assert status == "302"
+    assert location.startswith("https://tpp.example.com/callback?tokenId=tt:")
+    tpp = live.state.fixtures["tokenos"].member_by_name("tpp").member_id
+    listed = subprocess.run(
+        [
+            curl,
+            "-s",
+            "-u",
+            f"{tpp}:sandbox-api-key",
+            live.url_for("tokenos", "/tokens?type=TRANSFER"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    assert json.loads(listed) == {"tokens": []}  # the merchant's token is not the TPP's
+
+
+def test_cli_prints_the_seeded_identities(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    provider.cli(parser.add_subparsers())
+    args = parser.parse_args(["tokenos-fixtures"])
+    assert args.func(args) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["apiKeys"] == ["sandbox-api-key"]
+    assert [a["id"] for a in printed["payers"][0]["accounts"]][:2] == [
+        "a:iron-checking",
+        "a:iron-savings",
+    ]
+
+
+def test_dashboard_lists_the_tokenos_credentials(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert "sandbox-api-key" in page
+    assert "payer@example.com" in page
