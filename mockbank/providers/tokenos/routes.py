@@ -24,6 +24,7 @@ from mockbank.providers.tokenos.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     TokenOSError,
     Unauthenticated,
 )
@@ -102,9 +103,9 @@ def authenticate() -> Caller:
             raise Unauthenticated("unknown API key")
         if user and user not in (seeded.member_id, seeded.member_id.replace(":", "-")):
             raise Unauthenticated("the API key belongs to another member")
-        member = models.get_member(state.store, seeded.member_id, now=now)
+        seeded_member = models.get_member(state.store, seeded.member_id, now=now)
         journal_note("auth", "api-key")
-        return Caller(member, request.headers.get("on-behalf-of") or None)
+        return Caller(seeded_member, request.headers.get("on-behalf-of") or None)
     signed = parse_signed_header(header)
     member = state.store.get(models.NS_MEMBER, signed.member_id, now=now)
     if member is None:
@@ -403,7 +404,7 @@ def accounts() -> Response:
     grant = _grant(state, caller)
     found = models.visible_accounts(state.store, caller.id, grant, now=state.now())
     if grant is not None and not found:
-        raise models.PermissionDenied("the access token grants no account information")
+        raise PermissionDenied("the access token grants no account information")
     return jsonify({"accounts": [models.account_proto(a, fixtures) for a in found]})
 
 
@@ -510,7 +511,7 @@ def funds_confirmation(account_id: str) -> Response:
         found = models.checked_account(
             store, caller.id, grant, account_id, "fundsConfirmation", now=now
         )
-    except models.PermissionDenied:
+    except PermissionDenied:
         # A balance grant answers the narrower yes/no question too.
         found = models.checked_account(store, caller.id, grant, account_id, "balance", now=now)
     available = models.confirm_funds(store, fixtures, found, _body(), now=now)
@@ -591,11 +592,11 @@ def consent(request_id: str) -> Response:
     store, now = state.store, state.now()
     try:
         models.pending_request(store, request_id, now=now)
-    except NotFound as error:
-        return _error_page(error.detail, lang, 404)
-    except FailedPrecondition as error:
-        return _error_page(error.detail, lang, 410)
-    form = request.form if request.method == "POST" else {}
+    except NotFound as missing:
+        return _error_page(missing.detail, lang, 404)
+    except FailedPrecondition as gone:
+        return _error_page(gone.detail, lang, 410)
+    form = request.form  # empty on GET
     decision = form.get("decision", "")
     if decision not in ("", "approve", "deny"):
         return _error_page("decision must be approve or deny", lang, 400)
@@ -604,7 +605,7 @@ def consent(request_id: str) -> Response:
         return _redirect(models.deny(store, request_id, now=now))
     bank_id = form.get("bankId") or None
     email = (form.get("email") or "").strip() or None
-    error = None
+    error: str | None = None
     try:
         found = models.consent_state(
             store, request_id, fixtures, bank_id=bank_id, email=email, now=now
