@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from mockbank import create_app
 from mockbank.testing import LiveServer
 from mockbank.tokenos import Member, TokenClient, TokenError
 from tests.tokenos.conftest import PAYER, consent, mint, transfer_payload
@@ -224,3 +227,31 @@ def test_fifty_concurrent_approvals_mint_one_token(merchant: Member, live: LiveS
     assert statuses.count(302) == 1
     assert all(s < 500 for s in statuses)
     assert len(live.state.provider_state("tokenos")["tokens"]) == 1
+
+
+def test_races_hold_on_the_sqlite_store(tmp_path: Path) -> None:
+    app = create_app({"state_path": tmp_path})
+    try:
+        with LiveServer(app) as server:
+            member = TokenClient(server.url_for("tokenos")).create_member()
+            stored = member.store_token_request(transfer_payload("5"), PAYER)
+            with ThreadPoolExecutor(max_workers=50) as pool:
+                answers = list(pool.map(lambda _: consent(server, stored["id"]), range(50)))
+            assert [a.status_code for a in answers].count(302) == 1
+            location = next(a for a in answers if a.status_code == 302).headers["Location"]
+            token = member.get_token(parse_qs(urlsplit(location).query)["tokenId"][0])
+
+            def redeem(index: int) -> int:
+                try:
+                    member.redeem_token(token, "1", ref_id=f"sqlite-{index}")
+                except TokenError as error:
+                    return error.status
+                return 200
+
+            with ThreadPoolExecutor(max_workers=50) as pool:
+                statuses = list(pool.map(redeem, range(50)))
+            assert statuses.count(200) == 5
+            assert all(s < 500 for s in statuses)
+            assert len(server.state.provider_state("tokenos")["transfers"]) == 5
+    finally:
+        app.extensions["mockbank"].close()

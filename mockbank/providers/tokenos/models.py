@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote, urlsplit
 
 from mockbank.fixtures import FixtureReader
@@ -31,6 +31,7 @@ from mockbank.store import Store
 from mockbank.tokenos import (
     KEY_LEVELS,
     KeyPair,
+    RawNumber,
     base58,
     base64url_decode,
     canonical_json,
@@ -322,11 +323,16 @@ def _text(value: Any, where: str, *, required: bool = True, limit: int = 1000) -
         if required:
             raise InvalidArgument(f"{where} is required", field=where)
         return None
-    if not isinstance(value, str):
+    if not is_text(value):
         raise InvalidArgument(f"{where} must be a string", field=where)
     if len(value) > limit:
         raise InvalidArgument(f"{where} is longer than {limit} characters", field=where)
     return value
+
+
+def is_text(value: Any) -> TypeGuard[str]:
+    """A JSON string (numbers are parsed as `RawNumber`, a str subclass, and do not count)."""
+    return isinstance(value, str) and not isinstance(value, RawNumber)
 
 
 def _object(value: Any, where: str, *, required: bool = False) -> dict[str, Any]:
@@ -351,7 +357,7 @@ def parse_amount(value: Any, where: str) -> Decimal:
 
 
 def _currency(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not CURRENCY.match(value):
+    if not is_text(value) or not CURRENCY.match(value):
         raise InvalidArgument(f"{where} must be a 3-letter ISO 4217 code", field=where)
     return value
 
@@ -695,12 +701,10 @@ def store_token_request(
     for name in ("description", "userRefId", "customizationId"):
         _text(payload.get(name), f"requestPayload.{name}", required=False)
     state = payload.get("callbackState")
-    if state is not None and not isinstance(state, str):
+    if state is not None and not is_text(state):
         raise InvalidArgument("requestPayload.callbackState must be a string (URL-encoded JSON)")
     country = payload.get("destinationCountry")
-    if country not in (None, "") and (
-        not isinstance(country, str) or not re.match(r"^[A-Z]{2}$", country)
-    ):
+    if country not in (None, "") and (not is_text(country) or not re.match(r"^[A-Z]{2}$", country)):
         raise InvalidArgument("requestPayload.destinationCountry must be an ISO 3166 code")
     acting = _object(payload.get("actingAs"), "requestPayload.actingAs")
     for name in ("displayName", "refId", "logoUrl", "secondaryName"):
@@ -777,14 +781,20 @@ def access_resources(body: dict[str, Any]) -> list[tuple[str, str | None]]:
     wanted: list[tuple[str, str | None]] = []
     types = body.get("type")
     listed = _object(body.get("resourceTypeList"), "accessBody.resourceTypeList").get("resources")
-    for value in types or listed or []:
+    kinds = types or listed or []
+    if not isinstance(kinds, list):
+        raise InvalidArgument("accessBody.type must be a list of resource types")
+    for value in kinds:
         if value not in ACCESS_TYPES:
             raise InvalidArgument(
                 f"accessBody.type {value!r} is not one of {', '.join(ACCESS_TYPES)}"
             )
         wanted.append((_TYPE_RESOURCE[value], None))
     account_list = _object(body.get("accountResourceList"), "accessBody.accountResourceList")
-    for index, item in enumerate(account_list.get("resources") or []):
+    listed_accounts = account_list.get("resources") or []
+    if not isinstance(listed_accounts, list):
+        raise InvalidArgument("accessBody.accountResourceList.resources must be a list")
+    for index, item in enumerate(listed_accounts):
         item = _object(item, f"accessBody.accountResourceList.resources.{index}")
         kind = ACCOUNT_RESOURCE_TYPES.get(str(item.get("type")))
         if kind is None:

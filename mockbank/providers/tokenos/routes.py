@@ -606,20 +606,20 @@ def consent(request_id: str) -> Response:
     bank_id = form.get("bankId") or None
     email = (form.get("email") or "").strip() or None
     error: str | None = None
-    try:
-        found = models.consent_state(
-            store, request_id, fixtures, bank_id=bank_id, email=email, now=now
-        )
-    except InvalidArgument as failure:
-        error, bank_id = failure.detail, None
-        found = models.consent_state(
-            store, request_id, fixtures, bank_id=None, email=email, now=now
-        )
-    except NotFound as failure:
-        error, email = failure.detail, None
-        found = models.consent_state(
-            store, request_id, fixtures, bank_id=bank_id, email=None, now=now
-        )
+    found: models.Consent | None = None
+    for _ in range(3):
+        # Drop whichever input was wrong and show the step again with the first message.
+        try:
+            found = models.consent_state(
+                store, request_id, fixtures, bank_id=bank_id, email=email, now=now
+            )
+            break
+        except InvalidArgument as failure:
+            error, bank_id = error or failure.detail, None
+        except NotFound as failure:
+            error, email = error or failure.detail, None
+    if found is None:  # the request's own options no longer fit the fixtures
+        return _error_page(error or "this request cannot be shown", lang, 400)
     if decision == "approve" and error is None:
         payer_key = privileged_key(found.payer.key_seed) if found.payer else None
         try:
@@ -629,7 +629,7 @@ def consent(request_id: str) -> Response:
                 store,
                 request_id,
                 found,
-                form.getlist("accountId") if form else [],
+                form.getlist("accountId"),
                 token_key=privileged_key(fixtures.token_key_seed),
                 token_member_id=fixtures.token_member_id,
                 payer_key=payer_key,
