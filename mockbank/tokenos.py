@@ -134,10 +134,12 @@ class KeyPair:
 
     @property
     def public_key(self) -> bytes:
+        """The raw 32-byte Ed25519 public key."""
         return self.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
     @property
     def id(self) -> str:
+        """The key id: base64url(SHA-256(public key))[:16]."""
         return key_id(self.public_key)
 
     def sign(self, message: str) -> str:
@@ -145,6 +147,7 @@ class KeyPair:
         return base64url(self.private_key.sign(message.encode("utf-8")))
 
     def sign_json(self, value: Any) -> str:
+        """Sign the canonical JSON of `value`."""
         return self.sign(canonical_json(value))
 
     def to_proto(self) -> dict[str, Any]:
@@ -186,6 +189,7 @@ def verify(message: str, signature: str, public_key: str | bytes) -> bool:
 
 
 def verify_json(value: Any, signature: str, public_key: str | bytes) -> bool:
+    """True when `signature` is valid over the canonical JSON of `value`."""
     return verify(canonical_json(value), signature, public_key)
 
 
@@ -334,9 +338,11 @@ class TokenClient:
 
     @property
     def uri_host(self) -> str:
+        """The base URL without its scheme: what `uriHost` signs."""
         return self.base_url.split("://", 1)[-1]
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
+        """An unauthenticated call; answers the decoded JSON or raises `TokenError`."""
         return _http(method, self.base_url + path, body)
 
     def create_member(
@@ -367,6 +373,7 @@ class TokenClient:
         return member
 
     def get_banks(self, query: str = "") -> Any:
+        """``GET /banks`` with an optional query string."""
         return self.call("GET", "/banks" + (f"?{query}" if query else ""))
 
     def get_token_member(self) -> dict[str, Any]:
@@ -378,11 +385,13 @@ class TokenClient:
         return member
 
     def generate_token_request_url(self, request_id: str) -> str:
+        """The consent URL for a stored request."""
         return generate_token_request_url(self.base_url, request_id)
 
     def parse_token_request_callback_url(
         self, callback_url: str, csrf_token: str | None = None
     ) -> dict[str, str | None]:
+        """Verify a callback URL with Token's published key."""
         keys = self.get_token_member()["keys"]
         return parse_token_request_callback_url(callback_url, csrf_token, keys)
 
@@ -418,6 +427,7 @@ class Member:
         return _http(method, self.client.base_url + path, body, headers)
 
     def last_hash(self) -> str:
+        """The member's current lastHash (for the next update's prevHash)."""
         member = self.client.call("GET", f"/members/{self.member_id}")["member"]
         return str(member.get("lastHash", ""))
 
@@ -445,6 +455,7 @@ class Member:
         self.call("POST", f"/members/{self.member_id}/updates", body)
 
     def set_profile(self, profile: dict[str, str]) -> Any:
+        """``PUT /profile``."""
         return self.call("PUT", "/profile", {"profile": profile})["profile"]
 
     def store_token_request(
@@ -456,6 +467,7 @@ class Member:
         return result
 
     def get_token(self, token_id: str) -> dict[str, Any]:
+        """``GET /tokens/<id>``."""
         token: dict[str, Any] = self.call("GET", f"/tokens/{token_id}")["token"]
         return token
 
@@ -504,5 +516,6 @@ class Member:
         return result
 
     def get_transfer(self, transfer_id: str) -> dict[str, Any]:
+        """``GET /transfers/<id>``."""
         transfer: dict[str, Any] = self.call("GET", f"/transfers/{transfer_id}")["transfer"]
         return transfer

@@ -26,15 +26,18 @@ from mockbank.tokenos import (
 
 
 def say(text: str) -> None:
+    """Print a step heading."""
     print(f"\n== {text}")
 
 
 def show(label: str, value: object) -> None:
+    """Print one labelled value."""
     print(f"   {label}: {value if isinstance(value, str) else json.dumps(value)}")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
+        """Never follow: the demo reads the Location itself."""
         return None
 
 
@@ -52,6 +55,7 @@ def consent(url: str, decision: str) -> str:
 
 
 def advance_clock(root: str, seconds: int) -> None:
+    """Move the app clock through the control API."""
     body = json.dumps({"advance": seconds}).encode()
     request = urllib.request.Request(
         f"{root}/_mockbank/clock",

@@ -110,6 +110,8 @@ FEATURES = {
 
 
 class TransactionStatus(StrEnum):
+    """Where a transfer stands (Token.io's TransactionStatus names)."""
+
     PROCESSING = "PROCESSING"
     SUCCESS = "SUCCESS"
     FAILURE_DECLINED = "FAILURE_DECLINED"
@@ -127,6 +129,8 @@ MAGIC_AMOUNTS: dict[Decimal, TransactionStatus] = {
 # -- fixtures --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Bank:
+    """A model bank from the fixtures."""
+
     id: str
     name: str
     country: str
@@ -155,6 +159,8 @@ class Bank:
 
 @dataclass(frozen=True)
 class PayerAccount:
+    """One of a seeded payer's bank accounts."""
+
     id: str
     bank_id: str
     name: str
@@ -164,6 +170,8 @@ class PayerAccount:
 
 @dataclass(frozen=True)
 class Payer:
+    """A seeded end user who consents on the web app."""
+
     email: str
     name: str
     key_seed: str
@@ -171,11 +179,14 @@ class Payer:
 
     @property
     def member_id(self) -> str:
+        """The seeded member id derived from the key seed."""
         return seeded_member_id(self.key_seed)
 
 
 @dataclass(frozen=True)
 class SeedMember:
+    """A seeded business member (the API key's member)."""
+
     name: str
     type: str
     alias: dict[str, str]
@@ -184,11 +195,14 @@ class SeedMember:
 
     @property
     def member_id(self) -> str:
+        """The seeded member id derived from the key seed."""
         return seeded_member_id(self.key_seed)
 
 
 @dataclass(frozen=True)
 class Fixtures:
+    """Everything ``fixtures/tokenos.json`` defines, validated."""
+
     token_alias: dict[str, str]
     token_key_seed: str
     api_keys: dict[str, str]
@@ -200,16 +214,20 @@ class Fixtures:
 
     @property
     def token_member_id(self) -> str:
+        """The id of the member whose key signs callbacks."""
         return seeded_member_id(self.token_key_seed)
 
     def payer_by_email(self, email: str) -> Payer | None:
+        """The seeded payer with this email (case-insensitive), if any."""
         wanted = email.strip().lower()
         return next((p for p in self.payers if p.email.lower() == wanted), None)
 
     def payer_by_id(self, member_id: str) -> Payer | None:
+        """The seeded payer with this member id, if any."""
         return next((p for p in self.payers if p.member_id == member_id), None)
 
     def member_by_name(self, name: str) -> SeedMember | None:
+        """The seeded member with this fixture name, if any."""
         return next((m for m in self.members if m.name == name), None)
 
 
@@ -315,6 +333,7 @@ def load_fixtures(reader: FixtureReader) -> Fixtures:
 
 # -- small helpers ---------------------------------------------------------------------------
 def ms(now: datetime) -> int:
+    """Milliseconds since the epoch, as TokenOS timestamps are."""
     return int(now.timestamp() * 1000)
 
 
@@ -373,10 +392,12 @@ def _ref_id(value: Any, where: str) -> str | None:
 
 
 def new_id(prefix: str, rng: Callable[[int], bytes], suffix: str) -> str:
+    """A TokenOS-style id: prefix, base58 from the seeded generator, realm suffix."""
     return f"{prefix}:{base58(rng(20))}{suffix}"
 
 
 def money(value: Decimal, currency: str) -> dict[str, str]:
+    """A `Money` message with two decimals."""
     return {"currency": currency, "value": f"{value:.2f}"}
 
 
@@ -384,6 +405,7 @@ def money(value: Decimal, currency: str) -> dict[str, str]:
 def create_member(store: Store, body: Any, *, now: datetime, rng: Callable[[int], bytes]) -> str:
     """``POST /members``: a new member id with no keys yet."""
     body = _object(body, "body")
+    # The SDK's createMemberId defaults to PERSONAL; the TPP SDK asks for BUSINESS.
     member_type = body.get("memberType") or "PERSONAL"
     if member_type not in MEMBER_TYPES:
         raise InvalidArgument(f"memberType must be one of {', '.join(MEMBER_TYPES)}")
@@ -427,6 +449,7 @@ def seed_member(
 
 
 def get_member(store: Store, member_id: str, *, now: datetime) -> dict[str, Any]:
+    """A member record, or NOT_FOUND."""
     member = store.get(NS_MEMBER, member_id, now=now)
     if member is None:
         raise NotFound(f"member {member_id} not found")
@@ -448,6 +471,7 @@ def member_proto(member: dict[str, Any]) -> dict[str, Any]:
 
 
 def find_key(member: dict[str, Any], kid: str) -> dict[str, Any] | None:
+    """The member's key with this id, or None."""
     return next((k for k in member["keys"] if k.get("id") == kid), None)
 
 
@@ -516,6 +540,7 @@ def apply_member_update(
     if not isinstance(operations, list) or not operations:
         raise InvalidArgument("update.operations must be a non-empty list")
     member = get_member(store, member_id, now=now)
+    # Updates form a hash chain: each names the lastHash it builds on, so stale copies fail.
     first = not member["keys"]
     if not first and update.get("prevHash", "") != member["lastHash"]:
         raise FailedPrecondition(
@@ -540,6 +565,7 @@ def apply_member_update(
         update, str(signature.get("signature", "")), key["publicKey"]
     ):
         raise Unauthenticated("updateSignature does not verify over the update")
+    # The update carries only alias hashes; the aliases themselves travel in the metadata.
     aliases_by_hash = {}
     for entry in metadata:
         meta = entry.get("addAliasMetadata") if isinstance(entry, dict) else None
@@ -582,9 +608,11 @@ def apply_member_update(
             new["recoveryRules"] = arg.get("recoveryRule")
         else:
             raise Unimplemented(f"member operation {name!r} is not supported by mockbank")
+    # Without a PRIVILEGED key no later update could ever be signed.
     if not any(k["level"] == "PRIVILEGED" for k in new["keys"]):
         raise FailedPrecondition("a member must keep at least one PRIVILEGED key")
     new["lastHash"] = base58(hashlib.sha256(canonical_json(update).encode()).digest())
+    # Claim aliases first (insert-if-absent), and give them back if the member update fails.
     claimed: list[str] = []
     try:
         for alias_hash, alias in claims:
@@ -620,6 +648,7 @@ def apply_member_update(
 # -- banks -----------------------------------------------------------------------------------
 def list_banks(fixtures: Fixtures, args: Mapping[str, list[str]]) -> dict[str, Any]:
     """``GET /banks`` with ids, search, country, provider, bank_features and paging."""
+    # Filters combine with AND, as the SDK's getBanks options do.
     banks = list(fixtures.banks.values())
     ids = [i for i in args.get("ids", []) if i]
     if ids:
@@ -684,6 +713,7 @@ def store_token_request(
     body = _object(body, "body", required=True)
     payload = _object(body.get("requestPayload"), "requestPayload", required=True)
     options = _object(body.get("requestOptions"), "requestOptions")
+    # One body per request: the SDK builders each set exactly one of these.
     kinds = [
         k
         for k in ("transferBody", "accessBody", "standingOrderBody", "bulkTransferBody")
@@ -735,6 +765,7 @@ def store_token_request(
                 raise InvalidArgument("transferBody.amount exceeds transferBody.lifetimeAmount")
     else:
         access_resources(_object(payload["accessBody"], "requestPayload.accessBody"))
+    # A preselected bank must be able to do what is asked (gold is information only).
     bank_id = options.get("bankId")
     if bank_id not in (None, ""):
         bank = fixtures.banks.get(str(bank_id))
@@ -753,6 +784,7 @@ def store_token_request(
     if isinstance(from_.get("alias"), dict) and from_["alias"].get("value"):
         alias = from_["alias"]
         normalize_alias(str(alias.get("type", "EMAIL")), str(alias["value"]))
+    # The request expires with the store record; expiry is decided on read by the clock.
     request_id = new_id("rq", rng, MEMBER_REALM_SUFFIX)
     stored_payload = dict(payload)
     stored_payload["to"] = {**to, "id": to_id}
@@ -769,6 +801,7 @@ def store_token_request(
 
 
 def token_request_proto(record: dict[str, Any]) -> dict[str, Any]:
+    """The `TokenRequest` message of a stored record."""
     return {
         "id": record["id"],
         "requestPayload": record["requestPayload"],
@@ -857,6 +890,7 @@ def consent_state(
     country = payload.get("destinationCountry")
     if country:
         banks = [b for b in banks if b.country == country] or banks
+    # Options set by the TPP win over the form: the seed says bankId and from skip screens.
     chosen = options.get("bankId") or bank_id
     bank = fixtures.banks.get(str(chosen)) if chosen else None
     if chosen and (bank is None or bank not in banks):
@@ -907,6 +941,7 @@ def approve(
     chosen = [by_id[a] for a in dict.fromkeys(account_ids)] or (
         consent.accounts[:1] if transfer else list(consent.accounts)
     )
+    # A transfer has one source account; access may span every chosen account.
     if transfer and len(chosen) != 1:
         raise InvalidArgument("a transfer token is paid from exactly one account")
     now_ms = ms(now)
@@ -957,7 +992,9 @@ def approve(
         token_payload["access"] = {"resources": resources}
     token_payload = {k: v for k, v in token_payload.items() if v is not None}
     prefix = "tt" if transfer else "ta"
-    token_id = f"{prefix}:{base58(hashlib.sha256(canonical_json(token_payload).encode() + rng(16)).digest())}{TOKEN_SUFFIX}"  # noqa: E501
+    digest = hashlib.sha256(canonical_json(token_payload).encode() + rng(16)).digest()
+    token_id = f"{prefix}:{base58(digest)}{TOKEN_SUFFIX}"
+    # Token operations sign canonical payload + "." + action (SDK tokenOperationSignature).
     endorsed = canonical_json(token_payload) + ".endorsed"
     token = {
         "id": token_id,
@@ -998,6 +1035,7 @@ def approve(
         },
         now=now,
     )
+    # Token signs the stored callbackState verbatim; the SDK decodes it once, then verifies.
     state = payload.get("callbackState") or encode_uri_component("{}")
     signature = {
         "memberId": token_member_id,
@@ -1054,6 +1092,7 @@ def request_result(store: Store, request_id: str, *, now: datetime) -> dict[str,
 
 # -- tokens ----------------------------------------------------------------------------------
 def token_record(store: Store, token_id: str, *, now: datetime) -> dict[str, Any]:
+    """A token record, or NOT_FOUND."""
     record = store.get(NS_TOKEN, token_id, now=now)
     if record is None:
         raise NotFound(f"token {token_id} not found")
@@ -1061,6 +1100,7 @@ def token_record(store: Store, token_id: str, *, now: datetime) -> dict[str, Any
 
 
 def visible_token(store: Store, caller: str, token_id: str, *, now: datetime) -> dict[str, Any]:
+    """A token the caller is party to (payee or payer), else PERMISSION_DENIED."""
     record = token_record(store, token_id, now=now)
     if caller not in (record["toMemberId"], record["fromMemberId"]):
         raise PermissionDenied(f"token {token_id} belongs to other members")
@@ -1068,10 +1108,12 @@ def visible_token(store: Store, caller: str, token_id: str, *, now: datetime) ->
 
 
 def is_cancelled(record: dict[str, Any]) -> bool:
+    """Whether the token carries a CANCELLED signature."""
     return any(s["action"] == "CANCELLED" for s in record["token"]["payloadSignatures"])
 
 
 def is_expired(record: dict[str, Any], now: datetime) -> bool:
+    """Whether the token's expiresAtMs has passed on the app clock."""
     return int(record["token"]["payload"]["expiresAtMs"]) <= ms(now)
 
 
@@ -1277,6 +1319,7 @@ def _check_redeemable(
         raise FailedPrecondition(
             f"{amount} exceeds the token's per-charge amount {terms['amount']}"
         )
+    # Failed transfers give their amount back; processing ones still hold it.
     used = sum(
         (
             Decimal(t["amount"])
@@ -1294,12 +1337,14 @@ def _check_redeemable(
 
 
 def transfer_view(entry: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The `Transfer` message with its status as of `now`."""
     transfer = dict(entry["transfer"])
     transfer["status"] = transfer_status(entry, now).value
     return transfer
 
 
 def get_transfer(store: Store, caller: str, transfer_id: str, *, now: datetime) -> dict[str, Any]:
+    """A transfer the caller is party to."""
     entry = store.get(NS_TRANSFER, transfer_id, now=now)
     if entry is None:
         raise NotFound(f"transfer {transfer_id} not found")
@@ -1311,6 +1356,7 @@ def get_transfer(store: Store, caller: str, transfer_id: str, *, now: datetime) 
 def list_transfers(
     store: Store, caller: str, token_id: str, offset: str, limit: str, *, now: datetime
 ) -> dict[str, Any]:
+    """``GET /transfers``: the caller's transfers, optionally of one token."""
     start, count = _page(offset, limit)
     items = [
         transfer_view(r.value, now)
@@ -1368,6 +1414,7 @@ def seed_accounts(
 
 
 def account_proto(account: dict[str, Any], fixtures: Fixtures) -> dict[str, Any]:
+    """The `Account` message, with the accountFeatures the SDK reads."""
     bank = fixtures.banks[account["bankId"]]
     return {
         "id": account["id"],
@@ -1431,6 +1478,7 @@ def balance_view(
     Token.io caches what banks report and refreshes on a schedule (seed: "TokenOS will
     sometimes cache data ... customerInitiated bypasses the TokenOS cache").
     """
+    # The cache record expires by the app clock, so moving time refreshes it too.
     cached = store.get(NS_BALANCE, account["id"], now=now)
     if cached is None or customer_initiated:
         value = account_balance(store, fixtures, account["id"], now=now)
@@ -1542,6 +1590,7 @@ def visible_accounts(
     store: Store, caller: str, grant: dict[str, Any] | None, *, now: datetime
 ) -> list[dict[str, Any]]:
     """The caller's own accounts, or those an access token shows."""
+    # Only seeded payer accounts exist; a TPP member owns none.
     accounts = [r.value for r in store.records(NS_ACCOUNT)]
     if grant is None:
         return [a for a in accounts if a["memberId"] == caller]
@@ -1577,6 +1626,7 @@ def checked_account(
 def confirm_funds(
     store: Store, fixtures: Fixtures, account: dict[str, Any], body: Any, *, now: datetime
 ) -> bool:
+    """Whether the account's live balance covers the amount."""
     body = _object(body, "body", required=True)
     amount_obj = _object(body.get("amount"), "amount", required=True)
     amount = parse_amount(amount_obj.get("value"), "amount.value")
