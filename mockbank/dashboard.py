@@ -23,6 +23,7 @@ def index() -> str:
             "hosts": p.hosts,
             "credentials": p.credentials(state.fixtures.get(p.name)),
             "endpoints": sorted(state.endpoints.get(p.name, ())),
+            "items": p.dashboard(state) if p.dashboard else [],
         }
         for p in state.providers.values()
     ]

@@ -56,6 +56,9 @@ class Provider:
     cli: Callable[[Any], None] | None = None
     # Listeners started by `mockbank serve` beside the app.
     services: Callable[[Flask, Config], list[Service]] | None = None
+    # Live items for the dashboard card: dicts with "label", and optionally "detail",
+    # "image" (a data: URI, e.g. a QR code) and "href".
+    dashboard: Callable[[State], list[dict[str, str]]] | None = None
     max_body_bytes: int | None = None
     docs: str = ""
     extra: dict[str, Any] = field(default_factory=dict)

@@ -31,3 +31,27 @@ def test_dashboard_renders_in_chromium_and_refreshes(
     requests.get(mockbank.url("syspay", "/dashboard-probe"), timeout=5)
     page.locator("#requests td", has_text="/syspay/dashboard-probe").wait_for(timeout=10_000)
     page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
+
+
+def test_dashboard_shows_pending_centagate_qr_codes(mockbank: Any) -> None:
+    import base64
+    import json
+
+    from mockbank.centagate import sign
+
+    client = mockbank.client()
+    now = str(int(mockbank.clock.epoch()))
+    body = {
+        "username": "alice",
+        "devAccId": "alice-device-1",
+        "integrationKey": "mockbank-integration-key",
+        "details": base64.b64encode(b"Pay RM 250 to Bob").decode(),
+        "unixTimestamp": now,
+    }
+    body["hmac"] = sign(body, "mockbank-secret-key")
+    answer = client.post("/centagate/v2/CentagateWS/webresources/req/requestQrCode", json=body)
+    challenge = json.loads(answer.get_json()["object"])["otpChallenge"]
+    html = client.get("/").get_data(as_text=True)
+    assert f"alice-device-1: challenge {challenge}" in html
+    assert 'src="data:image/png;base64,' in html
+    assert 'href="/centagate/device/alice-device-1"' in html

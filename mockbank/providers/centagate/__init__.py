@@ -13,12 +13,13 @@ from mockbank.centagate import (
     device_otp,
     otp_from_qr,
     parse_qr,
+    qr_content,
     sign,
 )
 from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
 from mockbank.providers import Provider
 from mockbank.providers.centagate import errors, models
-from mockbank.providers.centagate.routes import bp
+from mockbank.providers.centagate.routes import bp, qr_data_uri
 from mockbank.state import State
 
 __all__ = ["device_otp", "otp_from_qr", "parse_qr", "provider", "sign"]
@@ -140,6 +141,23 @@ def _cli(subparsers: Any) -> None:
     p.set_defaults(func=_otp_command)
 
 
+def _dashboard(state: State) -> list[dict[str, str]]:
+    """Pending challenges with their QR codes, as a person scanning them would see them."""
+    items = []
+    for dev_acc_id in state.fixtures["centagate"].devices:
+        for challenge in models.pending_challenges(state.store, dev_acc_id, now=state.now()):
+            content = qr_content(dev_acc_id, challenge["otpChallenge"], challenge["plainText"])
+            items.append(
+                {
+                    "label": f"{dev_acc_id}: challenge {challenge['otpChallenge']}",
+                    "detail": challenge["plainText"],
+                    "image": qr_data_uri(content),
+                    "href": f"/centagate/device/{dev_acc_id}",
+                }
+            )
+    return items
+
+
 provider = Provider(
     name="centagate",
     title="Centagate",
@@ -152,5 +170,6 @@ provider = Provider(
     magic_values=_magic_values,
     credentials=_credentials,
     cli=_cli,
+    dashboard=_dashboard,
     docs="docs/providers/centagate.md",
 )

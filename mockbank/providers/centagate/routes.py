@@ -96,7 +96,8 @@ for _rule in _routes("/auth/authQRCode") + _routes("/auth/authQrCode"):
 
 
 # -- the simulated CENTAGATE app --------------------------------------------------------------
-def _qr_data_uri(content: str) -> str:
+def qr_data_uri(content: str) -> str:
+    """The QR for `content` as a PNG data: URI (the device page and the dashboard show it)."""
     return str(segno.make(content, error="m").png_data_uri(scale=4, border=2))
 
 
@@ -137,7 +138,7 @@ def device_page(dev_acc_id: str) -> tuple[str, int]:
         {
             **c,
             "qrCode": qr_content(dev_acc_id, c["otpChallenge"], c["plainText"]),
-            "image": _qr_data_uri(qr_content(dev_acc_id, c["otpChallenge"], c["plainText"])),
+            "image": qr_data_uri(qr_content(dev_acc_id, c["otpChallenge"], c["plainText"])),
         }
         for c in models.pending_challenges(state.store, dev_acc_id, now=now)
     ]

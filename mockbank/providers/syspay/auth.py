@@ -1,0 +1,160 @@
+"""X-Wsse verification: parse the header, check the digest and the Created window.
+
+Pure functions over the header text and the secrets passed in; the nonce's single use is
+recorded by `models.spend_nonce` once the request has succeeded.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from mockbank.providers.syspay import errors
+from mockbank.syspay import password_digest
+
+
+class LoginKind(StrEnum):
+    """Which attribute named the login: PartnerAPILogin or MerchantAPILogin."""
+
+    PARTNER = "partner"
+    MERCHANT = "merchant"
+
+
+LOGIN_ATTRIBUTES = {"PartnerAPILogin": LoginKind.PARTNER, "MerchantAPILogin": LoginKind.MERCHANT}
+REQUIRED = ("PasswordDigest", "Nonce", "Created")
+# Key="value" or Key='value' (SysPay's Ruby SDK quotes with '), spacing around = and , free.
+_ATTRIBUTE = re.compile(r"""\s*([A-Za-z]+)\s*=\s*(?:"([^"]*)"|'([^']*)')\s*(,|$)""")
+_SCHEME = re.compile(r"^\s*AuthToken\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class WsseToken:
+    """The parsed header."""
+
+    kind: LoginKind
+    login: str
+    digest: str
+    nonce_b64: str
+    nonce: bytes
+    created_text: str
+    created: datetime
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A verified caller and what its nonce record needs."""
+
+    kind: LoginKind
+    login: str
+    nonce_key: str
+    nonce_expires_at: datetime
+
+
+def parse_wsse(header: str | None) -> WsseToken:
+    """Parse ``AuthToken PartnerAPILogin="…", PasswordDigest="…", Nonce="…", Created="…"``."""
+    if header is None or not header.strip():
+        raise errors.AuthMissing(
+            'The X-Wsse header is missing. Send X-Wsse: AuthToken PartnerAPILogin="…", '
+            'PasswordDigest="…", Nonce="…", '
+            'Created="…" (MerchantAPILogin for merchants).'
+        )
+    scheme = _SCHEME.match(header)
+    if scheme is None:
+        raise errors.AuthMalformed("The X-Wsse header must start with 'AuthToken '.")
+    rest = header[scheme.end() :]
+    found: dict[str, str] = {}
+    position = 0
+    while position < len(rest):
+        match = _ATTRIBUTE.match(rest, position)
+        if match is None:
+            raise errors.AuthMalformed(
+                f"The X-Wsse header is malformed near {rest[position : position + 20]!r}; "
+                'expected Name="value" pairs separated by commas.'
+            )
+        name, value = (
+            match.group(1),
+            match.group(2) if match.group(2) is not None else match.group(3),
+        )
+        if name in found:
+            raise errors.AuthMalformed(f"The X-Wsse header repeats {name}.")
+        found[name] = value
+        position = match.end()
+        if match.group(4) == "" and rest[position:].strip():
+            raise errors.AuthMalformed("The X-Wsse header has text after its last attribute.")
+    logins = [name for name in LOGIN_ATTRIBUTES if name in found]
+    unknown = sorted(set(found) - set(LOGIN_ATTRIBUTES) - set(REQUIRED))
+    if unknown:
+        raise errors.AuthMalformed(
+            f"The X-Wsse header has unsupported attribute(s): {', '.join(unknown)}."
+        )
+    if len(logins) != 1:
+        raise errors.AuthMalformed(
+            "The X-Wsse header needs exactly one of PartnerAPILogin or MerchantAPILogin."
+        )
+    missing = [name for name in REQUIRED if not found.get(name)]
+    if missing or not found[logins[0]]:
+        names = missing or [logins[0]]
+        raise errors.AuthMalformed(f"The X-Wsse header lacks {', '.join(names)}.")
+    created_text = found["Created"]
+    # Eleven digits reach the year 5138; more would overflow datetime (a 500, not a 401).
+    if not created_text.isascii() or not created_text.isdigit() or len(created_text) > 11:
+        raise errors.AuthMalformed("Created must be a unix timestamp in seconds, e.g. 1400000000.")
+    try:
+        nonce = base64.b64decode(found["Nonce"], validate=True)
+    except (binascii.Error, ValueError):
+        raise errors.AuthMalformed("Nonce must be base64-encoded.") from None
+    return WsseToken(
+        kind=LOGIN_ATTRIBUTES[logins[0]],
+        login=found[logins[0]],
+        digest=found["PasswordDigest"],
+        nonce_b64=found["Nonce"],
+        nonce=nonce,
+        created_text=created_text,
+        created=datetime.fromtimestamp(int(created_text), tz=UTC),
+    )
+
+
+def verify_wsse_header(
+    header: str | None,
+    *,
+    expected: LoginKind,
+    passphrases: dict[str, str],
+    now: datetime,
+    window_s: float,
+) -> Identity:
+    """Check the header against the login's passphrase and the clock; raise a 401 otherwise."""
+    token = parse_wsse(header)
+    if token.kind is not expected:
+        attribute = "PartnerAPILogin" if expected is LoginKind.PARTNER else "MerchantAPILogin"
+        raise errors.WrongLoginKind(
+            f"This endpoint is for {expected.value}s: authenticate with {attribute}, "
+            f"not a {token.kind.value} login."
+        )
+    passphrase = passphrases.get(token.login)
+    if passphrase is None:
+        raise errors.UnknownLogin(f"Unknown {token.kind.value} API login {token.login!r}.")
+    expected_digest = password_digest(token.nonce, token.created_text, passphrase)
+    if not hmac.compare_digest(expected_digest.encode(), token.digest.encode("utf-8", "replace")):
+        raise errors.InvalidDigest(
+            "PasswordDigest does not match BASE64(SHA1(nonce + Created + passphrase)) "
+            f"for {token.login!r}."
+        )
+    drift = (token.created - now).total_seconds()
+    if abs(drift) > window_s:
+        direction = "ahead of" if drift > 0 else "behind"
+        raise errors.StaleCreated(
+            f"Created={token.created_text} is {abs(drift):.0f} s {direction} the server clock "
+            f"(now {int(now.timestamp())}); the limit is {window_s:g} s."
+        )
+    return Identity(
+        kind=token.kind,
+        login=token.login,
+        # The nonce is unique per login, kept until the header would be stale anyway.
+        nonce_key=f"{token.kind.value}:{token.login}:{base64.b64encode(token.nonce).decode()}",
+        nonce_expires_at=token.created + timedelta(seconds=window_s),
+    )

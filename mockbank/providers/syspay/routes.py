@@ -1,0 +1,172 @@
+"""SysPay's HTTP surface: merchant tokens, partner detokenization, the one-time card views."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
+
+from mockbank.providers.syspay import errors, models
+from mockbank.providers.syspay.auth import Identity, LoginKind, verify_wsse_header
+from mockbank.providers.syspay.card_image import group_digits, render_png
+from mockbank.routing import endpoint, journal_note, skip_journal_body
+from mockbank.state import State, current_state
+
+bp = Blueprint("syspay", __name__, template_folder="templates")
+VERSIONS = ("v1", "v2")
+# SysPay's real hosts, routed here by the in-process mode.
+HOSTS = ("app.syspay.com", "app-sandbox.syspay.com")
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
+
+
+@bp.after_request
+def _request_uuid(response: Response) -> Response:
+    # SysPay sends X-Syspay-Request-Uuid on every answer (its PHP SDK reads it).
+    response.headers.setdefault(errors.UUID_HEADER, errors.request_uuid())
+    return response
+
+
+def _fixtures(state: State) -> models.SysPayFixtures:
+    fixtures: models.SysPayFixtures = state.fixtures["syspay"]
+    return fixtures
+
+
+def _check_version(version: str) -> None:
+    if version not in VERSIONS:
+        raise errors.UnsupportedVersion(
+            f"Unknown API version {version!r}; SysPay serves /api/v1/ and /api/v2/."
+        )
+
+
+def _authenticate(state: State, kind: LoginKind) -> Identity:
+    """Verify X-Wsse for `kind` and refuse a replayed nonce before reading the body."""
+    identity = verify_wsse_header(
+        request.headers.get("X-Wsse"),
+        expected=kind,
+        passphrases=_fixtures(state).passphrases(str(kind)),
+        now=state.now(),
+        window_s=float(state.config.option("syspay.created_window_s", models.DEFAULT_WINDOW_S)),
+    )
+    models.check_nonce_unused(state.store, identity)
+    journal_note("login", identity.login)
+    return identity
+
+
+def _json_body() -> Any:
+    """The body as JSON, or SysPay's 415/400 for anything else."""
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise errors.UnsupportedMediaType(
+            f"Send the body as JSON with Content-Type: application/json "
+            f"(got {mimetype or 'no Content-Type'})."
+        )
+    raw = request.get_data(cache=True)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise errors.MalformedJson("The request body is not UTF-8.") from None
+    except ValueError as error:
+        raise errors.MalformedJson(f"The request body is not valid JSON: {error}.") from None
+
+
+@bp.post("/api/<version>/merchant/token")
+@endpoint("merchant-token")
+def create_token(version: str) -> Response:
+    """Tokenize card details as a merchant, naming the partners allowed to detokenize."""
+    _check_version(version)
+    state = current_state()
+    identity = _authenticate(state, LoginKind.MERCHANT)
+    card, detokenizers = models.parse_token_request(_json_body(), _fixtures(state), now=state.now())
+    token = models.create_token(state.store, identity, card, detokenizers, now=state.now())
+    journal_note("token", token.id)
+    response = jsonify(token.public())
+    response.status_code = 201
+    response.headers["Location"] = url_for(".get_token", version=version, token_id=token.id)
+    return response
+
+
+@bp.get("/api/<version>/merchant/token/<token_id>")
+@endpoint("merchant-token-get")
+def get_token(version: str, token_id: str) -> Response:
+    """One of the merchant's tokens, masked."""
+    _check_version(version)
+    state = current_state()
+    identity = _authenticate(state, LoginKind.MERCHANT)
+    token = models.merchant_token(state.store, identity, token_id, now=state.now())
+    return jsonify(token.public())
+
+
+@bp.post("/api/<version>/partner/token/<token_id>/detokenize")
+@endpoint("detokenize")
+def detokenize(version: str, token_id: str) -> Response:
+    """Ask for a one-time, 60-second URL showing the card as TEXT or IMAGE."""
+    _check_version(version)
+    state = current_state()
+    identity = _authenticate(state, LoginKind.PARTNER)
+    asked = models.parse_detokenize_request(_json_body())
+    redirect = models.detokenize(
+        state.store,
+        _fixtures(state),
+        identity,
+        token_id,
+        asked,
+        now=state.now(),
+        new_id=state.new_uuid,
+        ttl_s=float(state.config.option("syspay.redirect_ttl_s", models.DEFAULT_REDIRECT_TTL_S)),
+    )
+    journal_note("token", token_id)
+    journal_note("type", str(asked.type))
+    response = jsonify({"class": "detokenize", "redirect_url": _redirect_url(redirect.id)})
+    # The URL is a bearer secret for its 60 seconds: keep it out of the journal.
+    skip_journal_body()
+    return response
+
+
+def _redirect_url(redirect_id: str) -> str:
+    """Absolute on the host the caller used; on SysPay's own hosts, SysPay's own path."""
+    if (request.host.rsplit(":", 1)[0]).lower() in HOSTS:
+        # Like the seed's http://www.syspay.com/redirect/detokenize/<uuid>; the in-process
+        # router adds the /syspay prefix back when the URL is followed.
+        return f"{request.host_url}redirect/detokenize/{redirect_id}"
+    return url_for(".open_redirect", redirect_id=redirect_id, _external=True)
+
+
+@bp.route("/redirect/detokenize/<redirect_id>", methods=["GET"])
+@endpoint("redirect")
+def open_redirect(redirect_id: str) -> Response:
+    """The one-time card view: an HTML page (TEXT) or a PNG (IMAGE); afterwards 410."""
+    state = current_state()
+    if request.method == "HEAD":
+        # Link checkers and previewers send HEAD: answer without spending the URL.
+        return _peek(state, redirect_id)
+    redirect, token = models.open_redirect(state.store, redirect_id, now=state.now())
+    skip_journal_body()
+    journal_note("token", token.id)
+    journal_note("viewer", redirect.viewer)
+    if redirect.type is models.DetokenizeType.IMAGE:
+        response = Response(render_png(token.card, token_id=token.id), mimetype="image/png")
+    else:
+        page = render_template(
+            "syspay/card.html",
+            card=token.card,
+            number_groups=group_digits(token.card.number),
+            redirect=redirect,
+        )
+        response = Response(page, mimetype="text/html")
+    response.headers.update(NO_STORE)
+    return response
+
+
+def _peek(state: State, redirect_id: str) -> Response:
+    record = state.store.record(models.NS_REDIRECT, redirect_id)
+    if record is None:
+        raise errors.UnknownRedirect()
+    if record.used:
+        raise errors.RedirectUsed()
+    if record.expired(state.now()):
+        raise errors.RedirectExpired()
+    kind = "image/png" if record.value["type"] == "IMAGE" else "text/html"
+    response = Response(b"", mimetype=kind)
+    response.headers.update(NO_STORE)
+    return response

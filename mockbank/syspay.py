@@ -1,0 +1,53 @@
+"""Client helpers for SysPay integrators: build the ``X-Wsse`` header the API expects.
+
+The algorithm is the one SysPay documents (seed 001)::
+
+    PasswordDigest = BASE64(BINARY_SHA1(NONCE + CREATED + PASSPHRASE))
+
+where NONCE is the raw nonce (sent base64-encoded in ``Nonce``) and CREATED the unix timestamp.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+
+from mockbank.clock import Clock
+
+__all__ = ["password_digest", "wsse_header"]
+
+
+def _raw(value: bytes | str) -> bytes:
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
+def password_digest(nonce: bytes | str, created: int | str, passphrase: str) -> str:
+    """BASE64(SHA1(raw nonce + Created + passphrase)), as SysPay computes it."""
+    material = _raw(nonce) + str(created).encode("ascii") + passphrase.encode("utf-8")
+    return base64.b64encode(hashlib.sha1(material).digest()).decode("ascii")
+
+
+def wsse_header(
+    login: str,
+    passphrase: str,
+    *,
+    partner: bool = True,
+    nonce: bytes | str | None = None,
+    created: int | None = None,
+) -> str:
+    """The value of an ``X-Wsse`` header for a partner (default) or a merchant login.
+
+    `nonce` is the raw nonce (random 16 bytes when omitted, like the seed's ``md5(rand(), true)``)
+    and `created` the unix timestamp (now when omitted). Every request needs a fresh header.
+    """
+    raw_nonce = secrets.token_bytes(16) if nonce is None else _raw(nonce)
+    # A client helper may read wall time; going through Clock keeps the ban on time.time intact.
+    timestamp = int(Clock().epoch()) if created is None else int(created)
+    attribute = "PartnerAPILogin" if partner else "MerchantAPILogin"
+    b64nonce = base64.b64encode(raw_nonce).decode("ascii")
+    digest = password_digest(raw_nonce, timestamp, passphrase)
+    return (
+        f'AuthToken {attribute}="{login}", PasswordDigest="{digest}", '
+        f'Nonce="{b64nonce}", Created="{timestamp}"'
+    )

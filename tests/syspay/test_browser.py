@@ -1,0 +1,35 @@
+"""A real browser opens the one-time TEXT page, then sees the 410 page on reload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from mockbank.syspay import wsse_header
+from tests.syspay.conftest import GOOD_BODY, SEED_TOKEN
+
+
+@pytest.mark.browser
+def test_chromium_shows_the_card_once(mockbank: Any, page: Any, artifacts: Path) -> None:
+    header = wsse_header(
+        "myPartnerLogin", "myPartnerPassphrase", created=int(mockbank.clock.epoch())
+    )
+    url = requests.post(
+        mockbank.url("syspay", f"/api/v2/partner/token/{SEED_TOKEN}/detokenize"),
+        headers={"X-Wsse": header},
+        json=GOOD_BODY,
+        timeout=10,
+    ).json()["redirect_url"]
+    first = page.goto(url)
+    assert first.status == 200
+    assert page.locator("#number").inner_text() == "4111 1111 1111 1111"
+    assert page.locator("#cardholder").inner_text() == "John Doe"
+    assert page.locator("#expiry").inner_text() == "12/2030"
+    page.screenshot(path=str(artifacts / "syspay_text_view.png"))
+    again = page.reload()
+    assert again.status == 410
+    assert "already used" in page.locator(".reason").inner_text()
+    assert "4111" not in page.content()
