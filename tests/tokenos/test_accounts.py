@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from mockbank import create_app
+from mockbank.providers.tokenos import models
+from mockbank.state import State
 from mockbank.testing import LiveServer
 from mockbank.tokenos import Member, TokenError
 from tests.tokenos.conftest import PAYER, access_payload, mint, transfer_payload
@@ -210,3 +212,52 @@ def test_seeded_histories_are_deterministic_per_seed() -> None:
     assert history(7) == history(7)
     assert history(7) != history(8)
     assert len(history(7)) == 30
+
+
+@pytest.mark.parametrize(
+    ("resource", "kind", "account_id", "allowed"),
+    [
+        pytest.param({"allAccounts": {}}, "account", "a:wood-current", True, id="allAccounts"),
+        pytest.param(
+            {"allAccounts": {}}, "balance", "a:wood-current", False, id="allAccounts-not-balance"
+        ),
+        pytest.param({"allBalances": {}}, "balance", "a:gold-savings", True, id="allBalances"),
+        pytest.param(
+            {"allTransactions": {}}, "transactions", "a:iron-checking", True, id="allTransactions"
+        ),
+        pytest.param(
+            {"allBalancesAtBank": {"bankId": "iron"}},
+            "balance",
+            "a:iron-savings",
+            True,
+            id="allBalancesAtBank",
+        ),
+        pytest.param(
+            {"allBalancesAtBank": {"bankId": "iron"}},
+            "balance",
+            "a:wood-savings",
+            False,
+            id="allBalancesAtBank-other-bank",
+        ),
+        pytest.param(
+            {"balance": {"accountId": "a:iron-checking"}},
+            "balance",
+            "a:iron-savings",
+            False,
+            id="balance-other-account",
+        ),
+        pytest.param(
+            {"fundsConfirmation": {"accountId": "a:iron-checking"}},
+            "fundsConfirmation",
+            "a:iron-checking",
+            True,
+            id="fundsConfirmation",
+        ),
+    ],
+)
+def test_access_resources_grant_exactly_what_they_name(
+    state: State, resource: dict[str, Any], kind: str, account_id: str, allowed: bool
+) -> None:
+    account = state.store.get("tokenos.account", account_id, now=state.now())
+    grant = {"token": {"payload": {"access": {"resources": [resource]}}}}
+    assert models.allows(grant, kind, account) is allowed
