@@ -255,3 +255,27 @@ def test_races_hold_on_the_sqlite_store(tmp_path: Path) -> None:
             assert len(server.state.provider_state("tokenos")["transfers"]) == 5
     finally:
         app.extensions["mockbank"].close()
+
+
+def test_seed_redeem_path_creates_a_transfer_too(merchant: Member, live: LiveServer) -> None:
+    token = mint(live, merchant, transfer_payload("10"))
+    payload = {
+        "refId": "seed-path",
+        "tokenId": token["id"],
+        "amount": {"value": "2.50", "currency": "EUR"},
+    }
+    key = merchant.keys["LOW"]
+    body = {
+        "payload": payload,
+        "payloadSignature": {
+            "memberId": merchant.member_id,
+            "keyId": key.id,
+            "signature": key.sign_json(payload),
+        },
+    }
+    transfer = merchant.call("PUT", f"/tokens/{token['id']}/redeem", body)["transfer"]
+    assert transfer["status"] == "PROCESSING"
+    with pytest.raises(TokenError) as mismatch:
+        merchant.call("PUT", "/tokens/tt:other/redeem", {**body, "payload": {**payload}})
+    assert mismatch.value.code == "INVALID_ARGUMENT"
+    assert len(transfers(live)) == 1

@@ -350,12 +350,8 @@ def cancel_token(token_id: str) -> Response:
     return jsonify({"result": result})
 
 
-@bp.post("/transfers")
-@endpoint("redeem-token")
-def redeem_token() -> Response:
-    """Redeem a transfer token: a transfer that starts PROCESSING."""
+def _redeem(caller: Caller) -> Response:
     state, fixtures = _state()
-    caller = authenticate()
     transfer = models.redeem_token(
         state.store,
         caller.id,
@@ -368,6 +364,25 @@ def redeem_token() -> Response:
     )
     journal_note("transfer", transfer["id"])
     return jsonify({"transfer": transfer})
+
+
+@bp.post("/transfers")
+@endpoint("redeem-token")
+def redeem_token() -> Response:
+    """Redeem a transfer token: a transfer that starts PROCESSING."""
+    return _redeem(authenticate())
+
+
+@bp.put("/tokens/<token_id>/redeem")
+@endpoint("redeem-token")
+def redeem_token_by_path(token_id: str) -> Response:
+    """The seed's ``PUT /tokens/{tokenId}/redeem``: the ``POST /transfers`` body, same rules."""
+    caller = authenticate()
+    body = _body()
+    payload = body.get("payload") if isinstance(body, dict) else None
+    if isinstance(payload, dict) and payload.get("tokenId") not in (None, token_id):
+        raise InvalidArgument("payload.tokenId differs from the token in the path")
+    return _redeem(caller)
 
 
 @bp.get("/transfers/<transfer_id>")

@@ -115,6 +115,15 @@ async function main() {
     assert.notStrictEqual(next.transactions[0].id, page.transactions[0].id);
     const one = await rep.getTransaction(accounts[0].id(), page.transactions[1].id, 'LOW');
     assert.strictEqual(one.id, page.transactions[1].id);
+    const both = await rep.getBalances(accounts.map(a => a.id()), 'LOW');
+    assert.strictEqual(both.length, 2);
+    const account = await rep.getAccount(accounts[1].id());
+    assert.strictEqual(account.name(), 'Iron Savings');
+    assert.strictEqual(await rep.confirmFunds(accounts[0].id(), 100, 'EUR'), true);
+    const listed = await member.getAccessTokens(undefined, 10);
+    assert.deepStrictEqual(listed.tokens.map(t => t.id), [access.tokenId]);
+    const transferTokens = await member.getTransferTokens(undefined, 10);
+    assert.deepStrictEqual(transferTokens.tokens.map(t => t.id), [token.id]);
     report('access', {tokenId: access.tokenId, accounts: accounts.map(a => a.id()),
         features: accounts[0].supportsInformation(), balance: balance.current,
         transactions: page.transactions.length, firstTransaction: page.transactions[0].description});
