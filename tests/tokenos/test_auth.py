@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from typing import Any
 
@@ -285,3 +286,20 @@ def test_bad_api_key_is_refused(live: LiveServer, credentials: str) -> None:
     )
     assert answer.status_code == 401
     assert answer.headers["token-error"] == "UNAUTHENTICATED"
+
+
+def test_journal_masks_signatures_and_api_keys(merchant: Member, live: LiveServer) -> None:
+    merchant.call("GET", "/accounts")
+    basic = base64.b64encode(b":sandbox-api-key").decode()
+    requests.get(
+        live.url_for("tokenos", "/accounts"),
+        timeout=10,
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    entries = live.state.journal.entries(provider="tokenos", endpoint="accounts")
+    assert len(entries) == 2
+    text = json.dumps([e.as_dict() for e in entries])
+    assert "sandbox-api-key" not in text
+    assert basic not in text
+    assert "signature=" not in text
+    assert entries[0].notes["member"] == merchant.member_id
