@@ -221,11 +221,11 @@ def set_profile() -> Response:
     """Set the caller's display name (shown on the consent pages)."""
     state, _ = _state()
     caller = authenticate()
-    body = models._object(_body(), "body", required=True)
-    profile = models._object(body.get("profile"), "profile", required=True)
+    body = models.object_field(_body(), "body", required=True)
+    profile = models.object_field(body.get("profile"), "profile", required=True)
     clean = {}
     for name in ("displayNameFirst", "displayNameLast"):
-        value = models._text(profile.get(name), f"profile.{name}", required=False, limit=200)
+        value = models.text_field(profile.get(name), f"profile.{name}", required=False, limit=200)
         if value:
             clean[name] = value
 
