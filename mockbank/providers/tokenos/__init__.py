@@ -45,6 +45,7 @@ def seed(state: State) -> None:
     """The Token member, fixture members, payers, their accounts and histories."""
     fixtures: models.Fixtures = state.fixtures["tokenos"]
     store, now = state.store, state.now()
+    # Alias hashes leave out the realm (the SDK's hashAndSerializeAlias clears it).
     token_alias = {k: v for k, v in fixtures.token_alias.items() if k != "realm"}
     models.seed_member(
         store,
@@ -77,6 +78,7 @@ def seed(state: State) -> None:
             {"displayNameFirst": payer.name},
             now=now,
         )
+    # Histories come from the seeded Faker, so the same --seed gives the same statements.
     models.seed_accounts(store, fixtures, state.faker, state.random, now=now)
 
 

@@ -67,41 +67,57 @@ class TokenOSError(ProviderError):
 
 
 class InvalidArgument(TokenOSError):
+    """A field is missing, malformed or out of range."""
+
     code = "INVALID_ARGUMENT"
     message = "The request is not valid."
 
 
 class FailedPrecondition(TokenOSError):
+    """The request is well formed but the state forbids it."""
+
     code = "FAILED_PRECONDITION"
     message = "The operation is not allowed in the current state."
 
 
 class Unauthenticated(TokenOSError):
+    """No valid signature or API key."""
+
     code = "UNAUTHENTICATED"
     message = "The request is not authenticated."
 
 
 class PermissionDenied(TokenOSError):
+    """Authenticated, but not allowed to touch this resource."""
+
     code = "PERMISSION_DENIED"
     message = "The caller may not do this."
 
 
 class NotFound(TokenOSError):
+    """No such member, request, token, transfer or account."""
+
     code = "NOT_FOUND"
     message = "Not found."
 
 
 class AlreadyExists(TokenOSError):
+    """An alias or refId is taken."""
+
     code = "ALREADY_EXISTS"
     message = "It already exists."
 
 
 class Aborted(TokenOSError):
+    """Lost a race with a concurrent change."""
+
     code = "ABORTED"
     message = "The operation was aborted by a concurrent change; retry."
 
 
 class Unimplemented(TokenOSError):
+    """A TokenOS feature mockbank does not emulate."""
+
     code = "UNIMPLEMENTED"
     message = "mockbank does not implement this TokenOS operation."
 

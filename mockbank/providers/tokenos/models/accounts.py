@@ -54,9 +54,11 @@ def seed_accounts(
                 now=now,
             )
             items = []
+            # Walk back from now, so histories look recent whatever day the server starts.
             moment = now
             for index in range(fixtures.transactions_per_account):
                 moment -= timedelta(hours=random.randint(3, 60), minutes=random.randint(0, 59))
+                # A quarter are salary credits, the rest card spending: variety for paging.
                 credit = random.random() < 0.25
                 cents = random.randint(50_000, 350_000) if credit else random.randint(150, 25_000)
                 items.append(

@@ -102,6 +102,7 @@ def ms(now: datetime) -> int:
 
 
 def text_field(value: Any, where: str, *, required: bool = True, limit: int = 1000) -> str | None:
+    """A string field (optional unless `required`), at most `limit` characters."""
     if value is None or value == "":
         if required:
             raise InvalidArgument(f"{where} is required", field=where)
@@ -119,6 +120,7 @@ def is_text(value: Any) -> TypeGuard[str]:
 
 
 def object_field(value: Any, where: str, *, required: bool = False) -> dict[str, Any]:
+    """A JSON object field; absent means ``{}`` unless `required`."""
     if value is None:
         if required:
             raise InvalidArgument(f"{where} is required", field=where)
@@ -140,12 +142,14 @@ def parse_amount(value: Any, where: str) -> Decimal:
 
 
 def currency_field(value: Any, where: str) -> str:
+    """A 3-letter ISO 4217 currency code."""
     if not is_text(value) or not CURRENCY.match(value):
         raise InvalidArgument(f"{where} must be a 3-letter ISO 4217 code", field=where)
     return value
 
 
 def ref_id_field(value: Any, where: str) -> str | None:
+    """An optional refId of at most 18 characters."""
     ref = text_field(value, where, required=False, limit=10_000)
     if ref is not None and len(ref) > REF_ID_MAX:
         raise InvalidArgument(
@@ -166,6 +170,7 @@ def money(value: Decimal, currency: str) -> dict[str, str]:
 
 
 def positive_int(text: str, where: str, *, default: int, limit: int) -> int:
+    """A whole number from 1 to `limit`; empty or ``undefined`` gives `default`."""
     if text in ("", "undefined"):
         return default
     if not text.isdigit() or not 1 <= int(text) <= limit:
@@ -175,6 +180,7 @@ def positive_int(text: str, where: str, *, default: int, limit: int) -> int:
 
 def page_window(offset: str, limit: str) -> tuple[int, int]:
     # The SDK sends the literal text "undefined" for an offset it was not given.
+    """(start, count) from an opaque offset and a limit."""
     start = 0 if offset in ("", "undefined", "null") else -1
     if start == -1:
         if not offset.isdigit():
@@ -185,6 +191,7 @@ def page_window(offset: str, limit: str) -> tuple[int, int]:
 
 
 def paged(name: str, items: list[Any], start: int, count: int) -> dict[str, Any]:
+    """One page of `items` under `name`, with the next offset while more remain."""
     chunk = items[start : start + count]
     result: dict[str, Any] = {name: chunk}
     if start + count < len(items):

@@ -116,11 +116,13 @@ class Fixtures:
         return next((m for m in self.members if m.name == name), None)
 
 
+# Derived, not random: seeded members keep their ids across restarts and resets.
 def seeded_member_id(seed: str) -> str:
     """Seeded members get stable ids from their key seed."""
     return "m:" + base58(hashlib.sha256(seed.encode()).digest()[:20]) + MEMBER_REALM_SUFFIX
 
 
+# Sandbox keys, deterministic so the fixture file is all a reader needs; never secrets.
 def seeded_keys(seed: str) -> list[KeyPair]:
     """Deterministic PRIVILEGED, STANDARD and LOW keys for a seeded member."""
     return [

@@ -76,6 +76,7 @@ def list_tokens(
     if token_type not in ("TRANSFER", "ACCESS"):
         raise InvalidArgument("type must be TRANSFER or ACCESS")
     start, count = page_window(offset, limit)
+    # A payee lists the tokens it may redeem; payers use their bank or the Token app.
     tokens = [
         r.value["token"]
         for r in store.records(NS_TOKEN)
@@ -107,6 +108,7 @@ def cancel_token(
         raise Unauthenticated("signature.keyId is not a key of the caller")
     if key["level"] == "LOW":
         raise PermissionDenied("cancelling a token needs a STANDARD or PRIVILEGED key")
+    # The client signed the payload exactly as it received it (canonical JSON).
     message = canonical_json(record["token"]["payload"]) + ".cancelled"
     if not lenient and not verify(message, str(signature.get("signature", "")), key["publicKey"]):
         raise Unauthenticated("the cancel signature does not verify over the token payload")
@@ -237,6 +239,7 @@ def redeem_token(
 
 
 def check_redeemable(record: dict[str, Any], amount: Decimal, currency: str, now: datetime) -> None:
+    """Raise unless `amount` may be redeemed from this token now."""
     token_id = record["token"]["id"]
     if is_cancelled(record):
         raise FailedPrecondition(f"token {token_id} has been cancelled")
@@ -298,6 +301,7 @@ def list_transfers(
 
 
 def settled_debits(store: Store, account_id: str, now: datetime) -> list[dict[str, Any]]:
+    """Transfers out of an account that have settled successfully."""
     return [
         r.value
         for r in store.records(NS_TRANSFER)
