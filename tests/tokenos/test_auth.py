@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -303,3 +304,22 @@ def test_journal_masks_signatures_and_api_keys(merchant: Member, live: LiveServe
     assert basic not in text
     assert "signature=" not in text
     assert entries[0].notes["member"] == merchant.member_id
+
+
+def test_fifty_concurrent_replays_of_one_signed_call_succeed_once(
+    merchant: Member, live: LiveServer
+) -> None:
+    created = int(time.time() * 1000)  # noqa: TID251 - the client signs with its wall clock
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        answers = list(
+            pool.map(
+                lambda _: send(
+                    merchant, "POST", "/token-requests", store_body(), created_ms=created
+                ),
+                range(50),
+            )
+        )
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(200) == 1
+    assert statuses.count(401) == 49
+    assert len(stored_requests(live.state)) == 1
