@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +48,8 @@ class Message:
     email: Email | None = None
     fallback: Email | None = None
     label: str | None = None
+    # Called before each attempt; a returned text fails that attempt without sending (faults).
+    before_attempt: Callable[[], str | None] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         content_type = self.headers.get("Content-Type")
@@ -104,6 +107,7 @@ class Outbox:
         retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
         fallback: Email | None = None,
         label: str | None = None,
+        before_attempt: Callable[[], str | None] | None = None,
     ) -> Message:
         """Queue an HTTP call; the first attempt is due at once."""
         now = self.clock.now()
@@ -122,6 +126,7 @@ class Outbox:
                 next_attempt_at=now + timedelta(seconds=retry_delays[0]),
                 fallback=fallback,
                 label=label,
+                before_attempt=before_attempt,
             )
             self._next_id += 1
             self._messages.append(message)
@@ -219,11 +224,15 @@ class Outbox:
             target = self.policy.resolve(message.url or "")
             if target.echo:
                 raise OutboundRefused("the echo target takes proxied requests only")
-            status = _post(target.url, message.method, message.headers, message.body)
-            attempt["status"] = status
-            ok = 200 <= status < 300
-            if not ok:
-                attempt["error"] = f"HTTP {status}"
+            injected = message.before_attempt() if message.before_attempt else None
+            if injected:
+                attempt["error"], ok = injected, False
+            else:
+                status = _post(target.url, message.method, message.headers, message.body)
+                attempt["status"] = status
+                ok = 200 <= status < 300
+                if not ok:
+                    attempt["error"] = f"HTTP {status}"
         except OutboundRefused as refused:
             attempt["error"] = str(refused)
             ok, final = False, True

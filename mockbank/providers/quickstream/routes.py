@@ -1,0 +1,351 @@
+"""QuickStream / QuickWeb views: thin wrappers that parse, check, call one model, render."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from mockbank.outbox import Email
+from mockbank.providers.quickstream import auth, models
+from mockbank.providers.quickstream.errors import (
+    AlreadyProcessed,
+    InvalidParameter,
+    NotCompleted,
+    SessionCheckFailed,
+    SessionUnknown,
+)
+from mockbank.routing import endpoint, journal_note
+from mockbank.state import State, current_state
+
+bp = Blueprint("quickstream", __name__, template_folder="templates")
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_FIELDS = 200
+NOTIFY_RETRY_DELAYS = (0.0, 10.0, 60.0)
+COOKIE = "QWSESSION"
+
+
+@bp.record_once
+def _register_notify_endpoint(setup: Any) -> None:
+    # Notifications are not requests to this app, so no view carries the "notify" name; we
+    # register it so the faults API accepts rules for it (checked in `_notify_fault`).
+    state: State = setup.app.extensions["mockbank"]
+    state.endpoints.setdefault("quickstream", set()).add("notify")
+
+
+@bp.after_request
+def _page_headers(response: Response) -> Response:
+    # Payment page URLs carry the session id: keep them out of Referer headers to merchants.
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _fixtures(state: State) -> models.QuickStreamFixtures:
+    fixtures: models.QuickStreamFixtures = state.fixtures["quickstream"]
+    return fixtures
+
+
+def _facility(state: State, username: str) -> models.Facility:
+    facility = _fixtures(state).facility_by_username(username)
+    if facility is None:
+        raise SessionUnknown()
+    return facility
+
+
+def _form_pairs() -> list[tuple[str, str]]:
+    """The body's form fields, strictly decoded: bad encodings are the caller's 400."""
+    content_type = (request.mimetype or "").lower()
+    if content_type != FORM_TYPE:
+        raise InvalidParameter(
+            f"Send the parameters form-encoded (Content-Type: {FORM_TYPE}), "
+            f"not {request.mimetype or 'no content type'}."
+        )
+    body = request.get_data(cache=True)
+    try:
+        return parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
+    except UnicodeDecodeError:
+        raise InvalidParameter("The parameters are not valid UTF-8 form encoding.") from None
+    except ValueError:
+        raise InvalidParameter(f"Too many parameters (at most {MAX_FIELDS}).") from None
+
+
+@bp.post("/CommunityTokenRequestServlet")
+@bp.post("/services/quickweb/CommunityTokenRequestServlet")
+@endpoint("token-request")
+def token_request() -> Response:
+    """Secure token request: check the caller and the parameters, answer ``token=...``."""
+    state = current_state()
+    values = models.single_values(_form_pairs())
+    ip = auth.client_ip(
+        request.remote_addr, request.headers.get("X-Forwarded-For"), state.config.trusted_proxies
+    )
+    facility = auth.authenticate(
+        _fixtures(state), values.get("username", ""), values.get("password", ""), ip
+    )
+    grant = models.issue_token(
+        state.store, facility, values, now=state.now(), new_token=lambda: state.token_urlsafe(40)
+    )
+    response = Response(f"token={grant.token}", content_type="text/plain; charset=utf-8")
+    if grant.unknown:
+        # Percent-encoded: a header must stay one line of latin-1 whatever the client sent.
+        names = ", ".join(quote(name, safe="") for name in grant.unknown)
+        journal_note("unknown_parameters", grant.unknown)
+        response.headers["X-Mockbank-Warning"] = f"unknown parameters accepted and ignored: {names}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/OnlinePaymentServlet3", methods=["GET", "POST"])
+@endpoint("handoff")
+def handoff() -> ResponseReturnValue:
+    """The handoff: consume the token and send the browser to its payment page."""
+    state = current_state()
+    source = request.form if request.method == "POST" else request.args
+    session_id, session = models.handoff(
+        state.store,
+        _fixtures(state),
+        source.get("token", ""),
+        source.get("communityCode", ""),
+        now=state.now(),
+        new_secret=lambda: state.token_urlsafe(24),
+    )
+    journal_note("session", session_id[:8])
+    # See-other keeps a browser refresh from re-posting the (now used) token.
+    response = redirect(url_for(".payment_page", session_id=session_id), code=303)
+    response.set_cookie(
+        COOKIE,
+        session["binding"],
+        path=url_for(".payment_page", session_id=session_id),
+        httponly=True,
+        samesite="Lax",
+        max_age=int(models.SESSION_TTL.total_seconds()),
+    )
+    return response
+
+
+def _binding() -> str:
+    return request.cookies.get(COOKIE, "")
+
+
+def _page(
+    state: State,
+    session_id: str,
+    session: dict[str, Any],
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    facility = _facility(state, session["facility"])
+    params = session["params"]
+    html = render_template(
+        "quickstream/payment.html",
+        session_id=session_id,
+        facility=facility,
+        params=params,
+        custom=params.get("custom", {}),
+        methods=models.allowed_methods(params),
+        csrf=session["csrf"],
+        surcharges={k: v / 100 for k, v in facility.surcharges_bp.items()},
+        errors=errors or {},
+        values=values or {},
+        years=[str(state.now().year + i) for i in range(0, 16)],
+    )
+    response = Response(html, status=status, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/quickweb/<session_id>")
+@endpoint("payment-page")
+def payment_page(session_id: str) -> ResponseReturnValue:
+    """The QuickWeb 'Payment Details' page."""
+    state = current_state()
+    session = models.load_session(state.store, session_id, now=state.now(), binding=_binding())
+    if session["status"] == models.SessionStatus.COMPLETED:
+        return redirect(url_for(".receipt", session_id=session_id), code=303)
+    if session["status"] == models.SessionStatus.CANCELLED:
+        raise AlreadyProcessed("This payment was cancelled.")
+    return _page(state, session_id, session)
+
+
+@bp.post("/quickweb/<session_id>/pay")
+@endpoint("pay")
+def pay(session_id: str) -> ResponseReturnValue:
+    """Submit the payment form: inline errors, or the outcome and a redirect to the receipt."""
+    state = current_state()
+    facility_name = models.load_session(state.store, session_id, now=state.now())["facility"]
+    facility = _facility(state, facility_name)
+    form = request.form.to_dict()
+    # The raw body is not journaled (form parsing consumes it); this masked copy is.
+    journal_note("form", models.masked_form(form))
+    try:
+        transaction = models.pay(
+            state.store,
+            facility,
+            session_id,
+            form,
+            csrf=form.get("csrf", ""),
+            binding=_binding(),
+            now=state.now(),
+            new_account_token=lambda: state.token_hex(10),
+        )
+    except models.PaymentInvalid as invalid:
+        journal_note("invalid_fields", sorted(invalid.errors))
+        session = models.load_session(state.store, session_id, now=state.now())
+        # Card number and CVN are never echoed back into the page.
+        kept = {k: v for k, v in form.items() if k not in ("cardNumber", "cvn", "csrf")}
+        return _page(state, session_id, session, errors=invalid.errors, values=kept, status=400)
+    journal_note("receipt_number", transaction["receiptNumber"])
+    journal_note("summary_code", transaction["summaryCode"])
+    session = models.load_session(state.store, session_id, now=state.now())
+    _send_notification(state, facility, session, transaction)
+    _record_receipt_email(state, facility, session, transaction)
+    return redirect(url_for(".receipt", session_id=session_id), code=303)
+
+
+def _notify_fault(state: State) -> str | None:
+    """A 'notify' fault rule makes one delivery attempt fail without touching the network."""
+    fault = state.faults.match("quickstream", "notify")
+    if fault is None:
+        return None
+    if fault.latency_ms:
+        time.sleep(fault.latency_ms / 1000)
+    if fault.action == "drop":
+        return "injected fault: connection dropped"
+    if fault.action == "status":
+        return f"injected fault: HTTP {fault.status}"
+    return None
+
+
+def _send_notification(
+    state: State,
+    facility: models.Facility,
+    session: dict[str, Any],
+    transaction: dict[str, Any],
+) -> None:
+    planned = models.plan_notification(facility, session, transaction)
+    if planned is None:
+        journal_note("notification", "none: no serverReturnUrl")
+        return
+    credentials = f"{planned.username}:{planned.password}".encode()
+    receipt = transaction["receiptNumber"]
+    fallback = None
+    if planned.error_email:
+        fallback = Email(
+            to=planned.error_email,
+            subject=f"QuickStream: server to server notification failed (receipt {receipt})",
+            body=(
+                f"QuickStream could not deliver the server to server notification for receipt "
+                f"{receipt} to {planned.url} after {len(NOTIFY_RETRY_DELAYS)} attempts.\n"
+                f"Community code: {session['communityCode']}\n"
+                f"Payment amount: {transaction['paymentAmount']} {transaction['currencyCode']}\n"
+                f"Summary code: {transaction['summaryCode']}\n"
+            ),
+        )
+    message = state.outbox.send_http(
+        "quickstream",
+        planned.url,
+        headers={
+            "Content-Type": FORM_TYPE,
+            "Authorization": "Basic " + base64.b64encode(credentials).decode("ascii"),
+        },
+        body=planned.body,
+        retry_delays=NOTIFY_RETRY_DELAYS,
+        fallback=fallback,
+        label=f"notification for receipt {receipt}",
+        before_attempt=lambda: _notify_fault(state),
+    )
+    journal_note("notification", f"outbox message {message.id}")
+
+
+def _record_receipt_email(
+    state: State,
+    facility: models.Facility,
+    session: dict[str, Any],
+    transaction: dict[str, Any],
+) -> None:
+    """``receiptEmailAddress``: QuickWeb emails the payer a receipt; mockbank records it."""
+    address = session["params"].get("receiptEmailAddress")
+    if not address:
+        return
+    email = Email(
+        to=address,
+        subject=f"Your payment receipt {transaction['receiptNumber']} from {facility.name}",
+        body=models.receipt_email_body(facility, session, transaction),
+    )
+    state.outbox.record_email("quickstream", email, label="payment receipt")
+
+
+@bp.get("/quickweb/<session_id>/receipt")
+@endpoint("receipt")
+def receipt(session_id: str) -> ResponseReturnValue:
+    """The receipt page: outcome, receipt number, and the way back to the merchant."""
+    state = current_state()
+    session = models.load_session(state.store, session_id, now=state.now(), binding=_binding())
+    transaction = models.require_transaction(session)
+    facility = _facility(state, session["facility"])
+    html = render_template(
+        "quickstream/receipt.html",
+        session_id=session_id,
+        facility=facility,
+        params=session["params"],
+        transaction=transaction,
+        csrf=session["csrf"],
+    )
+    response = Response(html, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/quickweb/<session_id>/return")
+@endpoint("passback")
+def return_to_merchant(session_id: str) -> ResponseReturnValue:
+    """'Return to merchant': the signed passback to returnUrl (auto-submitted POST, or GET)."""
+    state = current_state()
+    session = models.load_session(state.store, session_id, now=state.now(), binding=_binding())
+    if not auth.secrets_equal(request.form.get("csrf", ""), session["csrf"]):
+        raise SessionCheckFailed()
+    transaction = models.require_transaction(session)
+    facility = _facility(state, session["facility"])
+    return_url = session["params"].get("returnUrl")
+    if not return_url:
+        raise NotCompleted("The merchant gave no returnUrl; this receipt is the last page.")
+    fields = models.passback_fields(facility, session, transaction)
+    journal_note("passback", {"method": facility.passback_method, "url": return_url})
+    if facility.passback_method == "GET":
+        separator = "&" if "?" in return_url else "?"
+        return redirect(return_url + separator + urlencode(fields), code=303)
+    html = render_template("quickstream/passback.html", url=return_url, fields=fields)
+    return Response(html, content_type="text/html; charset=utf-8")
+
+
+@bp.post("/quickweb/<session_id>/cancel")
+@endpoint("cancel")
+def cancel(session_id: str) -> ResponseReturnValue:
+    """The payer cancels: the session closes and the browser goes to cancelUrl."""
+    state = current_state()
+    session = models.cancel(
+        state.store,
+        session_id,
+        csrf=request.form.get("csrf", ""),
+        binding=_binding(),
+        now=state.now(),
+    )
+    facility = _facility(state, session["facility"])
+    cancel_url = session["params"].get("cancelUrl")
+    if cancel_url:
+        return redirect(cancel_url, code=303)
+    html = render_template("quickstream/cancelled.html", facility=facility)
+    return Response(html, content_type="text/html; charset=utf-8")

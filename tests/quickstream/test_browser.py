@@ -1,0 +1,215 @@
+"""The whole QuickWeb journey in headless Chromium, from the merchant's handoff form to the
+signed passback and the server-to-server notification (the issue's centrepiece)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from mockbank.pytest_plugin import Mockbank
+from mockbank.quickstream import verify_passback
+from tests.quickstream.conftest import PAN_VISA, Receiver, token_params
+
+pytestmark = pytest.mark.browser
+
+PAN_DECLINED = "4000000000000796"  # ends in 96: Not sufficient funds
+
+
+def _handoff_form(mockbank: Mockbank, receiver: Receiver) -> str:
+    """The merchant's server requests a token; its page hands off like the seed's example."""
+    response = requests.post(
+        mockbank.url("quickstream", "/CommunityTokenRequestServlet"),
+        data=token_params(
+            returnUrl=receiver.url + "/thanks",
+            cancelUrl=receiver.url + "/cancelled",
+            serverReturnUrl=receiver.url + "/notify",
+            customPayeeName="Acme Plumbing Pty Ltd",
+        ),
+        headers={"Accept": "text/plain"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    token = response.text.removeprefix("token=")
+    action = mockbank.url("quickstream", "/OnlinePaymentServlet3")
+    return f"""<!doctype html><title>Merchant summary</title>
+<form action="{escape(action)}" method="POST">
+<input type="hidden" name="token" value="{escape(token)}"/>
+<input type="hidden" name="communityCode" value="COMMUNITY1"/>
+<input type="submit" id="make-payment" value="Make Payment"/>
+</form>"""
+
+
+def _fill_card(page: Any, number: str) -> None:
+    page.fill("#cardholderName", "Jane Citizen")
+    page.fill("#cardNumber", number)
+    page.select_option("#expiryDateMonth", "12")
+    page.select_option("#expiryDateYear", "2030")
+    page.fill("#cvn", "123")
+
+
+def _assert_no_full_pan(mockbank: Mockbank, caplog: pytest.LogCaptureFixture, pan: str) -> None:
+    journal = json.dumps([e.as_dict() for e in mockbank.state.journal.entries()])
+    assert mockbank.state.journal.entries(provider="quickstream")
+    assert pan not in journal
+    # The pay view journals the form as a masked note instead of the raw body.
+    forms = [e.notes["form"] for e in mockbank.state.journal.entries(endpoint="pay")]
+    assert {f["cardNumber"] for f in forms} >= {pan[:6] + "..." + pan[-3:]}
+    assert {f["cvn"] for f in forms} == {"***"}
+    outbox = json.dumps([m.as_dict() for m in mockbank.state.outbox.messages()])
+    assert pan not in outbox
+    assert pan not in caplog.text
+
+
+def test_browser_journey_pays_and_passes_back_a_signed_result(
+    mockbank: Mockbank,
+    receiver: Receiver,
+    page: Any,
+    artifacts: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    page.set_content(_handoff_form(mockbank, receiver))
+    page.click("#make-payment")
+    page.wait_for_selector("#payment-form")
+    assert "Payment details" in page.title()
+    assert page.inner_text("#principal") == "100.00"
+    assert page.inner_text("#payment-reference") == "INV-1001"
+    assert "Acme Plumbing Pty Ltd" in page.inner_text("#summary")
+
+    _fill_card(page, PAN_VISA)
+    # The surcharge appears once the scheme is known (VISA 1.00% of 100.00).
+    assert page.inner_text("#card-scheme") == "VISA"
+    assert page.inner_text("#surcharge") == "VISA 1.00% = 1.00"
+    assert page.inner_text("#total") == "101.00"
+    page.screenshot(path=str(artifacts / "quickstream_payment_page.png"), full_page=True)
+
+    # A mistyped number is caught inline and the session stays usable.
+    page.fill("#cardNumber", "4242424242424241")
+    page.click("#pay-button")
+    page.wait_for_selector("#error-cardNumber")
+    assert "check digit" in page.inner_text("#error-cardNumber")
+    page.screenshot(path=str(artifacts / "quickstream_payment_errors.png"), full_page=True)
+    _fill_card(page, PAN_VISA)
+    page.click("#pay-button")
+
+    page.wait_for_selector("#receipt")
+    receipt_number = page.inner_text("#receipt-number")
+    assert receipt_number.isdigit()
+    assert page.inner_text("#outcome") == "Payment successful"
+    assert page.inner_text("#receipt-total") == "AUD 101.00"
+    page.screenshot(path=str(artifacts / "quickstream_receipt.png"), full_page=True)
+
+    page.click("#return-button")  # auto-submitted POST passback to the merchant
+    page.wait_for_selector("#merchant")
+    [passback] = receiver.on("/thanks")
+    assert passback.method == "POST"
+    fields = passback.form
+    assert fields["receiptNumber"] == receipt_number
+    assert fields["summaryCode"] == "0"
+    assert fields["responseCode"] == "08"
+    assert fields["maskedCardNumber"] == "424242...242"
+    assert verify_passback(fields, "passback-secret")
+    assert not verify_passback({**fields, "paymentAmount": "1.01"}, "passback-secret")
+
+    assert mockbank.state.outbox.wait_idle()
+    receiver.wait_for(2)
+    [notification] = receiver.on("/notify")
+    assert notification.headers["Authorization"] == (
+        "Basic " + base64.b64encode(b"notify:notify-secret").decode()
+    )
+    sent = notification.form
+    assert sent["receiptNumber"] == receipt_number
+    assert sent["successFlag"] == "true"
+    assert sent["paymentAmount"] == "101.00"
+    assert sent["customPayeeName"] == "Acme Plumbing Pty Ltd"
+    for name in ("sourceCode", "settlementDate", "createdDateTime", "responseDescription"):
+        assert sent[name]
+
+    _assert_no_full_pan(mockbank, caplog, PAN_VISA)
+
+
+def test_browser_declined_card_96_passes_back_summary_code_1_response_51(
+    mockbank: Mockbank,
+    receiver: Receiver,
+    page: Any,
+    artifacts: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    page.set_content(_handoff_form(mockbank, receiver))
+    page.click("#make-payment")
+    page.wait_for_selector("#payment-form")
+    _fill_card(page, PAN_DECLINED)
+    page.click("#pay-button")
+    page.wait_for_selector("#receipt")
+    assert "Not sufficient funds" in page.inner_text("#outcome")
+    page.screenshot(path=str(artifacts / "quickstream_receipt_declined.png"), full_page=True)
+    page.click("#return-button")
+    page.wait_for_selector("#merchant")
+    [passback] = receiver.on("/thanks")
+    assert passback.form["summaryCode"] == "1"
+    assert passback.form["responseCode"] == "51"
+    assert verify_passback(passback.form, "passback-secret")
+    mockbank.state.outbox.wait_idle()
+    receiver.wait_for(2)
+    [notification] = receiver.on("/notify")
+    assert notification.form["summaryCode"] == "1"
+    assert notification.form["responseCode"] == "51"
+    _assert_no_full_pan(mockbank, caplog, PAN_DECLINED)
+
+
+def test_browser_cancel_returns_to_the_cancel_url(
+    mockbank: Mockbank, receiver: Receiver, page: Any
+) -> None:
+    page.set_content(_handoff_form(mockbank, receiver))
+    page.click("#make-payment")
+    page.wait_for_selector("#payment-form")
+    page.click("#cancel-button")
+    page.wait_for_selector("#merchant")
+    assert [r.method for r in receiver.on("/cancelled")] == ["GET"]
+    assert receiver.on("/notify") == []
+
+
+def test_browser_payer_types_the_amount_and_pays_by_bank_account(
+    mockbank: Mockbank, receiver: Receiver, page: Any, artifacts: Path
+) -> None:
+    token = requests.post(
+        mockbank.url("quickstream", "/CommunityTokenRequestServlet"),
+        data=token_params(principalAmount=None, serverReturnUrl=receiver.url + "/notify"),
+        timeout=10,
+    ).text.removeprefix("token=")
+    page.goto(
+        mockbank.url("quickstream", "/OnlinePaymentServlet3")
+        + f"?token={token}&communityCode=COMMUNITY1"
+    )
+    page.fill("#amount", "250.50")
+    page.fill("#cardNumber", "378282246310005")
+    assert page.inner_text("#surcharge") == "AMEX 2.50% = 6.26"
+    assert page.inner_text("#total") == "256.76"
+    page.check("#method-bank")
+    assert page.is_hidden("#card-fields")
+    assert page.inner_text("#surcharge") == "None for bank account payments"
+    assert page.inner_text("#total") == "250.50"
+    page.fill("#accountName", "J Citizen")
+    page.fill("#bsb", "03200")
+    page.fill("#accountNumber", "12345678")
+    page.click("#pay-button")
+    page.wait_for_selector("#error-bsb")
+    assert page.is_visible("#bank-fields")  # the chosen method survives the error
+    page.fill("#bsb", "032-000")
+    page.screenshot(path=str(artifacts / "quickstream_bank_account.png"), full_page=True)
+    page.click("#pay-button")
+    page.wait_for_selector("#receipt")
+    assert page.inner_text("#receipt-account") == "032-000 *****678"
+    assert page.inner_text("#receipt-total") == "AUD 250.50"
+    mockbank.state.outbox.wait_idle()
+    [notification] = receiver.wait_for(1)
+    assert notification.form["bsb"] == "032-000"
+    assert notification.form["principalAmount"] == "250.50"
