@@ -568,7 +568,7 @@ def _consent_page(
         lang=lang,
         t=TEXTS[lang],
         step=step,
-        action=f"{request.path}?lang={lang}",
+        action=f"{request.script_root}{request.path}?lang={lang}",
         requester=requester,
         what=_describe(record, lang),
         description=payload.get("description"),
