@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from mockbank import __version__
 from mockbank.clock import parse_instant
@@ -222,6 +222,15 @@ def magic_values_one(provider: str) -> Response:
     state = current_state()
     state.provider(provider)
     return jsonify(state.magic_values().get(provider, {}))
+
+
+@bp.get("/ca.pem")
+def ca_pem() -> Response:
+    """The Forter proxy's CA certificate (PEM), for clients to trust."""
+    from mockbank.proxy.ca import ca_for_app
+
+    pem = ca_for_app(current_app).pem
+    return Response(pem, mimetype="application/x-pem-file")
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -5,6 +5,8 @@
 - ``mockbank``: per test; resets state first; ``url(provider)``, ``clock``, ``state``, ``journal``.
 - ``mockbank_inprocess``: per test; routes the providers' real hostnames into the same app.
 - ``mockbank_clock``: the app clock, back to real time after the test.
+- ``mockbank_forter_proxy``: the Forter detokenization proxy for the session app: ``url``,
+  ``https_url``, ``proxies()`` (a python-requests dict with the site credentials), ``ca_path``.
 """
 
 from __future__ import annotations
@@ -120,3 +122,36 @@ def mockbank_inprocess(mockbank: Mockbank, pytestconfig: pytest.Config) -> Itera
 def mockbank_clock(mockbank: Mockbank) -> Iterator[Clock]:
     yield mockbank.clock
     mockbank.clock.resume()
+
+
+class ForterProxyHandle:
+    """What a test gets from ``mockbank_forter_proxy``: URLs, a ``proxies`` dict, the CA."""
+
+    def __init__(self, proxy: Any) -> None:
+        self.proxy = proxy
+        self.url: str = proxy.url
+        self.https_url: str = proxy.https_url
+        self.ca_path: Path = proxy.ca_path
+
+    def proxies(self, site_id: str = "SITE_ID", site_secret: str = "SITE_SECRET") -> dict[str, str]:
+        """A python-requests ``proxies`` dict carrying the site credentials."""
+        scheme, _, rest = self.url.partition("://")
+        url = f"{scheme}://{site_id}:{site_secret}@{rest}"
+        return {"http": url, "https": url}
+
+
+@pytest.fixture(scope="session")
+def mockbank_forter_proxy(
+    mockbank_app: Flask, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ForterProxyHandle]:
+    """The Forter detokenization proxy on a free port, feeding the session app."""
+    from mockbank.proxy.server import ForterProxy
+
+    state: State = mockbank_app.extensions["mockbank"]
+    ca_dir = (
+        state.config.state_path / "ca"
+        if state.config.state_path
+        else tmp_path_factory.mktemp("mockbank-ca")
+    )
+    with ForterProxy(mockbank_app, "127.0.0.1", 0, ca_dir=ca_dir) as proxy:
+        yield ForterProxyHandle(proxy)

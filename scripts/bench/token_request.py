@@ -1,0 +1,154 @@
+"""QuickStream's secure token request under load, as ratios measured in one run.
+
+DESIGN §4: `mockbank serve` should reach at least 80% of a minimal Flask app doing the same
+checks on the same server (waitress), and at least a quarter of WireMock serving a static stub
+of the same request (measured only where Java and the npm package ``wiremock`` are present).
+A bare WSGI app on the same server shows the server's own ceiling. Loopback only; bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlencode
+
+from harness import ROOT, free_port, load, wait_until_up, waitress_app
+
+FORM = urlencode({
+    "username": "merchant", "password": "merchant-secret", "supplierBusinessCode": "SUPPLIER1",
+    "connectionType": "QUICKWEB", "product": "QUICKWEB", "currencyCode": "AUD",
+    "principalAmount": "100.00", "paymentReference": "INV-1001",
+    "returnUrl": "https://yoursite.com.au/thankyou", "cancelUrl": "https://yoursite.com.au/x",
+})  # fmt: skip
+
+# The same checks QuickStream's token request makes, written as plainly as Flask allows.
+MINIMAL_FLASK = '''
+import hmac, re, secrets, threading, time
+from urllib.parse import urlsplit
+from flask import Flask, request, Response
+app = Flask(__name__)
+tokens, lock = {}, threading.Lock()
+ENUMS = {"connectionType": {"QUICKWEB", "QUICKFRAME", "INVOICING", "QUICKCONNECT"},
+         "product": {"RECURRING", "INVOICING", "QUICKVAULT", "QUICKWEB"},
+         "currencyCode": {"AUD", "NZD"}}
+AMOUNT = re.compile(r"^\\d{1,9}(\\.\\d{1,2})?$")
+
+@app.post("/CommunityTokenRequestServlet")
+def token():
+    if request.remote_addr not in ("127.0.0.1", "::1"):
+        return Response("error=IP not allowed", 403, mimetype="text/plain")
+    form = request.form
+    for name in ("username", "password", "supplierBusinessCode", "connectionType", "product"):
+        if not form.get(name):
+            return Response(f"error={name} is required", 400, mimetype="text/plain")
+    ok = hmac.compare_digest(form["username"].encode(), b"merchant") & hmac.compare_digest(
+        form["password"].encode(), b"merchant-secret")
+    if not ok or form["supplierBusinessCode"] != "SUPPLIER1":
+        return Response("error=bad credentials", 401, mimetype="text/plain")
+    for name, allowed in ENUMS.items():
+        if name in form and form[name] not in allowed:
+            return Response(f"error={name} is invalid", 400, mimetype="text/plain")
+    if "principalAmount" in form and not AMOUNT.match(form["principalAmount"]):
+        return Response("error=principalAmount is invalid", 400, mimetype="text/plain")
+    for name in ("returnUrl", "cancelUrl", "serverReturnUrl"):
+        if name in form and urlsplit(form[name]).scheme not in ("https", "http"):
+            return Response(f"error={name} is invalid", 400, mimetype="text/plain")
+    token = secrets.token_urlsafe(40)
+    with lock:
+        tokens[token] = (time.monotonic() + 3600, dict(form))
+    return Response("token=" + token, mimetype="text/plain")
+'''
+
+BARE_WSGI = '''
+def app(environ, start_response):
+    environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "60")])
+    return [b"token=" + b"x" * 54]
+'''
+
+
+def measure_mockbank(seconds: float, connections: int) -> float:
+    port = free_port()
+    env = {**os.environ, "MOCKBANK_PORT": str(port), "MOCKBANK_PROXY_PORT": str(free_port())}
+    process = subprocess.Popen([sys.executable, "-m", "mockbank.cli", "serve", "--quiet"],
+                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(port)
+        url = f"http://127.0.0.1:{port}/quickstream/CommunityTokenRequestServlet"
+        load(url, FORM, seconds=1, connections=connections)  # warm-up
+        return load(url, FORM, seconds=seconds, connections=connections)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+def measure_waitress(code: str, seconds: float, connections: int) -> float:
+    with waitress_app(code) as base:
+        url = base + "/CommunityTokenRequestServlet"
+        load(url, FORM, seconds=1, connections=connections)
+        return load(url, FORM, seconds=seconds, connections=connections)
+
+
+def measure_wiremock(seconds: float, connections: int) -> float | None:
+    """WireMock (npm package ``wiremock``, Java 17) serving a static stub; None if absent."""
+    if not shutil.which("java") or not shutil.which("npm"):
+        return None
+    with tempfile.TemporaryDirectory() as directory:
+        install = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "wiremock"],
+                                 cwd=directory, capture_output=True, timeout=300)
+        jars = list(Path(directory, "node_modules", "wiremock").rglob("wiremock*standalone*.jar"))
+        if install.returncode != 0 or not jars:
+            return None
+        mappings = Path(directory, "mappings")
+        mappings.mkdir()
+        (mappings / "token.json").write_text(
+            '{"request": {"method": "POST", "url": "/CommunityTokenRequestServlet"},'
+            ' "response": {"status": 200, "body": "token=stub", '
+            '"headers": {"Content-Type": "text/plain"}}}')
+        port = free_port()
+        process = subprocess.Popen(
+            ["java", "-jar", str(jars[0]), "--port", str(port), "--bind-address", "127.0.0.1",
+             "--root-dir", directory, "--disable-request-logging", "--no-request-journal"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_until_up(port, timeout=60)
+            url = f"http://127.0.0.1:{port}/CommunityTokenRequestServlet"
+            load(url, FORM, seconds=max(3.0, seconds), connections=connections)  # JIT warm-up
+            return load(url, FORM, seconds=seconds, connections=connections)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--no-wiremock", action="store_true")
+    args = parser.parse_args()
+    mockbank = measure_mockbank(args.seconds, args.connections)
+    minimal = measure_waitress(MINIMAL_FLASK, args.seconds, args.connections)
+    bare = measure_waitress(BARE_WSGI, args.seconds, args.connections)
+    print(f"mockbank serve, token request:   {mockbank:9.0f} req/s")
+    print(f"minimal Flask, same checks:      {minimal:9.0f} req/s")
+    print(f"bare WSGI app, same server:      {bare:9.0f} req/s")
+    print(f"mockbank / minimal Flask = {mockbank / minimal:.2f} (target >= 0.80)")
+    print(f"mockbank / bare WSGI     = {mockbank / bare:.2f}")
+    wiremock = None if args.no_wiremock else measure_wiremock(args.seconds, args.connections)
+    if wiremock is None:
+        print("WireMock: not measured (needs java and the npm package wiremock)")
+    else:
+        print(f"WireMock static stub:            {wiremock:9.0f} req/s")
+        print(f"mockbank / WireMock      = {mockbank / wiremock:.2f} (target >= 0.25)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

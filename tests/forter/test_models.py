@@ -1,0 +1,87 @@
+"""Placeholder substitution and signing rules, without HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mockbank.providers.forter import models
+from mockbank.providers.forter.errors import ProxyValidationError
+
+VALUES = {"card_number": "4111111111111111", "card_holder_name": 'A "B" C', "m": "8"}
+
+
+def value_of(name: str) -> str:
+    if name not in VALUES:
+        raise ProxyValidationError(f"Unknown placeholder {{{{ {name} }}}}", field=name)
+    return VALUES[name]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(b"{{card_number}}", b"4111111111111111", id="no-spaces"),
+        pytest.param(b"{{   card_number\t}}", b"4111111111111111", id="wide-spacing"),
+        pytest.param(b"%7B%7B%20card_number%20%7D%7D", b"4111111111111111", id="percent"),
+        pytest.param(b"%7b%7bcard_number%7d%7d", b"4111111111111111", id="percent-lower"),
+        pytest.param(b"%7B%7B+card_holder_name+%7D%7D", b"A%20%22B%22%20C", id="form-value"),
+        pytest.param(b"name={{ card_holder_name }}", b'name=A "B" C', id="text-not-escaped"),
+    ],
+)
+def test_placeholders_with_any_spacing_and_encoding(body: bytes, expected: bytes) -> None:
+    assert models.substitute(body, value_of, json_body=False).body == expected
+
+
+def test_json_string_values_are_escaped_but_bare_values_are_not() -> None:
+    body = b'{"n": "{{ card_holder_name }}", "m": {{ m }}, "q": "say \\"{{ m }}\\""}'
+    result = models.substitute(body, value_of, json_body=True)
+    assert json.loads(result.body) == {"n": 'A "B" C', "m": 8, "q": 'say "8"'}
+    assert result.names == ["card_holder_name", "m"]
+
+
+def test_worldpay_style_unquoted_body_becomes_json() -> None:
+    body = b'{"cardExpiryDate": {"month": {{ m }}, "year": {{ m }}}, "n": "{{card_number}}"}'
+    assert models.looks_like_json(body, "application/x-www-form-urlencoded")
+    data = json.loads(models.substitute(body, value_of, json_body=True).body)
+    assert data == {"cardExpiryDate": {"month": 8, "year": 8}, "n": "4111111111111111"}
+
+
+def test_unknown_placeholder_names_it_and_not_a_value() -> None:
+    with pytest.raises(ProxyValidationError) as caught:
+        models.substitute(b'{"a": "{{ card_number }}", "b": "{{ cvv }}"}', value_of, json_body=True)
+    assert "cvv" in caught.value.detail
+    assert "4111" not in caught.value.detail
+
+
+def test_secrets_are_collected_for_masking() -> None:
+    result = models.substitute(b"{{ card_number }}", value_of, json_body=False)
+    masked = models.mask_secrets(result.body.decode(), result.secrets)
+    assert masked == "411111******1111"
+
+
+def test_hmac_template_uses_lowercase_header_names() -> None:
+    signature = models.hmac_signature(
+        algorithm="md5",
+        secret="s",
+        template="{{ Api-Key }}:{{ request-body }}",
+        method="POST",
+        path="/",
+        headers={"API-KEY": "k"},
+        body=b"b",
+    )
+    import hashlib
+    import hmac
+
+    assert signature == hmac.new(b"s", b"k:b", hashlib.md5).hexdigest()
+
+
+def test_network_tokens_are_luhn_valid_and_stable() -> None:
+    from mockbank.masking import luhn_valid
+
+    token = models.network_token_for("4343434343434345")
+    assert token is not None
+    assert luhn_valid(token)
+    assert len(token) == 16
+    assert token == models.network_token_for("4343434343434345")
+    assert models.network_token_for("4111111111111111") is None

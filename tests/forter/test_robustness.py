@@ -1,0 +1,369 @@
+"""Bad input never breaks the proxy or the API: generated bodies, raw protocol garbage, limits."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mockbank.config import Config
+from mockbank.providers import forter as forter_provider
+from mockbank.proxy.server import ForterProxy
+from mockbank.pytest_plugin import ForterProxyHandle, Mockbank
+from mockbank.state import State
+from tests.forter.conftest import TOKEN
+
+AUTH = {"Authorization": "Basic " + base64.b64encode(b"SITE_ID:SITE_SECRET").decode()}
+CREDENTIALS = base64.b64encode(b"SITE_ID:SITE_SECRET").decode()
+
+
+def _value(rng: random.Random, depth: int = 0) -> Any:
+    choices: list[Any] = [
+        None,
+        True,
+        0,
+        -1,
+        13,
+        2**70,
+        1.5,
+        "",
+        " ",
+        "x" * 300,
+        "4111111111111111",
+        "4111111111111112",
+        "12",
+        "0812",
+        "٣",
+        "\u0000",
+        "{{ cvc }}",
+        [],
+        {},
+    ]
+    if depth < 2:
+        choices += [
+            [_value(rng, depth + 1)],
+            {"key": _value(rng, depth + 1), "value": _value(rng, depth + 1)},
+            {rng.choice(["a", "cvc", "a b", "x" * 70]): _value(rng, depth + 1)},
+        ]
+    return rng.choice(choices)
+
+
+def _body(rng: random.Random) -> Any:
+    fields = [
+        "cardNumber",
+        "expirationMonth",
+        "expirationYear",
+        "cardHolderName",
+        "cvc",
+        "alias",
+        "extra",
+        "token",
+        "bogus",
+    ]
+    if rng.random() < 0.1:
+        return _value(rng)
+    return {name: _value(rng) for name in rng.sample(fields, rng.randint(0, len(fields)))}
+
+
+@pytest.mark.parametrize("endpoint", ["tokenize", "tokenize-single-use", "upgrade"])
+def test_generated_bad_bodies_get_forters_format_and_no_5xx(
+    client: FlaskClient, state: State, endpoint: str
+) -> None:
+    rng = random.Random(endpoint)
+    for _ in range(1000):
+        body = _body(rng)
+        if rng.random() < 0.2:
+            raw = json.dumps(body).encode()[: rng.randint(0, 40)] + bytes([rng.randint(0, 255)])
+            response = client.post(
+                f"/forter/v1/tokenization/{endpoint}",
+                data=raw,
+                headers={**AUTH, "Content-Type": "application/json"},
+            )
+        else:
+            response = client.post(f"/forter/v1/tokenization/{endpoint}", json=body, headers=AUTH)
+        assert response.status_code in (200, 400, 404), (body, response.json)
+        assert set(response.json) >= (
+            {"token"} if response.status_code == 200 else {"error", "code"}
+        )
+    assert state.take_server_errors() == []
+
+
+def _raw_exchange(url: str, data: bytes, *, read_timeout: float = 5.0) -> bytes:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=read_timeout) as sock:
+        sock.sendall(data)
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer and b"Connection: close" in answer:
+                    head, _, rest = answer.partition(b"\r\n\r\n")
+                    length = [
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ]
+                    if length and len(rest) >= length[0]:
+                        break
+        except (TimeoutError, ConnectionResetError):
+            pass
+    return answer
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"\x00\x01garbage\r\n\r\n", id="binary-request-line"),
+        pytest.param(b"GET\r\n\r\n", id="no-target"),
+        pytest.param(b"CONNECT nohostport HTTP/1.1\r\n\r\n", id="connect-without-port"),
+        pytest.param(b"CONNECT host:99999 HTTP/1.1\r\n\r\n", id="connect-bad-port"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", id="origin-form-not-proxy"),
+        pytest.param(
+            b"POST http://api.forter-secure.com/ HTTP/1.1\r\nHost: x\r\n"
+            b"Proxy-Authorization: Basic " + CREDENTIALS.encode() + b"\r\n"
+            b"Content-Length: abc\r\n\r\n",
+            id="bad-content-length",
+        ),
+        pytest.param(
+            b"POST http://api.forter-secure.com/ HTTP/1.1\r\nHost: x\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+            id="bad-chunk",
+        ),
+        pytest.param(
+            b"GET http://x/ HTTP/1.1\r\n" + b"X-Long: " + b"a" * 70000 + b"\r\n\r\n",
+            id="huge-header",
+        ),
+    ],
+)
+def test_protocol_garbage_gets_a_4xx_or_a_closed_socket(
+    mockbank_forter_proxy: ForterProxyHandle, mockbank: Mockbank, data: bytes
+) -> None:
+    answer = _raw_exchange(mockbank_forter_proxy.url, data)
+    if answer:
+        status = int(answer.split(b" ", 2)[1])
+        assert 400 <= status < 500, answer[:200]
+    assert mockbank.state.take_server_errors() == []
+
+
+def test_chunked_request_body_is_read(forter: ForterProxyHandle) -> None:
+    body = b'{"n": "{{ card_last_four }}"}'
+    request = (
+        b"POST http://api.forter-secure.com/chunked HTTP/1.1\r\nHost: api.forter-secure.com\r\n"
+        b"Proxy-Authorization: Basic " + CREDENTIALS.encode() + b"\r\n"
+        b"forter-token: " + TOKEN.encode() + b"\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + f"{len(body[:10]):x}".encode()
+        + b"\r\n"
+        + body[:10]
+        + b"\r\n"
+        + f"{len(body[10:]):x}".encode()
+        + b"\r\n"
+        + body[10:]
+        + b"\r\n0\r\n\r\n"
+    )
+    answer = _raw_exchange(forter.url, request)
+    assert answer.startswith(b"HTTP/1.1 200")
+    echo = json.loads(answer.partition(b"\r\n\r\n")[2])
+    assert echo["body"] == '{"n": "1111"}'
+    assert echo["headers"]["Content-Length"] == "13"
+    assert "Transfer-Encoding" not in echo["headers"]
+
+
+def test_body_over_10_mib_is_413_in_forters_format(forter: ForterProxyHandle) -> None:
+    request = (
+        b"POST http://api.forter-secure.com/big HTTP/1.1\r\nHost: api.forter-secure.com\r\n"
+        b"Proxy-Authorization: Basic " + CREDENTIALS.encode() + b"\r\n"
+        b"Content-Length: " + str(10 * 1024 * 1024 + 1).encode() + b"\r\n\r\n"
+    )
+    answer = _raw_exchange(forter.url, request)
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_stop_is_prompt_and_closes_open_tunnels(app: Flask, tmp_path: Path) -> None:
+    proxy = ForterProxy(app, ca_dir=tmp_path / "ca")
+    proxy.start()
+    host, port = proxy.url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=5)
+    sock.sendall(
+        f"CONNECT api.forter-secure.com:443 HTTP/1.1\r\nHost: x\r\n"
+        f"Proxy-Authorization: Basic {CREDENTIALS}\r\n\r\n".encode()
+    )
+    assert sock.recv(1024).startswith(b"HTTP/1.1 200")
+    closed = threading.Event()
+
+    def wait_for_close() -> None:
+        try:
+            while sock.recv(1024):
+                pass
+        except OSError:
+            pass
+        closed.set()
+
+    threading.Thread(target=wait_for_close, daemon=True).start()
+    started = time.perf_counter()
+    proxy.stop()
+    assert time.perf_counter() - started < 1.0
+    assert closed.wait(2)
+    sock.close()
+
+
+def test_services_hook_gives_the_proxy_on_the_configured_port(app: Flask, tmp_path: Path) -> None:
+    config = Config(proxy_port=0, state_path=tmp_path)
+    [service] = forter_provider.services(app, config)
+    service.start()
+    try:
+        assert service.url.startswith("http://127.0.0.1:")
+        assert isinstance(service, ForterProxy)
+        assert service.ca_path == tmp_path / "ca" / "ca.pem"
+    finally:
+        service.stop()
+
+
+def test_drop_fault_closes_the_tunnel_without_an_answer(
+    forter: ForterProxyHandle, mockbank: Mockbank
+) -> None:
+    import requests
+
+    mockbank.state.add_fault({"provider": "forter", "endpoint": "proxy", "drop": True, "count": 1})
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.post(
+            "https://api.forter-secure.com/x",
+            data="{}",
+            headers={"forter-token": TOKEN},
+            proxies=forter.proxies(),
+            verify=str(forter.ca_path),
+            timeout=10,
+        )
+
+
+def _proxy_call(app: Flask, headers: list[tuple[str, str]], body: bytes, target: str) -> int:
+    """One request to the proxy view as the proxy listener hands it over (no sockets)."""
+    import io
+    import sys
+
+    from werkzeug.test import run_wsgi_app
+
+    from mockbank.proxy.server import ProxyContext
+
+    environ: dict[str, Any] = {
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "https",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "REQUEST_METHOD": "POST",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/forter/proxy",
+        "QUERY_STRING": "",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_NAME": "api.forter-secure.com",
+        "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_LENGTH": str(len(body)),
+        "mockbank.proxy": ProxyContext(
+            target=target, raw_headers=headers, connect_authenticated=True, tunnel=True
+        ),
+    }
+    for name, value in headers:
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    app_iter, status, _ = run_wsgi_app(app, environ, buffered=True)
+    payload = b"".join(app_iter)
+    code = int(status.split()[0])
+    if code != 200:
+        assert set(json.loads(payload)) >= {"error", "code"}
+    return code
+
+
+def test_generated_bad_proxy_requests_get_proxy_codes_and_no_5xx_crash(
+    app: Flask, state: State
+) -> None:
+    state.outbound.upstreams["api.forter-secure.com"] = "echo"
+    rng = random.Random("proxy")
+    names = [
+        "card_number",
+        "cvc",
+        "expiration_mm",
+        "zipCode",
+        "ZIPCODE",
+        "nope",
+        "network_token",
+        "card_holder_name",
+        "a b",
+        "",
+        "request-body",
+    ]
+    tokens = [
+        TOKEN,
+        "ftr1c0ffee00000000000000000000000001",
+        "ftr1" + "f" * 32,
+        "x",
+        "",
+        "ftr15eed0000000000000000000000000008",
+    ]
+    statuses: set[int] = set()
+    for _ in range(1000):
+        headers = [("Host", "api.forter-secure.com")]
+        for header in (
+            "forter-token",
+            "forter-cvc-token",
+            "forter-token-alias-key",
+            "forter-token-alias-value",
+            "forter-hmac-algo",
+            "forter-hmac-secret",
+            "forter-hmac-target-header",
+            "forter-hmac-payload-template",
+            "Forter-Ixopay-Signature",
+            "Content-Type",
+        ):
+            if rng.random() < 0.3:
+                value = rng.choice(
+                    [
+                        *tokens,
+                        "sha256",
+                        "md5",
+                        "zooz",
+                        "ABC123456",
+                        "{{ request-body }}",
+                        "{{ x }}",
+                        "application/json",
+                        " ",
+                    ]
+                )
+                headers.append((header, value))
+        parts = [
+            rng.choice(['"', "{", "}", "%7B%7B", "{{ ", " }}", "x", "\\", "\u00e9"])
+            for _ in range(rng.randint(0, 8))
+        ]
+        for _ in range(rng.randint(0, 3)):
+            parts.insert(rng.randint(0, len(parts)), "{{ " + rng.choice(names) + " }}")
+        body = "".join(parts).encode("utf-8")
+        if rng.random() < 0.1:
+            body += bytes([rng.randint(128, 255)])
+        target = rng.choice(["https://api.forter-secure.com/x", "https://elsewhere.test/x"])
+        statuses.add(_proxy_call(app, headers, body, target))
+    assert statuses <= {200, 502, 555, 556}
+    assert {200, 555, 556} <= statuses
+    assert state.take_server_errors() == []
+
+
+def test_concurrent_ca_creation_yields_one_ca(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mockbank.proxy.ca import LocalCA
+
+    with ThreadPoolExecutor(8) as pool:
+        pems = set(pool.map(lambda _: LocalCA.load_or_create(tmp_path / "ca").pem, range(8)))
+    assert len(pems) == 1
+    assert (tmp_path / "ca" / "ca.pem").read_text() in pems
