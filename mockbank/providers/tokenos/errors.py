@@ -1,0 +1,157 @@
+"""TokenOS errors: a gRPC status code name, its HTTP status, and how the gateway spells it.
+
+Token.io's REST gateway answers a failed call with the HTTP status of the gRPC code, the code
+name in a ``token-error`` header and the message as a text body; a client that sends
+``token-json-error: true`` gets ``{"error": {"errorCode", "message", "tokenTraceId"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from flask import Response, g, jsonify, request
+
+from mockbank.errors import (
+    FaultInjected,
+    InternalError,
+    MalformedRequest,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    ProviderError,
+    RouteNotFound,
+)
+
+# The grpc-gateway mapping from gRPC code to HTTP status.
+HTTP_STATUS = {
+    "INVALID_ARGUMENT": 400,
+    "FAILED_PRECONDITION": 400,
+    "OUT_OF_RANGE": 400,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "ALREADY_EXISTS": 409,
+    "ABORTED": 409,
+    "RESOURCE_EXHAUSTED": 429,
+    "CANCELLED": 499,
+    "UNKNOWN": 500,
+    "INTERNAL": 500,
+    "DATA_LOSS": 500,
+    "UNIMPLEMENTED": 501,
+    "UNAVAILABLE": 503,
+    "DEADLINE_EXCEEDED": 504,
+}
+_CODE_FOR_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "UNIMPLEMENTED",
+    409: "ABORTED",
+    413: "RESOURCE_EXHAUSTED",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+class TokenOSError(ProviderError):
+    """A failure with a gRPC code; the HTTP status follows from it."""
+
+    code: ClassVar[str] = "INVALID_ARGUMENT"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        super().__init__(message, status=HTTP_STATUS[type(self).code], field=field)
+
+
+class InvalidArgument(TokenOSError):
+    """A field is missing, malformed or out of range."""
+
+    code = "INVALID_ARGUMENT"
+    message = "The request is not valid."
+
+
+class FailedPrecondition(TokenOSError):
+    """The request is well formed but the state forbids it."""
+
+    code = "FAILED_PRECONDITION"
+    message = "The operation is not allowed in the current state."
+
+
+class Unauthenticated(TokenOSError):
+    """No valid signature or API key."""
+
+    code = "UNAUTHENTICATED"
+    message = "The request is not authenticated."
+
+
+class PermissionDenied(TokenOSError):
+    """Authenticated, but not allowed to touch this resource."""
+
+    code = "PERMISSION_DENIED"
+    message = "The caller may not do this."
+
+
+class NotFound(TokenOSError):
+    """No such member, request, token, transfer or account."""
+
+    code = "NOT_FOUND"
+    message = "Not found."
+
+
+class AlreadyExists(TokenOSError):
+    """An alias or refId is taken."""
+
+    code = "ALREADY_EXISTS"
+    message = "It already exists."
+
+
+class Aborted(TokenOSError):
+    """Lost a race with a concurrent change."""
+
+    code = "ABORTED"
+    message = "The operation was aborted by a concurrent change; retry."
+
+
+class Unimplemented(TokenOSError):
+    """A TokenOS feature mockbank does not emulate."""
+
+    code = "UNIMPLEMENTED"
+    message = "mockbank does not implement this TokenOS operation."
+
+
+def code_of(error: ProviderError) -> str:
+    """The gRPC code name for any error, including the core's generic ones."""
+    if isinstance(error, TokenOSError):
+        return error.code
+    if isinstance(error, InternalError):
+        return "INTERNAL"
+    if isinstance(error, RouteNotFound):
+        return "NOT_FOUND"
+    if isinstance(error, MethodNotAllowed):
+        return "UNIMPLEMENTED"
+    if isinstance(error, PayloadTooLarge):
+        return "RESOURCE_EXHAUSTED"
+    if isinstance(error, MalformedRequest):
+        return "INVALID_ARGUMENT"
+    if isinstance(error, FaultInjected):
+        return _CODE_FOR_STATUS.get(error.http_status, "UNAVAILABLE")
+    return _CODE_FOR_STATUS.get(error.http_status, "UNKNOWN")
+
+
+def render(error: ProviderError) -> Response:
+    """The gateway's answer: status from the code, ``token-error`` header, text or JSON body."""
+    code = code_of(error)
+    trace_id = getattr(g, "correlation_id", "") or ""
+    if request.headers.get("token-json-error", "").strip().lower() == "true":
+        response = jsonify(
+            {"error": {"errorCode": code, "message": error.detail, "tokenTraceId": trace_id}}
+        )
+    else:
+        response = Response(error.detail, mimetype="text/plain")
+    response.status_code = error.http_status
+    response.headers["token-error"] = code
+    response.headers["token-trace-id"] = trace_id
+    return response

@@ -1,0 +1,48 @@
+"""Texts of the consent pages: English and German (``?lang=de``)."""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "de")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Token: approve a request",
+        "requested_by": "{name} asks for",
+        "transfer": "a payment of up to {amount} {currency}",
+        "access": "access to your account information: {resources}",
+        "choose_bank": "Choose your bank",
+        "continue": "Continue",
+        "enter_email": "Enter the email address of your Token account",
+        "email": "Email",
+        "choose_accounts": "Choose the account(s) at {bank}",
+        "approve": "Approve",
+        "deny": "Deny",
+        "error_title": "This request cannot be used",
+        "description": "Description",
+        "reference": "Reference",
+        "sandbox": "mockbank sandbox: no real money moves.",
+    },
+    "de": {
+        "title": "Token: Anfrage bestätigen",
+        "requested_by": "{name} bittet um",
+        "transfer": "eine Zahlung von bis zu {amount} {currency}",
+        "access": "Zugriff auf Ihre Kontoinformationen: {resources}",
+        "choose_bank": "Wählen Sie Ihre Bank",
+        "continue": "Weiter",
+        "enter_email": "Geben Sie die E-Mail-Adresse Ihres Token-Kontos ein",
+        "email": "E-Mail",
+        "choose_accounts": "Wählen Sie das Konto / die Konten bei {bank}",
+        "approve": "Zustimmen",
+        "deny": "Ablehnen",
+        "error_title": "Diese Anfrage kann nicht verwendet werden",
+        "description": "Beschreibung",
+        "reference": "Referenz",
+        "sandbox": "mockbank-Sandbox: Es wird kein echtes Geld bewegt.",
+    },
+}
+
+
+def pick_language(value: str | None) -> str:
+    """``lang`` may be ``de``, ``de-DE`` or anything else (English)."""
+    code = (value or "en").split("-")[0].split("_")[0].lower()
+    return code if code in LANGUAGES else "en"

@@ -1,0 +1,277 @@
+"""Account information: payer accounts, histories, balances and access-token checks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from mockbank.providers.tokenos.errors import InvalidArgument, NotFound, PermissionDenied
+from mockbank.providers.tokenos.models.common import (
+    ALL_RESOURCE,
+    NS_ACCOUNT,
+    NS_BALANCE,
+    NS_HISTORY,
+    NS_TOKEN,
+    TRANSFER_SETTLE_S,
+    currency_field,
+    money,
+    ms,
+    object_field,
+    page_window,
+    paged,
+    parse_amount,
+)
+from mockbank.providers.tokenos.models.fixtures import Fixtures
+from mockbank.providers.tokenos.models.tokens import (
+    account_balance,
+    is_cancelled,
+    is_expired,
+    settled_debits,
+)
+from mockbank.store import Store
+
+
+def seed_accounts(
+    store: Store, fixtures: Fixtures, faker: Any, random: Any, *, now: datetime
+) -> None:
+    """Payer accounts and Faker-made histories (the same seed gives the same history)."""
+    for payer in fixtures.payers:
+        for account in payer.accounts:
+            bank = fixtures.banks[account.bank_id]
+            store.put(
+                NS_ACCOUNT,
+                account.id,
+                {
+                    "id": account.id,
+                    "memberId": payer.member_id,
+                    "bankId": bank.id,
+                    "name": account.name,
+                    "number": account.number,
+                    "currency": bank.currency,
+                    "balance": str(account.balance),
+                },
+                now=now,
+            )
+            items = []
+            # Walk back from now, so histories look recent whatever day the server starts.
+            moment = now
+            for index in range(fixtures.transactions_per_account):
+                moment -= timedelta(hours=random.randint(3, 60), minutes=random.randint(0, 59))
+                # A quarter are salary credits, the rest card spending: variety for paging.
+                credit = random.random() < 0.25
+                cents = random.randint(50_000, 350_000) if credit else random.randint(150, 25_000)
+                items.append(
+                    {
+                        "id": f"tx:{account.id.removeprefix('a:')}:{index:04d}",
+                        "type": "CREDIT" if credit else "DEBIT",
+                        "status": "SUCCESS",
+                        "amount": money(Decimal(cents) / 100, bank.currency),
+                        "description": (
+                            f"Salary {faker.company()}"
+                            if credit
+                            else f"{faker.company()} {faker.city()}"
+                        ),
+                        "createdAtMs": str(ms(moment)),
+                        "metadata": {"merchantCategory": faker.bothify("####")},
+                    }
+                )
+            store.put(NS_HISTORY, account.id, {"items": items}, now=now)
+
+
+def account_proto(account: dict[str, Any], fixtures: Fixtures) -> dict[str, Any]:
+    """The `Account` message, with the accountFeatures the SDK reads."""
+    bank = fixtures.banks[account["bankId"]]
+    return {
+        "id": account["id"],
+        "name": account["name"],
+        "bankId": account["bankId"],
+        "isLocked": False,
+        "accountFeatures": {
+            "supportsInformation": bank.features.get("supportsInformation", False),
+            "supportsSendPayment": bank.features.get("supportsSendPayment", False),
+            "supportsReceivePayment": bank.features.get("supportsReceivePayment", False),
+            "requiresExternalAuth": False,
+        },
+        "accountDetails": {
+            "identifier": account["number"],
+            "type": "CHECKING"
+            if "checking" in account["name"].lower() or "current" in account["name"].lower()
+            else "SAVINGS",
+            "status": "ACTIVE",
+            "accountHolderName": next(
+                (p.name for p in fixtures.payers if p.member_id == account["memberId"]), ""
+            ),
+        },
+    }
+
+
+def balance_view(
+    store: Store,
+    fixtures: Fixtures,
+    account: dict[str, Any],
+    *,
+    now: datetime,
+    customer_initiated: bool,
+    cache_s: int,
+) -> dict[str, Any]:
+    """A balance as the bank last reported it; customer-initiated calls read it afresh.
+
+    Token.io caches what banks report and refreshes on a schedule (seed: "TokenOS will
+    sometimes cache data ... customerInitiated bypasses the TokenOS cache").
+    """
+    # The cache record expires by the app clock, so moving time refreshes it too.
+    cached = store.get(NS_BALANCE, account["id"], now=now)
+    if cached is None or customer_initiated:
+        value = account_balance(store, fixtures, account["id"], now=now)
+        cached = {"value": str(value), "updatedAtMs": str(ms(now))}
+        store.put(
+            NS_BALANCE, account["id"], cached, now=now, expires_at=now + timedelta(seconds=cache_s)
+        )
+    amount = money(Decimal(cached["value"]), account["currency"])
+    return {
+        "accountId": account["id"],
+        "current": amount,
+        "available": amount,
+        "updatedAtMs": cached["updatedAtMs"],
+        "otherBalances": [],
+    }
+
+
+def transactions(store: Store, account: dict[str, Any], *, now: datetime) -> list[dict[str, Any]]:
+    """Seeded history plus settled transfers out, newest first."""
+    history = (store.get(NS_HISTORY, account["id"], now=now) or {"items": []})["items"]
+    made = [
+        {
+            "id": e["transfer"]["transactionId"],
+            "type": "DEBIT",
+            "status": "SUCCESS",
+            "amount": money(
+                Decimal(e["transfer"]["payload"]["amount"]["value"]),
+                e["transfer"]["payload"]["amount"]["currency"],
+            ),
+            "description": e["transfer"]["payload"].get("description", ""),
+            "tokenId": e["tokenId"],
+            "tokenTransferId": e["transfer"]["id"],
+            "createdAtMs": str(int(e["createdAtMs"]) + TRANSFER_SETTLE_S * 1000),
+            "metadata": {},
+        }
+        for e in settled_debits(store, account["id"], now)
+    ]
+    return sorted(made + history, key=lambda t: -int(t["createdAtMs"]))
+
+
+def transactions_page(
+    store: Store,
+    account: dict[str, Any],
+    offset: str,
+    limit: str,
+    start_date: str,
+    end_date: str,
+    *,
+    now: datetime,
+) -> dict[str, Any]:
+    """``GET /accounts/<id>/transactions`` with paging and an optional date range."""
+    start, count = page_window(offset, limit)
+    items = transactions(store, account, now=now)
+    low, high = _date(start_date, "startDate"), _date(end_date, "endDate")
+    if low or high:
+        items = [t for t in items if (not low or _day(t) >= low) and (not high or _day(t) <= high)]
+    page = paged("transactions", items, start, count)
+    page["status"] = "SUCCESSFUL_REQUEST"
+    return page
+
+
+def _day(transaction: dict[str, Any]) -> date:
+    from datetime import UTC
+
+    return datetime.fromtimestamp(int(transaction["createdAtMs"]) / 1000, tz=UTC).date()
+
+
+def _date(text: str, where: str) -> date | None:
+    if text in ("", "undefined"):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidArgument(f"{where} must be a date like 2019-01-31") from None
+
+
+def access_grant(store: Store, caller: str, token_id: str, *, now: datetime) -> dict[str, Any]:
+    """The access token named by ``on-behalf-of``, checked for the caller, state and expiry."""
+    record = store.get(NS_TOKEN, token_id, now=now)
+    if record is None or record["type"] != "ACCESS":
+        raise PermissionDenied(f"{token_id} is not an access token")
+    if record["toMemberId"] != caller:
+        raise PermissionDenied(f"access token {token_id} was granted to another member")
+    if is_cancelled(record):
+        raise PermissionDenied(f"access token {token_id} has been cancelled")
+    if is_expired(record, now):
+        raise PermissionDenied(f"access token {token_id} has expired")
+    return record
+
+
+def allows(grant: dict[str, Any] | None, kind: str, account: dict[str, Any]) -> bool:
+    """Whether an access token covers `kind` (account, balance, ...) for this account."""
+    if grant is None:
+        return False
+    everything = ALL_RESOURCE.get(kind)
+    for resource in grant["token"]["payload"]["access"]["resources"]:
+        if everything and everything in resource:
+            return True
+        at_bank = resource.get(f"{everything}AtBank") if everything else None
+        if isinstance(at_bank, dict) and at_bank.get("bankId") == account["bankId"]:
+            return True
+        if kind in resource and resource[kind].get("accountId") == account["id"]:
+            return True
+    return False
+
+
+def visible_accounts(
+    store: Store, caller: str, grant: dict[str, Any] | None, *, now: datetime
+) -> list[dict[str, Any]]:
+    """The caller's own accounts, or those an access token shows."""
+    # Only seeded payer accounts exist; a TPP member owns none.
+    accounts = [r.value for r in store.records(NS_ACCOUNT)]
+    if grant is None:
+        return [a for a in accounts if a["memberId"] == caller]
+    return [a for a in accounts if allows(grant, "account", a)]
+
+
+def checked_account(
+    store: Store,
+    caller: str,
+    grant: dict[str, Any] | None,
+    account_id: str,
+    kind: str,
+    *,
+    now: datetime,
+) -> dict[str, Any]:
+    """An account the caller may read `kind` of; 403 PERMISSION_DENIED otherwise."""
+    account = store.get(NS_ACCOUNT, account_id, now=now)
+    if account is None:
+        raise NotFound(f"account {account_id} not found")
+    if grant is None:
+        if account["memberId"] != caller:
+            raise PermissionDenied(
+                f"account {account_id} is not the caller's; use an access token (on-behalf-of)"
+            )
+        return account
+    if not allows(grant, kind, account):
+        raise PermissionDenied(
+            f"access token {grant['token']['id']} does not grant {kind} of {account_id}"
+        )
+    return account
+
+
+def confirm_funds(
+    store: Store, fixtures: Fixtures, account: dict[str, Any], body: Any, *, now: datetime
+) -> bool:
+    """Whether the account's live balance covers the amount."""
+    body = object_field(body, "body", required=True)
+    amount_obj = object_field(body.get("amount"), "amount", required=True)
+    amount = parse_amount(amount_obj.get("value"), "amount.value")
+    currency = currency_field(amount_obj.get("currency"), "amount.currency")
+    if currency != account["currency"]:
+        raise InvalidArgument(f"account {account['id']} holds {account['currency']}")
+    return account_balance(store, fixtures, account["id"], now=now) >= amount

@@ -1,0 +1,442 @@
+"""Token requests and the consent decisions that answer them."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from mockbank.providers.tokenos.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unimplemented,
+)
+from mockbank.providers.tokenos.models.common import (
+    ACCESS_TOKEN_TTL_S,
+    ACCESS_TYPES,
+    ACCOUNT_RESOURCE_TYPES,
+    MEMBER_REALM_SUFFIX,
+    NS_ACCOUNT,
+    NS_REQUEST,
+    NS_RESULT,
+    NS_TOKEN,
+    REQUEST_TTL_S,
+    TOKEN_SUFFIX,
+    TRANSFER_TOKEN_TTL_S,
+    TYPE_RESOURCE,
+    currency_field,
+    is_text,
+    ms,
+    new_id,
+    object_field,
+    parse_amount,
+    ref_id_field,
+    text_field,
+)
+from mockbank.providers.tokenos.models.fixtures import Bank, Fixtures, Payer, PayerAccount
+from mockbank.providers.tokenos.models.members import normalize_alias, resolve_alias
+from mockbank.store import Store
+from mockbank.tokenos import KeyPair, base58, canonical_json, encode_uri_component
+
+
+def store_token_request(
+    store: Store,
+    caller: str,
+    body: Any,
+    fixtures: Fixtures,
+    *,
+    now: datetime,
+    rng: Callable[[int], bytes],
+    ttl_s: int = REQUEST_TTL_S,
+) -> dict[str, Any]:
+    """``POST /token-requests``: validate a transfer or access request and keep it 15 min."""
+    body = object_field(body, "body", required=True)
+    payload = object_field(body.get("requestPayload"), "requestPayload", required=True)
+    options = object_field(body.get("requestOptions"), "requestOptions")
+    # One body per request: the SDK builders each set exactly one of these.
+    kinds = [
+        k
+        for k in ("transferBody", "accessBody", "standingOrderBody", "bulkTransferBody")
+        if payload.get(k) is not None
+    ]
+    if len(kinds) != 1:
+        raise InvalidArgument("requestPayload needs exactly one of transferBody or accessBody")
+    if kinds[0] in ("standingOrderBody", "bulkTransferBody"):
+        raise Unimplemented(f"{kinds[0]} token requests are not emulated by mockbank")
+    redirect = text_field(payload.get("redirectUrl"), "requestPayload.redirectUrl")
+    parts = urlsplit(redirect or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidArgument("requestPayload.redirectUrl must be an absolute http(s) URL")
+    ref_id_field(payload.get("refId"), "requestPayload.refId")
+    for name in ("description", "userRefId", "customizationId"):
+        text_field(payload.get(name), f"requestPayload.{name}", required=False)
+    state = payload.get("callbackState")
+    if state is not None and not is_text(state):
+        raise InvalidArgument("requestPayload.callbackState must be a string (URL-encoded JSON)")
+    country = payload.get("destinationCountry")
+    if country not in (None, "") and (not is_text(country) or not re.match(r"^[A-Z]{2}$", country)):
+        raise InvalidArgument("requestPayload.destinationCountry must be an ISO 3166 code")
+    acting = object_field(payload.get("actingAs"), "requestPayload.actingAs")
+    for name in ("displayName", "refId", "logoUrl", "secondaryName"):
+        text_field(acting.get(name), f"requestPayload.actingAs.{name}", required=False)
+    to = object_field(payload.get("to"), "requestPayload.to")
+    to_id = to.get("id")
+    if not to_id and isinstance(to.get("alias"), dict):
+        alias = to["alias"]
+        to_id = resolve_alias(
+            store, normalize_alias(str(alias.get("type", "")), str(alias.get("value", ""))), now=now
+        )
+        if to_id is None:
+            raise NotFound("requestPayload.to.alias does not name a member")
+    to_id = to_id or caller
+    # Only the member that stores a request may redeem its token (seed: "the member creating
+    # the TokenRequest must match the member that redeems the token").
+    if to_id != caller:
+        raise PermissionDenied("requestPayload.to must be the member storing the request")
+    if kinds[0] == "transferBody":
+        transfer = object_field(
+            payload["transferBody"], "requestPayload.transferBody", required=True
+        )
+        currency_field(transfer.get("currency"), "requestPayload.transferBody.currency")
+        lifetime = parse_amount(
+            transfer.get("lifetimeAmount"), "requestPayload.transferBody.lifetimeAmount"
+        )
+        if transfer.get("amount") not in (None, ""):
+            charge = parse_amount(transfer["amount"], "requestPayload.transferBody.amount")
+            if charge > lifetime:
+                raise InvalidArgument("transferBody.amount exceeds transferBody.lifetimeAmount")
+    else:
+        access_resources(object_field(payload["accessBody"], "requestPayload.accessBody"))
+    # A preselected bank must be able to do what is asked (gold is information only).
+    bank_id = options.get("bankId")
+    if bank_id not in (None, ""):
+        bank = fixtures.banks.get(str(bank_id))
+        if bank is None:
+            raise InvalidArgument(f"requestOptions.bankId {bank_id!r} is not a known bank")
+        needed = "supportsSendPayment" if kinds[0] == "transferBody" else "supportsInformation"
+        if not bank.features.get(needed):
+            raise InvalidArgument(f"bank {bank.id} does not support {needed}")
+    source = text_field(
+        options.get("sourceAccountId"), "requestOptions.sourceAccountId", required=False
+    )
+    if source is not None and store.get(NS_ACCOUNT, source, now=now) is None:
+        raise InvalidArgument("requestOptions.sourceAccountId is not a known account")
+    receipt = options.get("receiptRequested")
+    if receipt is not None and not isinstance(receipt, bool):
+        raise InvalidArgument("requestOptions.receiptRequested must be a boolean")
+    from_ = object_field(options.get("from"), "requestOptions.from")
+    if isinstance(from_.get("alias"), dict) and from_["alias"].get("value"):
+        alias = from_["alias"]
+        normalize_alias(str(alias.get("type", "EMAIL")), str(alias["value"]))
+    # The request expires with the store record; expiry is decided on read by the clock.
+    request_id = new_id("rq", rng, MEMBER_REALM_SUFFIX)
+    stored_payload = dict(payload)
+    stored_payload["to"] = {**to, "id": to_id}
+    record = {
+        "id": request_id,
+        "memberId": caller,
+        "requestPayload": stored_payload,
+        "requestOptions": options,
+        "createdAtMs": str(ms(now)),
+        "kind": "TRANSFER" if kinds[0] == "transferBody" else "ACCESS",
+    }
+    store.put(NS_REQUEST, request_id, record, now=now, expires_at=now + timedelta(seconds=ttl_s))
+    return token_request_proto(record)
+
+
+def token_request_proto(record: dict[str, Any]) -> dict[str, Any]:
+    """The `TokenRequest` message of a stored record."""
+    return {
+        "id": record["id"],
+        "requestPayload": record["requestPayload"],
+        "requestOptions": record["requestOptions"],
+    }
+
+
+def access_resources(body: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """The (resource kind, account id or None for all) pairs an access body asks for."""
+    wanted: list[tuple[str, str | None]] = []
+    types = body.get("type")
+    listed = object_field(body.get("resourceTypeList"), "accessBody.resourceTypeList").get(
+        "resources"
+    )
+    kinds = types or listed or []
+    if not isinstance(kinds, list):
+        raise InvalidArgument("accessBody.type must be a list of resource types")
+    for value in kinds:
+        if value not in ACCESS_TYPES:
+            raise InvalidArgument(
+                f"accessBody.type {value!r} is not one of {', '.join(ACCESS_TYPES)}"
+            )
+        wanted.append((TYPE_RESOURCE[value], None))
+    account_list = object_field(body.get("accountResourceList"), "accessBody.accountResourceList")
+    listed_accounts = account_list.get("resources") or []
+    if not isinstance(listed_accounts, list):
+        raise InvalidArgument("accessBody.accountResourceList.resources must be a list")
+    for index, item in enumerate(listed_accounts):
+        item = object_field(item, f"accessBody.accountResourceList.resources.{index}")
+        kind = ACCOUNT_RESOURCE_TYPES.get(str(item.get("type")))
+        if kind is None:
+            raise InvalidArgument(f"accountResourceList type {item.get('type')!r} is unknown")
+        wanted.append((kind, None))
+    if not wanted:
+        raise InvalidArgument("accessBody needs type (ACCOUNTS, BALANCES, ...) or resources")
+    return wanted
+
+
+def request_record(store: Store, request_id: str, *, now: datetime) -> dict[str, Any]:
+    """A stored token request, used or not; expired and unknown ones are NOT_FOUND."""
+    record = store.record(NS_REQUEST, request_id)
+    if record is None:
+        raise NotFound(f"token request {request_id} not found")
+    if record.expired(now) and not record.used:
+        raise NotFound(f"token request {request_id} has expired (15 minutes unused)")
+    return record.value
+
+
+def pending_request(store: Store, request_id: str, *, now: datetime) -> dict[str, Any]:
+    """A token request still waiting for consent."""
+    record = store.record(NS_REQUEST, request_id)
+    if record is None:
+        raise NotFound(f"token request {request_id} not found")
+    if record.used:
+        raise FailedPrecondition(f"token request {request_id} has already been answered")
+    if record.expired(now):
+        raise FailedPrecondition(f"token request {request_id} has expired (15 minutes unused)")
+    return record.value
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What the consent pages know so far about a pending request."""
+
+    request: dict[str, Any]
+    bank: Bank | None
+    payer: Payer | None
+    accounts: list[PayerAccount]
+    banks: list[Bank]
+
+
+def consent_state(
+    store: Store,
+    request_id: str,
+    fixtures: Fixtures,
+    *,
+    bank_id: str | None,
+    email: str | None,
+    now: datetime,
+) -> Consent:
+    """Resolve the bank and payer from the request options, else from the form."""
+    request = pending_request(store, request_id, now=now)
+    options = request["requestOptions"]
+    payload = request["requestPayload"]
+    transfer = request["kind"] == "TRANSFER"
+    needed = "supportsSendPayment" if transfer else "supportsInformation"
+    banks = [b for b in fixtures.banks.values() if b.features.get(needed)]
+    country = payload.get("destinationCountry")
+    if country:
+        banks = [b for b in banks if b.country == country] or banks
+    # Options set by the TPP win over the form: the seed says bankId and from skip screens.
+    chosen = options.get("bankId") or bank_id
+    bank = fixtures.banks.get(str(chosen)) if chosen else None
+    if chosen and (bank is None or bank not in banks):
+        raise InvalidArgument(f"bank {chosen!r} cannot be used for this request")
+    from_ = options.get("from") or {}
+    payer = None
+    if from_.get("id"):
+        payer = fixtures.payer_by_id(str(from_["id"]))
+    elif isinstance(from_.get("alias"), dict) and from_["alias"].get("value"):
+        payer = fixtures.payer_by_email(str(from_["alias"]["value"]))
+    if payer is None and email:
+        payer = fixtures.payer_by_email(email)
+        if payer is None:
+            raise NotFound(f"no Token user with the email {email}")
+    accounts: list[PayerAccount] = []
+    if bank and payer:
+        accounts = [a for a in payer.accounts if a.bank_id == bank.id]
+        if transfer:
+            currency = payload["transferBody"]["currency"]
+            accounts = [a for a in accounts if bank.currency == currency]
+    return Consent(request, bank, payer, accounts, banks)
+
+
+def approve(
+    store: Store,
+    request_id: str,
+    consent: Consent,
+    account_ids: list[str],
+    *,
+    token_key: KeyPair,
+    token_member_id: str,
+    payer_key: KeyPair,
+    now: datetime,
+    rng: Callable[[int], bytes],
+) -> str:
+    """Mint the token for a consented request and return the callback URL."""
+    if consent.bank is None or consent.payer is None:
+        raise FailedPrecondition("choose a bank and enter the payer's email before approving")
+    if not consent.accounts:
+        raise FailedPrecondition(f"the payer has no suitable account at {consent.bank.name}")
+    by_id = {a.id: a for a in consent.accounts}
+    unknown = [a for a in account_ids if a not in by_id]
+    if unknown:
+        raise InvalidArgument(f"account {unknown[0]} is not one of the payer's accounts here")
+    request = consent.request
+    payload = request["requestPayload"]
+    transfer = request["kind"] == "TRANSFER"
+    chosen = [by_id[a] for a in dict.fromkeys(account_ids)] or (
+        consent.accounts[:1] if transfer else list(consent.accounts)
+    )
+    # A transfer has one source account; access may span every chosen account.
+    if transfer and len(chosen) != 1:
+        raise InvalidArgument("a transfer token is paid from exactly one account")
+    now_ms = ms(now)
+    expiration = payload.get("tokenExpiration")
+    ttl = TRANSFER_TOKEN_TTL_S if transfer else ACCESS_TOKEN_TTL_S
+    expires_ms = now_ms + ttl * 1000
+    if expiration not in (None, "") and str(expiration).isdigit() and int(expiration) > now_ms:
+        expires_ms = int(expiration)
+    token_payload: dict[str, Any] = {
+        "version": "1.0",
+        "refId": payload.get("refId") or base58(rng(9)),
+        "issuer": {"id": consent.bank.id},
+        "from": {"id": consent.payer.member_id},
+        "to": payload["to"],
+        "effectiveAtMs": str(now_ms),
+        "expiresAtMs": str(expires_ms),
+        "description": payload.get("description"),
+        "actingAs": payload.get("actingAs"),
+        "receiptRequested": (request["requestOptions"].get("receiptRequested") or None),
+        "tokenRequestId": request_id,
+    }
+    if transfer:
+        body = payload["transferBody"]
+        instructions = object_field(body.get("instructions"), "transferBody.instructions")
+        terms: dict[str, Any] = {
+            "currency": body["currency"],
+            "lifetimeAmount": str(body["lifetimeAmount"]),
+            "redeemer": {"id": payload["to"]["id"]},
+            "instructions": {
+                "source": {
+                    "account": {
+                        "token": {"memberId": consent.payer.member_id, "accountId": chosen[0].id}
+                    }
+                },
+                "transferDestinations": instructions.get("transferDestinations") or [],
+            },
+        }
+        if body.get("amount") not in (None, ""):
+            terms["amount"] = str(body["amount"])
+        token_payload["transfer"] = terms
+    else:
+        resources: list[dict[str, Any]] = []
+        for kind, _ in access_resources(payload["accessBody"]):
+            for account in chosen:
+                resource = {kind: {"accountId": account.id}}
+                if resource not in resources:
+                    resources.append(resource)
+        token_payload["access"] = {"resources": resources}
+    token_payload = {k: v for k, v in token_payload.items() if v is not None}
+    prefix = "tt" if transfer else "ta"
+    digest = hashlib.sha256(canonical_json(token_payload).encode() + rng(16)).digest()
+    token_id = f"{prefix}:{base58(digest)}{TOKEN_SUFFIX}"
+    # Token operations sign canonical payload + "." + action (SDK tokenOperationSignature).
+    endorsed = canonical_json(token_payload) + ".endorsed"
+    token = {
+        "id": token_id,
+        "payload": token_payload,
+        "payloadSignatures": [
+            {
+                "action": "ENDORSED",
+                "signature": {
+                    "memberId": consent.payer.member_id,
+                    "keyId": payer_key.id,
+                    "signature": payer_key.sign(endorsed),
+                },
+            },
+            {
+                "action": "ENDORSED",
+                "signature": {
+                    "memberId": token_member_id,
+                    "keyId": token_key.id,
+                    "signature": token_key.sign(endorsed),
+                },
+            },
+        ],
+        "tokenRequestId": request_id,
+    }
+    # Consume the request only now, after every check passed: a failed approval burns nothing.
+    if store.take_once(NS_REQUEST, request_id, now=now) is None:
+        raise FailedPrecondition(f"token request {request_id} has already been answered")
+    store.put(
+        NS_TOKEN,
+        token_id,
+        {
+            "token": token,
+            "type": "TRANSFER" if transfer else "ACCESS",
+            "toMemberId": payload["to"]["id"],
+            "fromMemberId": consent.payer.member_id,
+            "transfers": [],
+            "createdAtMs": str(now_ms),
+        },
+        now=now,
+    )
+    # Token signs the stored callbackState verbatim; the SDK decodes it once, then verifies.
+    state = payload.get("callbackState") or encode_uri_component("{}")
+    signature = {
+        "memberId": token_member_id,
+        "keyId": token_key.id,
+        "signature": token_key.sign_json({"state": state, "tokenId": token_id}),
+    }
+    store.put(
+        NS_RESULT,
+        request_id,
+        {"status": "PROCESSED", "tokenId": token_id, "signature": signature},
+        now=now,
+    )
+    return _with_query(
+        payload["redirectUrl"],
+        [
+            ("tokenId", token_id),
+            ("state", encode_uri_component(state)),
+            ("signature", encode_uri_component(canonical_json(signature))),
+        ],
+    )
+
+
+def deny(store: Store, request_id: str, *, now: datetime) -> str:
+    """The payer said no: the request is answered and the TPP hears ``access_denied``."""
+    request = pending_request(store, request_id, now=now)
+    if store.take_once(NS_REQUEST, request_id, now=now) is None:
+        raise FailedPrecondition(f"token request {request_id} has already been answered")
+    store.put(NS_RESULT, request_id, {"status": "REJECTED"}, now=now)
+    return _with_query(
+        request["requestPayload"]["redirectUrl"],
+        [
+            ("error", "access_denied"),
+            ("message", encode_uri_component("The user declined the request.")),
+        ],
+    )
+
+
+def _with_query(url: str, params: list[tuple[str, str]]) -> str:
+    # Values arrive encoded already (the SDK decodes each exactly once per its own rules).
+    joined = "&".join(f"{quote(k)}={v}" for k, v in params)
+    return f"{url}{'&' if '?' in url else '?'}{joined}"
+
+
+def request_result(store: Store, request_id: str, *, now: datetime) -> dict[str, Any]:
+    """``GET /token-requests/<id>/token_request_result``."""
+    result = store.get(NS_RESULT, request_id, now=now)
+    if result is None:
+        request_record(store, request_id, now=now)
+        raise NotFound(f"token request {request_id} has no result yet (not consented)")
+    if result["status"] == "REJECTED":
+        raise FailedPrecondition(f"token request {request_id} was declined by the user")
+    return {"tokenId": result["tokenId"], "signature": result["signature"]}

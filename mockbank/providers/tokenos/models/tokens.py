@@ -1,0 +1,336 @@
+"""Smart tokens and transfers: lifetime budgets, cancel, expiry, settlement by the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from mockbank.providers.tokenos.errors import (
+    Aborted,
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from mockbank.providers.tokenos.models.common import (
+    MAGIC_AMOUNTS,
+    NS_ACCOUNT,
+    NS_TOKEN,
+    NS_TRANSFER,
+    NS_TRANSFER_REF,
+    REF_ID_MAX,
+    REQUEST_TTL_S,
+    TOKEN_SUFFIX,
+    TRANSFER_SETTLE_S,
+    TransactionStatus,
+    currency_field,
+    ms,
+    new_id,
+    object_field,
+    page_window,
+    paged,
+    parse_amount,
+    ref_id_field,
+    text_field,
+)
+from mockbank.providers.tokenos.models.fixtures import Fixtures
+from mockbank.providers.tokenos.models.members import find_key
+from mockbank.store import Store
+from mockbank.tokenos import base58, canonical_json, verify, verify_json
+
+
+def token_record(store: Store, token_id: str, *, now: datetime) -> dict[str, Any]:
+    """A token record, or NOT_FOUND."""
+    record = store.get(NS_TOKEN, token_id, now=now)
+    if record is None:
+        raise NotFound(f"token {token_id} not found")
+    return record
+
+
+def visible_token(store: Store, caller: str, token_id: str, *, now: datetime) -> dict[str, Any]:
+    """A token the caller is party to (payee or payer), else PERMISSION_DENIED."""
+    record = token_record(store, token_id, now=now)
+    if caller not in (record["toMemberId"], record["fromMemberId"]):
+        raise PermissionDenied(f"token {token_id} belongs to other members")
+    return record
+
+
+def is_cancelled(record: dict[str, Any]) -> bool:
+    """Whether the token carries a CANCELLED signature."""
+    return any(s["action"] == "CANCELLED" for s in record["token"]["payloadSignatures"])
+
+
+def is_expired(record: dict[str, Any], now: datetime) -> bool:
+    """Whether the token's expiresAtMs has passed on the app clock."""
+    return int(record["token"]["payload"]["expiresAtMs"]) <= ms(now)
+
+
+def list_tokens(
+    store: Store, caller: str, token_type: str, offset: str, limit: str
+) -> dict[str, Any]:
+    """``GET /tokens?type=&offset=&limit=``; the offset is an opaque position string."""
+    if token_type not in ("TRANSFER", "ACCESS"):
+        raise InvalidArgument("type must be TRANSFER or ACCESS")
+    start, count = page_window(offset, limit)
+    # A payee lists the tokens it may redeem; payers use their bank or the Token app.
+    tokens = [
+        r.value["token"]
+        for r in store.records(NS_TOKEN)
+        if r.value["type"] == token_type and caller == r.value["toMemberId"]
+    ]
+    return paged("tokens", tokens, start, count)
+
+
+def cancel_token(
+    store: Store,
+    caller: str,
+    token_id: str,
+    body: Any,
+    member: dict[str, Any],
+    *,
+    now: datetime,
+    lenient: bool = False,
+) -> dict[str, Any]:
+    """``PUT /tokens/<id>/cancel``: a STANDARD signature over payload + ``.cancelled``."""
+    body = object_field(body, "body", required=True)
+    if body.get("tokenId") not in (None, token_id):
+        raise InvalidArgument("tokenId in the body differs from the path")
+    signature = object_field(body.get("signature"), "signature", required=True)
+    record = visible_token(store, caller, token_id, now=now)
+    if signature.get("memberId") != caller:
+        raise Unauthenticated("signature.memberId must be the caller")
+    key = find_key(member, str(signature.get("keyId")))
+    if key is None:
+        raise Unauthenticated("signature.keyId is not a key of the caller")
+    if key["level"] == "LOW":
+        raise PermissionDenied("cancelling a token needs a STANDARD or PRIVILEGED key")
+    # The client signed the payload exactly as it received it (canonical JSON).
+    message = canonical_json(record["token"]["payload"]) + ".cancelled"
+    if not lenient and not verify(message, str(signature.get("signature", "")), key["publicKey"]):
+        raise Unauthenticated("the cancel signature does not verify over the token payload")
+
+    def change(current: dict[str, Any]) -> dict[str, Any]:
+        if is_cancelled(current):
+            raise FailedPrecondition(f"token {token_id} is already cancelled")
+        current["token"]["payloadSignatures"].append(
+            {
+                "action": "CANCELLED",
+                "signature": {k: signature.get(k) for k in ("memberId", "keyId", "signature")},
+            }
+        )
+        return current
+
+    updated = store.update(NS_TOKEN, token_id, change, now=now)
+    if updated is None:
+        raise NotFound(f"token {token_id} not found")
+    return {"status": "SUCCESS", "token": updated["token"]}
+
+
+def transfer_outcome(amount: Decimal, available: Decimal) -> TransactionStatus:
+    """Where a transfer ends up once settled: the magic amounts, else the balance decides."""
+    magic = MAGIC_AMOUNTS.get(amount)
+    if magic is not None:
+        return magic
+    if amount > available:
+        return TransactionStatus.FAILURE_INSUFFICIENT_FUNDS
+    return TransactionStatus.SUCCESS
+
+
+def transfer_status(entry: Mapping[str, Any], now: datetime) -> TransactionStatus:
+    """PROCESSING for 5 s of app clock, then the outcome decided at redemption."""
+    if ms(now) - int(entry["createdAtMs"]) < TRANSFER_SETTLE_S * 1000:
+        return TransactionStatus.PROCESSING
+    return TransactionStatus(entry["outcome"])
+
+
+def redeem_token(
+    store: Store,
+    caller: str,
+    body: Any,
+    member: dict[str, Any],
+    *,
+    now: datetime,
+    rng: Callable[[int], bytes],
+    fixtures: Fixtures,
+    lenient: bool = False,
+) -> dict[str, Any]:
+    """``POST /transfers``: spend part of a transfer token's lifetime amount."""
+    body = object_field(body, "body", required=True)
+    payload = object_field(body.get("payload"), "payload", required=True)
+    signature = object_field(body.get("payloadSignature"), "payloadSignature", required=True)
+    if signature.get("memberId") != caller:
+        raise Unauthenticated("payloadSignature.memberId must be the caller")
+    key = find_key(member, str(signature.get("keyId")))
+    if key is None:
+        raise Unauthenticated("payloadSignature.keyId is not a key of the caller")
+    if not lenient and not verify_json(
+        payload, str(signature.get("signature", "")), key["publicKey"]
+    ):
+        raise Unauthenticated("payloadSignature does not verify over the payload")
+    ref_id = ref_id_field(payload.get("refId"), "payload.refId") or base58(rng(9))
+    token_id = text_field(payload.get("tokenId"), "payload.tokenId") or ""
+    amount_obj = object_field(payload.get("amount"), "payload.amount", required=True)
+    amount = parse_amount(amount_obj.get("value"), "payload.amount.value")
+    currency = currency_field(amount_obj.get("currency"), "payload.amount.currency")
+    text_field(payload.get("description"), "payload.description", required=False)
+    record = token_record(store, token_id, now=now)
+    if record["toMemberId"] != caller:
+        raise PermissionDenied(f"token {token_id} can only be redeemed by its payee")
+    if record["type"] != "TRANSFER":
+        raise InvalidArgument(f"token {token_id} is an access token, not a transfer token")
+    check_redeemable(record, amount, currency, now)
+    ref_key = f"{token_id}|{ref_id}"
+    transfer_id = new_id("t", rng, TOKEN_SUFFIX)
+    # A refId is the idempotency key (seed: "used for deduplicating requests").
+    if not store.add(NS_TRANSFER_REF, ref_key, {"transferId": transfer_id}, now=now):
+        existing = store.get(NS_TRANSFER_REF, ref_key, now=now) or {}
+        found = store.get(NS_TRANSFER, str(existing.get("transferId")), now=now)
+        if found is None:
+            raise Aborted("a transfer with this refId is being created; retry")
+        if Decimal(found["transfer"]["payload"]["amount"]["value"]) != amount:
+            raise AlreadyExists(f"refId {ref_id} was used for a different transfer")
+        return transfer_view(found, now)
+    source = record["token"]["payload"]["transfer"]["instructions"]["source"]["account"]["token"]
+    account_id = source["accountId"]
+    now_ms = ms(now)
+
+    def spend(current: dict[str, Any]) -> dict[str, Any]:
+        check_redeemable(current, amount, currency, now)
+        current["transfers"].append(
+            {
+                "id": transfer_id,
+                "amount": str(amount),
+                "createdAtMs": str(now_ms),
+                "outcome": outcome,
+            }
+        )
+        return current
+
+    try:
+        outcome = transfer_outcome(amount, account_balance(store, fixtures, account_id, now=now))
+        if store.update(NS_TOKEN, token_id, spend, now=now) is None:
+            raise NotFound(f"token {token_id} not found")
+    except Exception:
+        store.delete(NS_TRANSFER_REF, ref_key)
+        raise
+    transfer_payload = {k: v for k, v in payload.items() if v is not None}
+    transfer_payload["refId"] = ref_id
+    entry = {
+        "transfer": {
+            "id": transfer_id,
+            "transactionId": "tx:" + base58(rng(12)),
+            "createdAtMs": str(now_ms),
+            "payload": transfer_payload,
+            "payloadSignatures": [{"action": "ENDORSED", "signature": signature}],
+        },
+        "tokenId": token_id,
+        "toMemberId": caller,
+        "fromMemberId": record["fromMemberId"],
+        "sourceAccountId": account_id,
+        "createdAtMs": str(now_ms),
+        "outcome": outcome.value,
+    }
+    store.put(NS_TRANSFER, transfer_id, entry, now=now)
+    return transfer_view(entry, now)
+
+
+def check_redeemable(record: dict[str, Any], amount: Decimal, currency: str, now: datetime) -> None:
+    """Raise unless `amount` may be redeemed from this token now."""
+    token_id = record["token"]["id"]
+    if is_cancelled(record):
+        raise FailedPrecondition(f"token {token_id} has been cancelled")
+    if is_expired(record, now):
+        raise FailedPrecondition(f"token {token_id} has expired")
+    terms = record["token"]["payload"]["transfer"]
+    if currency != terms["currency"]:
+        raise InvalidArgument(f"the token pays in {terms['currency']}, not {currency}")
+    if terms.get("amount") and amount > Decimal(terms["amount"]):
+        raise FailedPrecondition(
+            f"{amount} exceeds the token's per-charge amount {terms['amount']}"
+        )
+    # Failed transfers give their amount back; processing ones still hold it.
+    used = sum(
+        (
+            Decimal(t["amount"])
+            for t in record["transfers"]
+            if not transfer_status(t, now).value.startswith("FAILURE")
+        ),
+        Decimal(0),
+    )
+    lifetime = Decimal(terms["lifetimeAmount"])
+    if used + amount > lifetime:
+        raise FailedPrecondition(
+            f"{amount} {currency} exceeds what is left of the lifetime amount "
+            f"({lifetime - used} of {lifetime} {currency})"
+        )
+
+
+def transfer_view(entry: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The `Transfer` message with its status as of `now`."""
+    transfer = dict(entry["transfer"])
+    transfer["status"] = transfer_status(entry, now).value
+    return transfer
+
+
+def get_transfer(store: Store, caller: str, transfer_id: str, *, now: datetime) -> dict[str, Any]:
+    """A transfer the caller is party to."""
+    entry = store.get(NS_TRANSFER, transfer_id, now=now)
+    if entry is None:
+        raise NotFound(f"transfer {transfer_id} not found")
+    if caller not in (entry["toMemberId"], entry["fromMemberId"]):
+        raise PermissionDenied(f"transfer {transfer_id} belongs to other members")
+    return transfer_view(entry, now)
+
+
+def list_transfers(
+    store: Store, caller: str, token_id: str, offset: str, limit: str, *, now: datetime
+) -> dict[str, Any]:
+    """``GET /transfers``: the caller's transfers, optionally of one token."""
+    start, count = page_window(offset, limit)
+    items = [
+        transfer_view(r.value, now)
+        for r in store.records(NS_TRANSFER)
+        if caller in (r.value["toMemberId"], r.value["fromMemberId"])
+        and (not token_id or r.value["tokenId"] == token_id)
+    ]
+    return paged("transfers", items, start, count)
+
+
+def settled_debits(store: Store, account_id: str, now: datetime) -> list[dict[str, Any]]:
+    """Transfers out of an account that have settled successfully."""
+    return [
+        r.value
+        for r in store.records(NS_TRANSFER)
+        if r.value["sourceAccountId"] == account_id
+        and transfer_status(r.value, now) is TransactionStatus.SUCCESS
+    ]
+
+
+def account_balance(store: Store, fixtures: Fixtures, account_id: str, *, now: datetime) -> Decimal:
+    """The live balance: the seeded one less every settled transfer out."""
+    account = store.get(NS_ACCOUNT, account_id, now=now)
+    if account is None:
+        raise NotFound(f"account {account_id} not found")
+    spent = sum(
+        (
+            Decimal(e["transfer"]["payload"]["amount"]["value"])
+            for e in settled_debits(store, account_id, now)
+        ),
+        Decimal(0),
+    )
+    return Decimal(account["balance"]) - spent
+
+
+def magic_values() -> dict[str, Any]:
+    """The model bank's amount table (``/_mockbank/magic-values``)."""
+    return {
+        "transfer_amounts": {str(k): v.value for k, v in MAGIC_AMOUNTS.items()},
+        "transfer_settles_after_s": TRANSFER_SETTLE_S,
+        "other_amounts": "SUCCESS, or FAILURE_INSUFFICIENT_FUNDS above the account balance",
+        "token_request_ttl_s": REQUEST_TTL_S,
+        "ref_id_max_length": REF_ID_MAX,
+    }

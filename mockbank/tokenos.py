@@ -1,0 +1,521 @@
+"""A small Python client for TokenOS (Token.io), mirroring the names of ``@token-io/tpp``.
+
+It speaks the same wire format as the JavaScript SDK 1.0.57: Ed25519 member keys, the
+``Token-Ed25519-SHA512`` request signature over canonical JSON, token request URLs and callback
+parsing with a CSRF token. mockbank's TokenOS emulation uses the same helpers to verify what
+clients send, so both sides agree by construction and the Node test keeps them honest.
+
+    client = TokenClient("http://127.0.0.1:8787/tokenos")
+    member = client.create_member({"type": "DOMAIN", "value": "shop.example.com"})
+    request = member.store_token_request(client.create_transfer_token_request("10.00", "EUR")...)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import secrets
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, unquote
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+SIGNATURE_SCHEME = "Token-Ed25519-SHA512"
+KEY_LEVELS = ("PRIVILEGED", "STANDARD", "LOW")
+# The SDK's default developer key (config.json `devKey.default`); any value is accepted.
+DEFAULT_DEV_KEY = "f3982819-5d8d-4123-9601-886df2780f42"
+SDK_NAME = "py-mockbank"
+SDK_VERSION = "1.0.57"
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+# -- encodings -------------------------------------------------------------------------------
+class RawNumber(str):
+    """A JSON number kept as the text it arrived in, so re-serialising never changes it."""
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON keeping numbers verbatim (what JavaScript sent is what gets signed)."""
+    return json.loads(text, parse_int=RawNumber, parse_float=RawNumber)
+
+
+def _js_number(value: float) -> str:
+    # JavaScript's Number#toString for the values a client could send.
+    if not math.isfinite(value):
+        raise ValueError("JSON cannot carry NaN or Infinity")
+    if value == int(value) and abs(value) < 1e21:
+        return str(int(value))
+    text = repr(value)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"{mantissa}e{'+' if int(exponent) > 0 else '-'}{abs(int(exponent))}"
+    return text
+
+
+def canonical_json(value: Any) -> str:
+    """fast-json-stable-stringify: sorted keys, no spaces (None is null, as JSON.parse gives)."""
+    if isinstance(value, RawNumber):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _js_number(value)
+    if isinstance(value, dict):
+        parts = [
+            f"{json.dumps(str(k), ensure_ascii=False)}:{canonical_json(v)}"
+            for k, v in sorted(value.items())
+        ]
+        return "{" + ",".join(parts) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(canonical_json(v) for v in value) + "]"
+    raise TypeError(f"cannot serialise {type(value).__name__} as JSON")
+
+
+def base64url(data: bytes) -> str:
+    """base64url without padding, as the SDK's `base64Url`."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def base64url_decode(text: str) -> bytes:
+    """Inverse of `base64url`; raises ValueError on anything else."""
+    if not isinstance(text, str) or not text or any(c in text for c in "+/= \n"):
+        raise ValueError("not base64url")
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    except (ValueError, TypeError) as error:
+        raise ValueError("not base64url") from error
+
+
+def base58(data: bytes) -> str:
+    """Bitcoin-alphabet base58 (the SDK's `bs58.encode`)."""
+    number = int.from_bytes(data, "big")
+    out = ""
+    while number:
+        number, rest = divmod(number, 58)
+        out = _B58[rest] + out
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    return "1" * zeros + out
+
+
+def hash_string(value: str) -> str:
+    """`Util.hashString`: base58(SHA-256(UTF-8)); how a CSRF token travels in callbackState."""
+    return base58(hashlib.sha256(value.encode("utf-8")).digest())
+
+
+def hash_alias(alias: dict[str, Any]) -> str:
+    """`Util.hashAndSerializeAlias`: the realm is cleared before hashing."""
+    cleared = {k: v for k, v in alias.items() if k != "realm"}
+    return base58(hashlib.sha256(canonical_json(cleared).encode("utf-8")).digest())
+
+
+# -- keys and signatures ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class KeyPair:
+    """An Ed25519 member key as the SDK's `Crypto.generateKeys` makes it."""
+
+    private_key: Ed25519PrivateKey = field(repr=False)
+    level: str = "PRIVILEGED"
+    expires_at_ms: str | None = None
+
+    @property
+    def public_key(self) -> bytes:
+        """The raw 32-byte Ed25519 public key."""
+        return self.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    @property
+    def id(self) -> str:
+        """The key id: base64url(SHA-256(public key))[:16]."""
+        return key_id(self.public_key)
+
+    def sign(self, message: str) -> str:
+        """base64url Ed25519 signature of the UTF-8 message."""
+        return base64url(self.private_key.sign(message.encode("utf-8")))
+
+    def sign_json(self, value: Any) -> str:
+        """Sign the canonical JSON of `value`."""
+        return self.sign(canonical_json(value))
+
+    def to_proto(self) -> dict[str, Any]:
+        """The `Key` message sent in member updates."""
+        key = {
+            "id": self.id,
+            "publicKey": base64url(self.public_key),
+            "level": self.level,
+            "algorithm": "ED25519",
+        }
+        if self.expires_at_ms:
+            key["expiresAtMs"] = self.expires_at_ms
+        return key
+
+
+def key_id(public_key: bytes) -> str:
+    """First 16 characters of base64url(SHA-256(public key))."""
+    return base64url(hashlib.sha256(public_key).digest())[:16]
+
+
+def generate_keys(level: str, seed: bytes | None = None) -> KeyPair:
+    """A new key pair (or a deterministic one from a 32-byte seed)."""
+    if level not in KEY_LEVELS:
+        raise ValueError(f"key level must be one of {', '.join(KEY_LEVELS)}")
+    private = Ed25519PrivateKey.from_private_bytes(seed) if seed else Ed25519PrivateKey.generate()
+    return KeyPair(private, level)
+
+
+def verify(message: str, signature: str, public_key: str | bytes) -> bool:
+    """True when `signature` (base64url) is a valid Ed25519 signature of `message`."""
+    try:
+        raw = public_key if isinstance(public_key, bytes) else base64url_decode(public_key)
+        Ed25519PublicKey.from_public_bytes(raw).verify(
+            base64url_decode(signature), message.encode("utf-8")
+        )
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def verify_json(value: Any, signature: str, public_key: str | bytes) -> bool:
+    """True when `signature` is valid over the canonical JSON of `value`."""
+    return verify(canonical_json(value), signature, public_key)
+
+
+def signing_payload(
+    method: str,
+    uri_host: str,
+    path: str,
+    created_at_ms: str,
+    body: Any = None,
+    query: str = "",
+) -> dict[str, str]:
+    """What `AuthHeader.addAuthorizationHeader` signs; `uri_host` includes any base path."""
+    uri_path = path if path.startswith("/") else "/" + path
+    if uri_path.endswith("/"):
+        uri_path = uri_path[:-1]
+    payload = {
+        "method": method.upper(),
+        "uriHost": uri_host,
+        "uriPath": uri_path,
+        "createdAtMs": created_at_ms,
+    }
+    if body is not None and body != "":
+        payload["requestBody"] = canonical_json(body)
+    if query:
+        payload["queryString"] = query
+    return payload
+
+
+def auth_header(
+    member_id: str,
+    key: KeyPair,
+    payload: dict[str, str],
+    on_behalf_of: str | None = None,
+) -> str:
+    """The ``Authorization`` header value for a signed call."""
+    header = (
+        f"{SIGNATURE_SCHEME} member-id={member_id},key-id={key.id},"
+        f"signature={key.sign_json(payload)},created-at-ms={payload['createdAtMs']}"
+    )
+    if on_behalf_of:
+        header += f",on-behalf-of={on_behalf_of}"
+    return header
+
+
+# -- the token request flow ------------------------------------------------------------------
+def generate_nonce() -> str:
+    """An 18-character nonce (the SDK's default refId length, the longest a refId may be)."""
+    return secrets.token_hex(9)
+
+
+def encode_callback_state(csrf_token: str | None = None, inner_state: str | None = None) -> str:
+    """`storeTokenRequest`'s `callbackState`: URL-encoded JSON {csrfTokenHash, innerState}."""
+    state: dict[str, str] = {}
+    if inner_state is not None:
+        state["innerState"] = inner_state
+    if csrf_token is not None:
+        state["csrfTokenHash"] = hash_string(csrf_token)
+    return encode_uri_component(json.dumps(state, separators=(",", ":")))
+
+
+def encode_uri_component(value: str) -> str:
+    """JavaScript's encodeURIComponent."""
+    return quote(value, safe="-_.!~*'()")
+
+
+def generate_token_request_url(base_url: str, request_id: str) -> str:
+    """`generateTokenRequestUrl`: ``{customSdkUrl}/app/request-token/{requestId}``."""
+    return f"{base_url.rstrip('/')}/app/request-token/{request_id}"
+
+
+class CallbackError(ValueError):
+    """The callback URL is a denial, or fails the CSRF or signature check."""
+
+
+def parse_params_from_url(url: str) -> dict[str, str]:
+    """`Util.parseParamsFromUrl`: split on & and =, decodeURIComponent each value once."""
+    query = url.split("?", 1)[1] if "?" in url else ""
+    params: dict[str, str] = {}
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        params[name] = unquote(value.split("=")[0])
+    return params
+
+
+def parse_token_request_callback_url(
+    callback_url: str, csrf_token: str | None, token_member_keys: list[dict[str, Any]]
+) -> dict[str, str | None]:
+    """`parseTokenRequestCallbackUrl`: check the CSRF hash and Token's signature.
+
+    Returns ``{"tokenId", "innerState"}``; `token_member_keys` is the ``keys`` list of the Token
+    member (``GET /members/<id>`` of the member ``/resolve-alias`` names for token.io).
+    """
+    params = parse_params_from_url(callback_url)
+    if params.get("error"):
+        raise CallbackError(f"Error at bank: {params['error']}")
+    try:
+        state = json.loads(unquote(params["state"]))
+        signature = json.loads(params["signature"])
+        token_id = params["tokenId"]
+    except (KeyError, ValueError) as error:
+        raise CallbackError(f"not a token request callback: {error}") from None
+    if csrf_token and state.get("csrfTokenHash") != hash_string(csrf_token):
+        raise CallbackError("Invalid CSRF token")
+    key = next((k for k in token_member_keys if k.get("id") == signature.get("keyId")), None)
+    if key is None:
+        raise CallbackError("Invalid signature")
+    signed = {"state": params["state"], "tokenId": token_id}
+    if not verify_json(signed, str(signature.get("signature", "")), key["publicKey"]):
+        raise CallbackError("Invalid signature")
+    return {"tokenId": token_id, "innerState": state.get("innerState")}
+
+
+# -- HTTP ------------------------------------------------------------------------------------
+class TokenError(Exception):
+    """A TokenOS error answer: HTTP status, the ``token-error`` code name and the message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+def _http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("token-sdk", SDK_NAME)
+    request.add_header("token-sdk-version", SDK_VERSION)
+    request.add_header("token-dev-key", DEFAULT_DEV_KEY)
+    if data is not None:
+        request.add_header("Content-Type", "application/json;charset=utf-8")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        text = error.read().decode("utf-8", "replace")
+        code = error.headers.get("token-error", "UNKNOWN")
+        raise TokenError(error.code, code, text) from None
+
+
+class TokenClient:
+    """Unauthenticated calls and member creation (`TokenClient` in the SDK)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    @property
+    def uri_host(self) -> str:
+        """The base URL without its scheme: what `uriHost` signs."""
+        return self.base_url.split("://", 1)[-1]
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        """An unauthenticated call; answers the decoded JSON or raises `TokenError`."""
+        return _http(method, self.base_url + path, body)
+
+    def create_member(
+        self, alias: dict[str, str] | None = None, member_type: str = "BUSINESS"
+    ) -> Member:
+        """`createMember`: a member id, three self-signed keys, then the alias."""
+        member_id = self.call("POST", "/members", {"memberType": member_type})["memberId"]
+        keys = [generate_keys(level) for level in KEY_LEVELS]
+        update = {
+            "memberId": member_id,
+            "operations": [{"addKey": {"key": key.to_proto()}} for key in keys],
+        }
+        self.call(
+            "POST",
+            f"/members/{member_id}/updates",
+            {
+                "update": update,
+                "updateSignature": {
+                    "memberId": member_id,
+                    "keyId": keys[0].id,
+                    "signature": keys[0].sign_json(update),
+                },
+            },
+        )
+        member = Member(self, member_id, {key.level: key for key in keys})
+        if alias:
+            member.add_alias(alias)
+        return member
+
+    def get_banks(self, query: str = "") -> Any:
+        """``GET /banks`` with an optional query string."""
+        return self.call("GET", "/banks" + (f"?{query}" if query else ""))
+
+    def get_token_member(self) -> dict[str, Any]:
+        """The member whose key signs callbacks (resolved as the SDK does)."""
+        found = self.call(
+            "GET", "/resolve-alias?alias.value=token.io&alias.type=DOMAIN&alias.realm=token"
+        )
+        member: dict[str, Any] = self.call("GET", f"/members/{found['member']['id']}")["member"]
+        return member
+
+    def generate_token_request_url(self, request_id: str) -> str:
+        """The consent URL for a stored request."""
+        return generate_token_request_url(self.base_url, request_id)
+
+    def parse_token_request_callback_url(
+        self, callback_url: str, csrf_token: str | None = None
+    ) -> dict[str, str | None]:
+        """Verify a callback URL with Token's published key."""
+        keys = self.get_token_member()["keys"]
+        return parse_token_request_callback_url(callback_url, csrf_token, keys)
+
+
+class Member:
+    """A member with its keys; every call is signed (`Member` in the SDK)."""
+
+    def __init__(self, client: TokenClient, member_id: str, keys: dict[str, KeyPair]) -> None:
+        self.client = client
+        self.member_id = member_id
+        self.keys = keys
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        on_behalf_of: str | None = None,
+        customer_initiated: bool = False,
+        key_level: str = "LOW",
+    ) -> Any:
+        """A signed call; `path` may carry a query string."""
+        import time  # wall time is right here: this runs in the client, not in mockbank
+
+        bare, _, query = path.partition("?")
+        created = str(int(time.time() * 1000))  # noqa: TID251
+        payload = signing_payload(method, self.client.uri_host, bare, created, body, query)
+        key = self.keys[key_level]
+        headers = {"Authorization": auth_header(self.member_id, key, payload, on_behalf_of)}
+        if customer_initiated:
+            headers["customer-initiated"] = "true"
+        return _http(method, self.client.base_url + path, body, headers)
+
+    def last_hash(self) -> str:
+        """The member's current lastHash (for the next update's prevHash)."""
+        member = self.client.call("GET", f"/members/{self.member_id}")["member"]
+        return str(member.get("lastHash", ""))
+
+    def add_alias(self, alias: dict[str, str]) -> None:
+        """Normalise, hash and add an alias in a signed member update."""
+        path = f"/aliases/normalize/{alias['type']}/{alias['value']}/{alias.get('realm', 'token')}"
+        normalized = self.client.call("GET", path)["alias"]
+        normalized.pop("realm", None)
+        alias_hash = hash_alias(normalized)
+        update = {
+            "memberId": self.member_id,
+            "operations": [{"addAlias": {"aliasHash": alias_hash}}],
+            "prevHash": self.last_hash(),
+        }
+        key = self.keys["PRIVILEGED"]
+        body = {
+            "update": update,
+            "updateSignature": {
+                "memberId": self.member_id,
+                "keyId": key.id,
+                "signature": key.sign_json(update),
+            },
+            "metadata": [{"addAliasMetadata": {"aliasHash": alias_hash, "alias": normalized}}],
+        }
+        self.call("POST", f"/members/{self.member_id}/updates", body)
+
+    def set_profile(self, profile: dict[str, str]) -> Any:
+        """``PUT /profile``."""
+        return self.call("PUT", "/profile", {"profile": profile})["profile"]
+
+    def store_token_request(
+        self, payload: dict[str, Any], options: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """`storeTokenRequest`: `payload` is the requestPayload (callbackState already encoded)."""
+        body = {"requestPayload": payload, "requestOptions": options or {}}
+        result: dict[str, Any] = self.call("POST", "/token-requests", body)["tokenRequest"]
+        return result
+
+    def get_token(self, token_id: str) -> dict[str, Any]:
+        """``GET /tokens/<id>``."""
+        token: dict[str, Any] = self.call("GET", f"/tokens/{token_id}")["token"]
+        return token
+
+    def redeem_token(
+        self,
+        token: dict[str, Any],
+        amount: str | None = None,
+        currency: str | None = None,
+        description: str | None = None,
+        ref_id: str | None = None,
+    ) -> dict[str, Any]:
+        """`redeemToken`: a signed transfer payload."""
+        transfer = token["payload"]["transfer"]
+        payload: dict[str, Any] = {
+            "refId": ref_id or generate_nonce(),
+            "tokenId": token["id"],
+            "amount": {
+                "value": str(amount or transfer["lifetimeAmount"]),
+                "currency": currency or transfer["currency"],
+            },
+        }
+        if description:
+            payload["description"] = description
+        key = self.keys["LOW"]
+        body = {
+            "payload": payload,
+            "payloadSignature": {
+                "memberId": self.member_id,
+                "keyId": key.id,
+                "signature": key.sign_json(payload),
+            },
+        }
+        result: dict[str, Any] = self.call("POST", "/transfers", body)["transfer"]
+        return result
+
+    def cancel_token(self, token: dict[str, Any]) -> dict[str, Any]:
+        """`cancelToken`: a STANDARD-key signature over the payload plus ``.cancelled``."""
+        key = self.keys["STANDARD"]
+        signature = {
+            "memberId": self.member_id,
+            "keyId": key.id,
+            "signature": key.sign(canonical_json(token["payload"]) + ".cancelled"),
+        }
+        body = {"tokenId": token["id"], "signature": signature}
+        result: dict[str, Any] = self.call("PUT", f"/tokens/{token['id']}/cancel", body)["result"]
+        return result
+
+    def get_transfer(self, transfer_id: str) -> dict[str, Any]:
+        """``GET /transfers/<id>``."""
+        transfer: dict[str, Any] = self.call("GET", f"/transfers/{transfer_id}")["transfer"]
+        return transfer

@@ -1,0 +1,263 @@
+"""Account information on behalf of access tokens: permissions, balances, transactions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mockbank import create_app
+from mockbank.providers.tokenos import models
+from mockbank.state import State
+from mockbank.testing import LiveServer
+from mockbank.tokenos import Member, TokenError
+from tests.tokenos.conftest import PAYER, access_payload, mint, transfer_payload
+
+
+def grant(live: LiveServer, member: Member, types: list[str], bank: str = "iron") -> str:
+    token = mint(live, member, access_payload(types), {**PAYER, "bankId": bank})
+    return str(token["id"])
+
+
+def test_access_token_lists_the_consented_accounts(merchant: Member, live: LiveServer) -> None:
+    token_id = grant(live, merchant, ["ACCOUNTS"])
+    accounts = merchant.call("GET", "/accounts", on_behalf_of=token_id)["accounts"]
+    assert [a["id"] for a in accounts] == ["a:iron-checking", "a:iron-savings"]
+    assert accounts[0]["accountFeatures"]["supportsInformation"] is True
+    assert accounts[0]["bankId"] == "iron"
+    one = merchant.call("GET", "/accounts/a:iron-savings", on_behalf_of=token_id)["account"]
+    assert one["name"] == "Iron Savings"
+
+
+def test_without_an_access_token_a_tpp_sees_no_accounts(merchant: Member) -> None:
+    assert merchant.call("GET", "/accounts") == {"accounts": []}
+    with pytest.raises(TokenError) as refused:
+        merchant.call("GET", "/accounts/a:iron-checking/balance")
+    assert refused.value.code == "PERMISSION_DENIED"
+
+
+@pytest.mark.parametrize(
+    ("types", "path", "allowed"),
+    [
+        pytest.param(["ACCOUNTS"], "/accounts/a:iron-checking/balance", False, id="no-balances"),
+        pytest.param(
+            ["ACCOUNTS"],
+            "/accounts/a:iron-checking/transactions?limit=2",
+            False,
+            id="no-transactions",
+        ),
+        pytest.param(["BALANCES"], "/accounts", False, id="no-accounts"),
+        pytest.param(["BALANCES"], "/accounts/a:iron-checking", False, id="no-account"),
+        pytest.param(["BALANCES"], "/accounts/a:iron-checking/balance", True, id="balance"),
+        pytest.param(
+            ["BALANCES"], "/accounts/a:wood-current/balance", False, id="other-bank-balance"
+        ),
+        pytest.param(
+            ["TRANSACTIONS"],
+            "/accounts/a:iron-savings/transactions?limit=2",
+            True,
+            id="transactions",
+        ),
+        pytest.param(
+            ["TRANSACTIONS"],
+            "/accounts/a:iron-savings/transaction/tx:iron-savings:0001",
+            True,
+            id="one-transaction",
+        ),
+        pytest.param(
+            ["TRANSACTIONS"],
+            "/accounts/a:iron-savings/balance",
+            False,
+            id="transactions-not-balance",
+        ),
+    ],
+)
+def test_each_resource_needs_its_permission(
+    merchant: Member, live: LiveServer, types: list[str], path: str, allowed: bool
+) -> None:
+    token_id = grant(live, merchant, types)
+    if allowed:
+        merchant.call("GET", path, on_behalf_of=token_id)
+        return
+    with pytest.raises(TokenError) as refused:
+        merchant.call("GET", path, on_behalf_of=token_id)
+    assert (refused.value.status, refused.value.code) == (403, "PERMISSION_DENIED")
+
+
+def test_access_token_of_another_member_is_refused(merchant: Member, live: LiveServer) -> None:
+    token_id = grant(live, merchant, ["ACCOUNTS"])
+    other = merchant.client.create_member({"type": "DOMAIN", "value": "spy.example.com"})
+    with pytest.raises(TokenError) as refused:
+        other.call("GET", "/accounts", on_behalf_of=token_id)
+    assert refused.value.code == "PERMISSION_DENIED"
+
+
+def test_transfer_token_cannot_be_used_for_account_information(
+    merchant: Member, live: LiveServer
+) -> None:
+    token = mint(live, merchant, transfer_payload())
+    with pytest.raises(TokenError) as refused:
+        merchant.call("GET", "/accounts", on_behalf_of=token["id"])
+    assert refused.value.code == "PERMISSION_DENIED"
+
+
+def test_balance_is_cached_unless_customer_initiated(merchant: Member, live: LiveServer) -> None:
+    access_id = grant(live, merchant, ["BALANCES"])
+    path = "/accounts/a:iron-checking/balance"
+    first = merchant.call("GET", path, on_behalf_of=access_id)
+    assert first["status"] == "SUCCESSFUL_REQUEST"
+    assert first["balance"]["current"] == {"currency": "EUR", "value": "5000.00"}
+    transfer_token = mint(live, merchant, transfer_payload("100"))
+    merchant.redeem_token(transfer_token, "40")
+    live.state.clock.advance(6)
+    cached = merchant.call("GET", path, on_behalf_of=access_id)
+    assert cached["balance"]["current"]["value"] == "5000.00"
+    assert cached["balance"]["updatedAtMs"] == first["balance"]["updatedAtMs"]
+    fresh = merchant.call("GET", path, on_behalf_of=access_id, customer_initiated=True)
+    assert fresh["balance"]["current"]["value"] == "4960.00"
+    # The cache itself now holds the fresh value; after an hour it refreshes on its own.
+    assert (
+        merchant.call("GET", path, on_behalf_of=access_id)["balance"]["current"]["value"]
+        == "4960.00"
+    )
+
+
+def test_transactions_page_and_include_settled_transfers(
+    merchant: Member, live: LiveServer
+) -> None:
+    access_id = grant(live, merchant, ["TRANSACTIONS"])
+    path = "/accounts/a:iron-checking/transactions"
+    first = merchant.call(
+        "GET", f"{path}?offset=undefined&limit=10&startDate=&endDate=", on_behalf_of=access_id
+    )
+    assert first["status"] == "SUCCESSFUL_REQUEST"
+    assert len(first["transactions"]) == 10
+    assert first["offset"] == "10"
+    rest = merchant.call("GET", f"{path}?offset=10&limit=100", on_behalf_of=access_id)
+    assert len(rest["transactions"]) == 20
+    assert "offset" not in rest
+    stamps = [int(t["createdAtMs"]) for t in first["transactions"] + rest["transactions"]]
+    assert stamps == sorted(stamps, reverse=True)
+    token = mint(live, merchant, transfer_payload("100"))
+    transfer = merchant.redeem_token(token, "12.34", description="coffee beans")
+    live.state.clock.advance(6)
+    newest = merchant.call("GET", f"{path}?limit=1", on_behalf_of=access_id)["transactions"][0]
+    assert newest["tokenTransferId"] == transfer["id"]
+    assert newest["amount"] == {"currency": "EUR", "value": "12.34"}
+    one = merchant.call(
+        "GET", f"/accounts/a:iron-checking/transaction/{newest['id']}", on_behalf_of=access_id
+    )
+    assert one["transaction"]["description"] == "coffee beans"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("limit=0", id="zero-limit"),
+        pytest.param("limit=abc", id="text-limit"),
+        pytest.param("offset=-3&limit=5", id="negative-offset"),
+        pytest.param("startDate=yesterday", id="bad-date"),
+    ],
+)
+def test_bad_transaction_paging_is_rejected(merchant: Member, live: LiveServer, query: str) -> None:
+    access_id = grant(live, merchant, ["TRANSACTIONS"])
+    with pytest.raises(TokenError) as refused:
+        merchant.call(
+            "GET", f"/accounts/a:iron-checking/transactions?{query}", on_behalf_of=access_id
+        )
+    assert (refused.value.status, refused.value.code) == (400, "INVALID_ARGUMENT")
+
+
+def test_unknown_transaction_is_not_found(merchant: Member, live: LiveServer) -> None:
+    access_id = grant(live, merchant, ["TRANSACTIONS"])
+    with pytest.raises(TokenError) as missing:
+        merchant.call(
+            "GET", "/accounts/a:iron-checking/transaction/tx:nope", on_behalf_of=access_id
+        )
+    assert missing.value.status == 404
+
+
+def test_funds_confirmation(merchant: Member, live: LiveServer) -> None:
+    access_id = grant(live, merchant, ["FUNDS_CONFIRMATIONS"])
+    path = "/accounts/a:iron-checking/funds-confirmation"
+
+    def confirm(value: str, currency: str = "EUR") -> Any:
+        body = {"accountId": "a:iron-checking", "amount": {"currency": currency, "value": value}}
+        return merchant.call("PUT", path, body, on_behalf_of=access_id)["fundsAvailable"]
+
+    assert confirm("5000") is True
+    assert confirm("5000.01") is False
+    with pytest.raises(TokenError) as wrong:
+        confirm("1", "GBP")
+    assert wrong.value.code == "INVALID_ARGUMENT"
+
+
+def test_cancelled_access_token_is_refused(merchant: Member, live: LiveServer) -> None:
+    access_id = grant(live, merchant, ["ACCOUNTS"])
+    merchant.cancel_token(merchant.get_token(access_id))
+    with pytest.raises(TokenError) as refused:
+        merchant.call("GET", "/accounts", on_behalf_of=access_id)
+    assert refused.value.code == "PERMISSION_DENIED"
+    assert "cancelled" in refused.value.message
+
+
+def test_seeded_histories_are_deterministic_per_seed() -> None:
+    def history(seed: int) -> list[dict[str, Any]]:
+        app = create_app({"state_path": None, "seed": seed})
+        state = app.extensions["mockbank"]
+        items = state.store.get("tokenos.history", "a:wood-current", now=state.now())["items"]
+        state.close()
+        return [{k: t[k] for k in ("id", "amount", "description", "type")} for t in items]
+
+    assert history(7) == history(7)
+    assert history(7) != history(8)
+    assert len(history(7)) == 30
+
+
+@pytest.mark.parametrize(
+    ("resource", "kind", "account_id", "allowed"),
+    [
+        pytest.param({"allAccounts": {}}, "account", "a:wood-current", True, id="allAccounts"),
+        pytest.param(
+            {"allAccounts": {}}, "balance", "a:wood-current", False, id="allAccounts-not-balance"
+        ),
+        pytest.param({"allBalances": {}}, "balance", "a:gold-savings", True, id="allBalances"),
+        pytest.param(
+            {"allTransactions": {}}, "transactions", "a:iron-checking", True, id="allTransactions"
+        ),
+        pytest.param(
+            {"allBalancesAtBank": {"bankId": "iron"}},
+            "balance",
+            "a:iron-savings",
+            True,
+            id="allBalancesAtBank",
+        ),
+        pytest.param(
+            {"allBalancesAtBank": {"bankId": "iron"}},
+            "balance",
+            "a:wood-savings",
+            False,
+            id="allBalancesAtBank-other-bank",
+        ),
+        pytest.param(
+            {"balance": {"accountId": "a:iron-checking"}},
+            "balance",
+            "a:iron-savings",
+            False,
+            id="balance-other-account",
+        ),
+        pytest.param(
+            {"fundsConfirmation": {"accountId": "a:iron-checking"}},
+            "fundsConfirmation",
+            "a:iron-checking",
+            True,
+            id="fundsConfirmation",
+        ),
+    ],
+)
+def test_access_resources_grant_exactly_what_they_name(
+    state: State, resource: dict[str, Any], kind: str, account_id: str, allowed: bool
+) -> None:
+    account = state.store.get("tokenos.account", account_id, now=state.now())
+    grant = {"token": {"payload": {"access": {"resources": [resource]}}}}
+    assert models.allows(grant, kind, account) is allowed

@@ -1,0 +1,115 @@
+"""The consent web app in headless Chromium: bank, email, accounts, approve and deny."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from mockbank.testing import LiveServer
+from mockbank.tokenos import Member, TokenClient, encode_callback_state
+from tests.tokenos.conftest import access_payload, transfer_payload
+
+pytestmark = pytest.mark.browser
+
+CALLBACK = "https://tpp.example.com/callback"
+
+
+def catch_callback(page: Any) -> list[str]:
+    """Answer the TPP's callback inside the browser (the network is offline)."""
+    seen: list[str] = []
+
+    def fulfil(route: Any) -> None:
+        seen.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<h1>TPP callback</h1>")
+
+    page.route(f"{CALLBACK}**", fulfil)
+    return seen
+
+
+def test_transfer_consent_walks_bank_email_accounts_and_approves(
+    page: Any, live: LiveServer, merchant: Member, token_client: TokenClient, artifacts: Path
+) -> None:
+    payload = transfer_payload("25.00", callbackState=encode_callback_state("csrf-b", "basket"))
+    stored = merchant.store_token_request(payload, {})
+    seen = catch_callback(page)
+    page.goto(token_client.generate_token_request_url(stored["id"]))
+
+    assert page.locator("#step-title").inner_text() == "Choose your bank"
+    assert "Merchant 123 asks for" in page.locator("#summary").inner_text()
+    names = page.locator("label.choice").all_inner_texts()
+    assert any("Iron Bank" in n for n in names)
+    assert not any("Gold Bank" in n for n in names)  # information only: no payments
+    page.screenshot(path=str(artifacts / "tokenos-consent-1-bank.png"))
+    page.check("input[value=iron]")
+    page.click("#continue")
+
+    assert page.locator("#step-title").inner_text().startswith("Enter the email")
+    page.fill("#email", "nobody@example.com")
+    page.click("#continue")
+    assert "no Token user" in page.locator("#error").inner_text()
+    page.fill("#email", "payer@example.com")
+    page.screenshot(path=str(artifacts / "tokenos-consent-2-email.png"))
+    page.click("#continue")
+
+    assert "Iron Bank" in page.locator("#step-title").inner_text()
+    assert page.locator("input[name=accountId]").count() == 2
+    page.check("input[value='a:iron-savings']")
+    page.screenshot(path=str(artifacts / "tokenos-consent-3-accounts.png"))
+    page.click("#approve")
+    page.wait_for_url(f"{CALLBACK}**")
+
+    parsed = token_client.parse_token_request_callback_url(seen[0], "csrf-b")
+    assert parsed["innerState"] == "basket"
+    token = merchant.get_token(str(parsed["tokenId"]))
+    source = token["payload"]["transfer"]["instructions"]["source"]["account"]["token"]
+    assert source["accountId"] == "a:iron-savings"
+    assert token["payload"]["transfer"]["lifetimeAmount"] == "25.00"
+
+
+def test_access_consent_in_german_is_denied(
+    page: Any, live: LiveServer, merchant: Member, token_client: TokenClient, artifacts: Path
+) -> None:
+    stored = merchant.store_token_request(
+        access_payload(["ACCOUNTS", "BALANCES"]),
+        {"bankId": "gold", "from": {"alias": {"type": "EMAIL", "value": "payer@example.com"}}},
+    )
+    seen = catch_callback(page)
+    page.goto(token_client.generate_token_request_url(stored["id"]) + "?lang=de")
+
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert "Gold Bank" in page.locator("#step-title").inner_text()
+    assert page.locator("#approve").inner_text() == "Zustimmen"
+    boxes = page.locator("input[name=accountId]")
+    assert boxes.count() == 2
+    assert all(boxes.nth(i).is_checked() for i in range(2))
+    page.screenshot(path=str(artifacts / "tokenos-consent-4-de-accounts.png"))
+    page.click("#deny")
+    page.wait_for_url(f"{CALLBACK}**")
+
+    query = parse_qs(urlsplit(seen[0]).query)
+    assert query["error"] == ["access_denied"]
+    with pytest.raises(ValueError, match="Error at bank: access_denied"):
+        token_client.parse_token_request_callback_url(seen[0], "csrf-2")
+    # The answered request cannot be used again.
+    page.goto(token_client.generate_token_request_url(stored["id"]))
+    assert "already been answered" in page.locator("#error").inner_text()
+    page.screenshot(path=str(artifacts / "tokenos-consent-5-answered.png"))
+
+
+def test_access_consent_approves_chosen_accounts_only(
+    page: Any, live: LiveServer, merchant: Member, token_client: TokenClient
+) -> None:
+    stored = merchant.store_token_request(access_payload(["BALANCES"]), {"bankId": "wood"})
+    seen = catch_callback(page)
+    page.goto(token_client.generate_token_request_url(stored["id"]))
+    page.fill("#email", "payer@example.com")
+    page.click("#continue")
+    page.uncheck("input[value='a:wood-savings']")
+    page.click("#approve")
+    page.wait_for_url(f"{CALLBACK}**")
+    token_id = parse_qs(urlsplit(seen[0]).query)["tokenId"][0]
+    resources = merchant.get_token(token_id)["payload"]["access"]["resources"]
+    assert resources == [{"balance": {"accountId": "a:wood-current"}}]

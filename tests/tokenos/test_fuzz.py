@@ -1,0 +1,242 @@
+"""Thousands of generated bad inputs per endpoint: always the gateway's 4xx, never a 5xx."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import random
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from mockbank.state import State
+from tests.tokenos.conftest import PAYER, access_payload, transfer_payload
+
+ODD_VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1.5,
+    1e308,
+    "",
+    " ",
+    "x" * 5000,
+    "ü😀\u0000",
+    "103",
+    "EUR",
+    "-5",
+    "1.23456",
+    [],
+    [None],
+    {},
+    {"a": {"b": []}},
+    "https://",
+    "rq:x",
+    "m:x",
+]
+
+
+def mutate(value: Any, rng: random.Random) -> Any:
+    """Replace, delete or add one thing somewhere in a JSON value."""
+    if isinstance(value, dict) and value and rng.random() < 0.8:
+        key = rng.choice(list(value))
+        roll = rng.random()
+        if roll < 0.2:
+            value.pop(key)
+        elif roll < 0.6:
+            value[key] = mutate(value[key], rng)
+        else:
+            value[key] = copy.deepcopy(rng.choice(ODD_VALUES))
+        return value
+    if isinstance(value, list) and value and rng.random() < 0.7:
+        index = rng.randrange(len(value))
+        value[index] = mutate(value[index], rng)
+        return value
+    return copy.deepcopy(rng.choice(ODD_VALUES))
+
+
+def api_key_headers(state: State) -> dict[str, str]:
+    tpp = state.fixtures["tokenos"].member_by_name("tpp").member_id
+    basic = base64.b64encode(f"{tpp}:sandbox-api-key".encode()).decode()
+    return {"Authorization": f"Basic {basic}", "Content-Type": "application/json"}
+
+
+def valid_bodies(state: State) -> dict[tuple[str, str], Any]:
+    tpp = state.fixtures["tokenos"].member_by_name("tpp").member_id
+    return {
+        ("POST", "/tokenos/token-requests"): {
+            "requestPayload": transfer_payload(),
+            "requestOptions": dict(PAYER),
+        },
+        ("POST", "/tokenos/transfers"): {
+            "payload": {
+                "refId": "r",
+                "tokenId": "tt:x",
+                "amount": {"value": "1", "currency": "EUR"},
+            },
+            "payloadSignature": {"memberId": tpp, "keyId": "k", "signature": "s"},
+        },
+        ("PUT", "/tokenos/tokens/tt:x/cancel"): {
+            "tokenId": "tt:x",
+            "signature": {"memberId": tpp, "keyId": "k", "signature": "s"},
+        },
+        ("POST", f"/tokenos/members/{tpp}/updates"): {
+            "update": {
+                "memberId": tpp,
+                "prevHash": "h",
+                "operations": [
+                    {
+                        "addKey": {
+                            "key": {
+                                "id": "i",
+                                "publicKey": "p",
+                                "level": "LOW",
+                                "algorithm": "ED25519",
+                            }
+                        }
+                    },
+                    {"addAlias": {"aliasHash": "a"}},
+                    {"removeKey": {"keyId": "k"}},
+                ],
+            },
+            "updateSignature": {"memberId": tpp, "keyId": "k", "signature": "s"},
+            "metadata": [
+                {
+                    "addAliasMetadata": {
+                        "aliasHash": "a",
+                        "alias": {"type": "EMAIL", "value": "a@b.c"},
+                    }
+                }
+            ],
+        },
+        ("POST", "/tokenos/members"): {"memberType": "BUSINESS"},
+        ("PUT", "/tokenos/profile"): {"profile": {"displayNameFirst": "A"}},
+        ("PUT", "/tokenos/accounts/a:iron-checking/funds-confirmation"): {
+            "accountId": "a:iron-checking",
+            "amount": {"currency": "EUR", "value": "1"},
+        },
+    }
+
+
+ENDPOINTS = [
+    ("POST", "/tokenos/token-requests", "transfer"),
+    ("POST", "/tokenos/token-requests", "access"),
+    ("POST", "/tokenos/transfers", ""),
+    ("PUT", "/tokenos/tokens/tt:x/cancel", ""),
+    ("POST", "/tokenos/members/{tpp}/updates", ""),
+    ("POST", "/tokenos/members", ""),
+    ("PUT", "/tokenos/profile", ""),
+    ("PUT", "/tokenos/accounts/a:iron-checking/funds-confirmation", ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "variant"),
+    [
+        pytest.param(*e, id=f"{e[0]}-{e[1].rsplit('/', 1)[-1]}{'-' + e[2] if e[2] else ''}")
+        for e in ENDPOINTS
+    ],
+)
+def test_generated_bad_json_bodies_get_4xx(
+    client: FlaskClient, state: State, method: str, path: str, variant: str
+) -> None:
+    tpp = state.fixtures["tokenos"].member_by_name("tpp").member_id
+    path = path.format(tpp=tpp)
+    if variant == "access":
+        body: Any = {"requestPayload": access_payload(), "requestOptions": dict(PAYER)}
+    else:
+        body = valid_bodies(state)[(method, path)]
+    rng = random.Random(f"{method} {path} {variant}")
+    headers = api_key_headers(state)
+    statuses = set()
+    for _ in range(1000):
+        broken = mutate(copy.deepcopy(body), rng)
+        answer = client.open(path, method=method, data=json.dumps(broken), headers=headers)
+        assert answer.status_code < 500, (path, broken, answer.get_data(as_text=True))
+        assert "token-error" in answer.headers or answer.status_code == 200
+        statuses.add(answer.status_code)
+    assert statuses & {400, 401, 403, 404}, path
+    assert state.take_server_errors() == []
+
+
+@pytest.mark.parametrize(
+    "query_path",
+    [
+        "/tokenos/banks",
+        "/tokenos/tokens",
+        "/tokenos/transfers",
+        "/tokenos/resolve-alias",
+        "/tokenos/accounts/a:iron-checking/transactions",
+        "/tokenos/account-balance",
+    ],
+)
+def test_generated_bad_queries_get_4xx(client: FlaskClient, state: State, query_path: str) -> None:
+    rng = random.Random(query_path)
+    names = [
+        "ids",
+        "search",
+        "page",
+        "perPage",
+        "country",
+        "type",
+        "offset",
+        "limit",
+        "tokenId",
+        "alias.type",
+        "alias.value",
+        "startDate",
+        "endDate",
+        "account_id",
+        "bank_features.supports_information.value",
+        "bank_features.x",
+    ]
+    headers = api_key_headers(state)
+    for _ in range(300):
+        query = "&".join(
+            f"{rng.choice(names)}={rng.choice(['', 'x', '-1', '0', '10', 'undefined', '%FF', 'true', 'TRANSFER', 'a%00b'])}"  # noqa: E501
+            for _ in range(rng.randint(0, 4))
+        )
+        answer = client.get(f"{query_path}?{query}", headers=headers)
+        assert answer.status_code < 500, (query_path, query, answer.get_data(as_text=True))
+    assert state.take_server_errors() == []
+
+
+def test_generated_consent_forms_never_fail_the_server(client: FlaskClient, state: State) -> None:
+    headers = api_key_headers(state)
+    rng = random.Random(11)
+    for kind in (transfer_payload(), access_payload()):
+        stored = client.post(
+            "/tokenos/token-requests",
+            headers=headers,
+            data=json.dumps({"requestPayload": kind, "requestOptions": {}}),
+        )
+        url = f"/tokenos/app/request-token/{stored.get_json()['tokenRequest']['id']}"
+        for _ in range(300):
+            form = {
+                name: rng.choice(
+                    [
+                        "",
+                        "iron",
+                        "gold",
+                        "wood",
+                        "payer@example.com",
+                        "x@y.z",
+                        "a:iron-checking",
+                        "a:wood-current",
+                        "approve",
+                        "maybe",
+                    ]
+                )
+                for name in rng.sample(
+                    ["bankId", "email", "accountId", "decision"], rng.randint(0, 4)
+                )
+            }
+            if form.get("decision") in ("approve", "deny"):
+                form["decision"] = "maybe"  # keep the request pending for the next round
+            answer = client.post(url + rng.choice(["", "?lang=de", "?lang=%FF"]), data=form)
+            assert answer.status_code in (200, 400), answer.get_data(as_text=True)
+    assert state.take_server_errors() == []

@@ -1,0 +1,58 @@
+"""The official JavaScript SDK @token-io/tpp@1.0.57 runs the documented flow unchanged."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mockbank.pytest_plugin import Mockbank
+
+NODE_DIR = Path(__file__).parent / "node"
+
+pytestmark = pytest.mark.node
+
+
+def _node_or_skip() -> str:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    if not (NODE_DIR / "node_modules" / "@token-io" / "tpp").is_dir():
+        pytest.skip(f"run `npm ci` in {NODE_DIR} first (node_modules is absent)")
+    return node
+
+
+def test_sdk_runs_the_documented_flow_against_mockbank(mockbank: Mockbank) -> None:
+    node = _node_or_skip()
+    result = subprocess.run(
+        [node, str(NODE_DIR / "flow.js"), mockbank.url("tokenos")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    steps = {line["step"]: line for line in map(json.loads, result.stdout.splitlines())}
+    assert steps["member"]["alias"].endswith(".com.noverify")
+    assert steps["banks"]["ids"] == ["iron", "wood", "gold"]
+    assert steps["banks"]["paymentPage2"] == ["wood"]
+    consent_url = mockbank.url("tokenos", "/app/request-token/rq:")
+    assert steps["transfer-request"]["url"].startswith(consent_url)
+    assert steps["callback"]["tokenId"].startswith("tt:")
+    assert steps["callback"]["innerState"] == "cart-42"
+    assert "Invalid CSRF token" in steps["callback"]["wrongCsrf"]
+    assert (steps["transfer"]["first"], steps["transfer"]["later"]) == ("PROCESSING", "SUCCESS")
+    assert steps["access"]["accounts"] == ["a:iron-checking", "a:iron-savings"]
+    assert steps["access"]["balance"] == {"currency": "EUR", "value": "4996.00"}
+    assert steps["access"]["transactions"] == 5
+    assert steps["cancel"]["actions"][-1] == "CANCELLED"
+    assert steps["cancel"]["refusedAccess"] == "PERMISSION_DENIED"
+    assert steps["cancel"]["refusedRedeem"] == "FAILED_PRECONDITION"
+    assert "Error at bank: access_denied" in steps["deny"]["message"]
+    assert "done" in steps
+    # Every call the SDK made was signed and verified: nothing went through leniently.
+    notes = [e.notes for e in mockbank.journal.entries(provider="tokenos")]
+    assert not any(n.get("auth") == "lenient" for n in notes)
