@@ -12,9 +12,12 @@ import argparse
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -73,7 +76,9 @@ def app(environ, start_response):
 """
 
 
-def measure_mockbank(seconds: float, connections: int) -> float:
+@contextmanager
+def mockbank_serve() -> Iterator[str]:
+    """`mockbank serve` in a subprocess; yields the token request URL."""
     port = free_port()
     env = {**os.environ, "MOCKBANK_PORT": str(port), "MOCKBANK_PROXY_PORT": str(free_port())}
     process = subprocess.Popen(
@@ -85,19 +90,23 @@ def measure_mockbank(seconds: float, connections: int) -> float:
     )
     try:
         wait_until_up(port)
-        url = f"http://127.0.0.1:{port}/quickstream/CommunityTokenRequestServlet"
-        load(url, FORM, seconds=1, connections=connections)  # warm-up
-        return load(url, FORM, seconds=seconds, connections=connections)
+        yield f"http://127.0.0.1:{port}/quickstream/CommunityTokenRequestServlet"
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)
 
 
-def measure_waitress(code: str, seconds: float, connections: int) -> float:
-    with waitress_app(code) as base:
-        url = base + "/CommunityTokenRequestServlet"
-        load(url, FORM, seconds=1, connections=connections)
-        return load(url, FORM, seconds=seconds, connections=connections)
+def interleaved(
+    urls: dict[str, str], rounds: int, seconds: float, connections: int
+) -> dict[str, float]:
+    """Median req/s of each URL over alternating rounds, so drift hits every side alike."""
+    for url in urls.values():
+        load(url, FORM, seconds=1, connections=connections)  # warm-up
+    samples: dict[str, list[float]] = {name: [] for name in urls}
+    for _ in range(rounds):
+        for name, url in urls.items():
+            samples[name].append(load(url, FORM, seconds=seconds, connections=connections))
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def measure_wiremock(seconds: float, connections: int) -> float | None:
@@ -151,13 +160,23 @@ def measure_wiremock(seconds: float, connections: int) -> float | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of one round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-wiremock", action="store_true")
     args = parser.parse_args()
-    mockbank = measure_mockbank(args.seconds, args.connections)
-    minimal = measure_waitress(MINIMAL_FLASK, args.seconds, args.connections)
-    bare = measure_waitress(BARE_WSGI, args.seconds, args.connections)
+    with (
+        mockbank_serve() as mockbank_url,
+        waitress_app(MINIMAL_FLASK) as minimal_base,
+        waitress_app(BARE_WSGI) as bare_base,
+    ):
+        rates = interleaved({
+            "mockbank": mockbank_url,
+            "minimal": minimal_base + "/CommunityTokenRequestServlet",
+            "bare": bare_base + "/CommunityTokenRequestServlet",
+        }, args.rounds, args.seconds, args.connections)  # fmt: skip
+    mockbank, minimal, bare = rates["mockbank"], rates["minimal"], rates["bare"]
+    print(f"median of {args.rounds} alternating rounds of {args.seconds:g} s each")
     print(f"mockbank serve, token request:   {mockbank:9.0f} req/s")
     print(f"minimal Flask, same checks:      {minimal:9.0f} req/s")
     print(f"bare WSGI app, same server:      {bare:9.0f} req/s")

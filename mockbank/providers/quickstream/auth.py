@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ def secrets_equal(sent: str, expected: str) -> bool:
     return hmac.compare_digest(sent.encode("utf-8"), expected.encode("utf-8"))
 
 
+@functools.lru_cache(maxsize=1024)  # every token request parses the same few addresses
 def _normalize_ip(text: str) -> str | None:
     try:
         address = ipaddress.ip_address(text.strip().strip("[]"))
@@ -52,13 +54,18 @@ def check_ip(ip: str | None, allowed: Iterable[str]) -> None:
     if ip is not None:
         address = ipaddress.ip_address(ip)
         for entry in allowed:
-            network = ipaddress.ip_network(entry, strict=False)
+            network = _network(entry)
             if address.version == network.version and address in network:
                 return
     raise IpNotAllowed(
         f"The IP address {ip or 'unknown'} is not allowed to request tokens for this facility."
         " Add it to allowedIps in fixtures/quickstream.json."
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(entry, strict=False)
 
 
 def authenticate(
