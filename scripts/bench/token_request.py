@@ -109,10 +109,12 @@ def interleaved(
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def measure_wiremock(seconds: float, connections: int) -> float | None:
-    """WireMock (npm package ``wiremock``, Java 17) serving a static stub; None if absent."""
-    if not shutil.which("java") or not shutil.which("npm"):
-        return None
+@contextmanager
+def wiremock_stub(enabled: bool) -> Iterator[str | None]:
+    """WireMock (npm ``wiremock``, Java 17) serving a static stub; yields None if absent."""
+    if not enabled or not shutil.which("java") or not shutil.which("npm"):
+        yield None
+        return
     with tempfile.TemporaryDirectory() as directory:
         install = subprocess.run(
             ["npm", "install", "--no-audit", "--no-fund", "wiremock"],
@@ -122,7 +124,8 @@ def measure_wiremock(seconds: float, connections: int) -> float | None:
         )
         jars = list(Path(directory, "node_modules", "wiremock").rglob("wiremock*standalone*.jar"))
         if install.returncode != 0 or not jars:
-            return None
+            yield None
+            return
         mappings = Path(directory, "mappings")
         mappings.mkdir()
         (mappings / "token.json").write_text(
@@ -151,8 +154,8 @@ def measure_wiremock(seconds: float, connections: int) -> float | None:
         try:
             wait_until_up(port, timeout=60)
             url = f"http://127.0.0.1:{port}/CommunityTokenRequestServlet"
-            load(url, FORM, seconds=max(3.0, seconds), connections=connections)  # JIT warm-up
-            return load(url, FORM, seconds=seconds, connections=connections)
+            load(url, FORM, seconds=5, connections=16)  # let the JIT warm up first
+            yield url
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=20)
@@ -169,20 +172,24 @@ def main() -> int:
         mockbank_serve() as mockbank_url,
         waitress_app(MINIMAL_FLASK) as minimal_base,
         waitress_app(BARE_WSGI) as bare_base,
+        wiremock_stub(not args.no_wiremock) as wiremock_url,
     ):
-        rates = interleaved({
+        urls = {
             "mockbank": mockbank_url,
             "minimal": minimal_base + "/CommunityTokenRequestServlet",
             "bare": bare_base + "/CommunityTokenRequestServlet",
-        }, args.rounds, args.seconds, args.connections)  # fmt: skip
+        }
+        if wiremock_url:
+            urls["wiremock"] = wiremock_url
+        rates = interleaved(urls, args.rounds, args.seconds, args.connections)
     mockbank, minimal, bare = rates["mockbank"], rates["minimal"], rates["bare"]
+    wiremock = rates.get("wiremock")
     print(f"median of {args.rounds} alternating rounds of {args.seconds:g} s each")
     print(f"mockbank serve, token request:   {mockbank:9.0f} req/s")
     print(f"minimal Flask, same checks:      {minimal:9.0f} req/s")
     print(f"bare WSGI app, same server:      {bare:9.0f} req/s")
     print(f"mockbank / minimal Flask = {mockbank / minimal:.2f} (target >= 0.80)")
     print(f"mockbank / bare WSGI     = {mockbank / bare:.2f}")
-    wiremock = None if args.no_wiremock else measure_wiremock(args.seconds, args.connections)
     if wiremock is None:
         print("WireMock: not measured (needs java and the npm package wiremock)")
     else:
