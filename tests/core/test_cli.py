@@ -56,7 +56,8 @@ def test_version() -> None:
     assert done.stdout.strip() == f"mockbank {__version__}"
 
 
-def test_serve_prints_urls_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+def test_serve_prints_urls_answers_and_stops_cleanly(tmp_path: Path, stop_signal: int) -> None:
     port = free_port()
     process = start_serve(
         "--proxy-port",
@@ -71,9 +72,10 @@ def test_serve_prints_urls_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert requests.get(url + "/_mockbank/clock", timeout=5).json()["offset_s"] >= 3599
         assert "mockbank dashboard" in requests.get(url + "/", timeout=5).text
     finally:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop_signal)
         output, _ = process.communicate(timeout=15)
     assert process.returncode == 0
+    assert "Traceback" not in output
     assert f"mockbank {__version__} on {url}" in output
     assert f"{url}/quickstream" in output
     assert f"{url}/_mockbank" in output
