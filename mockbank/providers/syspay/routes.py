@@ -113,10 +113,39 @@ def detokenize(version: str, token_id: str) -> Response:
         asked,
         now=state.now(),
         new_id=state.new_uuid,
-        ttl_s=float(state.config.option("syspay.redirect_ttl_s", models.DEFAULT_REDIRECT_TTL_S)),
+        ttl_s=_redirect_ttl(state),
     )
-    journal_note("token", token_id)
-    journal_note("type", str(asked.type))
+    return _detokenize_response(redirect)
+
+
+@bp.post("/api/<version>/merchant/token/<token_id>/detokenize")
+@endpoint("merchant-detokenize")
+def merchant_detokenize(version: str, token_id: str) -> Response:
+    """The token's own merchant asks for the same one-time URL (company_reference optional)."""
+    _check_version(version)
+    state = current_state()
+    identity = _authenticate(state, LoginKind.MERCHANT)
+    asked = models.parse_detokenize_request(_json_body(), reference_required=False)
+    redirect = models.merchant_detokenize(
+        state.store,
+        identity,
+        token_id,
+        asked,
+        now=state.now(),
+        new_id=state.new_uuid,
+        ttl_s=_redirect_ttl(state),
+    )
+    return _detokenize_response(redirect)
+
+
+def _redirect_ttl(state: State) -> float:
+    return float(state.config.option("syspay.redirect_ttl_s", models.DEFAULT_REDIRECT_TTL_S))
+
+
+def _detokenize_response(redirect: models.Redirect) -> Response:
+    """``{"class": "detokenize", "redirect_url": …}`` as the seed shows it."""
+    journal_note("token", redirect.token_id)
+    journal_note("type", str(redirect.type))
     response = jsonify({"class": "detokenize", "redirect_url": _redirect_url(redirect.id)})
     # The URL is a bearer secret for its 60 seconds: keep it out of the journal.
     skip_journal_body()
