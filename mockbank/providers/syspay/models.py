@@ -62,10 +62,15 @@ class Partner:
 
 @dataclass(frozen=True)
 class Merchant:
-    """A merchant API login; merchants create and read tokens."""
+    """A merchant API login; merchants create and read tokens.
+
+    `partners` may act for the merchant with SysPay's hospitality header (a merchant header
+    signed by the partner as well).
+    """
 
     login: str
     passphrase: str
+    partners: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -425,6 +430,18 @@ def parse_detokenize_request(data: Any, *, reference_required: bool = True) -> D
     return DetokenizeRequest(DetokenizeType(str(kind)), viewer, reference or "")
 
 
+# -- a partner acting for a merchant ---------------------------------------------------------------
+def check_acting_partner(fixtures: SysPayFixtures, identity: Identity) -> None:
+    """A partner signing a merchant's header must be one the merchant works with (403)."""
+    if identity.acting_partner is None:
+        return
+    merchant = fixtures.merchants[identity.login]
+    if identity.acting_partner not in merchant.partners:
+        raise errors.PartnerNotLinked(
+            f"Partner {identity.acting_partner!r} may not act for merchant {identity.login!r}."
+        )
+
+
 # -- nonces ---------------------------------------------------------------------------------------
 def check_nonce_unused(store: Store, identity: Identity) -> None:
     """Refuse a replay early (a 401 comes before any 400); the nonce is spent on success."""
@@ -671,7 +688,13 @@ def load_fixtures(reader: FixtureReader) -> SysPayFixtures:
         login = reader.get("login", str, node=node)
         if not login or login in loaded.merchants:
             raise reader.fail(f"{where}.login", "must be a unique, non-empty login")
-        loaded.merchants[login] = Merchant(login, reader.get("passphrase", str, node=node))
+        partners = reader.get("partners", list, node=node, default=[])
+        for index, partner in enumerate(partners):
+            if partner not in loaded.partners:
+                raise reader.fail(f"{where}.partners.{index}", f"unknown partner {partner!r}")
+        loaded.merchants[login] = Merchant(
+            login, reader.get("passphrase", str, node=node), tuple(partners)
+        )
     for where, node in reader.items("tokens"):
         token_id = reader.get("id", str, node=node)
         merchant = reader.get("merchant", str, node=node)

@@ -41,15 +41,20 @@ def _check_version(version: str) -> None:
 
 def _authenticate(state: State, kind: LoginKind) -> Identity:
     """Verify X-Wsse for `kind` and refuse a replayed nonce before reading the body."""
+    fixtures = _fixtures(state)
     identity = verify_wsse_header(
         request.headers.get("X-Wsse"),
         expected=kind,
-        passphrases=_fixtures(state).passphrases(str(kind)),
+        passphrases=fixtures.passphrases(str(kind)),
+        partner_passphrases=fixtures.passphrases("partner"),
         now=state.now(),
         window_s=float(state.config.option("syspay.created_window_s", models.DEFAULT_WINDOW_S)),
     )
     models.check_nonce_unused(state.store, identity)
     journal_note("login", identity.login)
+    if identity.acting_partner is not None:
+        journal_note("acting_partner", identity.acting_partner)
+    models.check_acting_partner(fixtures, identity)
     return identity
 
 
