@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from mockbank.providers.syspay.models import Merchant
 from mockbank.syspay import wsse_header
 from tests.syspay.conftest import (
     MERCHANT,
+    PARTNER,
     SEED_TOKEN,
     merchant_header,
     partner_header,
@@ -133,3 +135,24 @@ def test_merchant_detokenizes_over_http_with_requests(mockbank: Any) -> None:
     assert page.headers["Cache-Control"] == "no-store"
     assert "John Doe" in page.text
     assert requests.get(response.json()["redirect_url"], timeout=10).status_code == 410
+
+
+def test_fifty_concurrent_merchant_requests_with_one_combined_header_make_one_url(
+    mockbank: Any,
+) -> None:
+    url = mockbank.url("syspay", _url().removeprefix("/syspay"))
+    value = wsse_header(
+        *MERCHANT, partner=False, created=int(mockbank.clock.epoch()), acting_partner=PARTNER
+    )
+
+    def post(_: int) -> int:
+        with requests.Session() as session:
+            response = session.post(url, headers={"X-Wsse": value}, json=BODY, timeout=30)
+            return response.status_code
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(post, range(50)))
+    assert statuses.count(200) == 1
+    assert statuses.count(401) == 49
+    [view] = mockbank.state.provider_state("syspay")["redirects"]
+    assert view["requested_by"] == "merchant"
