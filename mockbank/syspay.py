@@ -35,19 +35,30 @@ def wsse_header(
     partner: bool = True,
     nonce: bytes | str | None = None,
     created: int | None = None,
+    acting_partner: tuple[str, str] | None = None,
 ) -> str:
     """The value of an ``X-Wsse`` header for a partner (default) or a merchant login.
 
     `nonce` is the raw nonce (random 16 bytes when omitted, like the seed's ``md5(rand(), true)``)
     and `created` the unix timestamp (now when omitted). Every request needs a fresh header.
+    `acting_partner=(partner_login, partner_passphrase)` with ``partner=False`` builds the
+    hospitality API's header for a partner acting for a merchant: ``PartnerLogin`` and
+    ``PartnerDigest`` (the same digest with the partner's passphrase) are appended.
     """
+    if acting_partner is not None and partner:
+        raise ValueError("acting_partner goes with a merchant header (partner=False)")
     raw_nonce = secrets.token_bytes(16) if nonce is None else _raw(nonce)
     # A client helper may read wall time; going through Clock keeps the ban on time.time intact.
     timestamp = int(Clock().epoch()) if created is None else int(created)
     attribute = "PartnerAPILogin" if partner else "MerchantAPILogin"
     b64nonce = base64.b64encode(raw_nonce).decode("ascii")
     digest = password_digest(raw_nonce, timestamp, passphrase)
-    return (
+    value = (
         f'AuthToken {attribute}="{login}", PasswordDigest="{digest}", '
         f'Nonce="{b64nonce}", Created="{timestamp}"'
     )
+    if acting_partner is not None:
+        partner_login, partner_passphrase = acting_partner
+        partner_digest = password_digest(raw_nonce, timestamp, partner_passphrase)
+        value += f', PartnerLogin="{partner_login}", PartnerDigest="{partner_digest}"'
+    return value

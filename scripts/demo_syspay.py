@@ -5,7 +5,9 @@
     python scripts/demo_syspay.py --base-url http://127.0.0.1:8787
 
 The merchant tokenizes a card naming a partner, the partner detokenizes it, opens the one-time
-URL, and sees a second visit refused. Exit status 0 when every step answered as documented.
+URL, and sees a second visit refused; then the merchant detokenizes its own token, and a partner
+acts for the merchant with the hospitality API's combined header. Exit status 0 when every
+step answered as documented.
 """
 
 from __future__ import annotations
@@ -49,12 +51,19 @@ class Demo:
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
 
-    def header(self, who: tuple[str, str], *, partner: bool = True) -> dict[str, str]:
+    def header(
+        self,
+        who: tuple[str, str],
+        *,
+        partner: bool = True,
+        acting_partner: tuple[str, str] | None = None,
+    ) -> dict[str, str]:
         """A fresh X-Wsse header whose Created is the server's clock."""
         # Created must be within 300 s of the *server's* clock, which a test may have moved.
         _, _, raw = self.call("GET", "/_mockbank/clock")
         created = int(json.loads(raw)["epoch"])
-        return {"X-Wsse": wsse_header(*who, partner=partner, created=created)}
+        value = wsse_header(*who, partner=partner, created=created, acting_partner=acting_partner)
+        return {"X-Wsse": value}
 
     def expect(self, what: str, status: int, wanted: int) -> bool:
         """Print the step's status and count it when it is not the documented one."""
@@ -172,12 +181,39 @@ def run(base_url: str, save_png: Path | None) -> int:
     demo.expect("imageOnlyPartner detokenizes", status, 403)
     print(f"   {json.loads(raw)['errors'][0]['message']}")
 
-    demo.say("9. What mockbank recorded (GET /_mockbank/state/syspay)")
+    demo.say("9. The merchant detokenizes its own token (no detokenizer list involved)")
+    status, _, raw = demo.call(
+        "POST",
+        f"/syspay/api/v2/merchant/token/{token['id']}/detokenize",
+        body={"type": "TEXT", "viewer": "Back office, Sam"},
+        headers=demo.header(MERCHANT, partner=False),
+    )
+    demo.expect("POST …/merchant/token/…/detokenize as myMerchantLogin", status, 200)
+    if status == 200:
+        status, _, page = demo.call("GET", json.loads(raw)["redirect_url"])
+        demo.expect("GET the merchant's URL", status, 200)
+
+    demo.say("10. A partner acting for the merchant: one header, both signatures")
+    acting = demo.header(MERCHANT, partner=False, acting_partner=PARTNER)
+    print(f"   X-Wsse: …{acting['X-Wsse'][-75:]}")
+    status, _, raw = demo.call(
+        "GET", f"/syspay/api/v2/merchant/token/{token['id']}", headers=acting
+    )
+    demo.expect("GET the token as myPartnerLogin for myMerchantLogin", status, 200)
+    status, _, raw = demo.call(
+        "GET",
+        f"/syspay/api/v2/merchant/token/{token['id']}",
+        headers=demo.header(MERCHANT, partner=False, acting_partner=IMAGE_ONLY),
+    )
+    demo.expect("the same as imageOnlyPartner (not linked to the merchant)", status, 403)
+
+    demo.say("11. What mockbank recorded (GET /_mockbank/state/syspay)")
     status, _, raw = demo.call("GET", "/_mockbank/state/syspay")
     for view in json.loads(raw)["redirects"]:
         print(
-            f"   {view['type']:5} token {view['token_id']} for {view['partner']}, viewer "
-            f"{view['viewer']!r} ({view['company_reference']}): {view['status']}"
+            f"   {view['type']:5} token {view['token_id']} for {view['requested_by']} "
+            f"{view['partner']}, viewer {view['viewer']!r} "
+            f"({view['company_reference'] or 'no reference'}): {view['status']}"
         )
 
     print(f"\n{'All steps answered as documented.' if not demo.failures else 'Some steps failed.'}")

@@ -27,11 +27,15 @@ def test_demo_walks_through_tokenize_detokenize_view_and_refusal(
     assert "replay the partner header -> HTTP 401" in out
     assert "image/png" in out
     assert "imageOnlyPartner detokenizes -> HTTP 403" in out
+    assert "as myMerchantLogin -> HTTP 200" in out
+    assert "GET the token as myPartnerLogin for myMerchantLogin -> HTTP 200" in out
+    assert "(not linked to the merchant) -> HTTP 403" in out
     assert "All steps answered as documented." in out
     assert "5555555555554444" not in out
     assert png.read_bytes()[:4] == b"\x89PNG"
     views = mockbank.state.provider_state("syspay")["redirects"]
-    assert [v["status"] for v in views] == ["VIEWED", "VIEWED"]
+    assert [v["status"] for v in views] == ["VIEWED", "VIEWED", "VIEWED"]
+    assert [v["requested_by"] for v in views] == ["partner", "partner", "merchant"]
 
 
 def test_demo_reports_an_unreachable_server() -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.syspay.conftest import merchant_header, partner_header
+from mockbank.syspay import wsse_header
+from tests.syspay.conftest import MERCHANT, PARTNER, merchant_header, partner_header
 
 JUNK: list[Any] = [
     None,
@@ -84,6 +85,9 @@ def _random_body(rng: random.Random) -> tuple[bytes, str]:
         pytest.param("/syspay/api/v2/partner/token/1000001/detokenize", "partner", id="v2"),
         pytest.param("/syspay/api/v1/partner/token/1000001/detokenize", "partner", id="v1"),
         pytest.param("/syspay/api/v2/merchant/token", "merchant", id="merchant-token"),
+        pytest.param(
+            "/syspay/api/v1/merchant/token/1000001/detokenize", "merchant", id="merchant-detokenize"
+        ),
     ],
 )
 def test_generated_bad_bodies_never_get_a_5xx(client: Any, state: Any, path: str, kind: str):
@@ -120,11 +124,35 @@ def test_generated_bad_headers_get_401(client: Any, state: Any) -> None:
     assert state.take_server_errors() == []
 
 
+def test_generated_combined_headers_never_get_a_5xx(client: Any, state: Any) -> None:
+    rng = random.Random("syspay-combined-headers")
+    good = wsse_header(
+        *MERCHANT, partner=False, created=int(state.now().timestamp()), acting_partner=PARTNER
+    )
+    statuses = set()
+    for _ in range(400):
+        chars = list(good)
+        for _ in range(rng.randint(1, 6)):
+            position = rng.randrange(len(chars))
+            chars[position] = rng.choice(string.printable.strip() + " ")
+        response = client.get(
+            "/syspay/api/v2/merchant/token/1000001", headers={"X-Wsse": "".join(chars)}
+        )
+        statuses.add(response.status_code)
+        assert response.status_code in (200, 401, 403), "".join(chars)
+        if response.status_code != 200:
+            assert response.get_json()["error_code"] in (*range(40101, 40108), 40303)
+    assert 401 in statuses
+    assert state.take_server_errors() == []
+
+
 def test_generated_header_attributes_get_401(client: Any, state: Any) -> None:
     rng = random.Random("syspay-attributes")
     pieces = {
         "PartnerAPILogin": ["myPartnerLogin", "", "x" * 300, "myMerchantLogin"],
         "MerchantAPILogin": ["myMerchantLogin"],
+        "PartnerLogin": ["myPartnerLogin", "", "ghost"],
+        "PartnerDigest": ["", "yxag0yx38DPpCDx1Pl8UZnmXANE=", "\u00e9"],
         "PasswordDigest": ["", "=", "yxag0yx38DPpCDx1Pl8UZnmXANE=", "\u00e9"],
         "Nonce": ["", "=", "bXkgcmFuZG9tIG5vbmNl", "!!", "a" * 500],
         "Created": ["", "-1", "0", "1.5", "1e9", *("9" * n for n in range(1, 16))],

@@ -57,6 +57,9 @@ def _broken(path: list[Any], value: Any) -> dict[str, Any]:
         pytest.param(["partners", 1, "types"], ["SMS"], "partners.1.types", id="bad-type"),
         pytest.param(["tokens", 0, "merchant"], "ghost", "tokens.0.merchant", id="bad-merchant"),
         pytest.param(
+            ["merchants", 0, "partners"], ["ghost"], "merchants.0.partners.0", id="unlinked-ghost"
+        ),
+        pytest.param(
             ["tokens", 0, "creditcard", "number"],
             "4111111111111112",
             "tokens.0.creditcard.number",

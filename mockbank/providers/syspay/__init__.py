@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 from mockbank.providers import Provider
@@ -63,12 +64,23 @@ def credentials(fixtures: models.SysPayFixtures | None) -> list[tuple[str, str]]
 
 
 def _header_command(args: argparse.Namespace) -> int:
+    acting = None
+    if args.partner_login is not None or args.partner_passphrase is not None:
+        if not (args.merchant and args.partner_login and args.partner_passphrase):
+            print(
+                "syspay-header: --partner-login and --partner-passphrase go together, "
+                "with --merchant (a partner acting for a merchant)",
+                file=sys.stderr,
+            )
+            return 2
+        acting = (args.partner_login, args.partner_passphrase)
     value = wsse_header(
         args.login,
         args.passphrase,
         partner=not args.merchant,
         nonce=args.nonce,
         created=args.created,
+        acting_partner=acting,
     )
     print(f"X-Wsse: {value}")
     return 0
@@ -86,6 +98,11 @@ def cli(subparsers: Any) -> None:
     parser.add_argument(
         "--merchant", action="store_true", help="use MerchantAPILogin instead of PartnerAPILogin"
     )
+    parser.add_argument(
+        "--partner-login",
+        help="with --merchant: a partner acting for the merchant (PartnerLogin/PartnerDigest)",
+    )
+    parser.add_argument("--partner-passphrase", help="that partner's passphrase")
     # Fixed inputs reproduce a documented header, e.g. the seed's "my random nonce" example.
     parser.add_argument("--nonce", help="raw nonce text (default: 16 random bytes)")
     parser.add_argument(

@@ -27,6 +27,8 @@ class LoginKind(StrEnum):
 
 LOGIN_ATTRIBUTES = {"PartnerAPILogin": LoginKind.PARTNER, "MerchantAPILogin": LoginKind.MERCHANT}
 REQUIRED = ("PasswordDigest", "Nonce", "Created")
+# SysPay's hospitality API: a partner acting for a merchant adds these two to a merchant header.
+ACTING_PARTNER = ("PartnerLogin", "PartnerDigest")
 # Key="value" or Key='value' (SysPay's Ruby SDK quotes with '), spacing around = and , free.
 _ATTRIBUTE = re.compile(r"""\s*([A-Za-z]+)\s*=\s*(?:"([^"]*)"|'([^']*)')\s*(,|$)""")
 _SCHEME = re.compile(r"^\s*AuthToken\s+", re.IGNORECASE)
@@ -43,16 +45,22 @@ class WsseToken:
     nonce: bytes
     created_text: str
     created: datetime
+    partner_login: str | None = None
+    partner_digest: str | None = None
 
 
 @dataclass(frozen=True)
 class Identity:
-    """A verified caller and what its nonce record needs."""
+    """A verified caller and what its nonce record needs.
+
+    `acting_partner` is set when a partner signed a merchant header as well (hospitality API).
+    """
 
     kind: LoginKind
     login: str
     nonce_key: str
     nonce_expires_at: datetime
+    acting_partner: str | None = None
 
 
 def parse_wsse(header: str | None) -> WsseToken:
@@ -87,7 +95,7 @@ def parse_wsse(header: str | None) -> WsseToken:
         if match.group(4) == "" and rest[position:].strip():
             raise errors.AuthMalformed("The X-Wsse header has text after its last attribute.")
     logins = [name for name in LOGIN_ATTRIBUTES if name in found]
-    unknown = sorted(set(found) - set(LOGIN_ATTRIBUTES) - set(REQUIRED))
+    unknown = sorted(set(found) - set(LOGIN_ATTRIBUTES) - set(REQUIRED) - set(ACTING_PARTNER))
     if unknown:
         raise errors.AuthMalformed(
             f"The X-Wsse header has unsupported attribute(s): {', '.join(unknown)}."
@@ -95,6 +103,16 @@ def parse_wsse(header: str | None) -> WsseToken:
     if len(logins) != 1:
         raise errors.AuthMalformed(
             "The X-Wsse header needs exactly one of PartnerAPILogin or MerchantAPILogin."
+        )
+    acting = [name for name in ACTING_PARTNER if name in found]
+    if acting and logins[0] != "MerchantAPILogin":
+        raise errors.AuthMalformed(
+            "PartnerLogin and PartnerDigest go with MerchantAPILogin (a partner acting for a "
+            "merchant); a partner acting for itself sends PartnerAPILogin alone."
+        )
+    if acting and (len(acting) != len(ACTING_PARTNER) or not all(found[n] for n in acting)):
+        raise errors.AuthMalformed(
+            "The X-Wsse header needs both PartnerLogin and PartnerDigest, or neither."
         )
     missing = [name for name in REQUIRED if not found.get(name)]
     if missing or not found[logins[0]]:
@@ -116,6 +134,8 @@ def parse_wsse(header: str | None) -> WsseToken:
         nonce=nonce,
         created_text=created_text,
         created=datetime.fromtimestamp(int(created_text), tz=UTC),
+        partner_login=found.get("PartnerLogin"),
+        partner_digest=found.get("PartnerDigest"),
     )
 
 
@@ -126,8 +146,14 @@ def verify_wsse_header(
     passphrases: dict[str, str],
     now: datetime,
     window_s: float,
+    partner_passphrases: dict[str, str] | None = None,
 ) -> Identity:
-    """Check the header against the login's passphrase and the clock; raise a 401 otherwise."""
+    """Check the header against the login's passphrase and the clock; raise a 401 otherwise.
+
+    A merchant header may carry ``PartnerLogin``/``PartnerDigest`` as well: the same digest
+    over the same nonce and Created with the partner's passphrase (checked against
+    `partner_passphrases`).
+    """
     token = parse_wsse(header)
     if token.kind is not expected:
         attribute = "PartnerAPILogin" if expected is LoginKind.PARTNER else "MerchantAPILogin"
@@ -144,6 +170,8 @@ def verify_wsse_header(
             "PasswordDigest does not match BASE64(SHA1(nonce + Created + passphrase)) "
             f"for {token.login!r}."
         )
+    if token.partner_login is not None:
+        _verify_partner_digest(token, partner_passphrases or {})
     drift = (token.created - now).total_seconds()
     if abs(drift) > window_s:
         direction = "ahead of" if drift > 0 else "behind"
@@ -157,4 +185,20 @@ def verify_wsse_header(
         # The nonce is unique per login, kept until the header would be stale anyway.
         nonce_key=f"{token.kind.value}:{token.login}:{base64.b64encode(token.nonce).decode()}",
         nonce_expires_at=token.created + timedelta(seconds=window_s),
+        acting_partner=token.partner_login,
     )
+
+
+def _verify_partner_digest(token: WsseToken, passphrases: dict[str, str]) -> None:
+    """PartnerDigest: BASE64(SHA1(nonce + Created + partner passphrase)), in constant time."""
+    assert token.partner_login is not None
+    assert token.partner_digest is not None
+    passphrase = passphrases.get(token.partner_login)
+    if passphrase is None:
+        raise errors.UnknownLogin(f"Unknown partner API login {token.partner_login!r}.")
+    expected = password_digest(token.nonce, token.created_text, passphrase)
+    if not hmac.compare_digest(expected.encode(), token.partner_digest.encode("utf-8", "replace")):
+        raise errors.InvalidDigest(
+            "PartnerDigest does not match BASE64(SHA1(nonce + Created + partner passphrase)) "
+            f"for {token.partner_login!r}."
+        )

@@ -105,6 +105,11 @@ class TypeNotAllowed(SysPayError):
     message = "You are not allowed this detokenization type."
 
 
+class PartnerNotLinked(SysPayError):
+    status, code, syspay_code = 403, "PARTNER_NOT_LINKED", 40303
+    message = "This partner may not act for this merchant."
+
+
 # -- 404, 410: things that are not (or no longer) there -----------------------------------------
 class UnknownToken(SysPayError):
     status, code, syspay_code = 404, "UNKNOWN_TOKEN", 40401
@@ -153,6 +158,7 @@ ERROR_CLASSES: tuple[type[SysPayError], ...] = (
     UnsupportedMediaType,
     NotADetokenizer,
     TypeNotAllowed,
+    PartnerNotLinked,
     UnknownToken,
     UnsupportedVersion,
     UnknownRedirect,

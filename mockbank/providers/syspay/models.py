@@ -15,7 +15,7 @@ from typing import Any
 from mockbank.fixtures import FixtureReader
 from mockbank.masking import luhn_valid, mask_pan
 from mockbank.providers.syspay import errors
-from mockbank.providers.syspay.auth import Identity
+from mockbank.providers.syspay.auth import Identity, LoginKind
 from mockbank.store import Store
 
 NS_TOKEN = "syspay.token"
@@ -62,10 +62,15 @@ class Partner:
 
 @dataclass(frozen=True)
 class Merchant:
-    """A merchant API login; merchants create and read tokens."""
+    """A merchant API login; merchants create and read tokens.
+
+    `partners` may act for the merchant with SysPay's hospitality header (a merchant header
+    signed by the partner as well).
+    """
 
     login: str
     passphrase: str
+    partners: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,7 +189,11 @@ class DetokenizeRequest:
 
 @dataclass(frozen=True)
 class Redirect:
-    """One detokenization URL: who asked, for whom, and for which token."""
+    """One detokenization URL: who asked (partner or the token's merchant), for whom, which token.
+
+    `partner` holds the asking login whichever kind it is (the field predates merchant
+    detokenization, and stored records keep their shape); `requested_by` says which kind.
+    """
 
     id: str
     token_id: str
@@ -192,6 +201,7 @@ class Redirect:
     type: DetokenizeType
     viewer: str
     company_reference: str
+    requested_by: LoginKind = LoginKind.PARTNER
 
     def to_value(self) -> dict[str, Any]:
         return {
@@ -201,6 +211,7 @@ class Redirect:
             "type": str(self.type),
             "viewer": self.viewer,
             "company_reference": self.company_reference,
+            "requested_by": str(self.requested_by),
         }
 
     @classmethod
@@ -212,6 +223,7 @@ class Redirect:
             DetokenizeType(value["type"]),
             value["viewer"],
             value["company_reference"],
+            LoginKind(value.get("requested_by", "partner")),
         )
 
 
@@ -270,11 +282,14 @@ def _unknown_fields(
         problems.add(f"{where}{name}", f"{where}{name} is not an accepted field.")
 
 
-def _text(problems: Problems, data: dict[str, Any], name: str, where: str = "") -> str | None:
+def _text(
+    problems: Problems, data: dict[str, Any], name: str, where: str = "", *, required: bool = True
+) -> str | None:
     value = data.get(name)
     label = f"{where}{name}"
     if value is None or value == "":
-        problems.add(label, f"{label} is required.")
+        if required:
+            problems.add(label, f"{label} is required.")
         return None
     if not isinstance(value, str):
         problems.add(label, f"{label} must be a string.")
@@ -393,8 +408,12 @@ def parse_token_request(
     return card, detokenizers
 
 
-def parse_detokenize_request(data: Any) -> DetokenizeRequest:
-    """Validate the detokenization body: ``type``, ``viewer``, ``company_reference``."""
+def parse_detokenize_request(data: Any, *, reference_required: bool = True) -> DetokenizeRequest:
+    """Validate the detokenization body: ``type``, ``viewer``, ``company_reference``.
+
+    A partner names the merchant it acts for in ``company_reference`` (seed 001: mandatory);
+    a merchant detokenizing its own token may leave it out (``reference_required=False``).
+    """
     if not isinstance(data, dict):
         raise errors.MalformedJson("The request body must be a JSON object.")
     problems = Problems()
@@ -405,11 +424,22 @@ def parse_detokenize_request(data: Any) -> DetokenizeRequest:
     elif not is_type(kind):
         problems.add("type", "type must be TEXT or IMAGE.")
     viewer = _text(problems, data, "viewer")
-    reference = _text(problems, data, "company_reference")
+    reference = _text(problems, data, "company_reference", required=reference_required)
     problems.raise_if_any()
     assert viewer is not None
-    assert reference is not None
-    return DetokenizeRequest(DetokenizeType(str(kind)), viewer, reference)
+    return DetokenizeRequest(DetokenizeType(str(kind)), viewer, reference or "")
+
+
+# -- a partner acting for a merchant ---------------------------------------------------------------
+def check_acting_partner(fixtures: SysPayFixtures, identity: Identity) -> None:
+    """A partner signing a merchant's header must be one the merchant works with (403)."""
+    if identity.acting_partner is None:
+        return
+    merchant = fixtures.merchants[identity.login]
+    if identity.acting_partner not in merchant.partners:
+        raise errors.PartnerNotLinked(
+            f"Partner {identity.acting_partner!r} may not act for merchant {identity.login!r}."
+        )
 
 
 # -- nonces ---------------------------------------------------------------------------------------
@@ -525,9 +555,46 @@ def detokenize(
             f"Token {token_id} allows partner {identity.login!r} "
             f"{' and '.join(allowed.types)} only, not {request.type}."
         )
+    return _mint_redirect(store, identity, token, request, now=now, new_id=new_id, ttl_s=ttl_s)
+
+
+def merchant_detokenize(
+    store: Store,
+    identity: Identity,
+    token_id: str,
+    request: DetokenizeRequest,
+    *,
+    now: datetime,
+    new_id: Callable[[], str],
+    ttl_s: float = DEFAULT_REDIRECT_TTL_S,
+) -> Redirect:
+    """The token's own merchant asks for a one-time URL; another merchant's token is unknown."""
+    token = load_token(store, token_id, now=now)
+    if token.merchant != identity.login:
+        raise errors.UnknownToken(f"No token with id {token_id!r} for this merchant.")
+    return _mint_redirect(store, identity, token, request, now=now, new_id=new_id, ttl_s=ttl_s)
+
+
+def _mint_redirect(
+    store: Store,
+    identity: Identity,
+    token: Token,
+    request: DetokenizeRequest,
+    *,
+    now: datetime,
+    new_id: Callable[[], str],
+    ttl_s: float,
+) -> Redirect:
+    """Spend the caller's nonce (every check has passed), then store a one-time URL id."""
     spend_nonce(store, identity, now=now)
     redirect = Redirect(
-        new_id(), token.id, identity.login, request.type, request.viewer, request.company_reference
+        new_id(),
+        token.id,
+        identity.login,
+        request.type,
+        request.viewer,
+        request.company_reference,
+        identity.kind,
     )
     store.put(
         NS_REDIRECT,
@@ -585,6 +652,7 @@ def state_view(store: Store, *, now: datetime) -> dict[str, Any]:
                 "id": value["id"][:8] + "…",
                 "token_id": value["token_id"],
                 "partner": value["partner"],
+                "requested_by": value.get("requested_by", "partner"),
                 "type": value["type"],
                 "viewer": value["viewer"],
                 "company_reference": value["company_reference"],
@@ -620,7 +688,13 @@ def load_fixtures(reader: FixtureReader) -> SysPayFixtures:
         login = reader.get("login", str, node=node)
         if not login or login in loaded.merchants:
             raise reader.fail(f"{where}.login", "must be a unique, non-empty login")
-        loaded.merchants[login] = Merchant(login, reader.get("passphrase", str, node=node))
+        partners = reader.get("partners", list, node=node, default=[])
+        for index, partner in enumerate(partners):
+            if partner not in loaded.partners:
+                raise reader.fail(f"{where}.partners.{index}", f"unknown partner {partner!r}")
+        loaded.merchants[login] = Merchant(
+            login, reader.get("passphrase", str, node=node), tuple(partners)
+        )
     for where, node in reader.items("tokens"):
         token_id = reader.get("id", str, node=node)
         merchant = reader.get("merchant", str, node=node)

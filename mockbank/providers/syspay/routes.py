@@ -41,15 +41,20 @@ def _check_version(version: str) -> None:
 
 def _authenticate(state: State, kind: LoginKind) -> Identity:
     """Verify X-Wsse for `kind` and refuse a replayed nonce before reading the body."""
+    fixtures = _fixtures(state)
     identity = verify_wsse_header(
         request.headers.get("X-Wsse"),
         expected=kind,
-        passphrases=_fixtures(state).passphrases(str(kind)),
+        passphrases=fixtures.passphrases(str(kind)),
+        partner_passphrases=fixtures.passphrases("partner"),
         now=state.now(),
         window_s=float(state.config.option("syspay.created_window_s", models.DEFAULT_WINDOW_S)),
     )
     models.check_nonce_unused(state.store, identity)
     journal_note("login", identity.login)
+    if identity.acting_partner is not None:
+        journal_note("acting_partner", identity.acting_partner)
+    models.check_acting_partner(fixtures, identity)
     return identity
 
 
@@ -113,10 +118,39 @@ def detokenize(version: str, token_id: str) -> Response:
         asked,
         now=state.now(),
         new_id=state.new_uuid,
-        ttl_s=float(state.config.option("syspay.redirect_ttl_s", models.DEFAULT_REDIRECT_TTL_S)),
+        ttl_s=_redirect_ttl(state),
     )
-    journal_note("token", token_id)
-    journal_note("type", str(asked.type))
+    return _detokenize_response(redirect)
+
+
+@bp.post("/api/<version>/merchant/token/<token_id>/detokenize")
+@endpoint("merchant-detokenize")
+def merchant_detokenize(version: str, token_id: str) -> Response:
+    """The token's own merchant asks for the same one-time URL (company_reference optional)."""
+    _check_version(version)
+    state = current_state()
+    identity = _authenticate(state, LoginKind.MERCHANT)
+    asked = models.parse_detokenize_request(_json_body(), reference_required=False)
+    redirect = models.merchant_detokenize(
+        state.store,
+        identity,
+        token_id,
+        asked,
+        now=state.now(),
+        new_id=state.new_uuid,
+        ttl_s=_redirect_ttl(state),
+    )
+    return _detokenize_response(redirect)
+
+
+def _redirect_ttl(state: State) -> float:
+    return float(state.config.option("syspay.redirect_ttl_s", models.DEFAULT_REDIRECT_TTL_S))
+
+
+def _detokenize_response(redirect: models.Redirect) -> Response:
+    """``{"class": "detokenize", "redirect_url": …}`` as the seed shows it."""
+    journal_note("token", redirect.token_id)
+    journal_note("type", str(redirect.type))
     response = jsonify({"class": "detokenize", "redirect_url": _redirect_url(redirect.id)})
     # The URL is a bearer secret for its 60 seconds: keep it out of the journal.
     skip_journal_body()
