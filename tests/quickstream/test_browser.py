@@ -213,3 +213,41 @@ def test_browser_payer_types_the_amount_and_pays_by_bank_account(
     [notification] = receiver.wait_for(1)
     assert notification.form["bsb"] == "032-000"
     assert notification.form["principalAmount"] == "250.50"
+
+
+def test_browser_keyboard_only_payer_is_led_to_the_first_error_and_pays(
+    mockbank: Mockbank, receiver: Receiver, page: Any
+) -> None:
+    page.set_content(_handoff_form(mockbank, receiver))
+    page.click("#make-payment")
+    page.wait_for_selector("#payment-form")
+    # Tab order follows the form: payment method, then the card fields.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "method-card"
+    page.keyboard.press("Tab")
+    page.keyboard.type("Jane Citizen")
+    page.keyboard.press("Tab")
+    page.keyboard.type("4242 4242 4242 4242")
+    page.keyboard.press("Tab")
+    page.keyboard.type("12")
+    page.keyboard.press("Tab")
+    page.keyboard.type("2030")
+    page.keyboard.press("Tab")
+    page.keyboard.type("12")  # one digit short
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    # The page comes back with the error announced, the CVN described by its message, and the
+    # focus on the card number: it is never echoed back, so it is the first thing to retype.
+    assert page.get_attribute("#form-errors", "role") == "alert"
+    assert page.get_attribute("#cvn", "aria-describedby") == "error-cvn"
+    assert page.evaluate("document.activeElement.id") == "cardNumber"
+    assert page.input_value("#cardholderName") == "Jane Citizen"
+    page.keyboard.type("4242424242424242")
+    for _ in range(3):  # expiry month and year were kept
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "cvn"
+    page.keyboard.type("123")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_selector("#receipt")
+    assert page.inner_text("#outcome") == "Payment successful"

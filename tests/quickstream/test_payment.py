@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -302,8 +303,61 @@ def test_receipt_before_payment_is_refused(client: FlaskClient) -> None:
 def test_custom_values_are_shown_on_the_payment_page(client: FlaskClient) -> None:
     page, _ = open_session(client, customPayeeName="Acme <Pty> Ltd")
     html = client.get(page).get_data(as_text=True)
-    assert "PayeeName" in html
+    assert "<dt>Payee name</dt>" in html  # the name's words, not the raw parameter name
     assert "Acme &lt;Pty&gt; Ltd" in html  # escaped, never injected
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("customPayeeName", "Payee name"),
+        ("customTitle", "Title"),
+        ("customABNNumber", "ABN number"),
+        ("customInvoice2Ref", "Invoice2 ref"),
+        ("customX", "X"),
+    ],
+)
+def test_custom_parameter_labels_read_as_words(name: str, label: str) -> None:
+    assert models.custom_label(name) == label
+
+
+def test_inline_errors_are_linked_to_their_fields_and_focus_the_first(
+    client: FlaskClient,
+) -> None:
+    page, csrf = open_session(client)
+    form = card_form(csrf, "4242424242424241", cvn="1", cardholderName="")
+    html = client.post(page + "/pay", data=form).get_data(as_text=True)
+    for name in ("cardholderName", "cardNumber", "cvn"):
+        tag = re.search(rf'<input[^>]* id="{name}"[^>]*>', html)
+        assert tag, name
+        assert f'aria-describedby="error-{name}"' in tag.group(0)
+        assert ("autofocus" in tag.group(0)) == (name == "cardholderName")
+    # The banner lists every problem in page order, each a link to its field.
+    links = re.findall(r'<li><a href="#(\w+)">', html)
+    assert links == ["cardholderName", "cardNumber", "cvn"]
+
+
+@pytest.mark.parametrize(
+    ("method", "form", "focus"),
+    [
+        ("card", {"cvn": "1"}, "cardNumber"),  # retyped first: never echoed back
+        ("card", {"cardholderName": ""}, "cardholderName"),
+        ("bank", {"bsb": "12"}, "bsb"),
+    ],
+    ids=["cvn-wrong", "name-missing", "bsb-wrong"],
+)
+def test_after_inline_errors_the_focus_goes_to_the_first_field_to_fix_or_retype(
+    client: FlaskClient, method: str, form: dict[str, str], focus: str
+) -> None:
+    page, csrf = open_session(client)
+    if method == "card":
+        data = card_form(csrf, **form)
+    else:
+        data = {"csrf": csrf, "paymentMethod": "bank", "accountName": "J Citizen"}
+        data.update({"bsb": "032-000", "accountNumber": "12345678", **form})
+    html = client.post(page + "/pay", data=data).get_data(as_text=True)
+    assert re.findall(r'id="(\w+)"[^>]* autofocus', html) == [focus]
+    assert ('id="retype-card"' in html) == (method == "card")
 
 
 def test_pay_fault_renders_an_error_page_and_charges_nothing(

@@ -604,6 +604,47 @@ class PaymentInvalid(Exception):
         self.errors = errors
 
 
+# The payment page's fields in the order a person meets them (and tabs through them).
+PAGE_FIELDS = (
+    "amount",
+    "paymentMethod",
+    "cardholderName",
+    "cardNumber",
+    "expiryDateMonth",
+    "expiryDateYear",
+    "cvn",
+    "accountName",
+    "bsb",
+    "accountNumber",
+)
+
+
+def errors_in_page_order(errors: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Inline errors in the order of the fields on the page (the first one gets the focus)."""
+    rank = {name: index for index, name in enumerate(PAGE_FIELDS)}
+    return sorted(errors.items(), key=lambda item: rank.get(item[0], len(rank)))
+
+
+# Never echoed back into the page after an error, so the payer has to type them again.
+NOT_ECHOED = ("cardNumber", "cvn")
+
+
+def focus_field(errors: Mapping[str, str], method: str) -> str | None:
+    """Where the focus goes after inline errors: the first field to fix or to type again."""
+    if not errors:
+        return None
+    retype = NOT_ECHOED if method == "card" else ()
+    wanted = set(errors) | set(retype)
+    return next((name for name in PAGE_FIELDS if name in wanted), None)
+
+
+def custom_label(name: str) -> str:
+    """``customPayeeName`` shown as ``Payee name``: the words of the name after ``custom``."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9_]+", name.removeprefix("custom"))
+    text = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
+    return (text[:1].upper() + text[1:]) if text else name
+
+
 def allowed_methods(params: Mapping[str, Any]) -> tuple[str, ...]:
     """Card, bank account, or both, per the token's accountType."""
     account_type = params.get("accountType")

@@ -149,16 +149,19 @@ def _page(
 ) -> Response:
     facility = _facility(state, session["facility"])
     params = session["params"]
+    methods = models.allowed_methods(params)
     html = render_template(
         "quickstream/payment.html",
         session_id=session_id,
         facility=facility,
         params=params,
-        custom=params.get("custom", {}),
-        methods=models.allowed_methods(params),
+        custom=[(models.custom_label(k), k, v) for k, v in params.get("custom", {}).items()],
+        methods=methods,
         csrf=session["csrf"],
         surcharges={k: v / 100 for k, v in facility.surcharges_bp.items()},
         errors=errors or {},
+        error_list=models.errors_in_page_order(errors or {}),
+        focus=models.focus_field(errors or {}, (values or {}).get("paymentMethod") or methods[0]),
         values=values or {},
         years=[str(state.now().year + i) for i in range(0, 16)],
     )
