@@ -99,6 +99,8 @@ INVALID_FORMS = [
     ("cvn-short", {"cvn": "12"}, "cvn", "3-digit"),
     ("cvn-letters", {"cvn": "abc"}, "cvn", "3-digit"),
     ("no-name", {"cardholderName": " "}, "cardholderName", "name on the card"),
+    ("name-nul", {"cardholderName": "Jane\x00"}, "cardholderName", "one line"),
+    ("name-newline", {"cardholderName": "Jane\nCitizen"}, "cardholderName", "one line"),
     (
         "fullwidth-digits",
         {"cardNumber": "\uff14\uff12" * 8},
@@ -186,8 +188,18 @@ def test_bank_account_payment(client: FlaskClient, state: State) -> None:
         ({"accountNumber": "12"}, "accountNumber"),
         ({"accountNumber": "12345678901"}, "accountNumber"),
         ({"accountName": ""}, "accountName"),
+        ({"accountName": "J\x00Citizen"}, "accountName"),
+        ({"accountName": "J\r\nCitizen"}, "accountName"),
     ],
-    ids=["bsb-five-digits", "bsb-slash", "account-too-short", "account-too-long", "no-name"],
+    ids=[
+        "bsb-five-digits",
+        "bsb-slash",
+        "account-too-short",
+        "account-too-long",
+        "no-name",
+        "name-nul",
+        "name-line-break",
+    ],
 )
 def test_invalid_bank_account_form(
     client: FlaskClient, state: State, overrides: dict[str, str], field: str

@@ -690,6 +690,9 @@ def _check_card(
     name = form.get("cardholderName", "").strip()
     if not name:
         errors["cardholderName"] = "Enter the name on the card."
+    elif NAME_CONTROL_CHARS.search(name):
+        # A name travels on in the passback, the notification and the emailed receipt.
+        errors["cardholderName"] = "The name on the card must be one line of plain text."
     elif len(name) > 60:
         errors["cardholderName"] = "The name on the card must be at most 60 characters."
     digits = re.sub(r"[\s-]", "", form.get("cardNumber", ""))
@@ -734,6 +737,8 @@ def _check_bank(form: Mapping[str, str], result: PaymentForm, errors: dict[str, 
     name = form.get("accountName", "").strip()
     if not name:
         errors["accountName"] = "Enter the account name."
+    elif NAME_CONTROL_CHARS.search(name):
+        errors["accountName"] = "The account name must be one line of plain text."
     elif len(name) > 32:
         errors["accountName"] = "The account name must be at most 32 characters."
     bsb = form.get("bsb", "").strip()
