@@ -6,6 +6,7 @@ import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import pytest
 from flask.testing import FlaskClient
@@ -284,6 +285,25 @@ def test_unknown_and_expired_sessions(client: FlaskClient, clock: Clock) -> None
     response = client.post(page + "/pay", data=card_form(csrf))
     assert response.status_code == 410
     assert "expired" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("utc", "accepted"),
+    [("2026-11-30T12:59:59Z", True), ("2026-11-30T14:00:00Z", False)],
+    ids=["last-second-of-november-in-sydney", "december-in-sydney-still-november-in-utc"],
+)
+def test_card_expiry_is_judged_by_the_sydney_calendar(
+    client: FlaskClient, clock: Clock, utc: str, accepted: bool
+) -> None:
+    clock.freeze(datetime.fromisoformat(utc))
+    page, csrf = open_session(client)
+    form = card_form(csrf, expiryDateMonth="11", expiryDateYear="2026")
+    response = client.post(page + "/pay", data=form)
+    if accepted:
+        assert response.status_code == 303
+    else:
+        assert response.status_code == 400
+        assert "expired" in inline_errors(response.get_data(as_text=True))["expiryDateYear"]
 
 
 def test_cancel_goes_to_cancel_url_and_closes_the_session(

@@ -706,6 +706,8 @@ def _check_card(
     elif scheme not in facility.surcharges_bp:
         accepted = ", ".join(facility.surcharges_bp) or "none"
         errors["cardNumber"] = f"{scheme} cards are not accepted here (accepted: {accepted})."
+    # A card is good to the end of its expiry month where QuickStream runs: Sydney, not UTC.
+    today = sydney(now)
     month, year = form.get("expiryDateMonth", "").strip(), form.get("expiryDateYear", "").strip()
     if len(year) == 2 and _digits(year):
         year = "20" + year
@@ -713,9 +715,9 @@ def _check_card(
         errors["expiryDateMonth"] = "Choose the expiry month."
     elif not (len(year) == 4 and _digits(year)):
         errors["expiryDateYear"] = "Choose the expiry year."
-    elif (int(year), int(month)) < (now.year, now.month):
+    elif (int(year), int(month)) < (today.year, today.month):
         errors["expiryDateYear"] = "This card has expired."
-    elif int(year) > now.year + 20:
+    elif int(year) > today.year + 20:
         errors["expiryDateYear"] = "The expiry year is too far in the future."
     cvn = form.get("cvn", "").strip()
     cvn_length = 4 if scheme == "AMEX" else 3
