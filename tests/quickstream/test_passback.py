@@ -64,6 +64,30 @@ def test_hmac_is_sha256_over_the_fields_in_order_as_a_query_string(client: Flask
     assert "accountToken" in fields
 
 
+def test_bank_account_passback_is_sent_in_the_order_it_is_signed(client: FlaskClient) -> None:
+    page, csrf = open_session(
+        client, returnUrl="https://yoursite.com.au/thankyou", product="QUICKVAULT"
+    )
+    bank = {"accountName": "J Citizen", "bsb": "032-000", "accountNumber": "12345678"}
+    client.post(page + "/pay", data={"csrf": csrf, "paymentMethod": "bank", **bank})
+    html = client.post(page + "/return", data={"csrf": csrf}).get_data(as_text=True)
+    pairs = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html)
+    fields = [(name, unescape(value)) for name, value in pairs]
+    # The listed fields, then the others in ASCII order of their names, then hmac ...
+    names = [name for name, _ in fields]
+    assert names[names.index("settlementDate") + 1 :] == [
+        "accountName",
+        "accountToken",
+        "bsb",
+        "maskedAccountNumber",
+        "hmac",
+    ]
+    # ... so signing the fields exactly as received gives the hmac that came with them.
+    message = urlencode([(k, v) for k, v in fields if k != "hmac"]).encode()
+    assert dict(fields)["hmac"] == hmac.new(SECRET.encode(), message, hashlib.sha256).hexdigest()
+    assert verify_passback(fields, SECRET)
+
+
 @pytest.mark.parametrize(
     ("change", "secret"),
     [

@@ -32,7 +32,7 @@ from mockbank.providers.quickstream.errors import (
     TokenUsed,
     WrongConnectionType,
 )
-from mockbank.quickstream import LISTED_ORDER, RULES, sign_passback
+from mockbank.quickstream import LISTED_ORDER, PASSBACK_ORDER, RULES, sign_passback
 from mockbank.store import Store
 
 TOKEN_NS = "quickstream.token"
@@ -928,10 +928,16 @@ def passback_fields(
         "createdDateTime": transaction["createdDateTime"],
         "settlementDate": transaction["settlementDate"],
     }
-    for name in _account_fields(transaction):
-        fields[name] = str(transaction[name])
+    extra = {name: str(transaction[name]) for name in _account_fields(transaction)}
     if "accountToken" in transaction:
-        fields["accountToken"] = str(transaction["accountToken"])
+        extra["accountToken"] = str(transaction["accountToken"])
+    # Sent in the order they are signed: the listed fields, then any other in ASCII order of
+    # its name (a bank account's accountName, accountToken, bsb...), so that a merchant who
+    # signs the fields as received gets the same hmac.
+    for name in PASSBACK_ORDER:
+        if name in extra:
+            fields[name] = extra.pop(name)
+    fields.update(sorted(extra.items()))
     fields["hmac"] = sign_passback(fields, facility.passback_secret, rule=facility.passback_rule)
     return fields
 
