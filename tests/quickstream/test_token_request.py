@@ -110,6 +110,8 @@ BAD_REQUESTS = [
     ("relative-server-url", {"serverReturnUrl": "/notify"}, 400, "serverReturnUrl"),
     ("newline-in-url", {"returnUrl": "https://a.example/x\nSet-Cookie: y"}, 400, "returnUrl"),
     ("javascript-url", {"cancelUrl": "javascript:alert(1)"}, 400, "cancelUrl"),
+    ("bracketed-host", {"returnUrl": "https://[zz]/thanks"}, 400, "returnUrl has an invalid host"),
+    ("unclosed-bracket", {"cancelUrl": "https://[::1/x"}, 400, "cancelUrl"),
     ("bad-email", {"errorEmailToAddress": "not-an-email"}, 400, "errorEmailToAddress"),
     ("lowercase-custom", {"customtitle": "x"}, 400, "customtitle"),
     ("long-custom", {"customTitle": "x" * 101}, 400, "customTitle must be at most 100"),

@@ -301,7 +301,10 @@ def _check_url(name: str, value: str) -> None:
         raise InvalidParameter(f"{name} must be at most 2000 characters.", field=name)
     if re.search(r"[\s\x00-\x1f\x7f]", value):
         raise InvalidParameter(f"{name} must not contain spaces or control characters.", field=name)
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a bracketed host that is no IP address, such as https://[zz]/
+        raise InvalidParameter(f"{name} has an invalid host, got {value!r}.", field=name) from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InvalidParameter(f"{name} must be an absolute HTTPS URL, got {value!r}.", field=name)
     if parts.scheme == "http" and not is_loopback(parts.hostname):
