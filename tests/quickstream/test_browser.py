@@ -189,7 +189,7 @@ def test_browser_payer_types_the_amount_and_pays_by_bank_account(
         mockbank.url("quickstream", "/OnlinePaymentServlet3")
         + f"?token={token}&communityCode=COMMUNITY1"
     )
-    page.fill("#amount", "250.50")
+    page.fill("#amount", "$250.50")  # a person may type the dollar sign
     page.fill("#cardNumber", "378282246310005")
     assert page.inner_text("#surcharge") == "AMEX 2.50% = 6.26"
     assert page.inner_text("#total") == "256.76"

@@ -161,6 +161,34 @@ def test_blank_principal_amount_lets_the_payer_enter_it(client: FlaskClient, sta
     assert transaction["paymentAmount"] == "253.01"
 
 
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "Enter the amount to pay"),
+        ("ten dollars", "digits only"),
+        ("12.345", "at most 2 decimal places"),
+        ("1000000000", "too large"),
+        ("0.00", "greater than zero"),
+        ("-5", "digits only"),
+    ],
+    ids=["blank", "words", "three-decimals", "ten-digits", "zero", "negative"],
+)
+def test_a_typed_amount_that_cannot_be_paid_says_why(
+    client: FlaskClient, state: State, typed: str, message: str
+) -> None:
+    page, csrf = open_session(client, principalAmount=None)
+    response = client.post(page + "/pay", data=card_form(csrf, amount=typed))
+    assert response.status_code == 400
+    assert message in inline_errors(response.get_data(as_text=True))["amount"]
+    assert state.store.records(models.PAYMENT_NS) == []
+
+
+def test_typed_amount_may_carry_a_dollar_sign_and_spaces(client: FlaskClient, state: State) -> None:
+    page, csrf = open_session(client, principalAmount=None)
+    assert client.post(page + "/pay", data=card_form(csrf, amount=" $12.5 ")).status_code == 303
+    assert _transaction(state)["principalAmount"] == "12.50"
+
+
 def test_bank_account_payment(client: FlaskClient, state: State) -> None:
     page, csrf = open_session(client, accountType="DIRECT_DEBIT")
     html = client.get(page).get_data(as_text=True)

@@ -251,6 +251,21 @@ def parse_amount(text: str) -> int | None:
     return cents if cents > 0 else None
 
 
+def amount_problem(text: str) -> str:
+    """What is wrong with an amount the payer typed, in words a payer understands."""
+    text = text.strip().removeprefix("$").strip()
+    if not text:
+        return "Enter the amount to pay, such as 100.00."
+    match = re.fullmatch(r"([0-9]+)(?:\.([0-9]*))?", text) if text.isascii() else None
+    if match is None:
+        return "Enter the amount in dollars and cents using digits only, such as 100.00."
+    if len(match.group(2) or "") > 2:
+        return "Enter the amount with at most 2 decimal places (cents), such as 100.00."
+    if len(match.group(1).lstrip("0")) > 9:
+        return "This amount is too large to pay here."
+    return "Enter an amount greater than zero, such as 100.00."
+
+
 def format_amount(cents: int) -> str:
     """``12345`` cents as ``123.45``, QuickStream's amount format."""
     return f"{cents // 100}.{cents % 100:02d}"
@@ -670,9 +685,10 @@ def check_payment_form(
         raise PaymentInvalid(errors)
     principal = parse_amount(params["principalAmount"]) if params.get("principalAmount") else None
     if principal is None:
-        principal = parse_amount(form.get("amount", ""))
+        # A person may type the dollar sign; the token request's principalAmount may not.
+        principal = parse_amount(form.get("amount", "").strip().removeprefix("$"))
         if principal is None:
-            errors["amount"] = "Enter an amount greater than zero, such as 100.00."
+            errors["amount"] = amount_problem(form.get("amount", ""))
     result = PaymentForm(method=method, principal=principal or 0)
     if method == "card":
         _check_card(facility, form, now, result, errors)
