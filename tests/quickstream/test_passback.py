@@ -80,6 +80,7 @@ def test_bank_account_passback_is_sent_in_the_order_it_is_signed(client: FlaskCl
         "accountToken",
         "bsb",
         "maskedAccountNumber",
+        "principalAmount",
         "hmac",
     ]
     # ... so signing the fields exactly as received gives the hmac that came with them.
@@ -216,3 +217,33 @@ def test_bad_fixtures_name_the_file_and_field(
         create_app({"fixtures_dir": fixtures})
     assert "quickstream.json" in str(raised.value)
     assert message in str(raised.value)
+
+
+def test_passback_carries_principal_amount_and_custom_parameters(client: FlaskClient) -> None:
+    fields = _passback(client, customPayeeName="Acme & Sons", customInvoice="INV 7")
+    # As in QuickStream's "Validating the hmac" example: principalAmount and custom fields,
+    # after the listed ones in ASCII order of their names (the order they are signed in).
+    assert fields["principalAmount"] == "100.00"
+    assert fields["customPayeeName"] == "Acme & Sons"
+    assert fields["customInvoice"] == "INV 7"
+    names = list(fields)
+    assert names[names.index("expiryDateYear") + 1 :] == [
+        "customInvoice",
+        "customPayeeName",
+        "principalAmount",
+        "hmac",
+    ]
+    assert verify_passback(fields, SECRET)
+    assert not verify_passback({**fields, "customPayeeName": "Other"}, SECRET)
+
+
+def test_sorted_rule_signs_the_custom_parameters_too(tmp_path: Path) -> None:
+    passback = {"secret": "merchant-secret", "method": "POST", "hmacRule": "sorted"}
+    app = create_app({"fixtures_dir": _fixtures_with(tmp_path, {"passback": passback})})
+    try:
+        fields = _passback(app.test_client(), customParam="A custom parameter &.")
+        assert fields["customParam"] == "A custom parameter &."
+        assert verify_passback(fields, "merchant-secret", rule="sorted")
+        assert not verify_passback({**fields, "customParam": "x"}, "merchant-secret", rule="sorted")
+    finally:
+        app.extensions["mockbank"].close()

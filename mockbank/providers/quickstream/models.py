@@ -931,7 +931,7 @@ def cancel(
 def passback_fields(
     facility: Facility, session: Mapping[str, Any], transaction: Mapping[str, Any]
 ) -> dict[str, str]:
-    """The passback to ``returnUrl``, signed (DESIGN §2 field list and order)."""
+    """The passback to ``returnUrl``, signed (DESIGN §2 field list and order, then extras)."""
     params = session["params"]
     fields: dict[str, str] = {
         "communityCode": str(session["communityCode"]),
@@ -950,6 +950,10 @@ def passback_fields(
     extra = {name: str(transaction[name]) for name in _account_fields(transaction)}
     if "accountToken" in transaction:
         extra["accountToken"] = str(transaction["accountToken"])
+    # QuickStream's "Validating the hmac" example passback carries principalAmount and the
+    # custom parameters too; the merchant gets them back without a lookup of its own.
+    extra["principalAmount"] = str(transaction["principalAmount"])
+    extra.update(params.get("custom", {}))
     # Sent in the order they are signed: the listed fields, then any other in ASCII order of
     # its name (a bank account's accountName, accountToken, bsb...), so that a merchant who
     # signs the fields as received gets the same hmac.
