@@ -6,9 +6,11 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -251,3 +253,29 @@ def test_browser_keyboard_only_payer_is_led_to_the_first_error_and_pays(
         page.keyboard.press("Enter")
     page.wait_for_selector("#receipt")
     assert page.inner_text("#outcome") == "Payment successful"
+
+
+def test_browser_back_from_the_receipt_after_an_inline_error_shows_the_receipt_again(
+    mockbank: Mockbank, receiver: Receiver, page: Any
+) -> None:
+    page.set_content(_handoff_form(mockbank, receiver))
+    page.click("#make-payment")
+    page.wait_for_selector("#payment-form")
+    _fill_card(page, PAN_VISA)
+    page.fill("#cvn", "1")
+    with page.expect_navigation():
+        page.click("#pay-button")
+    # The error page answered a POST, but its history entry carries the page's own address.
+    assert re.fullmatch(r"/quickstream/quickweb/[\w-]+", urlsplit(page.url).path)
+    assert page.is_enabled("#pay-button")
+    _fill_card(page, PAN_VISA)
+    with page.expect_navigation():
+        page.click("#pay-button")
+    receipt_url = page.url
+    assert receipt_url.endswith("/receipt")
+    # Back used to hit the POSTed error page (Chromium: ERR_CACHE_MISS, "Confirm Form
+    # Resubmission"); now it reloads the payment page, which shows the receipt again.
+    page.go_back()
+    assert page.url == receipt_url
+    assert page.is_visible("#receipt")
+    assert len(mockbank.state.store.records("quickstream.payment")) == 1
