@@ -160,6 +160,24 @@ def test_get_passback_per_facility_redirects_with_the_fields(tmp_path: Path) -> 
         app.extensions["mockbank"].close()
 
 
+def test_get_passback_keeps_the_fields_out_of_a_return_url_fragment(tmp_path: Path) -> None:
+    fixtures = _fixtures_with(tmp_path, {"passback": {"secret": "s3", "method": "GET"}})
+    app = create_app({"fixtures_dir": fixtures})
+    try:
+        client = app.test_client()
+        page, csrf = open_session(client, returnUrl="https://yoursite.com.au/thankyou#done")
+        client.post(page + "/pay", data=card_form(csrf))
+        response = client.post(page + "/return", data={"csrf": csrf})
+        location = urlsplit(response.headers["Location"])
+        # The fields go in the query (sent to the merchant), the fragment stays last.
+        assert location.fragment == "done"
+        fields = dict(parse_qsl(location.query))
+        assert fields["summaryCode"] == "0"
+        assert verify_passback(fields, "s3")
+    finally:
+        app.extensions["mockbank"].close()
+
+
 def test_sorted_rule_per_facility_signs_like_quickstreams_own_docs(tmp_path: Path) -> None:
     passback = {"secret": "merchant-secret", "method": "POST", "hmacRule": "sorted"}
     app = create_app({"fixtures_dir": _fixtures_with(tmp_path, {"passback": passback})})

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from mockbank.fixtures import FixtureReader
 from mockbank.masking import luhn_valid
@@ -963,6 +963,13 @@ def passback_fields(
     fields.update(sorted(extra.items()))
     fields["hmac"] = sign_passback(fields, facility.passback_secret, rule=facility.passback_rule)
     return fields
+
+
+def passback_get_url(return_url: str, fields: Mapping[str, str]) -> str:
+    """``returnUrl`` with the passback added to its query, before any ``#fragment``."""
+    parts = urlsplit(return_url)
+    query = "&".join(q for q in (parts.query, urlencode(fields)) if q)
+    return urlunsplit(parts._replace(query=query))
 
 
 def _account_fields(transaction: Mapping[str, Any]) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import time
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -328,8 +328,7 @@ def return_to_merchant(session_id: str) -> ResponseReturnValue:
     fields = models.passback_fields(facility, session, transaction)
     journal_note("passback", {"method": facility.passback_method, "url": return_url})
     if facility.passback_method == "GET":
-        separator = "&" if "?" in return_url else "?"
-        return redirect(return_url + separator + urlencode(fields), code=303)
+        return redirect(models.passback_get_url(return_url, fields), code=303)
     html = render_template("quickstream/passback.html", url=return_url, fields=fields)
     return Response(html, content_type="text/html; charset=utf-8")
 
