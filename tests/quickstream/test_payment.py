@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import Counter
@@ -477,6 +478,21 @@ def test_state_view_masks_tokens(client: FlaskClient) -> None:
     [session] = view["sessions"]
     assert "csrf" not in session
     assert "binding" not in session
+
+
+def test_a_card_number_typed_into_another_field_is_masked_in_journal_and_state_view(
+    client: FlaskClient, state: State
+) -> None:
+    page, csrf = open_session(client, principalAmount=None, customNote="4111 1111 1111 1111")
+    form = card_form(csrf, cardholderName="4242424242424242", amount="5555555555554444")
+    assert client.post(page + "/pay", data=form).status_code == 400
+    journal = json.dumps([e.as_dict() for e in state.journal.entries()])
+    view = client.get("/_mockbank/state/quickstream").get_data(as_text=True)
+    for pan in ("4242424242424242", "5555555555554444", "4111111111111111"):
+        assert pan not in journal
+        assert pan not in view.replace(" ", "")
+    [entry] = state.journal.entries(endpoint="pay")
+    assert entry.notes["form"]["cardholderName"] == "424242******4242"
 
 
 def test_unexpected_failure_is_a_500_page_with_a_correlation_id(

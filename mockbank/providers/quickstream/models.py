@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from mockbank.fixtures import FixtureReader
-from mockbank.masking import luhn_valid
+from mockbank.masking import luhn_valid, mask_cards, mask_value
 from mockbank.outbound import is_loopback
 from mockbank.providers.quickstream.errors import (
     AlreadyProcessed,
@@ -584,7 +584,8 @@ def masked_form(form: Mapping[str, str]) -> dict[str, str]:
         elif name in ("cvn", "csrf"):
             masked[name] = "***"
         else:
-            masked[name] = value[:100]
+            # A payer may type the card number into the wrong field (name, amount...).
+            masked[name] = mask_cards(value)[:100]
     return masked
 
 
@@ -1078,4 +1079,6 @@ def require_transaction(session: Mapping[str, Any]) -> dict[str, Any]:
 
 def session_summary(session: Mapping[str, Any]) -> dict[str, Any]:
     """The non-secret parts of a session for the state view."""
-    return {k: v for k, v in session.items() if k not in ("csrf", "binding")}
+    summary = {k: v for k, v in session.items() if k not in ("csrf", "binding")}
+    summary["params"] = mask_value(summary.get("params", {}))
+    return summary
