@@ -335,6 +335,17 @@ def test_card_expiry_is_judged_by_the_sydney_calendar(
         assert "expired" in inline_errors(response.get_data(as_text=True))["expiryDateYear"]
 
 
+def test_expiry_years_offered_start_at_the_current_sydney_year(
+    client: FlaskClient, clock: Clock
+) -> None:
+    clock.freeze(datetime.fromisoformat("2026-12-31T14:00:00Z"))  # New Year's Day in Sydney
+    page, _ = open_session(client)
+    html = client.get(page).get_data(as_text=True)
+    years = re.findall(r'<option value="(\d{4})"', html)
+    assert years[0] == "2027"
+    assert len(years) == 16
+
+
 def test_cancel_goes_to_cancel_url_and_closes_the_session(
     client: FlaskClient, state: State
 ) -> None:

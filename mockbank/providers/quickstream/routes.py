@@ -163,7 +163,7 @@ def _page(
         error_list=models.errors_in_page_order(errors or {}),
         focus=models.focus_field(errors or {}, (values or {}).get("paymentMethod") or methods[0]),
         values=values or {},
-        years=[str(state.now().year + i) for i in range(0, 16)],
+        years=[str(models.sydney(state.now()).year + i) for i in range(0, 16)],
     )
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
