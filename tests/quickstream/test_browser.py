@@ -279,3 +279,37 @@ def test_browser_back_from_the_receipt_after_an_inline_error_shows_the_receipt_a
     assert page.url == receipt_url
     assert page.is_visible("#receipt")
     assert len(mockbank.state.store.records("quickstream.payment")) == 1
+
+
+def test_browser_without_javascript_can_still_pay_by_bank_account(
+    mockbank: Mockbank, receiver: Receiver, chromium: Any
+) -> None:
+    context = chromium.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_content(_handoff_form(mockbank, receiver))
+        with page.expect_navigation():
+            page.click("#make-payment")
+        # Both forms are shown; the radio decides which one is used.
+        assert page.is_visible("#card-fields")
+        assert page.is_visible("#bank-fields")
+        page.check("#method-bank")
+        page.fill("#accountName", "J Citizen")
+        page.fill("#bsb", "032-000")
+        page.fill("#accountNumber", "12345678")
+        with page.expect_navigation():
+            page.click("#pay-button")
+        assert page.is_visible("#receipt")
+        assert page.inner_text("#receipt-account") == "032-000 *****678"
+    finally:
+        context.close()
+
+
+def test_browser_with_javascript_shows_only_the_chosen_payment_form(
+    mockbank: Mockbank, receiver: Receiver, page: Any
+) -> None:
+    page.set_content(_handoff_form(mockbank, receiver))
+    page.click("#make-payment")
+    page.wait_for_selector("#payment-form")
+    assert page.is_visible("#card-fields")
+    assert page.is_hidden("#bank-fields")
