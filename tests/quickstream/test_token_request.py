@@ -328,3 +328,15 @@ def test_unknown_parameter_names_are_percent_encoded_in_the_warning(mockbank: Mo
     response = requests.post(url, data={**token_params(), "héllo€": "1"}, timeout=10)
     assert response.status_code == 200
     assert response.headers["X-Mockbank-Warning"].endswith("h%C3%A9llo%E2%82%AC")
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"), [("100", "100.00"), (" 100.5 ", "100.50"), ("0.1", "0.10")]
+)
+def test_principal_amount_is_kept_in_quickstreams_amount_format(
+    client: FlaskClient, state: State, sent: str, kept: str
+) -> None:
+    response = client.post(TOKEN_PATH, data=token_params(principalAmount=sent))
+    assert response.status_code == 200
+    [record] = state.store.records("quickstream.token")
+    assert record.value["params"]["principalAmount"] == kept

@@ -427,6 +427,8 @@ def validate_token_request(
             field="customerReferenceNumber",
         )
     stored: dict[str, Any] = {name: values[name] for name in KNOWN[2:] if values.get(name)}
+    if principal:  # kept as QuickStream formats amounts: "100" and " 100.5 " become 100.00, 100.50
+        stored["principalAmount"] = format_amount(parse_amount(principal) or 0)
     stored["registerPaymentAccount"] = registers
     stored["custom"] = custom
     return stored, unknown
