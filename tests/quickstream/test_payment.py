@@ -379,6 +379,14 @@ def test_custom_values_are_shown_on_the_payment_page(client: FlaskClient) -> Non
     assert "Acme &lt;Pty&gt; Ltd" in html  # escaped, never injected
 
 
+def test_custom_values_are_shown_on_the_receipt_too(client: FlaskClient) -> None:
+    page, csrf = open_session(client, customPayeeName="Acme <Pty> Ltd")
+    client.post(page + "/pay", data=card_form(csrf))
+    html = client.get(page + "/receipt").get_data(as_text=True)
+    assert "<dt>Payee name</dt>" in html
+    assert "Acme &lt;Pty&gt; Ltd" in html
+
+
 @pytest.mark.parametrize(
     ("name", "label"),
     [

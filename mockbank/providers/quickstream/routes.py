@@ -304,6 +304,9 @@ def receipt(session_id: str) -> ResponseReturnValue:
         session_id=session_id,
         facility=facility,
         params=session["params"],
+        custom=[
+            (models.custom_label(k), k, v) for k, v in session["params"].get("custom", {}).items()
+        ],
         transaction=transaction,
         csrf=session["csrf"],
     )
