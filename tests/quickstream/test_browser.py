@@ -6,9 +6,11 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -189,7 +191,7 @@ def test_browser_payer_types_the_amount_and_pays_by_bank_account(
         mockbank.url("quickstream", "/OnlinePaymentServlet3")
         + f"?token={token}&communityCode=COMMUNITY1"
     )
-    page.fill("#amount", "250.50")
+    page.fill("#amount", "$250.50")  # a person may type the dollar sign
     page.fill("#cardNumber", "378282246310005")
     assert page.inner_text("#surcharge") == "AMEX 2.50% = 6.26"
     assert page.inner_text("#total") == "256.76"
@@ -213,3 +215,101 @@ def test_browser_payer_types_the_amount_and_pays_by_bank_account(
     [notification] = receiver.wait_for(1)
     assert notification.form["bsb"] == "032-000"
     assert notification.form["principalAmount"] == "250.50"
+
+
+def test_browser_keyboard_only_payer_is_led_to_the_first_error_and_pays(
+    mockbank: Mockbank, receiver: Receiver, page: Any
+) -> None:
+    page.set_content(_handoff_form(mockbank, receiver))
+    page.click("#make-payment")
+    page.wait_for_selector("#payment-form")
+    # Tab order follows the form: payment method, then the card fields.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "method-card"
+    page.keyboard.press("Tab")
+    page.keyboard.type("Jane Citizen")
+    page.keyboard.press("Tab")
+    page.keyboard.type("4242 4242 4242 4242")
+    page.keyboard.press("Tab")
+    page.keyboard.type("12")
+    page.keyboard.press("Tab")
+    page.keyboard.type("2030")
+    page.keyboard.press("Tab")
+    page.keyboard.type("12")  # one digit short
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    # The page comes back with the error announced, the CVN described by its message, and the
+    # focus on the card number: it is never echoed back, so it is the first thing to retype.
+    assert page.get_attribute("#form-errors", "role") == "alert"
+    assert page.get_attribute("#cvn", "aria-describedby") == "error-cvn"
+    assert page.evaluate("document.activeElement.id") == "cardNumber"
+    assert page.input_value("#cardholderName") == "Jane Citizen"
+    page.keyboard.type("4242424242424242")
+    for _ in range(3):  # expiry month and year were kept
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "cvn"
+    page.keyboard.type("123")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_selector("#receipt")
+    assert page.inner_text("#outcome") == "Payment successful"
+
+
+def test_browser_back_from_the_receipt_after_an_inline_error_shows_the_receipt_again(
+    mockbank: Mockbank, receiver: Receiver, page: Any
+) -> None:
+    page.set_content(_handoff_form(mockbank, receiver))
+    page.click("#make-payment")
+    page.wait_for_selector("#payment-form")
+    _fill_card(page, PAN_VISA)
+    page.fill("#cvn", "1")
+    with page.expect_navigation():
+        page.click("#pay-button")
+    # The error page answered a POST, but its history entry carries the page's own address.
+    assert re.fullmatch(r"/quickstream/quickweb/[\w-]+", urlsplit(page.url).path)
+    assert page.is_enabled("#pay-button")
+    _fill_card(page, PAN_VISA)
+    with page.expect_navigation():
+        page.click("#pay-button")
+    receipt_url = page.url
+    assert receipt_url.endswith("/receipt")
+    # Back used to hit the POSTed error page (Chromium: ERR_CACHE_MISS, "Confirm Form
+    # Resubmission"); now it reloads the payment page, which shows the receipt again.
+    page.go_back()
+    assert page.url == receipt_url
+    assert page.is_visible("#receipt")
+    assert len(mockbank.state.store.records("quickstream.payment")) == 1
+
+
+def test_browser_without_javascript_can_still_pay_by_bank_account(
+    mockbank: Mockbank, receiver: Receiver, chromium: Any
+) -> None:
+    context = chromium.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_content(_handoff_form(mockbank, receiver))
+        with page.expect_navigation():
+            page.click("#make-payment")
+        # Both forms are shown; the radio decides which one is used.
+        assert page.is_visible("#card-fields")
+        assert page.is_visible("#bank-fields")
+        page.check("#method-bank")
+        page.fill("#accountName", "J Citizen")
+        page.fill("#bsb", "032-000")
+        page.fill("#accountNumber", "12345678")
+        with page.expect_navigation():
+            page.click("#pay-button")
+        assert page.is_visible("#receipt")
+        assert page.inner_text("#receipt-account") == "032-000 *****678"
+    finally:
+        context.close()
+
+
+def test_browser_with_javascript_shows_only_the_chosen_payment_form(
+    mockbank: Mockbank, receiver: Receiver, page: Any
+) -> None:
+    page.set_content(_handoff_form(mockbank, receiver))
+    page.click("#make-payment")
+    page.wait_for_selector("#payment-form")
+    assert page.is_visible("#card-fields")
+    assert page.is_hidden("#bank-fields")

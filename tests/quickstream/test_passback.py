@@ -64,6 +64,31 @@ def test_hmac_is_sha256_over_the_fields_in_order_as_a_query_string(client: Flask
     assert "accountToken" in fields
 
 
+def test_bank_account_passback_is_sent_in_the_order_it_is_signed(client: FlaskClient) -> None:
+    page, csrf = open_session(
+        client, returnUrl="https://yoursite.com.au/thankyou", product="QUICKVAULT"
+    )
+    bank = {"accountName": "J Citizen", "bsb": "032-000", "accountNumber": "12345678"}
+    client.post(page + "/pay", data={"csrf": csrf, "paymentMethod": "bank", **bank})
+    html = client.post(page + "/return", data={"csrf": csrf}).get_data(as_text=True)
+    pairs = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html)
+    fields = [(name, unescape(value)) for name, value in pairs]
+    # The listed fields, then the others in ASCII order of their names, then hmac ...
+    names = [name for name, _ in fields]
+    assert names[names.index("settlementDate") + 1 :] == [
+        "accountName",
+        "accountToken",
+        "bsb",
+        "maskedAccountNumber",
+        "principalAmount",
+        "hmac",
+    ]
+    # ... so signing the fields exactly as received gives the hmac that came with them.
+    message = urlencode([(k, v) for k, v in fields if k != "hmac"]).encode()
+    assert dict(fields)["hmac"] == hmac.new(SECRET.encode(), message, hashlib.sha256).hexdigest()
+    assert verify_passback(fields, SECRET)
+
+
 @pytest.mark.parametrize(
     ("change", "secret"),
     [
@@ -135,6 +160,24 @@ def test_get_passback_per_facility_redirects_with_the_fields(tmp_path: Path) -> 
         app.extensions["mockbank"].close()
 
 
+def test_get_passback_keeps_the_fields_out_of_a_return_url_fragment(tmp_path: Path) -> None:
+    fixtures = _fixtures_with(tmp_path, {"passback": {"secret": "s3", "method": "GET"}})
+    app = create_app({"fixtures_dir": fixtures})
+    try:
+        client = app.test_client()
+        page, csrf = open_session(client, returnUrl="https://yoursite.com.au/thankyou#done")
+        client.post(page + "/pay", data=card_form(csrf))
+        response = client.post(page + "/return", data={"csrf": csrf})
+        location = urlsplit(response.headers["Location"])
+        # The fields go in the query (sent to the merchant), the fragment stays last.
+        assert location.fragment == "done"
+        fields = dict(parse_qsl(location.query))
+        assert fields["summaryCode"] == "0"
+        assert verify_passback(fields, "s3")
+    finally:
+        app.extensions["mockbank"].close()
+
+
 def test_sorted_rule_per_facility_signs_like_quickstreams_own_docs(tmp_path: Path) -> None:
     passback = {"secret": "merchant-secret", "method": "POST", "hmacRule": "sorted"}
     app = create_app({"fixtures_dir": _fixtures_with(tmp_path, {"passback": passback})})
@@ -192,3 +235,33 @@ def test_bad_fixtures_name_the_file_and_field(
         create_app({"fixtures_dir": fixtures})
     assert "quickstream.json" in str(raised.value)
     assert message in str(raised.value)
+
+
+def test_passback_carries_principal_amount_and_custom_parameters(client: FlaskClient) -> None:
+    fields = _passback(client, customPayeeName="Acme & Sons", customInvoice="INV 7")
+    # As in QuickStream's "Validating the hmac" example: principalAmount and custom fields,
+    # after the listed ones in ASCII order of their names (the order they are signed in).
+    assert fields["principalAmount"] == "100.00"
+    assert fields["customPayeeName"] == "Acme & Sons"
+    assert fields["customInvoice"] == "INV 7"
+    names = list(fields)
+    assert names[names.index("expiryDateYear") + 1 :] == [
+        "customInvoice",
+        "customPayeeName",
+        "principalAmount",
+        "hmac",
+    ]
+    assert verify_passback(fields, SECRET)
+    assert not verify_passback({**fields, "customPayeeName": "Other"}, SECRET)
+
+
+def test_sorted_rule_signs_the_custom_parameters_too(tmp_path: Path) -> None:
+    passback = {"secret": "merchant-secret", "method": "POST", "hmacRule": "sorted"}
+    app = create_app({"fixtures_dir": _fixtures_with(tmp_path, {"passback": passback})})
+    try:
+        fields = _passback(app.test_client(), customParam="A custom parameter &.")
+        assert fields["customParam"] == "A custom parameter &."
+        assert verify_passback(fields, "merchant-secret", rule="sorted")
+        assert not verify_passback({**fields, "customParam": "x"}, "merchant-secret", rule="sorted")
+    finally:
+        app.extensions["mockbank"].close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import pytest
 from flask.testing import FlaskClient
@@ -98,6 +101,8 @@ INVALID_FORMS = [
     ("cvn-short", {"cvn": "12"}, "cvn", "3-digit"),
     ("cvn-letters", {"cvn": "abc"}, "cvn", "3-digit"),
     ("no-name", {"cardholderName": " "}, "cardholderName", "name on the card"),
+    ("name-nul", {"cardholderName": "Jane\x00"}, "cardholderName", "one line"),
+    ("name-newline", {"cardholderName": "Jane\nCitizen"}, "cardholderName", "one line"),
     (
         "fullwidth-digits",
         {"cardNumber": "\uff14\uff12" * 8},
@@ -157,6 +162,34 @@ def test_blank_principal_amount_lets_the_payer_enter_it(client: FlaskClient, sta
     assert transaction["paymentAmount"] == "253.01"
 
 
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "Enter the amount to pay"),
+        ("ten dollars", "digits only"),
+        ("12.345", "at most 2 decimal places"),
+        ("1000000000", "too large"),
+        ("0.00", "greater than zero"),
+        ("-5", "digits only"),
+    ],
+    ids=["blank", "words", "three-decimals", "ten-digits", "zero", "negative"],
+)
+def test_a_typed_amount_that_cannot_be_paid_says_why(
+    client: FlaskClient, state: State, typed: str, message: str
+) -> None:
+    page, csrf = open_session(client, principalAmount=None)
+    response = client.post(page + "/pay", data=card_form(csrf, amount=typed))
+    assert response.status_code == 400
+    assert message in inline_errors(response.get_data(as_text=True))["amount"]
+    assert state.store.records(models.PAYMENT_NS) == []
+
+
+def test_typed_amount_may_carry_a_dollar_sign_and_spaces(client: FlaskClient, state: State) -> None:
+    page, csrf = open_session(client, principalAmount=None)
+    assert client.post(page + "/pay", data=card_form(csrf, amount=" $12.5 ")).status_code == 303
+    assert _transaction(state)["principalAmount"] == "12.50"
+
+
 def test_bank_account_payment(client: FlaskClient, state: State) -> None:
     page, csrf = open_session(client, accountType="DIRECT_DEBIT")
     html = client.get(page).get_data(as_text=True)
@@ -185,8 +218,18 @@ def test_bank_account_payment(client: FlaskClient, state: State) -> None:
         ({"accountNumber": "12"}, "accountNumber"),
         ({"accountNumber": "12345678901"}, "accountNumber"),
         ({"accountName": ""}, "accountName"),
+        ({"accountName": "J\x00Citizen"}, "accountName"),
+        ({"accountName": "J\r\nCitizen"}, "accountName"),
     ],
-    ids=["bsb-five-digits", "bsb-slash", "account-too-short", "account-too-long", "no-name"],
+    ids=[
+        "bsb-five-digits",
+        "bsb-slash",
+        "account-too-short",
+        "account-too-long",
+        "no-name",
+        "name-nul",
+        "name-line-break",
+    ],
 )
 def test_invalid_bank_account_form(
     client: FlaskClient, state: State, overrides: dict[str, str], field: str
@@ -273,6 +316,36 @@ def test_unknown_and_expired_sessions(client: FlaskClient, clock: Clock) -> None
     assert "expired" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("utc", "accepted"),
+    [("2026-11-30T12:59:59Z", True), ("2026-11-30T14:00:00Z", False)],
+    ids=["last-second-of-november-in-sydney", "december-in-sydney-still-november-in-utc"],
+)
+def test_card_expiry_is_judged_by_the_sydney_calendar(
+    client: FlaskClient, clock: Clock, utc: str, accepted: bool
+) -> None:
+    clock.freeze(datetime.fromisoformat(utc))
+    page, csrf = open_session(client)
+    form = card_form(csrf, expiryDateMonth="11", expiryDateYear="2026")
+    response = client.post(page + "/pay", data=form)
+    if accepted:
+        assert response.status_code == 303
+    else:
+        assert response.status_code == 400
+        assert "expired" in inline_errors(response.get_data(as_text=True))["expiryDateYear"]
+
+
+def test_expiry_years_offered_start_at_the_current_sydney_year(
+    client: FlaskClient, clock: Clock
+) -> None:
+    clock.freeze(datetime.fromisoformat("2026-12-31T14:00:00Z"))  # New Year's Day in Sydney
+    page, _ = open_session(client)
+    html = client.get(page).get_data(as_text=True)
+    years = re.findall(r'<option value="(\d{4})"', html)
+    assert years[0] == "2027"
+    assert len(years) == 16
+
+
 def test_cancel_goes_to_cancel_url_and_closes_the_session(
     client: FlaskClient, state: State
 ) -> None:
@@ -302,8 +375,69 @@ def test_receipt_before_payment_is_refused(client: FlaskClient) -> None:
 def test_custom_values_are_shown_on_the_payment_page(client: FlaskClient) -> None:
     page, _ = open_session(client, customPayeeName="Acme <Pty> Ltd")
     html = client.get(page).get_data(as_text=True)
-    assert "PayeeName" in html
+    assert "<dt>Payee name</dt>" in html  # the name's words, not the raw parameter name
     assert "Acme &lt;Pty&gt; Ltd" in html  # escaped, never injected
+
+
+def test_custom_values_are_shown_on_the_receipt_too(client: FlaskClient) -> None:
+    page, csrf = open_session(client, customPayeeName="Acme <Pty> Ltd")
+    client.post(page + "/pay", data=card_form(csrf))
+    html = client.get(page + "/receipt").get_data(as_text=True)
+    assert "<dt>Payee name</dt>" in html
+    assert "Acme &lt;Pty&gt; Ltd" in html
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("customPayeeName", "Payee name"),
+        ("customTitle", "Title"),
+        ("customABNNumber", "ABN number"),
+        ("customInvoice2Ref", "Invoice2 ref"),
+        ("customX", "X"),
+    ],
+)
+def test_custom_parameter_labels_read_as_words(name: str, label: str) -> None:
+    assert models.custom_label(name) == label
+
+
+def test_inline_errors_are_linked_to_their_fields_and_focus_the_first(
+    client: FlaskClient,
+) -> None:
+    page, csrf = open_session(client)
+    form = card_form(csrf, "4242424242424241", cvn="1", cardholderName="")
+    html = client.post(page + "/pay", data=form).get_data(as_text=True)
+    for name in ("cardholderName", "cardNumber", "cvn"):
+        tag = re.search(rf'<input[^>]* id="{name}"[^>]*>', html)
+        assert tag, name
+        assert f'aria-describedby="error-{name}"' in tag.group(0)
+        assert ("autofocus" in tag.group(0)) == (name == "cardholderName")
+    # The banner lists every problem in page order, each a link to its field.
+    links = re.findall(r'<li><a href="#(\w+)">', html)
+    assert links == ["cardholderName", "cardNumber", "cvn"]
+
+
+@pytest.mark.parametrize(
+    ("method", "form", "focus"),
+    [
+        ("card", {"cvn": "1"}, "cardNumber"),  # retyped first: never echoed back
+        ("card", {"cardholderName": ""}, "cardholderName"),
+        ("bank", {"bsb": "12"}, "bsb"),
+    ],
+    ids=["cvn-wrong", "name-missing", "bsb-wrong"],
+)
+def test_after_inline_errors_the_focus_goes_to_the_first_field_to_fix_or_retype(
+    client: FlaskClient, method: str, form: dict[str, str], focus: str
+) -> None:
+    page, csrf = open_session(client)
+    if method == "card":
+        data = card_form(csrf, **form)
+    else:
+        data = {"csrf": csrf, "paymentMethod": "bank", "accountName": "J Citizen"}
+        data.update({"bsb": "032-000", "accountNumber": "12345678", **form})
+    html = client.post(page + "/pay", data=data).get_data(as_text=True)
+    assert re.findall(r'id="(\w+)"[^>]* autofocus', html) == [focus]
+    assert ('id="retype-card"' in html) == (method == "card")
 
 
 def test_pay_fault_renders_an_error_page_and_charges_nothing(
@@ -363,6 +497,21 @@ def test_state_view_masks_tokens(client: FlaskClient) -> None:
     [session] = view["sessions"]
     assert "csrf" not in session
     assert "binding" not in session
+
+
+def test_a_card_number_typed_into_another_field_is_masked_in_journal_and_state_view(
+    client: FlaskClient, state: State
+) -> None:
+    page, csrf = open_session(client, principalAmount=None, customNote="4111 1111 1111 1111")
+    form = card_form(csrf, cardholderName="4242424242424242", amount="5555555555554444")
+    assert client.post(page + "/pay", data=form).status_code == 400
+    journal = json.dumps([e.as_dict() for e in state.journal.entries()])
+    view = client.get("/_mockbank/state/quickstream").get_data(as_text=True)
+    for pan in ("4242424242424242", "5555555555554444", "4111111111111111"):
+        assert pan not in journal
+        assert pan not in view.replace(" ", "")
+    [entry] = state.journal.entries(endpoint="pay")
+    assert entry.notes["form"]["cardholderName"] == "424242******4242"
 
 
 def test_unexpected_failure_is_a_500_page_with_a_correlation_id(

@@ -110,6 +110,8 @@ BAD_REQUESTS = [
     ("relative-server-url", {"serverReturnUrl": "/notify"}, 400, "serverReturnUrl"),
     ("newline-in-url", {"returnUrl": "https://a.example/x\nSet-Cookie: y"}, 400, "returnUrl"),
     ("javascript-url", {"cancelUrl": "javascript:alert(1)"}, 400, "cancelUrl"),
+    ("bracketed-host", {"returnUrl": "https://[zz]/thanks"}, 400, "returnUrl has an invalid host"),
+    ("unclosed-bracket", {"cancelUrl": "https://[::1/x"}, 400, "cancelUrl"),
     ("bad-email", {"errorEmailToAddress": "not-an-email"}, 400, "errorEmailToAddress"),
     ("lowercase-custom", {"customtitle": "x"}, 400, "customtitle"),
     ("long-custom", {"customTitle": "x" * 101}, 400, "customTitle must be at most 100"),
@@ -326,3 +328,15 @@ def test_unknown_parameter_names_are_percent_encoded_in_the_warning(mockbank: Mo
     response = requests.post(url, data={**token_params(), "héllo€": "1"}, timeout=10)
     assert response.status_code == 200
     assert response.headers["X-Mockbank-Warning"].endswith("h%C3%A9llo%E2%82%AC")
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"), [("100", "100.00"), (" 100.5 ", "100.50"), ("0.1", "0.10")]
+)
+def test_principal_amount_is_kept_in_quickstreams_amount_format(
+    client: FlaskClient, state: State, sent: str, kept: str
+) -> None:
+    response = client.post(TOKEN_PATH, data=token_params(principalAmount=sent))
+    assert response.status_code == 200
+    [record] = state.store.records("quickstream.token")
+    assert record.value["params"]["principalAmount"] == kept

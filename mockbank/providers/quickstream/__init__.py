@@ -10,6 +10,7 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlencode
 
+from mockbank.masking import mask_value
 from mockbank.providers import Provider
 from mockbank.providers.quickstream import models
 from mockbank.providers.quickstream.errors import render
@@ -102,6 +103,8 @@ def seed(state: State) -> None:
 def _token_view(record: Any, now: Any) -> dict[str, Any]:
     status = "used" if record.used else "expired" if record.expired(now) else "active"
     params = {k: v for k, v in record.value["params"].items() if v not in ("", None, {})}
+    # A merchant may put a card number in a custom parameter; the view never shows one whole.
+    params = mask_value(params)
     return {
         # A live token is a bearer secret: only its first characters are shown.
         "token": record.key[:6] + "…",

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from mockbank.fixtures import FixtureReader
-from mockbank.masking import luhn_valid
+from mockbank.masking import luhn_valid, mask_cards, mask_value
 from mockbank.outbound import is_loopback
 from mockbank.providers.quickstream.errors import (
     AlreadyProcessed,
@@ -32,7 +32,7 @@ from mockbank.providers.quickstream.errors import (
     TokenUsed,
     WrongConnectionType,
 )
-from mockbank.quickstream import LISTED_ORDER, RULES, sign_passback
+from mockbank.quickstream import LISTED_ORDER, PASSBACK_ORDER, RULES, sign_passback
 from mockbank.store import Store
 
 TOKEN_NS = "quickstream.token"
@@ -251,6 +251,21 @@ def parse_amount(text: str) -> int | None:
     return cents if cents > 0 else None
 
 
+def amount_problem(text: str) -> str:
+    """What is wrong with an amount the payer typed, in words a payer understands."""
+    text = text.strip().removeprefix("$").strip()
+    if not text:
+        return "Enter the amount to pay, such as 100.00."
+    match = re.fullmatch(r"([0-9]+)(?:\.([0-9]*))?", text) if text.isascii() else None
+    if match is None:
+        return "Enter the amount in dollars and cents using digits only, such as 100.00."
+    if len(match.group(2) or "") > 2:
+        return "Enter the amount with at most 2 decimal places (cents), such as 100.00."
+    if len(match.group(1).lstrip("0")) > 9:
+        return "This amount is too large to pay here."
+    return "Enter an amount greater than zero, such as 100.00."
+
+
 def format_amount(cents: int) -> str:
     """``12345`` cents as ``123.45``, QuickStream's amount format."""
     return f"{cents // 100}.{cents % 100:02d}"
@@ -301,7 +316,10 @@ def _check_url(name: str, value: str) -> None:
         raise InvalidParameter(f"{name} must be at most 2000 characters.", field=name)
     if re.search(r"[\s\x00-\x1f\x7f]", value):
         raise InvalidParameter(f"{name} must not contain spaces or control characters.", field=name)
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a bracketed host that is no IP address, such as https://[zz]/
+        raise InvalidParameter(f"{name} has an invalid host, got {value!r}.", field=name) from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InvalidParameter(f"{name} must be an absolute HTTPS URL, got {value!r}.", field=name)
     if parts.scheme == "http" and not is_loopback(parts.hostname):
@@ -409,6 +427,8 @@ def validate_token_request(
             field="customerReferenceNumber",
         )
     stored: dict[str, Any] = {name: values[name] for name in KNOWN[2:] if values.get(name)}
+    if principal:  # kept as QuickStream formats amounts: "100" and " 100.5 " become 100.00, 100.50
+        stored["principalAmount"] = format_amount(parse_amount(principal) or 0)
     stored["registerPaymentAccount"] = registers
     stored["custom"] = custom
     return stored, unknown
@@ -566,7 +586,8 @@ def masked_form(form: Mapping[str, str]) -> dict[str, str]:
         elif name in ("cvn", "csrf"):
             masked[name] = "***"
         else:
-            masked[name] = value[:100]
+            # A payer may type the card number into the wrong field (name, amount...).
+            masked[name] = mask_cards(value)[:100]
     return masked
 
 
@@ -604,6 +625,47 @@ class PaymentInvalid(Exception):
         self.errors = errors
 
 
+# The payment page's fields in the order a person meets them (and tabs through them).
+PAGE_FIELDS = (
+    "amount",
+    "paymentMethod",
+    "cardholderName",
+    "cardNumber",
+    "expiryDateMonth",
+    "expiryDateYear",
+    "cvn",
+    "accountName",
+    "bsb",
+    "accountNumber",
+)
+
+
+def errors_in_page_order(errors: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Inline errors in the order of the fields on the page (the first one gets the focus)."""
+    rank = {name: index for index, name in enumerate(PAGE_FIELDS)}
+    return sorted(errors.items(), key=lambda item: rank.get(item[0], len(rank)))
+
+
+# Never echoed back into the page after an error, so the payer has to type them again.
+NOT_ECHOED = ("cardNumber", "cvn")
+
+
+def focus_field(errors: Mapping[str, str], method: str) -> str | None:
+    """Where the focus goes after inline errors: the first field to fix or to type again."""
+    if not errors:
+        return None
+    retype = NOT_ECHOED if method == "card" else ()
+    wanted = set(errors) | set(retype)
+    return next((name for name in PAGE_FIELDS if name in wanted), None)
+
+
+def custom_label(name: str) -> str:
+    """``customPayeeName`` shown as ``Payee name``: the words of the name after ``custom``."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9_]+", name.removeprefix("custom"))
+    text = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
+    return (text[:1].upper() + text[1:]) if text else name
+
+
 def allowed_methods(params: Mapping[str, Any]) -> tuple[str, ...]:
     """Card, bank account, or both, per the token's accountType."""
     account_type = params.get("accountType")
@@ -626,9 +688,10 @@ def check_payment_form(
         raise PaymentInvalid(errors)
     principal = parse_amount(params["principalAmount"]) if params.get("principalAmount") else None
     if principal is None:
-        principal = parse_amount(form.get("amount", ""))
+        # A person may type the dollar sign; the token request's principalAmount may not.
+        principal = parse_amount(form.get("amount", "").strip().removeprefix("$"))
         if principal is None:
-            errors["amount"] = "Enter an amount greater than zero, such as 100.00."
+            errors["amount"] = amount_problem(form.get("amount", ""))
     result = PaymentForm(method=method, principal=principal or 0)
     if method == "card":
         _check_card(facility, form, now, result, errors)
@@ -649,6 +712,9 @@ def _check_card(
     name = form.get("cardholderName", "").strip()
     if not name:
         errors["cardholderName"] = "Enter the name on the card."
+    elif NAME_CONTROL_CHARS.search(name):
+        # A name travels on in the passback, the notification and the emailed receipt.
+        errors["cardholderName"] = "The name on the card must be one line of plain text."
     elif len(name) > 60:
         errors["cardholderName"] = "The name on the card must be at most 60 characters."
     digits = re.sub(r"[\s-]", "", form.get("cardNumber", ""))
@@ -662,6 +728,8 @@ def _check_card(
     elif scheme not in facility.surcharges_bp:
         accepted = ", ".join(facility.surcharges_bp) or "none"
         errors["cardNumber"] = f"{scheme} cards are not accepted here (accepted: {accepted})."
+    # A card is good to the end of its expiry month where QuickStream runs: Sydney, not UTC.
+    today = sydney(now)
     month, year = form.get("expiryDateMonth", "").strip(), form.get("expiryDateYear", "").strip()
     if len(year) == 2 and _digits(year):
         year = "20" + year
@@ -669,9 +737,9 @@ def _check_card(
         errors["expiryDateMonth"] = "Choose the expiry month."
     elif not (len(year) == 4 and _digits(year)):
         errors["expiryDateYear"] = "Choose the expiry year."
-    elif (int(year), int(month)) < (now.year, now.month):
+    elif (int(year), int(month)) < (today.year, today.month):
         errors["expiryDateYear"] = "This card has expired."
-    elif int(year) > now.year + 20:
+    elif int(year) > today.year + 20:
         errors["expiryDateYear"] = "The expiry year is too far in the future."
     cvn = form.get("cvn", "").strip()
     cvn_length = 4 if scheme == "AMEX" else 3
@@ -693,6 +761,8 @@ def _check_bank(form: Mapping[str, str], result: PaymentForm, errors: dict[str, 
     name = form.get("accountName", "").strip()
     if not name:
         errors["accountName"] = "Enter the account name."
+    elif NAME_CONTROL_CHARS.search(name):
+        errors["accountName"] = "The account name must be one line of plain text."
     elif len(name) > 32:
         errors["accountName"] = "The account name must be at most 32 characters."
     bsb = form.get("bsb", "").strip()
@@ -864,7 +934,7 @@ def cancel(
 def passback_fields(
     facility: Facility, session: Mapping[str, Any], transaction: Mapping[str, Any]
 ) -> dict[str, str]:
-    """The passback to ``returnUrl``, signed (DESIGN §2 field list and order)."""
+    """The passback to ``returnUrl``, signed (DESIGN §2 field list and order, then extras)."""
     params = session["params"]
     fields: dict[str, str] = {
         "communityCode": str(session["communityCode"]),
@@ -880,12 +950,29 @@ def passback_fields(
         "createdDateTime": transaction["createdDateTime"],
         "settlementDate": transaction["settlementDate"],
     }
-    for name in _account_fields(transaction):
-        fields[name] = str(transaction[name])
+    extra = {name: str(transaction[name]) for name in _account_fields(transaction)}
     if "accountToken" in transaction:
-        fields["accountToken"] = str(transaction["accountToken"])
+        extra["accountToken"] = str(transaction["accountToken"])
+    # QuickStream's "Validating the hmac" example passback carries principalAmount and the
+    # custom parameters too; the merchant gets them back without a lookup of its own.
+    extra["principalAmount"] = str(transaction["principalAmount"])
+    extra.update(params.get("custom", {}))
+    # Sent in the order they are signed: the listed fields, then any other in ASCII order of
+    # its name (a bank account's accountName, accountToken, bsb...), so that a merchant who
+    # signs the fields as received gets the same hmac.
+    for name in PASSBACK_ORDER:
+        if name in extra:
+            fields[name] = extra.pop(name)
+    fields.update(sorted(extra.items()))
     fields["hmac"] = sign_passback(fields, facility.passback_secret, rule=facility.passback_rule)
     return fields
+
+
+def passback_get_url(return_url: str, fields: Mapping[str, str]) -> str:
+    """``returnUrl`` with the passback added to its query, before any ``#fragment``."""
+    parts = urlsplit(return_url)
+    query = "&".join(q for q in (parts.query, urlencode(fields)) if q)
+    return urlunsplit(parts._replace(query=query))
 
 
 def _account_fields(transaction: Mapping[str, Any]) -> tuple[str, ...]:
@@ -994,4 +1081,6 @@ def require_transaction(session: Mapping[str, Any]) -> dict[str, Any]:
 
 def session_summary(session: Mapping[str, Any]) -> dict[str, Any]:
     """The non-secret parts of a session for the state view."""
-    return {k: v for k, v in session.items() if k not in ("csrf", "binding")}
+    summary = {k: v for k, v in session.items() if k not in ("csrf", "binding")}
+    summary["params"] = mask_value(summary.get("params", {}))
+    return summary

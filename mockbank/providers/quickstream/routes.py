@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import time
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -149,18 +149,21 @@ def _page(
 ) -> Response:
     facility = _facility(state, session["facility"])
     params = session["params"]
+    methods = models.allowed_methods(params)
     html = render_template(
         "quickstream/payment.html",
         session_id=session_id,
         facility=facility,
         params=params,
-        custom=params.get("custom", {}),
-        methods=models.allowed_methods(params),
+        custom=[(models.custom_label(k), k, v) for k, v in params.get("custom", {}).items()],
+        methods=methods,
         csrf=session["csrf"],
         surcharges={k: v / 100 for k, v in facility.surcharges_bp.items()},
         errors=errors or {},
+        error_list=models.errors_in_page_order(errors or {}),
+        focus=models.focus_field(errors or {}, (values or {}).get("paymentMethod") or methods[0]),
         values=values or {},
-        years=[str(state.now().year + i) for i in range(0, 16)],
+        years=[str(models.sydney(state.now()).year + i) for i in range(0, 16)],
     )
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
@@ -301,6 +304,9 @@ def receipt(session_id: str) -> ResponseReturnValue:
         session_id=session_id,
         facility=facility,
         params=session["params"],
+        custom=[
+            (models.custom_label(k), k, v) for k, v in session["params"].get("custom", {}).items()
+        ],
         transaction=transaction,
         csrf=session["csrf"],
     )
@@ -325,8 +331,7 @@ def return_to_merchant(session_id: str) -> ResponseReturnValue:
     fields = models.passback_fields(facility, session, transaction)
     journal_note("passback", {"method": facility.passback_method, "url": return_url})
     if facility.passback_method == "GET":
-        separator = "&" if "?" in return_url else "?"
-        return redirect(return_url + separator + urlencode(fields), code=303)
+        return redirect(models.passback_get_url(return_url, fields), code=303)
     html = render_template("quickstream/passback.html", url=return_url, fields=fields)
     return Response(html, content_type="text/html; charset=utf-8")
 
