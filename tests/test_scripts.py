@@ -26,11 +26,13 @@ CARD_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 
 
 def full_card_numbers(text: str) -> set[str]:
-    """Luhn-valid 13-19 digit runs: what must never be written down unmasked."""
+    """Luhn-valid 13-19 digit runs that could be a card: never to be written down unmasked."""
     found = set()
     for match in CARD_RUN.finditer(text):
         digits = re.sub(r"\D", "", match.group(0))
-        if luhn_valid(digits) and len(set(digits)) > 2:  # '0000…' ids are not cards
+        # Card networks' numbers start with 2-6; epoch milliseconds (17...) and '0000...'
+        # ids pass Luhn one time in ten and are not cards.
+        if digits[0] in "23456" and luhn_valid(digits) and len(set(digits)) > 2:
             found.add(digits)
     return found
 
