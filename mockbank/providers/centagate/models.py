@@ -207,16 +207,37 @@ def seed(store: Store, fixtures: CentagateFixtures, *, now: datetime) -> None:
 
 
 # -- request parsing --------------------------------------------------------------------------
+def _is_utf8_text(value: str) -> bool:
+    # JSON may spell a lone UTF-16 surrogate ("\ud800"); such a string has no UTF-8 form.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_body(raw: bytes) -> dict[str, Any]:
     """The JSON object of a request body, or InvalidInput (10002) saying why not."""
     try:
-        body = json.loads(raw.decode("utf-8"))
+        # utf-8-sig: a leading byte-order mark (.NET's UTF8Encoding writes one) is skipped,
+        # as Java JSON readers do.
+        body = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InvalidInput("Invalid input: the body is not UTF-8 text") from None
+    except RecursionError:
+        raise InvalidInput("Invalid input: the body's JSON is nested too deeply") from None
     except ValueError as error:
         raise InvalidInput(f"Invalid input: the body is not valid JSON ({error})") from None
     if not isinstance(body, dict):
         raise InvalidInput("Invalid input: the body must be a JSON object")
+    for name, value in body.items():
+        if not _is_utf8_text(name) or (isinstance(value, str) and not _is_utf8_text(value)):
+            field = name if _is_utf8_text(name) else None
+            raise InvalidInput(
+                f"Invalid input: {field or 'a field name'} contains an unpaired UTF-16 "
+                "surrogate escape (\\uD800-\\uDFFF), which is not text",
+                field=field,
+            )
     return body
 
 
