@@ -56,9 +56,16 @@ REQUEST_QR_ORDERS: dict[str, tuple[str, ...]] = {
         "username", "details", "integrationKey", "unixTimestamp", "authToken", "ipAddress",
         "userAgent",
     ),
+    # The Java, Node.js and PHP samples of "Request QR Code Transaction Signing", the request
+    # half of the seed's flow (CentagateDocs 1.4.3.4.05): details before devAccId.
+    "signing": (
+        "username", "details", "devAccId", "authToken", "integrationKey", "unixTimestamp",
+        "supportFido", "ipAddress", "userAgent", "browserFp",
+    ),
 }  # fmt: skip
 
-# The samples come first: they are what integrators copy, so they name a match first.
+# The orders an app can be strict on, one per document family for both APIs. The samples
+# come first: they are what integrators copy, so they name a match first.
 ORDER_NAMES = ("samples", "table", "legacy")
 ORDERS = {"authQRCode": AUTH_QR_ORDERS, "requestQrCode": REQUEST_QR_ORDERS}
 
