@@ -10,6 +10,7 @@ import base64
 import binascii
 import hmac
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -204,6 +205,37 @@ def seed(store: Store, fixtures: CentagateFixtures, *, now: datetime) -> None:
             },
             now=now,
         )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The app's ``centagate.*`` options, checked: a bad value fails at start, not per request."""
+
+    hmac_order: str | None  # None: each app's own fixture setting
+    challenge_ttl_s: float
+
+
+MAX_CHALLENGE_TTL_S = 366 * 86_400
+
+
+def read_settings(options: Mapping[str, Any]) -> Settings:
+    """``centagate.hmac_order`` and ``centagate.challenge_ttl_s``; ValueError names the bad one."""
+    order = options.get("centagate.hmac_order")
+    if order is not None and order != "any" and order not in ORDER_NAMES:
+        raise ValueError(
+            f"centagate.hmac_order must be 'any' or one of {', '.join(ORDER_NAMES)}, not {order!r}"
+        )
+    ttl = options.get("centagate.challenge_ttl_s", DEFAULT_CHALLENGE_TTL_S)
+    try:
+        ttl_s = float(ttl)
+    except (TypeError, ValueError):
+        ttl_s = math.nan
+    if isinstance(ttl, bool) or not 0 < ttl_s <= MAX_CHALLENGE_TTL_S:
+        raise ValueError(
+            f"centagate.challenge_ttl_s must be a number of seconds above 0 and at most "
+            f"{MAX_CHALLENGE_TTL_S}, not {ttl!r}"
+        )
+    return Settings(hmac_order=order or None, challenge_ttl_s=ttl_s)
 
 
 # -- request parsing --------------------------------------------------------------------------

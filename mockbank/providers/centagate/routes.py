@@ -34,7 +34,7 @@ def _authenticate(
     fields = models.read_fields(body, required)
     sent = models.read_hmac(body)
     app = models.find_app(_fixtures(state), fields["integrationKey"])
-    setting = str(state.config.option("centagate.hmac_order") or app.hmac_order)
+    setting = models.read_settings(state.config.options).hmac_order or app.hmac_order
     try:
         orders = auth.verify_hmac(fields, sent, app.secret_key, endpoint=api, setting=setting)
     except auth.SignatureMismatch as error:
@@ -69,7 +69,7 @@ def request_qr_code() -> Response:
     state = current_state()
     body = models.parse_body(request.get_data(cache=True))
     app, fields = _authenticate(state, body, models.REQUEST_QR_FIELDS, "requestQrCode")
-    ttl = float(state.config.option("centagate.challenge_ttl_s", models.DEFAULT_CHALLENGE_TTL_S))
+    ttl = models.read_settings(state.config.options).challenge_ttl_s
     obj = models.request_qr_code(
         state.store, _fixtures(state), app, fields, state, now=state.now(), ttl_s=ttl
     )
