@@ -96,9 +96,26 @@ for _rule in _routes("/auth/authQRCode") + _routes("/auth/authQrCode"):
 
 
 # -- the simulated CENTAGATE app --------------------------------------------------------------
+QR_BORDER = 2
+QR_TARGET_PX = 240  # about what a phone camera needs from a screen at arm's length
+
+
+def qr_code(content: str) -> segno.QRCode:
+    """A full-size QR symbol; segno.make would pick a Micro QR for short text, which phone
+    cameras do not read."""
+    return segno.make_qr(content, error="m")
+
+
+def qr_scale(symbol: segno.QRCode) -> int:
+    """Whole pixels per module (at least 3), so dense codes stay crisp and scannable."""
+    modules = int(symbol.symbol_size(scale=1, border=QR_BORDER)[0])
+    return max(3, -(-QR_TARGET_PX // modules))
+
+
 def qr_data_uri(content: str) -> str:
     """The QR for `content` as a PNG data: URI (the device page and the dashboard show it)."""
-    return str(segno.make(content, error="m").png_data_uri(scale=4, border=2))
+    symbol = qr_code(content)
+    return str(symbol.png_data_uri(scale=qr_scale(symbol), border=QR_BORDER))
 
 
 @bp.route("/device/<dev_acc_id>", methods=["GET", "POST"])
@@ -172,8 +189,7 @@ def device_qr_png(dev_acc_id: str, otp_challenge: str) -> Response:
         )
 
     buffer = io.BytesIO()
-    segno.make(qr_content(dev_acc_id, otp_challenge, match["plainText"]), error="m").save(
-        buffer, kind="png", scale=6, border=2
-    )
+    symbol = qr_code(qr_content(dev_acc_id, otp_challenge, match["plainText"]))
+    symbol.save(buffer, kind="png", scale=qr_scale(symbol), border=QR_BORDER)
     skip_journal_body()
     return Response(buffer.getvalue(), mimetype="image/png", headers={"Cache-Control": "no-store"})
