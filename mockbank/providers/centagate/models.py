@@ -58,6 +58,13 @@ AUTH_QR_FIELDS = (
     "transactionValue",
     "isTransaction",
 )
+# The 2018 API (unversioned /CentagateWS paths) predates device accounts and transaction
+# signing: SecureMetric's own 2018 client sends neither devAccId nor transactionValue nor
+# isTransaction. There they are optional; a missing devAccId means the user's active device.
+REQUEST_QR_FIELDS_2018 = tuple(f for f in REQUEST_QR_FIELDS if f != "devAccId")
+AUTH_QR_FIELDS_2018 = tuple(
+    f for f in AUTH_QR_FIELDS if f not in ("devAccId", "transactionValue", "isTransaction")
+)
 
 
 class Status(StrEnum):
@@ -273,10 +280,12 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def read_fields(body: Mapping[str, Any], required: tuple[str, ...]) -> dict[str, str]:
+def read_fields(
+    body: Mapping[str, Any], required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, str]:
     """Required and optional fields as strings (absent optional ones as "")."""
     fields: dict[str, str] = {}
-    for name in (*required, *OPTIONAL_FIELDS):
+    for name in (*required, *optional, *OPTIONAL_FIELDS):
         value = body.get(name)
         if value is None:
             value = ""
@@ -356,6 +365,29 @@ def check_user_and_device(
     return device
 
 
+def default_device(
+    store: Store, fixtures: CentagateFixtures, username: str, *, now: datetime
+) -> str:
+    """The device a 2018-style request without devAccId means: the user's first active one.
+
+    Returns "" when there is none, so check_user_and_device reports why (22002, 22004, 23013).
+    """
+    user = fixtures.users.get(username)
+    for dev_acc_id in user.devices if user else ():
+        record = store.get(NS_DEVICE, dev_acc_id, now=now)
+        if record is not None and record["status"] == Status.ACTIVE:
+            return dev_acc_id
+    return user.devices[0] if user and user.devices else ""
+
+
+def _with_device(
+    store: Store, fixtures: CentagateFixtures, fields: Mapping[str, str], *, now: datetime
+) -> dict[str, str]:
+    if fields["devAccId"]:
+        return dict(fields)
+    return {**fields, "devAccId": default_device(store, fixtures, fields["username"], now=now)}
+
+
 # -- requestQrCode ----------------------------------------------------------------------------
 def _new_challenge(ids: IdSource) -> str:
     # An 8-digit numeric challenge, as on the CENTAGATE app's manual-entry screen.
@@ -373,6 +405,7 @@ def request_qr_code(
     ttl_s: float = DEFAULT_CHALLENGE_TTL_S,
 ) -> dict[str, str]:
     """Create a single-use challenge; the answer's ``object`` fields."""
+    fields = _with_device(store, fixtures, fields, now=now)
     device = check_user_and_device(store, fixtures, fields["username"], fields["devAccId"], now=now)
     details = decode_details(fields["details"])
     if len(details) > MAX_DETAILS_CHARS:
@@ -432,8 +465,10 @@ def authorize_qr_code(
     now: datetime,
 ) -> dict[str, Any]:
     """Verify the OTP for a challenge and consume it; the answer's ``object`` fields."""
-    if fields["isTransaction"] != "1":
+    # Required (so never empty) on the v2 paths; on the 2018 paths it may be left out.
+    if fields["isTransaction"] not in ("1", ""):
         raise InvalidInput('Invalid input: isTransaction must be "1"', field="isTransaction")
+    fields = _with_device(store, fixtures, fields, now=now)
     device = check_user_and_device(store, fixtures, fields["username"], fields["devAccId"], now=now)
     record = store.record(NS_CHALLENGE, fields["challenge"])
     if record is None:

@@ -27,11 +27,26 @@ def _fixtures(state: State) -> models.CentagateFixtures:
     return fixtures
 
 
+def _is_2018_path() -> bool:
+    """Whether the request came in on an unversioned (2018 API) path, not a /v2 one."""
+    rule = request.url_rule.rule if request.url_rule else ""
+    return API_PREFIXES[0] + "/" not in rule
+
+
 def _authenticate(
     state: State, body: dict[str, Any], required: tuple[str, ...], api: str
 ) -> tuple[models.App, dict[str, str]]:
     """Fields, app, HMAC and timestamp checks shared by both APIs."""
-    fields = models.read_fields(body, required)
+    if _is_2018_path():
+        legacy = (
+            models.REQUEST_QR_FIELDS_2018
+            if api == "requestQrCode"
+            else (models.AUTH_QR_FIELDS_2018)
+        )
+        optional = tuple(f for f in required if f not in legacy)
+        fields = models.read_fields(body, legacy, optional)
+    else:
+        fields = models.read_fields(body, required)
     sent = models.read_hmac(body)
     app = models.find_app(_fixtures(state), fields["integrationKey"])
     setting = models.read_settings(state.config.options).hmac_order or app.hmac_order
