@@ -75,7 +75,7 @@ def test_magic_values_list_the_return_codes(state: State) -> None:
     magic = state.magic_values()["centagate"]
     assert magic["return_codes"]["23036"] == "OTP token locked"
     assert magic["challenge_ttl_s"] == 180
-    assert set(magic["hmac_orders"]["authQRCode"]) == {"samples", "table", "legacy"}
+    assert set(magic["hmac_orders"]["authQRCode"]) == {"samples", "table", "legacy", "python"}
 
 
 def test_dashboard_lists_the_seeded_credentials_and_device_pages(client: Any) -> None:

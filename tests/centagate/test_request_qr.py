@@ -153,7 +153,7 @@ def test_bad_hmac_is_23022_and_the_journal_shows_the_strings_tried(api: Api) -> 
     assert "Invalid API signature" in message
     entry = api.state.journal.entries(provider="centagate")[-1]
     tried = entry.notes["canonical_strings_tried"]
-    assert set(tried) == {"samples", "table", "legacy", "signing"}
+    assert set(tried) == {"samples", "table", "legacy", "signing", "python"}
     assert tried["samples"].startswith("alice" + ALICE_DEVICE + body["details"])
     assert "curl/8" in tried["table"]
     assert SECRET_KEY not in str(entry.as_dict())

@@ -42,7 +42,7 @@ def allowed_orders(setting: str, endpoint: str) -> tuple[str, ...]:
     """The field orders an app accepts: every documented one ("any") or exactly one (strict)."""
     if setting != "any":
         return (setting,)
-    # requestQrCode has a fourth documented order ("signing"), which only "any" accepts.
+    # Orders documented by one sample program only ("signing", "python") come after.
     return (*ORDER_NAMES, *(name for name in ORDERS[endpoint] if name not in ORDER_NAMES))
 
 

@@ -58,6 +58,9 @@ AUTH_QR_FIELDS = (
     "transactionValue",
     "isTransaction",
 )
+# Read for the HMAC only: the Python sample of "Request QR Code Transaction Signing" sends a
+# transactionId and signs it.
+REQUEST_QR_OPTIONAL = ("transactionId",)
 # The 2018 API (unversioned /CentagateWS paths) predates device accounts and transaction
 # signing: SecureMetric's own 2018 client sends neither devAccId nor transactionValue nor
 # isTransaction. There they are optional; a missing devAccId means the user's active device.

@@ -37,16 +37,15 @@ def _authenticate(
     state: State, body: dict[str, Any], required: tuple[str, ...], api: str
 ) -> tuple[models.App, dict[str, str]]:
     """Fields, app, HMAC and timestamp checks shared by both APIs."""
+    optional = models.REQUEST_QR_OPTIONAL if api == "requestQrCode" else ()
     if _is_2018_path():
         legacy = (
-            models.REQUEST_QR_FIELDS_2018
-            if api == "requestQrCode"
-            else (models.AUTH_QR_FIELDS_2018)
+            models.REQUEST_QR_FIELDS_2018 if api == "requestQrCode" else models.AUTH_QR_FIELDS_2018
         )
-        optional = tuple(f for f in required if f not in legacy)
+        optional += tuple(f for f in required if f not in legacy)
         fields = models.read_fields(body, legacy, optional)
     else:
-        fields = models.read_fields(body, required)
+        fields = models.read_fields(body, required, optional)
     sent = models.read_hmac(body)
     app = models.find_app(_fixtures(state), fields["integrationKey"])
     setting = models.read_settings(state.config.options).hmac_order or app.hmac_order
