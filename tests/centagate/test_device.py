@@ -158,3 +158,26 @@ def test_device_page_shows_dense_qr_at_natural_size_and_stacks_on_a_phone(
             assert meta["y"] >= box["y"] + box["height"], "details should wrap below the QR"
             assert meta["width"] > 250
         page.screenshot(path=str(artifacts / f"centagate-device-dense-{width}.png"), full_page=True)
+
+
+def test_pending_challenge_is_found_only_for_its_own_device_while_usable(api: Api) -> None:
+    from mockbank.providers.centagate import models
+
+    api.state.clock.freeze()
+    issued = api.issue()
+    store, now = api.state.store, api.state.now()
+    found = models.pending_challenge(store, "alice-device-1", issued["otpChallenge"], now=now)
+    assert found is not None
+    assert found["plainText"] == issued["plainText"]
+    assert models.pending_challenge(store, "bob-device-1", issued["otpChallenge"], now=now) is None
+    assert models.pending_challenge(store, "alice-device-1", "\x00", now=now) is None
+    # Another device's challenge is not shown or approvable on this device's page.
+    other = api.client.post(
+        "/centagate/device/bob-device-1", data={"challenge": issued["otpChallenge"]}
+    )
+    assert other.status_code == 410
+    api.state.clock.advance(181)
+    later = api.state.now()
+    assert (
+        models.pending_challenge(store, "alice-device-1", issued["otpChallenge"], now=later) is None
+    )

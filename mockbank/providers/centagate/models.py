@@ -605,6 +605,17 @@ def pending_challenges(store: Store, dev_acc_id: str, *, now: datetime) -> list[
     return list(reversed(found))
 
 
+def pending_challenge(
+    store: Store, dev_acc_id: str, otp_challenge: str, *, now: datetime
+) -> dict[str, Any] | None:
+    """One usable challenge of this device (the device page approves it), or None."""
+    record = store.record(NS_CHALLENGE, otp_challenge)
+    if record is None or record.value.get("devAccId") != dev_acc_id or not record.usable(now):
+        return None
+    value: dict[str, Any] = record.value
+    return value
+
+
 def state_view(store: Store, fixtures: CentagateFixtures, *, now: datetime) -> dict[str, Any]:
     """Apps, users, devices, challenges and signed transactions; secrets left out."""
     challenges = []

@@ -153,11 +153,7 @@ def device_page(dev_acc_id: str) -> tuple[str, int]:
     status = 200
     if request.method == "POST":
         wanted = request.form.get("challenge", "")
-        match = next(
-            (c for c in models.pending_challenges(state.store, dev_acc_id, now=now)
-             if c["otpChallenge"] == wanted),
-            None,
-        )  # fmt: skip
+        match = models.pending_challenge(state.store, dev_acc_id, wanted, now=now)
         if match is None:
             problem = f"Challenge {wanted or '(none)'} is not pending on this device any more."
             status = 410
@@ -190,11 +186,7 @@ def device_page(dev_acc_id: str) -> tuple[str, int]:
 def device_qr_png(dev_acc_id: str, otp_challenge: str) -> Response:
     """One pending challenge's QR as a PNG image."""
     state = current_state()
-    match = next(
-        (c for c in models.pending_challenges(state.store, dev_acc_id, now=state.now())
-         if c["otpChallenge"] == otp_challenge),
-        None,
-    )  # fmt: skip
+    match = models.pending_challenge(state.store, dev_acc_id, otp_challenge, now=state.now())
     if match is None:
         return Response(
             f"No pending challenge {otp_challenge} for device {dev_acc_id}.\n",
