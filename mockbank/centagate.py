@@ -38,6 +38,12 @@ AUTH_QR_ORDERS: dict[str, tuple[str, ...]] = {
         "username", "otp", "challenge", "details", "integrationKey", "unixTimestamp",
         "authToken", "supportFido", "ipAddress", "userAgent", "browserFp",
     ),
+    # The Python sample of "Authorize QR Code Transaction Signing" (CentagateDocs 1.4.3.5.05):
+    # the 2018 order with devAccId after username.
+    "python": (
+        "username", "devAccId", "otp", "challenge", "details", "integrationKey",
+        "unixTimestamp", "authToken", "supportFido", "ipAddress", "userAgent", "browserFp",
+    ),
 }  # fmt: skip
 
 REQUEST_QR_ORDERS: dict[str, tuple[str, ...]] = {
@@ -56,9 +62,22 @@ REQUEST_QR_ORDERS: dict[str, tuple[str, ...]] = {
         "username", "details", "integrationKey", "unixTimestamp", "authToken", "ipAddress",
         "userAgent",
     ),
+    # The Java, Node.js and PHP samples of "Request QR Code Transaction Signing", the request
+    # half of the seed's flow (CentagateDocs 1.4.3.4.05): details before devAccId.
+    "signing": (
+        "username", "details", "devAccId", "authToken", "integrationKey", "unixTimestamp",
+        "supportFido", "ipAddress", "userAgent", "browserFp",
+    ),
+    # The Python sample of that page: its transactionId instead of devAccId, 2018 order after.
+    "python": (
+        "username", "details", "transactionId", "integrationKey", "unixTimestamp", "authToken",
+        "supportFido", "ipAddress", "userAgent", "browserFp",
+    ),
 }  # fmt: skip
 
-# The samples come first: they are what integrators copy, so they name a match first.
+# The orders an app can be strict on, one per document family for both APIs. The samples
+# come first: they are what integrators copy, so they name a match first. The other orders
+# ("signing", "python") come from single sample programs and are accepted by non-strict apps.
 ORDER_NAMES = ("samples", "table", "legacy")
 ORDERS = {"authQRCode": AUTH_QR_ORDERS, "requestQrCode": REQUEST_QR_ORDERS}
 

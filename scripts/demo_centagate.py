@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"  qrCode {issued['qrCode']}")
 
     say("\n2. The bank shows the QR; here as a PNG file and as terminal text")
-    qr = segno.make(issued["qrCode"], error="m")
+    qr = segno.make_qr(issued["qrCode"], error="m")  # never a Micro QR: phones cannot read those
     png = out_dir / f"centagate-qr-{issued['otpChallenge']}.png"
     qr.save(str(png), scale=6, border=2)
     say(f"  QR image written to {png}")

@@ -37,6 +37,51 @@ def test_malformed_bodies_are_10002_with_http_200(
     assert snapshot() == before
 
 
+@pytest.mark.parametrize("path", [REQUEST_QR, AUTH_QR], ids=["request-qr", "auth-qr"])
+@pytest.mark.parametrize(
+    "field", ["username", "details", "unixTimestamp", "userAgent", "hmac", "HMAC"]
+)
+def test_lone_surrogate_escape_in_a_field_is_10002_naming_it(
+    api: Api, snapshot: Any, path: str, field: str
+) -> None:
+    # "\ud800" is valid JSON but no text: it used to reach the HMAC and answer 500.
+    issued = api.issue()
+    before = snapshot()
+    body = auth_body(issued, api.epoch()) if path == AUTH_QR else qr_body(api.epoch())
+    raw = json.dumps(body)[:-1] + f', "{field}": "a\\ud800b"}}'
+    response = api.post(path, raw)
+    assert response.status_code == 200
+    code, message, obj = answer(response)
+    assert (code, obj) == (10002, "")
+    assert f"{field} contains an unpaired UTF-16 surrogate" in message
+    assert snapshot() == before
+
+
+def test_lone_surrogate_in_a_field_name_is_10002(api: Api) -> None:
+    raw = json.dumps(qr_body(api.epoch()))[:-1] + ', "\\udc00": "x"}'
+    code, message, _ = answer(api.post(REQUEST_QR, raw))
+    assert code == 10002
+    assert "a field name contains an unpaired UTF-16 surrogate" in message
+
+
+@pytest.mark.parametrize("path", [REQUEST_QR, AUTH_QR], ids=["request-qr", "auth-qr"])
+def test_deeply_nested_json_is_10002_not_a_crash(api: Api, path: str) -> None:
+    raw = '{"username": ' + '{"a": ' * 50_000 + "1" + "}" * 50_001
+    response = api.post(path, raw)
+    assert response.status_code == 200
+    code, message, _ = answer(response)
+    assert code == 10002
+    assert "nested too deeply" in message
+
+
+def test_a_utf8_byte_order_mark_before_the_json_is_skipped(api: Api) -> None:
+    # .NET's default UTF8Encoding writes a BOM; Java JSON readers skip it, so does mockbank.
+    raw = b"\xef\xbb\xbf" + json.dumps(qr_body(api.epoch())).encode()
+    code, message, obj = answer(api.post(REQUEST_QR, raw))
+    assert code == 0, message
+    assert obj["otpChallenge"]
+
+
 def test_form_encoded_body_is_10002(api: Api) -> None:
     response = api.client.post(REQUEST_QR, data={"username": "alice"})
     assert answer(response)[0] == 10002

@@ -75,7 +75,7 @@ def test_magic_values_list_the_return_codes(state: State) -> None:
     magic = state.magic_values()["centagate"]
     assert magic["return_codes"]["23036"] == "OTP token locked"
     assert magic["challenge_ttl_s"] == 180
-    assert set(magic["hmac_orders"]["authQRCode"]) == {"samples", "table", "legacy"}
+    assert set(magic["hmac_orders"]["authQRCode"]) == {"samples", "table", "legacy", "python"}
 
 
 def test_dashboard_lists_the_seeded_credentials_and_device_pages(client: Any) -> None:
@@ -83,3 +83,40 @@ def test_dashboard_lists_the_seeded_credentials_and_device_pages(client: Any) ->
     assert "mockbank-integration-key" in page
     assert "mockbank-secret-key" in page
     assert "/centagate/device/alice-device-1" in page
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("centagate.hmac_order", "Samples"),
+        ("centagate.hmac_order", "signing"),
+        ("centagate.challenge_ttl_s", "abc"),
+        ("centagate.challenge_ttl_s", 0),
+        ("centagate.challenge_ttl_s", -5),
+        ("centagate.challenge_ttl_s", float("inf")),
+        ("centagate.challenge_ttl_s", 1e20),
+        ("centagate.challenge_ttl_s", True),
+    ],
+    ids=["order-case", "order-signing", "ttl-text", "ttl-zero", "ttl-negative", "ttl-inf",
+         "ttl-huge", "ttl-bool"],
+)  # fmt: skip
+def test_a_bad_option_stops_create_app_naming_it(option: str, value: Any) -> None:
+    # These used to start fine and then answer every request with a 500.
+    from mockbank import create_app
+
+    with pytest.raises(ValueError, match=option.replace(".", r"\.")):
+        create_app({option: value})
+
+
+@pytest.mark.parametrize(
+    ("options", "order", "ttl"),
+    [({}, None, 180.0), ({"centagate.hmac_order": "legacy", "centagate.challenge_ttl_s": "30"},
+     "legacy", 30.0), ({"centagate.hmac_order": "any", "centagate.challenge_ttl_s": 0.5}, "any",
+     0.5)],
+    ids=["defaults", "strict-legacy", "any"],
+)  # fmt: skip
+def test_good_options_are_read(options: dict[str, Any], order: str | None, ttl: float) -> None:
+    from mockbank.providers.centagate.models import read_settings
+
+    settings = read_settings(options)
+    assert (settings.hmac_order, settings.challenge_ttl_s) == (order, ttl)

@@ -90,12 +90,12 @@ def test_parse_qr_rejects_other_content_with_a_reason(content: str) -> None:
 
 
 def test_sign_uses_the_documented_concatenations() -> None:
-    fields = {name: f"<{name}>" for name in AUTH_QR_ORDERS["table"]}
+    fields = {name: f"<{name}>" for names in AUTH_QR_ORDERS.values() for name in names}
     for order, names in AUTH_QR_ORDERS.items():
         text = "".join(f"<{n}>" for n in names)
         expected = hmac.new(b"k", text.encode(), hashlib.sha256).hexdigest()
         assert sign(fields, "k", order) == expected
-    request_fields = {name: f"<{name}>" for name in REQUEST_QR_ORDERS["table"]}
+    request_fields = {name: f"<{name}>" for names in REQUEST_QR_ORDERS.values() for name in names}
     for order, names in REQUEST_QR_ORDERS.items():
         text = "".join(f"<{n}>" for n in names)
         assert (

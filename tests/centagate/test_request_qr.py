@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from typing import Any
 
 import pytest
@@ -75,6 +77,34 @@ def test_each_documented_hmac_order_verifies_and_is_named_in_a_header(api: Api, 
     assert response.headers["X-Mockbank-Hmac-Order"] == order
 
 
+def test_the_transaction_signing_request_page_order_verifies(api: Api) -> None:
+    # CentagateDocs "Request QR Code Transaction Signing" (Java, Node.js and PHP alike):
+    # $username.$details.$devAccId.$authToken.$integrationKey.$unixTimestamp.$supportFido
+    # .$ipAddress.$userAgent.$browserFp; details comes before devAccId there.
+    body = qr_body(api.epoch(), authToken="t0k", supportFido="true", browserFp="fp")
+    text = "".join(
+        body[name]
+        for name in (
+            "username", "details", "devAccId", "authToken", "integrationKey", "unixTimestamp",
+            "supportFido", "ipAddress", "userAgent", "browserFp",
+        )
+    )  # fmt: skip
+    body["hmac"] = hmac.new(SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
+    response = api.post(REQUEST_QR, body)
+    code, message, _ = answer(response)
+    assert code == 0, message
+    assert response.headers["X-Mockbank-Hmac-Order"] == "signing"
+    assert sign(body, SECRET_KEY, "signing") == body["hmac"]
+    # The strict app accepts its one order only.
+    strict = qr_body(
+        api.epoch(),
+        integrationKey="mockbank-strict-integration-key",
+        secret_key="mockbank-strict-secret-key",
+        order="signing",
+    )
+    assert answer(api.post(REQUEST_QR, strict))[0] == 23022
+
+
 def test_orders_that_coincide_are_all_named(api: Api) -> None:
     response = api.post(
         REQUEST_QR,
@@ -123,7 +153,7 @@ def test_bad_hmac_is_23022_and_the_journal_shows_the_strings_tried(api: Api) -> 
     assert "Invalid API signature" in message
     entry = api.state.journal.entries(provider="centagate")[-1]
     tried = entry.notes["canonical_strings_tried"]
-    assert set(tried) == {"samples", "table", "legacy"}
+    assert set(tried) == {"samples", "table", "legacy", "signing", "python"}
     assert tried["samples"].startswith("alice" + ALICE_DEVICE + body["details"])
     assert "curl/8" in tried["table"]
     assert SECRET_KEY not in str(entry.as_dict())

@@ -13,9 +13,14 @@ import pytest
 import requests
 
 from tests.centagate.conftest import (
+    ALICE_DEVICE,
+    ALICE_SECRET,
+    AUTH_QR,
     INTEGRATION_KEY,
     REQUEST_QR,
     SECRET_KEY,
+    Api,
+    answer,
     b64,
     qr_body,
     reference_otp,
@@ -135,3 +140,54 @@ def test_curl_gets_the_envelope_for_a_bad_hmac(mockbank: Any) -> None:
     payload, _, status = result.stdout.rpartition("\n")
     assert status == "200"
     assert json.loads(payload)["code"] == 23022
+
+
+def test_the_python_samples_of_the_transaction_signing_pages_verify(api: Api) -> None:
+    """CentagateDocs' Python samples sign in orders of their own (by hand here)."""
+    import base64
+    import hashlib
+    import hmac as hmac_lib
+
+    def mac(text: str) -> str:
+        return hmac_lib.new(SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+    # "Request QR Code Transaction Signing": USERNAME + DETAILS + TRANSACTIONID +
+    # INTEGRATIONKEY + str(UNIXTIMESTAMP) + AUTHTOKEN + SUPPORTFIDO + IPADDRESS + USERAGENT
+    # + BROWSERFP, with devAccId in the payload but not signed.
+    stamp = str(int(api.epoch()))
+    details = base64.b64encode(b"Pay RM 42.00 to Erin").decode()
+    body = {
+        "username": "alice", "devAccId": ALICE_DEVICE, "details": details,
+        "transactionId": "TXN-0042", "authToken": "", "integrationKey": INTEGRATION_KEY,
+        "unixTimestamp": stamp, "supportFido": "true", "ipAddress": "192.0.2.9",
+        "userAgent": "python-requests/2.32",
+    }  # fmt: skip
+    body["hmac"] = mac(
+        "alice" + details + "TXN-0042" + INTEGRATION_KEY + stamp + "" + "true" + "192.0.2.9"
+        + "python-requests/2.32" + ""
+    )  # fmt: skip
+    response = api.post(REQUEST_QR, body)
+    code, message, issued = answer(response)
+    assert code == 0, message
+    assert response.headers["X-Mockbank-Hmac-Order"] == "python"
+
+    # "Authorize QR Code Transaction Signing": USERNAME + DEVACCID + OTP + CHALLENGE + DETAILS
+    # + INTEGRATIONKEY + str(UNIXTIMESTAMP) + AUTHTOKEN + SUPPORTFIDO + IPADDRESS + USERAGENT
+    # + BROWSERFP.
+    otp = reference_otp(ALICE_SECRET, issued["otpChallenge"], issued["plainText"])
+    signed_details = base64.b64encode(issued["plainText"].encode()).decode()
+    auth = {
+        "username": "alice", "devAccId": ALICE_DEVICE, "otp": otp,
+        "challenge": issued["otpChallenge"], "details": signed_details,
+        "authToken": issued["authToken"], "integrationKey": INTEGRATION_KEY,
+        "unixTimestamp": stamp, "supportFido": "true", "ipAddress": "192.0.2.9",
+        "userAgent": "python-requests/2.32", "transactionValue": "42.00", "isTransaction": "1",
+    }  # fmt: skip
+    auth["hmac"] = mac(
+        "alice" + ALICE_DEVICE + otp + issued["otpChallenge"] + signed_details + INTEGRATION_KEY
+        + stamp + issued["authToken"] + "true" + "192.0.2.9" + "python-requests/2.32" + ""
+    )  # fmt: skip
+    response = api.post(AUTH_QR, auth)
+    code, message, _ = answer(response)
+    assert code == 0, message
+    assert response.headers["X-Mockbank-Hmac-Order"] == "python"

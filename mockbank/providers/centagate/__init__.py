@@ -26,6 +26,7 @@ __all__ = ["device_otp", "otp_from_qr", "parse_qr", "provider", "sign"]
 
 
 def _seed(state: State) -> None:
+    models.read_settings(state.config.options)  # a bad option stops create_app, with its name
     models.seed(state.store, state.fixtures["centagate"], now=state.now())
 
 

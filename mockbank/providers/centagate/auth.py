@@ -38,9 +38,12 @@ def verify_timestamp(unix_timestamp: str, now_epoch: float) -> int:
     return sent
 
 
-def allowed_orders(setting: str) -> tuple[str, ...]:
-    """The field orders an app accepts: all three ("any") or exactly one (strict)."""
-    return ORDER_NAMES if setting == "any" else (setting,)
+def allowed_orders(setting: str, endpoint: str) -> tuple[str, ...]:
+    """The field orders an app accepts: every documented one ("any") or exactly one (strict)."""
+    if setting != "any":
+        return (setting,)
+    # Orders documented by one sample program only ("signing", "python") come after.
+    return (*ORDER_NAMES, *(name for name in ORDERS[endpoint] if name not in ORDER_NAMES))
 
 
 def verify_hmac(
@@ -54,7 +57,8 @@ def verify_hmac(
     """The documented orders whose HMAC equals `sent` (several when the strings coincide)."""
     candidate = sent.strip().lower().encode()
     texts = {
-        name: canonical_string(fields, ORDERS[endpoint][name]) for name in allowed_orders(setting)
+        name: canonical_string(fields, ORDERS[endpoint][name])
+        for name in allowed_orders(setting, endpoint)
     }
     # Every allowed order is compared (no early exit), so timing does not say which was close.
     matches = [

@@ -10,9 +10,10 @@ import base64
 import binascii
 import hmac
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -56,6 +57,16 @@ AUTH_QR_FIELDS = (
     "unixTimestamp",
     "transactionValue",
     "isTransaction",
+)
+# Read for the HMAC only: the Python sample of "Request QR Code Transaction Signing" sends a
+# transactionId and signs it.
+REQUEST_QR_OPTIONAL = ("transactionId",)
+# The 2018 API (unversioned /CentagateWS paths) predates device accounts and transaction
+# signing: SecureMetric's own 2018 client sends neither devAccId nor transactionValue nor
+# isTransaction. There they are optional; a missing devAccId means the user's active device.
+REQUEST_QR_FIELDS_2018 = tuple(f for f in REQUEST_QR_FIELDS if f != "devAccId")
+AUTH_QR_FIELDS_2018 = tuple(
+    f for f in AUTH_QR_FIELDS if f not in ("devAccId", "transactionValue", "isTransaction")
 )
 
 
@@ -206,24 +217,78 @@ def seed(store: Store, fixtures: CentagateFixtures, *, now: datetime) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Settings:
+    """The app's ``centagate.*`` options, checked: a bad value fails at start, not per request."""
+
+    hmac_order: str | None  # None: each app's own fixture setting
+    challenge_ttl_s: float
+
+
+MAX_CHALLENGE_TTL_S = 366 * 86_400
+
+
+def read_settings(options: Mapping[str, Any]) -> Settings:
+    """``centagate.hmac_order`` and ``centagate.challenge_ttl_s``; ValueError names the bad one."""
+    order = options.get("centagate.hmac_order")
+    if order is not None and order != "any" and order not in ORDER_NAMES:
+        raise ValueError(
+            f"centagate.hmac_order must be 'any' or one of {', '.join(ORDER_NAMES)}, not {order!r}"
+        )
+    ttl = options.get("centagate.challenge_ttl_s", DEFAULT_CHALLENGE_TTL_S)
+    try:
+        ttl_s = float(ttl)
+    except (TypeError, ValueError):
+        ttl_s = math.nan
+    if isinstance(ttl, bool) or not 0 < ttl_s <= MAX_CHALLENGE_TTL_S:
+        raise ValueError(
+            f"centagate.challenge_ttl_s must be a number of seconds above 0 and at most "
+            f"{MAX_CHALLENGE_TTL_S}, not {ttl!r}"
+        )
+    return Settings(hmac_order=order or None, challenge_ttl_s=ttl_s)
+
+
 # -- request parsing --------------------------------------------------------------------------
+def _is_utf8_text(value: str) -> bool:
+    # JSON may spell a lone UTF-16 surrogate ("\ud800"); such a string has no UTF-8 form.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_body(raw: bytes) -> dict[str, Any]:
     """The JSON object of a request body, or InvalidInput (10002) saying why not."""
     try:
-        body = json.loads(raw.decode("utf-8"))
+        # utf-8-sig: a leading byte-order mark (.NET's UTF8Encoding writes one) is skipped,
+        # as Java JSON readers do.
+        body = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InvalidInput("Invalid input: the body is not UTF-8 text") from None
+    except RecursionError:
+        raise InvalidInput("Invalid input: the body's JSON is nested too deeply") from None
     except ValueError as error:
         raise InvalidInput(f"Invalid input: the body is not valid JSON ({error})") from None
     if not isinstance(body, dict):
         raise InvalidInput("Invalid input: the body must be a JSON object")
+    for name, value in body.items():
+        if not _is_utf8_text(name) or (isinstance(value, str) and not _is_utf8_text(value)):
+            field = name if _is_utf8_text(name) else None
+            raise InvalidInput(
+                f"Invalid input: {field or 'a field name'} contains an unpaired UTF-16 "
+                "surrogate escape (\\uD800-\\uDFFF), which is not text",
+                field=field,
+            )
     return body
 
 
-def read_fields(body: Mapping[str, Any], required: tuple[str, ...]) -> dict[str, str]:
+def read_fields(
+    body: Mapping[str, Any], required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, str]:
     """Required and optional fields as strings (absent optional ones as "")."""
     fields: dict[str, str] = {}
-    for name in (*required, *OPTIONAL_FIELDS):
+    for name in (*required, *optional, *OPTIONAL_FIELDS):
         value = body.get(name)
         if value is None:
             value = ""
@@ -303,6 +368,29 @@ def check_user_and_device(
     return device
 
 
+def default_device(
+    store: Store, fixtures: CentagateFixtures, username: str, *, now: datetime
+) -> str:
+    """The device a 2018-style request without devAccId means: the user's first active one.
+
+    Returns "" when there is none, so check_user_and_device reports why (22002, 22004, 23013).
+    """
+    user = fixtures.users.get(username)
+    for dev_acc_id in user.devices if user else ():
+        record = store.get(NS_DEVICE, dev_acc_id, now=now)
+        if record is not None and record["status"] == Status.ACTIVE:
+            return dev_acc_id
+    return user.devices[0] if user and user.devices else ""
+
+
+def _with_device(
+    store: Store, fixtures: CentagateFixtures, fields: Mapping[str, str], *, now: datetime
+) -> dict[str, str]:
+    if fields["devAccId"]:
+        return dict(fields)
+    return {**fields, "devAccId": default_device(store, fixtures, fields["username"], now=now)}
+
+
 # -- requestQrCode ----------------------------------------------------------------------------
 def _new_challenge(ids: IdSource) -> str:
     # An 8-digit numeric challenge, as on the CENTAGATE app's manual-entry screen.
@@ -320,6 +408,7 @@ def request_qr_code(
     ttl_s: float = DEFAULT_CHALLENGE_TTL_S,
 ) -> dict[str, str]:
     """Create a single-use challenge; the answer's ``object`` fields."""
+    fields = _with_device(store, fixtures, fields, now=now)
     device = check_user_and_device(store, fixtures, fields["username"], fields["devAccId"], now=now)
     details = decode_details(fields["details"])
     if len(details) > MAX_DETAILS_CHARS:
@@ -379,8 +468,10 @@ def authorize_qr_code(
     now: datetime,
 ) -> dict[str, Any]:
     """Verify the OTP for a challenge and consume it; the answer's ``object`` fields."""
-    if fields["isTransaction"] != "1":
+    # Required (so never empty) on the v2 paths; on the 2018 paths it may be left out.
+    if fields["isTransaction"] not in ("1", ""):
         raise InvalidInput('Invalid input: isTransaction must be "1"', field="isTransaction")
+    fields = _with_device(store, fixtures, fields, now=now)
     device = check_user_and_device(store, fixtures, fields["username"], fields["devAccId"], now=now)
     record = store.record(NS_CHALLENGE, fields["challenge"])
     if record is None:
@@ -485,6 +576,14 @@ def _stamp_login(now: datetime) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return stamp
 
 
+def _user_view(value: dict[str, Any]) -> dict[str, Any]:
+    # The wire keeps Centagate's epoch milliseconds; here it is ISO-8601, because a 13-digit
+    # number passes the Luhn check one time in ten and reads as a card number to leak scanners.
+    millis = int(value.get("lastSuccessLogin", 0))
+    when = datetime.fromtimestamp(millis / 1000, tz=UTC).isoformat() if millis else None
+    return {**value, "lastSuccessLogin": when}
+
+
 # -- views of state ---------------------------------------------------------------------------
 def challenge_state(store: Store, otp_challenge: str, *, now: datetime) -> ChallengeState | None:
     """Pending, used or expired; None for a challenge that never existed."""
@@ -504,6 +603,17 @@ def pending_challenges(store: Store, dev_acc_id: str, *, now: datetime) -> list[
         if r.value.get("devAccId") == dev_acc_id and r.usable(now)
     ]
     return list(reversed(found))
+
+
+def pending_challenge(
+    store: Store, dev_acc_id: str, otp_challenge: str, *, now: datetime
+) -> dict[str, Any] | None:
+    """One usable challenge of this device (the device page approves it), or None."""
+    record = store.record(NS_CHALLENGE, otp_challenge)
+    if record is None or record.value.get("devAccId") != dev_acc_id or not record.usable(now):
+        return None
+    value: dict[str, Any] = record.value
+    return value
 
 
 def state_view(store: Store, fixtures: CentagateFixtures, *, now: datetime) -> dict[str, Any]:
@@ -532,7 +642,7 @@ def state_view(store: Store, fixtures: CentagateFixtures, *, now: datetime) -> d
             }
             for a in fixtures.apps.values()
         ],
-        "users": [r.value for r in store.records(NS_USER)],
+        "users": [_user_view(r.value) for r in store.records(NS_USER)],
         "devices": [r.value for r in store.records(NS_DEVICE)],
         "challenges": challenges,
         "transactions": [r.value for r in store.records(NS_TRANSACTION)],

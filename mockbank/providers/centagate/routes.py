@@ -27,14 +27,28 @@ def _fixtures(state: State) -> models.CentagateFixtures:
     return fixtures
 
 
+def _is_2018_path() -> bool:
+    """Whether the request came in on an unversioned (2018 API) path, not a /v2 one."""
+    rule = request.url_rule.rule if request.url_rule else ""
+    return API_PREFIXES[0] + "/" not in rule
+
+
 def _authenticate(
     state: State, body: dict[str, Any], required: tuple[str, ...], api: str
 ) -> tuple[models.App, dict[str, str]]:
     """Fields, app, HMAC and timestamp checks shared by both APIs."""
-    fields = models.read_fields(body, required)
+    optional = models.REQUEST_QR_OPTIONAL if api == "requestQrCode" else ()
+    if _is_2018_path():
+        legacy = (
+            models.REQUEST_QR_FIELDS_2018 if api == "requestQrCode" else models.AUTH_QR_FIELDS_2018
+        )
+        optional += tuple(f for f in required if f not in legacy)
+        fields = models.read_fields(body, legacy, optional)
+    else:
+        fields = models.read_fields(body, required, optional)
     sent = models.read_hmac(body)
     app = models.find_app(_fixtures(state), fields["integrationKey"])
-    setting = str(state.config.option("centagate.hmac_order") or app.hmac_order)
+    setting = models.read_settings(state.config.options).hmac_order or app.hmac_order
     try:
         orders = auth.verify_hmac(fields, sent, app.secret_key, endpoint=api, setting=setting)
     except auth.SignatureMismatch as error:
@@ -69,7 +83,7 @@ def request_qr_code() -> Response:
     state = current_state()
     body = models.parse_body(request.get_data(cache=True))
     app, fields = _authenticate(state, body, models.REQUEST_QR_FIELDS, "requestQrCode")
-    ttl = float(state.config.option("centagate.challenge_ttl_s", models.DEFAULT_CHALLENGE_TTL_S))
+    ttl = models.read_settings(state.config.options).challenge_ttl_s
     obj = models.request_qr_code(
         state.store, _fixtures(state), app, fields, state, now=state.now(), ttl_s=ttl
     )
@@ -96,9 +110,26 @@ for _rule in _routes("/auth/authQRCode") + _routes("/auth/authQrCode"):
 
 
 # -- the simulated CENTAGATE app --------------------------------------------------------------
+QR_BORDER = 2
+QR_TARGET_PX = 240  # about what a phone camera needs from a screen at arm's length
+
+
+def qr_code(content: str) -> segno.QRCode:
+    """A full-size QR symbol; segno.make would pick a Micro QR for short text, which phone
+    cameras do not read."""
+    return segno.make_qr(content, error="m")
+
+
+def qr_scale(symbol: segno.QRCode) -> int:
+    """Whole pixels per module (at least 3), so dense codes stay crisp and scannable."""
+    modules = int(symbol.symbol_size(scale=1, border=QR_BORDER)[0])
+    return max(3, -(-QR_TARGET_PX // modules))
+
+
 def qr_data_uri(content: str) -> str:
     """The QR for `content` as a PNG data: URI (the device page and the dashboard show it)."""
-    return str(segno.make(content, error="m").png_data_uri(scale=4, border=2))
+    symbol = qr_code(content)
+    return str(symbol.png_data_uri(scale=qr_scale(symbol), border=QR_BORDER))
 
 
 @bp.route("/device/<dev_acc_id>", methods=["GET", "POST"])
@@ -122,11 +153,7 @@ def device_page(dev_acc_id: str) -> tuple[str, int]:
     status = 200
     if request.method == "POST":
         wanted = request.form.get("challenge", "")
-        match = next(
-            (c for c in models.pending_challenges(state.store, dev_acc_id, now=now)
-             if c["otpChallenge"] == wanted),
-            None,
-        )  # fmt: skip
+        match = models.pending_challenge(state.store, dev_acc_id, wanted, now=now)
         if match is None:
             problem = f"Challenge {wanted or '(none)'} is not pending on this device any more."
             status = 410
@@ -159,11 +186,7 @@ def device_page(dev_acc_id: str) -> tuple[str, int]:
 def device_qr_png(dev_acc_id: str, otp_challenge: str) -> Response:
     """One pending challenge's QR as a PNG image."""
     state = current_state()
-    match = next(
-        (c for c in models.pending_challenges(state.store, dev_acc_id, now=state.now())
-         if c["otpChallenge"] == otp_challenge),
-        None,
-    )  # fmt: skip
+    match = models.pending_challenge(state.store, dev_acc_id, otp_challenge, now=state.now())
     if match is None:
         return Response(
             f"No pending challenge {otp_challenge} for device {dev_acc_id}.\n",
@@ -172,8 +195,7 @@ def device_qr_png(dev_acc_id: str, otp_challenge: str) -> Response:
         )
 
     buffer = io.BytesIO()
-    segno.make(qr_content(dev_acc_id, otp_challenge, match["plainText"]), error="m").save(
-        buffer, kind="png", scale=6, border=2
-    )
+    symbol = qr_code(qr_content(dev_acc_id, otp_challenge, match["plainText"]))
+    symbol.save(buffer, kind="png", scale=qr_scale(symbol), border=QR_BORDER)
     skip_journal_body()
     return Response(buffer.getvalue(), mimetype="image/png", headers={"Cache-Control": "no-store"})
