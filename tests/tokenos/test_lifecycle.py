@@ -162,6 +162,30 @@ def test_ref_id_makes_redemption_idempotent(merchant: Member, live: LiveServer) 
     assert len(transfers(live)) == 1
 
 
+def test_transfers_list_without_a_token_id_pages_through_all_of_the_callers(
+    merchant: Member, live: LiveServer, token_client: TokenClient
+) -> None:
+    first = mint(live, merchant, transfer_payload("10"))
+    second = mint(live, merchant, transfer_payload("10", refId="order-2"))
+    made = [
+        merchant.redeem_token(token, "1", ref_id=f"ref-{n}")["id"]
+        for n, token in enumerate([first, second, first])
+    ]
+    # The SDK's getTransfers(undefined, undefined, 2) sends both as the text "undefined".
+    page = merchant.call("GET", "/transfers?tokenId=undefined&offset=undefined&limit=2")
+    assert [t["id"] for t in page["transfers"]] == made[:2]
+    rest = merchant.call("GET", f"/transfers?tokenId=undefined&offset={page['offset']}&limit=2")
+    assert [t["id"] for t in rest["transfers"]] == made[2:]
+    assert "offset" not in rest
+    one = merchant.call("GET", f"/transfers?tokenId={second['id']}&offset=&limit=10")
+    assert [t["id"] for t in one["transfers"]] == [made[1]]
+    # Another member sees none of them.
+    other = token_client.create_member({"type": "DOMAIN", "value": "other.example.com"})
+    assert other.call("GET", "/transfers?tokenId=undefined&offset=undefined&limit=10") == {
+        "transfers": []
+    }
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

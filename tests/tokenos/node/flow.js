@@ -93,6 +93,9 @@ async function main() {
     assert.strictEqual(settled.status, 'SUCCESS');
     const transfers = await member.getTransfers(token.id, undefined, 10);
     assert.strictEqual(transfers.transfers.length, 1);
+    // Without a token id the SDK sends tokenId=undefined: every transfer of the member.
+    const everyTransfer = await member.getTransfers(undefined, undefined, 10);
+    assert.deepStrictEqual(everyTransfer.transfers.map(t => t.id), [transfer.id]);
     report('transfer', {transferId: transfer.id, first: transfer.status, later: settled.status});
 
     // 6. An access token for accounts, balances and transactions.
