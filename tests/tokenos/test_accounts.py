@@ -70,6 +70,30 @@ def test_without_an_access_token_a_tpp_sees_no_accounts(merchant: Member) -> Non
             False,
             id="transactions-not-balance",
         ),
+        pytest.param(
+            ["TRANSFER_DESTINATIONS"],
+            "/accounts/a:iron-savings/transfer-destinations",
+            True,
+            id="transfer-destinations",
+        ),
+        pytest.param(
+            ["ACCOUNTS", "BALANCES"],
+            "/accounts/a:iron-savings/transfer-destinations",
+            False,
+            id="no-transfer-destinations",
+        ),
+        pytest.param(
+            ["STANDING_ORDERS"],
+            "/accounts/a:iron-savings/standing-orders?page.offset=undefined&page.limit=10",
+            True,
+            id="standing-orders",
+        ),
+        pytest.param(
+            ["ACCOUNTS"],
+            "/accounts/a:iron-savings/standing-orders?page.offset=undefined&page.limit=10",
+            False,
+            id="no-standing-orders",
+        ),
     ],
 )
 def test_each_resource_needs_its_permission(
@@ -175,6 +199,64 @@ def test_unknown_transaction_is_not_found(merchant: Member, live: LiveServer) ->
             "GET", "/accounts/a:iron-checking/transaction/tx:nope", on_behalf_of=access_id
         )
     assert missing.value.status == 404
+
+
+@pytest.mark.parametrize(
+    ("bank", "account", "destination"),
+    [
+        pytest.param(
+            "iron",
+            "a:iron-checking",
+            {"sepa": {"iban": "DE89370400440532013000", "bic": "IRONDEFFXXX"}},
+            id="sepa",
+        ),
+        pytest.param(
+            "wood",
+            "a:wood-current",
+            {"fasterPayments": {"sortCode": "400515", "accountNumber": "12345678"}},
+            id="faster-payments",
+        ),
+    ],
+)
+def test_transfer_destinations_follow_the_banks_payment_rail(
+    merchant: Member, live: LiveServer, bank: str, account: str, destination: dict[str, Any]
+) -> None:
+    token_id = grant(live, merchant, ["TRANSFER_DESTINATIONS"], bank=bank)
+    found = merchant.call(
+        "GET", f"/accounts/{account}/transfer-destinations", on_behalf_of=token_id
+    )
+    assert found == {
+        "transferDestinations": [{**destination, "customerData": {"legalNames": ["Pat Payer"]}}]
+    }
+    rails = {
+        b["id"]: b["supportedTransferDestinationTypes"]
+        for b in merchant.call("GET", "/banks")["banks"]
+    }
+    assert (
+        next(iter(destination))
+        == {"SEPA": "sepa", "FASTER_PAYMENTS": "fasterPayments"}[rails[bank][0]]
+    )
+
+
+def test_standing_orders_are_an_empty_list_and_none_can_be_found(
+    merchant: Member, live: LiveServer
+) -> None:
+    token_id = grant(live, merchant, ["STANDING_ORDERS"])
+    path = "/accounts/a:iron-checking/standing-orders"
+    listed = merchant.call(
+        "GET", f"{path}?page.offset=undefined&page.limit=10", on_behalf_of=token_id
+    )
+    assert listed == {"standingOrders": [], "status": "SUCCESSFUL_REQUEST"}
+    with pytest.raises(TokenError) as missing:
+        merchant.call("GET", f"{path}/so:1", on_behalf_of=token_id)
+    assert (missing.value.status, missing.value.code) == (404, "NOT_FOUND")
+    with pytest.raises(TokenError) as bad:
+        merchant.call("GET", f"{path}?page.offset=x&page.limit=10", on_behalf_of=token_id)
+    assert (bad.value.status, bad.value.code) == (400, "INVALID_ARGUMENT")
+    # Another bank's account is not covered by the token.
+    with pytest.raises(TokenError) as refused:
+        merchant.call("GET", "/accounts/a:wood-current/standing-orders/so:1", on_behalf_of=token_id)
+    assert refused.value.code == "PERMISSION_DENIED"
 
 
 def test_funds_confirmation(merchant: Member, live: LiveServer) -> None:

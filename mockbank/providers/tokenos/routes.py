@@ -514,6 +514,47 @@ def transaction(account_id: str, transaction_id: str) -> Response:
     raise NotFound(f"transaction {transaction_id} not found in {account_id}")
 
 
+@bp.get("/accounts/<account_id>/transfer-destinations")
+@endpoint("transfer-destinations")
+def transfer_destinations(account_id: str) -> Response:
+    """The account's payment details (IBAN, or sort code and account number)."""
+    state, fixtures = _state()
+    caller = authenticate()
+    found = models.checked_account(
+        state.store,
+        caller.id,
+        _grant(state, caller),
+        account_id,
+        "transferDestinations",
+        now=state.now(),
+    )
+    return jsonify({"transferDestinations": models.transfer_destinations(found, fixtures)})
+
+
+@bp.get("/accounts/<account_id>/standing-orders")
+@endpoint("standing-orders")
+def standing_orders(account_id: str) -> Response:
+    """The account's standing orders (``page.offset``, ``page.limit``)."""
+    state, _ = _state()
+    caller = authenticate()
+    models.checked_account(
+        state.store, caller.id, _grant(state, caller), account_id, "standingOrders", now=state.now()
+    )
+    return jsonify(models.standing_orders_page(_arg("page.offset"), _arg("page.limit")))
+
+
+@bp.get("/accounts/<account_id>/standing-orders/<standing_order_id>")
+@endpoint("standing-order")
+def standing_order(account_id: str, standing_order_id: str) -> Response:
+    """One standing order; the model banks hold none."""
+    state, _ = _state()
+    caller = authenticate()
+    models.checked_account(
+        state.store, caller.id, _grant(state, caller), account_id, "standingOrders", now=state.now()
+    )
+    raise NotFound(f"standing order {standing_order_id} not found in {account_id}")
+
+
 @bp.put("/accounts/<account_id>/funds-confirmation")
 @endpoint("funds-confirmation")
 def funds_confirmation(account_id: str) -> Response:

@@ -100,7 +100,8 @@ async function main() {
 
     // 6. An access token for accounts, balances and transactions.
     const csrf2 = Token.Util.generateNonce();
-    const accessRequest = Token.createAccessTokenRequest(['ACCOUNTS', 'BALANCES', 'TRANSACTIONS'])
+    const accessRequest = Token.createAccessTokenRequest(['ACCOUNTS', 'BALANCES', 'TRANSACTIONS',
+        'TRANSFER_DESTINATIONS', 'STANDING_ORDERS'])
         .setToMemberId(member.memberId())
         .setFromAlias('EMAIL', 'payer@example.com')
         .setRedirectUrl('https://tpp.example.com/callback?session=1')
@@ -123,6 +124,14 @@ async function main() {
     const account = await rep.getAccount(accounts[1].id());
     assert.strictEqual(account.name(), 'Iron Savings');
     assert.strictEqual(await rep.confirmFunds(accounts[0].id(), 100, 'EUR'), true);
+    // The SDK's resolveTransferDestinations reads res.transferDestinations (not res.data), so it
+    // resolves to undefined whatever the server says; the call itself must succeed.
+    await rep.resolveTransferDestinations(accounts[0].id());
+    const orders = await rep.getStandingOrders(accounts[0].id(), undefined, 10, 'LOW');
+    assert.deepStrictEqual(orders.standingOrders, []);
+    const noOrder = await expectFailure(
+        rep.getStandingOrder(accounts[0].id(), 'so:unknown', 'LOW'), /404/);
+    assert.strictEqual(noOrder.tokenError, 'NOT_FOUND');
     const listed = await member.getAccessTokens(undefined, 10);
     assert.deepStrictEqual(listed.tokens.map(t => t.id), [access.tokenId]);
     const transferTokens = await member.getTransferTokens(undefined, 10);
