@@ -253,6 +253,24 @@ def test_fifty_concurrent_approvals_mint_one_token(merchant: Member, live: LiveS
     assert len(live.state.provider_state("tokenos")["tokens"]) == 1
 
 
+def test_racing_approvals_and_denials_answer_once_and_losers_see_the_answered_page(
+    merchant: Member, live: LiveServer
+) -> None:
+    stored = merchant.store_token_request(transfer_payload(), PAYER)
+    decisions = ["approve", "deny"] * 25
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        answers = list(pool.map(lambda d: consent(live, stored["id"], decision=d), decisions))
+    winners = [a for a in answers if a.status_code == 302]
+    assert len(winners) == 1
+    losers = [a for a in answers if a.status_code != 302]
+    # Every loser gets the HTML page for an answered request, never a bare API error.
+    assert {a.status_code for a in losers} == {410}
+    assert all(a.headers["Content-Type"].startswith("text/html") for a in losers)
+    assert all("already been answered" in a.text for a in losers)
+    minted = live.state.provider_state("tokenos")["tokens"]
+    assert len(minted) == (1 if "tokenId=" in winners[0].headers["Location"] else 0)
+
+
 def test_races_hold_on_the_sqlite_store(tmp_path: Path) -> None:
     app = create_app({"state_path": tmp_path})
     try:

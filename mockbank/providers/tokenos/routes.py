@@ -25,8 +25,11 @@ from mockbank.providers.tokenos.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    RequestAnswered,
+    RequestExpired,
     TokenOSError,
     Unauthenticated,
+    UnknownPayer,
 )
 from mockbank.providers.tokenos.i18n import TEXTS, pick_language
 from mockbank.routing import endpoint, journal_note
@@ -584,7 +587,8 @@ def _describe(request_record: dict[str, Any], lang: str) -> str:
             amount=f"{Decimal(str(body['lifetimeAmount'])):.2f}", currency=body["currency"]
         )
     kinds = [k for k, _ in models.access_resources(payload["accessBody"])]
-    return texts["access"].format(resources=", ".join(dict.fromkeys(kinds)))
+    labels = [texts.get(f"resource_{k}", k) for k in dict.fromkeys(kinds)]
+    return texts["access"].format(resources=", ".join(labels))
 
 
 def _consent_page(
@@ -625,9 +629,23 @@ def _consent_page(
     return Response(html, status=status, mimetype="text/html")
 
 
-def _error_page(message: str, lang: str, status: int) -> Response:
-    html = render_template("tokenos/error.html", lang=lang, t=TEXTS[lang], message=message)
+def _error_page(message: str, lang: str, status: int, detail: str | None = None) -> Response:
+    html = render_template(
+        "tokenos/error.html", lang=lang, t=TEXTS[lang], message=message, detail=detail
+    )
     return Response(html, status=status, mimetype="text/html")
+
+
+def _unusable(failure: TokenOSError, lang: str) -> Response:
+    """The page for a request that cannot be answered: unknown, expired or already answered."""
+    texts = TEXTS[lang]
+    if isinstance(failure, RequestAnswered):
+        return _error_page(texts["answered_request"], lang, 410, failure.detail)
+    if isinstance(failure, RequestExpired):
+        return _error_page(texts["expired_request"], lang, 410, failure.detail)
+    if isinstance(failure, NotFound):
+        return _error_page(texts["unknown_request"], lang, 404, failure.detail)
+    return _error_page(failure.detail, lang, 410)
 
 
 def _redirect(url: str) -> Response:
@@ -648,17 +666,19 @@ def consent(request_id: str) -> Response:
     store, now = state.store, state.now()
     try:
         models.pending_request(store, request_id, now=now)
-    except NotFound as missing:
-        return _error_page(missing.detail, lang, 404)
-    except FailedPrecondition as gone:
-        return _error_page(gone.detail, lang, 410)
+    except (NotFound, FailedPrecondition) as gone:
+        return _unusable(gone, lang)
     form = request.form  # empty on GET
     decision = form.get("decision", "")
     if decision not in ("", "approve", "deny"):
         return _error_page("decision must be approve or deny", lang, 400)
     if decision == "deny":
+        try:
+            denied = models.deny(store, request_id, now=now)
+        except RequestAnswered as raced:  # answered by a concurrent POST in the meantime
+            return _unusable(raced, lang)
         journal_note("decision", "deny")
-        return _redirect(models.deny(store, request_id, now=now))
+        return _redirect(denied)
     bank_id = form.get("bankId") or None
     email = (form.get("email") or "").strip() or None
     error: str | None = None
@@ -672,8 +692,10 @@ def consent(request_id: str) -> Response:
             break
         except InvalidArgument as failure:
             error, bank_id = error or failure.detail, None
-        except NotFound as failure:
-            error, email = error or failure.detail, None
+        except UnknownPayer:
+            error, email = error or TEXTS[lang]["unknown_email"].format(email=email), None
+        except (NotFound, FailedPrecondition) as gone:  # answered meanwhile by another POST
+            return _unusable(gone, lang)
     if found is None:  # the request's own options no longer fit the fixtures
         return _error_page(error or "this request cannot be shown", lang, 400)
     if decision == "approve" and error is None:
@@ -692,6 +714,8 @@ def consent(request_id: str) -> Response:
                 now=now,
                 rng=state.token_bytes,
             )
+        except RequestAnswered as raced:
+            return _unusable(raced, lang)
         except TokenOSError as failure:
             error = failure.detail
         else:

@@ -15,7 +15,10 @@ from mockbank.providers.tokenos.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    RequestAnswered,
+    RequestExpired,
     Unimplemented,
+    UnknownPayer,
 )
 from mockbank.providers.tokenos.models.common import (
     ACCESS_TOKEN_TTL_S,
@@ -206,9 +209,9 @@ def pending_request(store: Store, request_id: str, *, now: datetime) -> dict[str
     if record is None:
         raise NotFound(f"token request {request_id} not found")
     if record.used:
-        raise FailedPrecondition(f"token request {request_id} has already been answered")
+        raise RequestAnswered(f"token request {request_id} has already been answered")
     if record.expired(now):
-        raise FailedPrecondition(f"token request {request_id} has expired (15 minutes unused)")
+        raise RequestExpired(f"token request {request_id} has expired (15 minutes unused)")
     return record.value
 
 
@@ -256,7 +259,7 @@ def consent_state(
     if payer is None and email:
         payer = fixtures.payer_by_email(email)
         if payer is None:
-            raise NotFound(f"no Token user with the email {email}")
+            raise UnknownPayer(f"no Token user with the email {email}")
     accounts: list[PayerAccount] = []
     if bank and payer:
         accounts = [a for a in payer.accounts if a.bank_id == bank.id]
@@ -373,7 +376,7 @@ def approve(
     }
     # Consume the request only now, after every check passed: a failed approval burns nothing.
     if store.take_once(NS_REQUEST, request_id, now=now) is None:
-        raise FailedPrecondition(f"token request {request_id} has already been answered")
+        raise RequestAnswered(f"token request {request_id} has already been answered")
     store.put(
         NS_TOKEN,
         token_id,
@@ -414,7 +417,7 @@ def deny(store: Store, request_id: str, *, now: datetime) -> str:
     """The payer said no: the request is answered and the TPP hears ``access_denied``."""
     request = pending_request(store, request_id, now=now)
     if store.take_once(NS_REQUEST, request_id, now=now) is None:
-        raise FailedPrecondition(f"token request {request_id} has already been answered")
+        raise RequestAnswered(f"token request {request_id} has already been answered")
     store.put(NS_RESULT, request_id, {"status": "REJECTED"}, now=now)
     return _with_query(
         request["requestPayload"]["redirectUrl"],
