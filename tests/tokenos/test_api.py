@@ -24,6 +24,7 @@ from mockbank.testing import InProcess, LiveServer
 from mockbank.tokenos import (
     Member,
     TokenClient,
+    TokenError,
     auth_header,
     generate_keys,
     hash_alias,
@@ -313,6 +314,62 @@ def test_approve_alone_grants_all_accounts_at_the_bank(merchant: Member, live: L
         {"account": {"accountId": "a:wood-savings"}},
     ]
     assert token["payload"]["from"]["id"] == live.state.fixtures["tokenos"].payers[0].member_id
+
+
+def test_source_account_fixes_the_bank_and_the_account(merchant: Member, live: LiveServer) -> None:
+    payer = {"from": PAYER["from"], "sourceAccountId": "a:iron-savings"}
+    stored = merchant.store_token_request(transfer_payload(), payer)
+    page = requests.get(live.url_for("tokenos", f"/app/request-token/{stored['id']}"), timeout=10)
+    # No bank choice and no email: straight to the one account the TPP named.
+    assert "Choose the account(s) at Iron Bank" in page.text
+    assert page.text.count('name="accountId"') == 1
+    assert 'value="a:iron-savings"' in page.text
+    wrong = consent(live, stored["id"], accountId="a:iron-checking")
+    assert wrong.status_code == 400
+    assert "a:iron-checking is not one of the payer" in wrong.text
+    token = mint(live, merchant, transfer_payload(), payer)
+    assert token["payload"]["issuer"] == {"id": "iron"}
+    source = token["payload"]["transfer"]["instructions"]["source"]["account"]["token"]
+    assert source["accountId"] == "a:iron-savings"
+
+
+@pytest.mark.parametrize(
+    ("options", "body", "message"),
+    [
+        pytest.param(
+            {"bankId": "wood", "sourceAccountId": "a:iron-savings"},
+            transfer_payload(),
+            "is at bank iron, not requestOptions.bankId wood",
+            id="other-bank",
+        ),
+        pytest.param(
+            {"sourceAccountId": "a:wood-current"},
+            transfer_payload(),
+            "a:wood-current holds GBP",
+            id="other-currency",
+        ),
+        pytest.param(
+            {"sourceAccountId": "a:gold-checking"},
+            transfer_payload(),
+            "bank gold does not support supportsSendPayment",
+            id="information-only-bank",
+        ),
+        pytest.param(
+            {"sourceAccountId": "a:nowhere"},
+            access_payload(),
+            "not a known account",
+            id="unknown",
+        ),
+    ],
+)
+def test_source_account_that_cannot_pay_is_refused_when_stored(
+    merchant: Member, live: LiveServer, options: dict[str, Any], body: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(TokenError) as refused:
+        merchant.store_token_request(body, options)
+    assert (refused.value.status, refused.value.code) == (400, "INVALID_ARGUMENT")
+    assert message in refused.value.message
+    assert live.state.provider_state("tokenos")["tokenRequests"] == []
 
 
 def test_consent_form_contract(merchant: Member, live: LiveServer) -> None:

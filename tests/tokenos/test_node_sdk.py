@@ -51,6 +51,11 @@ def test_sdk_runs_the_documented_flow_against_mockbank(mockbank: Mockbank) -> No
     assert steps["cancel"]["actions"][-1] == "CANCELLED"
     assert steps["cancel"]["refusedAccess"] == "PERMISSION_DENIED"
     assert steps["cancel"]["refusedRedeem"] == "FAILED_PRECONDITION"
+    assert steps["source-account"] == {
+        "step": "source-account",
+        "issuer": "iron",
+        "source": "a:iron-savings",
+    }
     assert "Error at bank: access_denied" in steps["deny"]["message"]
     assert "done" in steps
     # Every call the SDK made was signed and verified: nothing went through leniently.

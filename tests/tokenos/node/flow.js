@@ -151,7 +151,21 @@ async function main() {
         actions: cancelled.token.payloadSignatures.map(s => s.action),
         refusedAccess: refusedAccess.tokenError, refusedRedeem: refusedRedeem.tokenError});
 
-    // 8. A request the user denies: the SDK reports "Error at bank".
+    // 8. setSourceAccount names the payer's account: no bank choice, and that account pays.
+    const sourceRequest = Token.createTransferTokenRequest(3, 'EUR')
+        .setToMemberId(member.memberId())
+        .setFromAlias('EMAIL', 'payer@example.com')
+        .setSourceAccount('a:iron-savings')
+        .setRedirectUrl('https://tpp.example.com/callback')
+        .setCSRFToken(csrf);
+    const sourceStored = await member.storeTokenRequest(sourceRequest);
+    const sourceCallback = await consent(Token.generateTokenRequestUrl(sourceStored.id), 'approve');
+    const sourceToken = await member.getToken(
+        (await Token.parseTokenRequestCallbackUrl(sourceCallback, csrf)).tokenId);
+    const source = sourceToken.payload.transfer.instructions.source.account.token.accountId;
+    report('source-account', {issuer: sourceToken.payload.issuer.id, source});
+
+    // 9. A request the user denies: the SDK reports "Error at bank".
     const denyRequest = Token.createTransferTokenRequest(5, 'EUR')
         .setToMemberId(member.memberId())
         .setRedirectUrl('https://tpp.example.com/callback')

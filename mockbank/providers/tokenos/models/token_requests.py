@@ -128,8 +128,25 @@ def store_token_request(
     source = text_field(
         options.get("sourceAccountId"), "requestOptions.sourceAccountId", required=False
     )
-    if source is not None and store.get(NS_ACCOUNT, source, now=now) is None:
-        raise InvalidArgument("requestOptions.sourceAccountId is not a known account")
+    if source is not None:
+        account = fixtures.payer_account(source)
+        if account is None or store.get(NS_ACCOUNT, source, now=now) is None:
+            raise InvalidArgument("requestOptions.sourceAccountId is not a known account")
+        source_bank = fixtures.banks[account.bank_id]
+        if bank_id not in (None, "") and bank_id != source_bank.id:
+            raise InvalidArgument(
+                f"requestOptions.sourceAccountId {source} is at bank {source_bank.id},"
+                f" not requestOptions.bankId {bank_id}"
+            )
+        needed = "supportsSendPayment" if kinds[0] == "transferBody" else "supportsInformation"
+        if not source_bank.features.get(needed):
+            raise InvalidArgument(f"bank {source_bank.id} does not support {needed}")
+        if kinds[0] == "transferBody" and source_bank.currency != payload["transferBody"].get(
+            "currency"
+        ):
+            raise InvalidArgument(
+                f"requestOptions.sourceAccountId {source} holds {source_bank.currency}"
+            )
     receipt = options.get("receiptRequested")
     if receipt is not None and not isinstance(receipt, bool):
         raise InvalidArgument("requestOptions.receiptRequested must be a boolean")
@@ -224,6 +241,7 @@ class Consent:
     payer: Payer | None
     accounts: list[PayerAccount]
     banks: list[Bank]
+    source: PayerAccount | None = None
 
 
 def consent_state(
@@ -246,7 +264,9 @@ def consent_state(
     if country:
         banks = [b for b in banks if b.country == country] or banks
     # Options set by the TPP win over the form: the seed says bankId and from skip screens.
-    chosen = options.get("bankId") or bank_id
+    # A sourceAccountId names the account, so it fixes the bank too.
+    source = fixtures.payer_account(str(options.get("sourceAccountId") or ""))
+    chosen = options.get("bankId") or (source.bank_id if source else None) or bank_id
     bank = fixtures.banks.get(str(chosen)) if chosen else None
     if chosen and (bank is None or bank not in banks):
         raise InvalidArgument(f"bank {chosen!r} cannot be used for this request")
@@ -266,7 +286,9 @@ def consent_state(
         if transfer:
             currency = payload["transferBody"]["currency"]
             accounts = [a for a in accounts if bank.currency == currency]
-    return Consent(request, bank, payer, accounts, banks)
+        if source is not None:
+            accounts = [a for a in accounts if a.id == source.id]
+    return Consent(request, bank, payer, accounts, banks, source)
 
 
 def approve(
@@ -284,6 +306,10 @@ def approve(
     """Mint the token for a consented request and return the callback URL."""
     if consent.bank is None or consent.payer is None:
         raise FailedPrecondition("choose a bank and enter the payer's email before approving")
+    if not consent.accounts and consent.source is not None:
+        raise FailedPrecondition(
+            f"the requested source account {consent.source.id} is not the payer's"
+        )
     if not consent.accounts:
         raise FailedPrecondition(f"the payer has no suitable account at {consent.bank.name}")
     by_id = {a.id: a for a in consent.accounts}
