@@ -206,6 +206,22 @@ def test_transfers_list_without_a_token_id_pages_through_all_of_the_callers(
         pytest.param({"accessBody": {"type": ["ACCOUNTS"]}}, "exactly one", id="two-bodies"),
         pytest.param({"callbackState": {"a": 1}}, "callbackState", id="state-not-string"),
         pytest.param({"destinationCountry": "Germany"}, "destinationCountry", id="country"),
+        pytest.param(
+            {
+                "transferBody": {
+                    "currency": "EUR",
+                    "lifetimeAmount": "1",
+                    "instructions": {"transferDestinations": "DE89370400440532013000"},
+                }
+            },
+            "transferDestinations must be a list",
+            id="destinations-not-a-list",
+        ),
+        pytest.param(
+            {"transferBody": {"currency": "EUR", "lifetimeAmount": "1", "destinations": [{}]}},
+            "destinations must be a list",
+            id="empty-destination",
+        ),
     ],
 )
 def test_invalid_token_request_is_rejected(

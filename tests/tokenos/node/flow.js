@@ -65,6 +65,8 @@ async function main() {
         .setRedirectUrl('https://tpp.example.com/callback')
         .setBankId('iron')
         .setCallbackState('cart-42')
+        .addTransferDestination({sepa: {iban: 'DE44500105175407324931', bic: 'INGDDEFFXXX'}})
+        .addDestination({sepa: {iban: 'DE44500105175407324931'}})
         .setCSRFToken(csrf);
     const stored = await member.storeTokenRequest(transferRequest);
     const retrieved = await Token.retrieveTokenRequest(stored.id);
@@ -86,6 +88,11 @@ async function main() {
     // 5. Redeem, then watch the transfer settle as the clock moves.
     const token = await member.getToken(parsed.tokenId);
     assert.deepStrictEqual(token.payloadSignatures.map(s => s.action), ['ENDORSED', 'ENDORSED']);
+    // Where the money goes travels from the request into the token the payer endorsed.
+    assert.deepStrictEqual(token.payload.transfer.instructions.transferDestinations,
+        [{sepa: {iban: 'DE44500105175407324931', bic: 'INGDDEFFXXX'}}]);
+    assert.deepStrictEqual(token.payload.transfer.instructions.destinations,
+        [{sepa: {iban: 'DE44500105175407324931'}}]);
     const transfer = await member.redeemToken(token, 4, 'EUR', 'lunch', [], 'cart-42-a');
     assert.strictEqual(transfer.status, 'PROCESSING');
     await axios.post(`${control}/clock`, {advance: 6});

@@ -114,6 +114,16 @@ def store_token_request(
             charge = parse_amount(transfer["amount"], "requestPayload.transferBody.amount")
             if charge > lifetime:
                 raise InvalidArgument("transferBody.amount exceeds transferBody.lifetimeAmount")
+        # SDK addTransferDestination fills instructions.transferDestinations; the deprecated
+        # addDestination fills transferBody.destinations. Both travel into the token.
+        instructions = object_field(
+            transfer.get("instructions"), "requestPayload.transferBody.instructions"
+        )
+        _object_list(
+            instructions.get("transferDestinations"),
+            "requestPayload.transferBody.instructions.transferDestinations",
+        )
+        _object_list(transfer.get("destinations"), "requestPayload.transferBody.destinations")
     else:
         access_resources(object_field(payload["accessBody"], "requestPayload.accessBody"))
     # A preselected bank must be able to do what is asked (gold is information only).
@@ -168,6 +178,14 @@ def store_token_request(
     }
     store.put(NS_REQUEST, request_id, record, now=now, expires_at=now + timedelta(seconds=ttl_s))
     return token_request_proto(record)
+
+
+def _object_list(value: Any, where: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) and v for v in value):
+        raise InvalidArgument(f"{where} must be a list of destination objects")
+    return value
 
 
 def token_request_proto(record: dict[str, Any]) -> dict[str, Any]:
@@ -360,6 +378,8 @@ def approve(
                 "transferDestinations": instructions.get("transferDestinations") or [],
             },
         }
+        if body.get("destinations"):
+            terms["instructions"]["destinations"] = body["destinations"]
         if body.get("amount") not in (None, ""):
             terms["amount"] = str(body["amount"])
         token_payload["transfer"] = terms
