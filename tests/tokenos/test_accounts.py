@@ -11,7 +11,7 @@ from mockbank.providers.tokenos import models
 from mockbank.state import State
 from mockbank.testing import LiveServer
 from mockbank.tokenos import Member, TokenError
-from tests.tokenos.conftest import PAYER, access_payload, mint, transfer_payload
+from tests.tokenos.conftest import PAYER, access_payload, consent, mint, transfer_payload
 
 
 def grant(live: LiveServer, member: Member, types: list[str], bank: str = "iron") -> str:
@@ -272,6 +272,72 @@ def test_funds_confirmation(merchant: Member, live: LiveServer) -> None:
     with pytest.raises(TokenError) as wrong:
         confirm("1", "GBP")
     assert wrong.value.code == "INVALID_ARGUMENT"
+
+
+def funds_request(bank_account: dict[str, Any]) -> dict[str, Any]:
+    """What the SDK's createFundsConfirmationRequest(bankId, account) stores."""
+    payload = access_payload()
+    payload["accessBody"] = {
+        "accountResourceList": {
+            "resources": [{"type": "ACCOUNT_FUNDS_CONFIRMATION", "bankAccount": bank_account}]
+        }
+    }
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("bank", "bank_account", "account"),
+    [
+        pytest.param(
+            "iron", {"sepa": {"iban": "DE02 1203 0000 0000 2020 51"}}, "a:iron-savings", id="iban"
+        ),
+        pytest.param(
+            "wood",
+            {"fasterPayments": {"sortCode": "40-05-15", "accountNumber": "87654321"}},
+            "a:wood-savings",
+            id="sort-code",
+        ),
+        pytest.param(
+            "iron", {"token": {"accountId": "a:iron-checking"}}, "a:iron-checking", id="token"
+        ),
+    ],
+)
+def test_funds_confirmation_request_covers_the_named_account_only(
+    merchant: Member, live: LiveServer, bank: str, bank_account: dict[str, Any], account: str
+) -> None:
+    token = mint(live, merchant, funds_request(bank_account), {**PAYER, "bankId": bank})
+    assert token["payload"]["access"]["resources"] == [
+        {"fundsConfirmation": {"accountId": account}}
+    ]
+    others = [a for a in ("a:iron-checking", "a:iron-savings") if a != account]
+    currency = "GBP" if bank == "wood" else "EUR"
+    body = {"amount": {"currency": currency, "value": "1"}}
+    answer = merchant.call(
+        "PUT", f"/accounts/{account}/funds-confirmation", body, on_behalf_of=token["id"]
+    )
+    assert answer == {"fundsAvailable": True}
+    if bank == "iron":
+        with pytest.raises(TokenError) as refused:
+            merchant.call(
+                "PUT", f"/accounts/{others[0]}/funds-confirmation", body, on_behalf_of=token["id"]
+            )
+        assert refused.value.code == "PERMISSION_DENIED"
+
+
+def test_funds_confirmation_request_for_an_account_the_payer_lacks_mints_nothing(
+    merchant: Member, live: LiveServer
+) -> None:
+    payload = funds_request({"sepa": {"iban": "DE44500105175407324931"}})
+    stored = merchant.store_token_request(payload, PAYER)
+    refused = consent(live, stored["id"])
+    assert refused.status_code == 400
+    assert "the payer has no account DE44500105175407324931 at Iron Bank" in refused.text
+    assert live.state.provider_state("tokenos")["tokens"] == []
+    assert consent(live, stored["id"], decision="deny").status_code == 302  # still pending
+    with pytest.raises(TokenError) as bad:
+        merchant.store_token_request(funds_request({"swift": {"bic": "X"}}), PAYER)
+    assert (bad.value.status, bad.value.code) == (400, "INVALID_ARGUMENT")
+    assert "bankAccount must name the account" in bad.value.message
 
 
 def test_cancelled_access_token_is_refused(merchant: Member, live: LiveServer) -> None:

@@ -56,6 +56,8 @@ def test_sdk_runs_the_documented_flow_against_mockbank(mockbank: Mockbank) -> No
         "issuer": "iron",
         "source": "a:iron-savings",
     }
+    assert (steps["funds"]["enough"], steps["funds"]["tooMuch"]) == (True, False)
+    assert steps["funds"]["otherAccount"] == "PERMISSION_DENIED"
     assert "Error at bank: access_denied" in steps["deny"]["message"]
     assert "done" in steps
     # Every call the SDK made was signed and verified: nothing went through leniently.

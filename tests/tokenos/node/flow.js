@@ -172,7 +172,24 @@ async function main() {
     const source = sourceToken.payload.transfer.instructions.source.account.token.accountId;
     report('source-account', {issuer: sourceToken.payload.issuer.id, source});
 
-    // 9. A request the user denies: the SDK reports "Error at bank".
+    // 9. A funds confirmation request names one account; the token covers only that one.
+    const fundsRequest = Token.createFundsConfirmationRequest(
+        'iron', {sepa: {iban: 'DE02120300000000202051'}})
+        .setToMemberId(member.memberId())
+        .setFromAlias('EMAIL', 'payer@example.com')
+        .setRedirectUrl('https://tpp.example.com/callback')
+        .setCSRFToken(csrf);
+    const fundsStored = await member.storeTokenRequest(fundsRequest);
+    const fundsCallback = await consent(Token.generateTokenRequestUrl(fundsStored.id), 'approve');
+    const fundsRep = member.forAccessToken(
+        (await Token.parseTokenRequestCallbackUrl(fundsCallback, csrf)).tokenId);
+    const enough = await fundsRep.confirmFunds('a:iron-savings', 12000, 'EUR');
+    const tooMuch = await fundsRep.confirmFunds('a:iron-savings', 12000.01, 'EUR');
+    const otherAccount = await expectFailure(
+        fundsRep.confirmFunds('a:iron-checking', 1, 'EUR'), /403/);
+    report('funds', {enough, tooMuch, otherAccount: otherAccount.tokenError});
+
+    // 10. A request the user denies: the SDK reports "Error at bank".
     const denyRequest = Token.createTransferTokenRequest(5, 'EUR')
         .setToMemberId(member.memberId())
         .setRedirectUrl('https://tpp.example.com/callback')

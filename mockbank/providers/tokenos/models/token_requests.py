@@ -222,10 +222,35 @@ def access_resources(body: dict[str, Any]) -> list[tuple[str, str | None]]:
         kind = ACCOUNT_RESOURCE_TYPES.get(str(item.get("type")))
         if kind is None:
             raise InvalidArgument(f"accountResourceList type {item.get('type')!r} is unknown")
-        wanted.append((kind, None))
+        where = f"accessBody.accountResourceList.resources.{index}.bankAccount"
+        wanted.append((kind, _bank_account_key(item.get("bankAccount"), where)))
     if not wanted:
         raise InvalidArgument("accessBody needs type (ACCOUNTS, BALANCES, ...) or resources")
     return wanted
+
+
+def _bank_account_key(value: Any, where: str) -> str | None:
+    """How a `BankAccount` names one account: its IBAN, sort code + number, or token id."""
+    if value in (None, {}):
+        return None
+    account = object_field(value, where)
+    for name in ("sepa", "iban"):
+        sepa = account.get(name)
+        if isinstance(sepa, dict) and is_text(sepa.get("iban")) and sepa["iban"].strip():
+            return str(sepa["iban"]).replace(" ", "").upper()
+    for name in ("fasterPayments", "gbDomestic"):
+        domestic = account.get(name)
+        if isinstance(domestic, dict) and is_text(domestic.get("sortCode")):
+            number = domestic.get("accountNumber")
+            if is_text(number) and number:
+                return (str(domestic["sortCode"]) + str(number)).replace("-", "").replace(" ", "")
+    token = account.get("token")
+    if isinstance(token, dict) and is_text(token.get("accountId")) and token["accountId"]:
+        return f"id:{token['accountId']}"
+    raise InvalidArgument(
+        f"{where} must name the account by sepa.iban, fasterPayments.sortCode and"
+        " accountNumber, or token.accountId"
+    )
 
 
 def request_record(store: Store, request_id: str, *, now: datetime) -> dict[str, Any]:
@@ -385,8 +410,18 @@ def approve(
         token_payload["transfer"] = terms
     else:
         resources: list[dict[str, Any]] = []
-        for kind, _ in access_resources(payload["accessBody"]):
-            for account in chosen:
+        for kind, named in access_resources(payload["accessBody"]):
+            # A resource naming one bank account (e.g. createFundsConfirmationRequest) covers
+            # that account only, whatever else was ticked.
+            targets = chosen
+            if named is not None:
+                targets = [a for a in consent.accounts if named in (a.number, f"id:{a.id}")]
+                if not targets:
+                    raise FailedPrecondition(
+                        f"the payer has no account {named.removeprefix('id:')}"
+                        f" at {consent.bank.name}"
+                    )
+            for account in targets:
                 resource = {kind: {"accountId": account.id}}
                 if resource not in resources:
                     resources.append(resource)
