@@ -205,6 +205,11 @@ def test_generated_garbage_never_causes_a_server_error(client: FlaskClient, stat
         pytest.param("search=wood", ["wood"], id="search-name"),
         pytest.param("search=BANK", ["iron", "wood", "gold"], id="search-case-insensitive"),
         pytest.param("country=gb", ["wood"], id="country"),
+        pytest.param("countries=GB&countries=fr&", ["wood", "gold"], id="countries"),
+        pytest.param("supportedPaymentNetworks=SEPA", ["iron", "gold"], id="payment-network"),
+        pytest.param(
+            "supportedPaymentNetworks=FASTER_PAYMENTS&countries=DE", [], id="filters-combine"
+        ),
         pytest.param("provider=FinAPI", ["gold"], id="provider"),
         pytest.param(
             "bank_features.supports_send_payment.value=false", ["gold"], id="feature-false"
