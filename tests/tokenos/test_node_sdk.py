@@ -59,6 +59,7 @@ def test_sdk_runs_the_documented_flow_against_mockbank(mockbank: Mockbank) -> No
     assert (steps["funds"]["enough"], steps["funds"]["tooMuch"]) == (True, False)
     assert steps["funds"]["otherAccount"] == "PERMISSION_DENIED"
     assert "Error at bank: access_denied" in steps["deny"]["message"]
+    assert steps["token-pages"]["ids"] == steps["token-pages"]["expected"]
     assert "done" in steps
     # Every call the SDK made was signed and verified: nothing went through leniently.
     notes = [e.notes for e in mockbank.journal.entries(provider="tokenos")]

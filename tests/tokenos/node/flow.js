@@ -200,6 +200,13 @@ async function main() {
     const bankError = await expectFailure(
         Token.parseTokenRequestCallbackUrl(denied, csrf), /Error at bank: access_denied/);
     report('deny', {message: bankError.message});
+
+    // 11. Paging through the member's transfer tokens with the offset each page returns.
+    const firstPage = await member.getTransferTokens(undefined, 1);
+    const secondPage = await member.getTransferTokens(firstPage.offset, 1);
+    assert.strictEqual(secondPage.offset, undefined);
+    report('token-pages', {ids: [...firstPage.tokens, ...secondPage.tokens].map(t => t.id),
+        expected: [token.id, sourceToken.id]});
     report('done');
 }
 
