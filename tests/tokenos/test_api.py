@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -18,6 +19,7 @@ from flask.testing import FlaskClient
 
 from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
 from mockbank.providers.tokenos import models, provider
+from mockbank.providers.tokenos.routes import UNEMULATED
 from mockbank.pytest_plugin import Mockbank
 from mockbank.state import State
 from mockbank.testing import InProcess, LiveServer
@@ -194,6 +196,22 @@ def test_generated_garbage_never_causes_a_server_error(client: FlaskClient, stat
         )
         assert answer.status_code < 500, answer.get_data(as_text=True)
     assert state.take_server_errors() == []
+
+
+@pytest.mark.parametrize(
+    ("method", "rule", "feature"),
+    [pytest.param(*entry, id=f"{entry[0]} {entry[1]}") for entry in UNEMULATED],
+)
+def test_sdk_calls_outside_the_emulation_are_a_clear_unimplemented(
+    client: FlaskClient, state: State, method: str, rule: str, feature: str
+) -> None:
+    path = "/tokenos" + re.sub(r"<[a-z_]+>", "x", rule)
+    before = state.provider_state("tokenos")
+    answer = client.open(path, method=method, json={})
+    assert answer.status_code == 501
+    assert answer.headers["token-error"] == "UNIMPLEMENTED"
+    assert f"mockbank does not emulate TokenOS {feature} ({method} {path})" in answer.text
+    assert state.provider_state("tokenos") == before
 
 
 # -- banks -----------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from mockbank.providers.tokenos.errors import (
     RequestExpired,
     TokenOSError,
     Unauthenticated,
+    Unimplemented,
     UnknownPayer,
 )
 from mockbank.providers.tokenos.i18n import TEXTS, pick_language
@@ -575,6 +576,53 @@ def funds_confirmation(account_id: str) -> Response:
         found = models.checked_account(store, caller.id, grant, account_id, "balance", now=now)
     available = models.confirm_funds(store, fixtures, found, _body(), now=now)
     return jsonify({"fundsAvailable": available})
+
+
+# -- SDK calls mockbank does not emulate -----------------------------------------------------
+# Paths of @token-io/tpp@1.0.57 outside the seed's flow. A clear 501 names the operation,
+# where an unknown path would only say "no endpoint".
+UNEMULATED: list[tuple[str, str, str]] = [
+    ("PUT", "/profilepicture", "profile pictures"),
+    ("GET", "/members/<member_id>/profilepicture/<size>", "profile pictures"),
+    ("GET", "/blobs/<blob_id>", "blobs"),
+    ("POST", "/customization", "web-app customization"),
+    ("PUT", "/token-requests/<request_id>/transfer-destinations", "transfer destination callbacks"),
+    ("POST", "/standing-order-submissions", "standing orders"),
+    ("GET", "/standing-order-submissions", "standing orders"),
+    ("GET", "/standing-order-submissions/<submission_id>", "standing orders"),
+    ("POST", "/bulk-transfers", "bulk transfers"),
+    ("GET", "/bulk-transfers/<bulk_transfer_id>", "bulk transfers"),
+    ("PUT", "/eidas/register", "eIDAS"),
+    ("POST", "/eidas/verifications", "eIDAS"),
+    ("GET", "/eidas/verifications/<verification_id>", "eIDAS"),
+    ("POST", "/banks/<bank_id>/token-requests/<request_id>", "bank authorization URLs"),
+    ("POST", "/banks/<bank_id>/callback", "bank authorization URLs"),
+    ("GET", "/banks/<bank_id>/info", "bank linking information"),
+    ("GET", "/tokens/<token_id>/consent", "raw bank consents"),
+    ("PUT", "/webhook/config", "webhooks"),
+    ("GET", "/webhook/config", "webhooks"),
+    ("DELETE", "/webhook/config", "webhooks"),
+]
+
+
+def _unemulated_view(feature: str) -> Any:
+    @endpoint("unimplemented")
+    def view(**_: str) -> Response:
+        raise Unimplemented(
+            f"mockbank does not emulate TokenOS {feature} ({request.method} {request.path});"
+            " see docs/providers/tokenos.md for what is covered"
+        )
+
+    return view
+
+
+for _method, _rule, _feature in UNEMULATED:
+    bp.add_url_rule(
+        _rule,
+        endpoint=f"unemulated {_method} {_rule}",
+        view_func=_unemulated_view(_feature),
+        methods=[_method],
+    )
 
 
 # -- the consent web app ---------------------------------------------------------------------

@@ -47,6 +47,12 @@ async function main() {
     assert.strictEqual(aliases[0].value, alias.value);
     const resolved = await Token.resolveAlias(alias);
     assert.strictEqual(resolved.id, member.memberId());
+    const profile = await member.getProfile(member.memberId());
+    assert.strictEqual(profile.displayNameFirst, 'Merchant 123');
+    assert.strictEqual(await member.getProfileName(member.memberId()), 'Merchant 123');
+    // Outside the emulation: a clear 501 UNIMPLEMENTED, not a bare "no endpoint".
+    const picture = await expectFailure(member.getProfilePicture(member.memberId(), 'SMALL'), /501/);
+    assert.strictEqual(picture.tokenError, 'UNIMPLEMENTED');
     report('member', {memberId: member.memberId(), alias: aliases[0].value});
 
     // 2. Banks, with a feature filter and paging.
