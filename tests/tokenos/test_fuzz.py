@@ -125,6 +125,8 @@ def valid_bodies(state: State) -> dict[tuple[str, str], Any]:
 ENDPOINTS = [
     ("POST", "/tokenos/token-requests", "transfer"),
     ("POST", "/tokenos/token-requests", "access"),
+    ("POST", "/tokenos/token-requests", "funds"),
+    ("POST", "/tokenos/token-requests", "destinations"),
     ("POST", "/tokenos/transfers", ""),
     ("PUT", "/tokenos/tokens/tt:x/cancel", ""),
     ("POST", "/tokenos/members/{tpp}/updates", ""),
@@ -148,6 +150,33 @@ def test_generated_bad_json_bodies_get_4xx(
     path = path.format(tpp=tpp)
     if variant == "access":
         body: Any = {"requestPayload": access_payload(), "requestOptions": dict(PAYER)}
+    elif variant == "funds":
+        # createFundsConfirmationRequest: a resource naming one bank account, a source account.
+        funds = access_payload()
+        funds["accessBody"] = {
+            "accountResourceList": {
+                "resources": [
+                    {
+                        "type": "ACCOUNT_FUNDS_CONFIRMATION",
+                        "bankAccount": {"sepa": {"iban": "DE89370400440532013000"}},
+                    }
+                ]
+            }
+        }
+        body = {
+            "requestPayload": funds,
+            "requestOptions": {**PAYER, "sourceAccountId": "a:iron-checking"},
+        }
+    elif variant == "destinations":
+        transfer = transfer_payload()
+        transfer["transferBody"]["destinations"] = [{"sepa": {"iban": "DE44500105175407324931"}}]
+        transfer["transferBody"]["instructions"] = {
+            "transferDestinations": [{"fasterPayments": {"sortCode": "1", "accountNumber": "2"}}]
+        }
+        body = {
+            "requestPayload": transfer,
+            "requestOptions": {**PAYER, "sourceAccountId": "a:iron-checking"},
+        }
     else:
         body = valid_bodies(state)[(method, path)]
     rng = random.Random(f"{method} {path} {variant}")
