@@ -137,6 +137,34 @@ def test_expired_token_cannot_be_redeemed(merchant: Member, live: LiveServer) ->
     assert live.state.provider_state("tokenos")["tokens"][0]["status"] == "EXPIRED"
 
 
+def test_token_expiration_of_the_request_sets_when_the_token_expires(
+    merchant: Member, live: LiveServer
+) -> None:
+    now_ms = int(live.state.now().timestamp() * 1000)
+    expires = str(now_ms + 3600 * 1000)
+    token = mint(live, merchant, transfer_payload(tokenExpiration=expires))
+    assert token["payload"]["expiresAtMs"] == expires
+    live.state.clock.advance(3600 + 1)
+    with pytest.raises(TokenError) as refused:
+        merchant.redeem_token(token, "1.00")
+    assert (refused.value.status, refused.value.code) == (400, "FAILED_PRECONDITION")
+    assert transfers(live) == []
+
+
+def test_token_expiration_that_passes_before_consent_mints_nothing(
+    merchant: Member, live: LiveServer
+) -> None:
+    now_ms = int(live.state.now().timestamp() * 1000)
+    stored = merchant.store_token_request(
+        transfer_payload(tokenExpiration=str(now_ms + 60_000)), PAYER
+    )
+    live.state.clock.advance(61)
+    answer = consent(live, stored["id"])
+    assert answer.status_code == 400
+    assert "tokenExpiration has passed" in answer.text
+    assert live.state.provider_state("tokenos")["tokens"] == []
+
+
 def test_token_request_expires_after_fifteen_minutes_unused(
     merchant: Member, live: LiveServer
 ) -> None:
@@ -206,6 +234,10 @@ def test_transfers_list_without_a_token_id_pages_through_all_of_the_callers(
         pytest.param({"accessBody": {"type": ["ACCOUNTS"]}}, "exactly one", id="two-bodies"),
         pytest.param({"callbackState": {"a": 1}}, "callbackState", id="state-not-string"),
         pytest.param({"destinationCountry": "Germany"}, "destinationCountry", id="country"),
+        pytest.param(
+            {"tokenExpiration": "tomorrow"}, "tokenExpiration must be", id="expiration-not-ms"
+        ),
+        pytest.param({"tokenExpiration": "1000"}, "tokenExpiration is in the past", id="expired"),
         pytest.param(
             {
                 "transferBody": {

@@ -79,6 +79,13 @@ def store_token_request(
     ref_id_field(payload.get("refId"), "requestPayload.refId")
     for name in ("description", "userRefId", "customizationId"):
         text_field(payload.get(name), f"requestPayload.{name}", required=False)
+    expiration = payload.get("tokenExpiration")
+    if expiration not in (None, ""):
+        # SDK setTokenExpiration sends epoch milliseconds as a string.
+        if isinstance(expiration, bool) or not re.fullmatch(r"\d{1,15}", str(expiration)):
+            raise InvalidArgument("requestPayload.tokenExpiration must be epoch milliseconds")
+        if int(str(expiration)) <= ms(now):
+            raise InvalidArgument("requestPayload.tokenExpiration is in the past")
     state = payload.get("callbackState")
     if state is not None and not is_text(state):
         raise InvalidArgument("requestPayload.callbackState must be a string (URL-encoded JSON)")
@@ -372,8 +379,11 @@ def approve(
     expiration = payload.get("tokenExpiration")
     ttl = TRANSFER_TOKEN_TTL_S if transfer else ACCESS_TOKEN_TTL_S
     expires_ms = now_ms + ttl * 1000
-    if expiration not in (None, "") and str(expiration).isdigit() and int(expiration) > now_ms:
-        expires_ms = int(expiration)
+    if expiration not in (None, ""):
+        # Validated when stored; by now the clock may have passed it.
+        if int(str(expiration)) <= now_ms:
+            raise FailedPrecondition("the request's tokenExpiration has passed")
+        expires_ms = int(str(expiration))
     token_payload: dict[str, Any] = {
         "version": "1.0",
         "refId": payload.get("refId") or base58(rng(9)),
