@@ -38,7 +38,9 @@ def test_transfer_consent_walks_bank_email_accounts_and_approves(
     page.goto(token_client.generate_token_request_url(stored["id"]))
 
     assert page.locator("#step-title").inner_text() == "Choose your bank"
-    assert "Merchant 123 asks for" in page.locator("#summary").inner_text()
+    assert "Merchant 123 asks for a payment of up to 25.00 EUR" in (
+        page.locator("#summary").inner_text()
+    )
     names = page.locator("label.choice").all_inner_texts()
     assert any("Iron Bank" in n for n in names)
     assert not any("Gold Bank" in n for n in names)  # information only: no payments
@@ -159,8 +161,10 @@ def test_unusable_request_pages_speak_the_requested_language(
 def test_unknown_email_is_explained_in_german_and_the_step_repeats(
     page: Any, live: LiveServer, merchant: Member, token_client: TokenClient
 ) -> None:
-    stored = merchant.store_token_request(transfer_payload(), {"bankId": "iron"})
+    stored = merchant.store_token_request(transfer_payload("1234.5"), {"bankId": "iron"})
     page.goto(token_client.generate_token_request_url(stored["id"]) + "?lang=de-DE")
+    # German number format for the amount.
+    assert "eine Zahlung von bis zu 1.234,50 EUR" in page.locator("#summary").inner_text()
     page.fill("#email", "niemand@example.com")
     page.click("#continue")
     assert page.locator("#error").inner_text() == (

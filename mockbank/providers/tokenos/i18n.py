@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 LANGUAGES = ("en", "de")
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -64,6 +66,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "resource_standingOrders": "Daueraufträge",
     },
 }
+
+
+def format_amount(value: Decimal, lang: str) -> str:
+    """Two decimals with the language's separators: 1,234.50 (en), 1.234,50 (de)."""
+    text = f"{value:,.2f}"
+    if lang == "de":
+        text = text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+    return text
 
 
 def pick_language(value: str | None) -> str:

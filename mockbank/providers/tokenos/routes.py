@@ -32,7 +32,7 @@ from mockbank.providers.tokenos.errors import (
     Unimplemented,
     UnknownPayer,
 )
-from mockbank.providers.tokenos.i18n import TEXTS, pick_language
+from mockbank.providers.tokenos.i18n import TEXTS, format_amount, pick_language
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 from mockbank.tokenos import KeyPair, generate_keys
@@ -632,7 +632,8 @@ def _describe(request_record: dict[str, Any], lang: str) -> str:
     if request_record["kind"] == "TRANSFER":
         body = payload["transferBody"]
         return texts["transfer"].format(
-            amount=f"{Decimal(str(body['lifetimeAmount'])):.2f}", currency=body["currency"]
+            amount=format_amount(Decimal(str(body["lifetimeAmount"])), lang),
+            currency=body["currency"],
         )
     kinds = [k for k, _ in models.access_resources(payload["accessBody"])]
     labels = [texts.get(f"resource_{k}", k) for k in dict.fromkeys(kinds)]
