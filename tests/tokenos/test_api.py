@@ -4,6 +4,7 @@ token requests, the consent form contract, state views and the in-process mode."
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
 import json
 import re
@@ -19,7 +20,7 @@ from flask.testing import FlaskClient
 
 from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
 from mockbank.providers.tokenos import models, provider
-from mockbank.providers.tokenos.routes import UNEMULATED
+from mockbank.providers.tokenos.routes import UNEMULATED, privileged_key
 from mockbank.pytest_plugin import Mockbank
 from mockbank.state import State
 from mockbank.testing import InProcess, LiveServer
@@ -148,6 +149,41 @@ def test_bad_input_gets_the_gateway_error_format(
     assert answer.headers["token-error"] == code
     assert answer.get_data(as_text=True)
     assert len(state.store.records(models.NS_MEMBER)) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tokenos/banks?page=%C2%B2",
+        "/tokenos/banks?perPage=%C2%B2",
+        "/tokenos/tokens?type=TRANSFER&offset=%C2%B2",
+        "/tokenos/transfers?tokenId=undefined&offset=undefined&limit=%C2%B3",
+    ],
+)
+def test_superscript_digits_in_paging_are_a_400_not_a_crash(
+    client: FlaskClient, state: State, path: str
+) -> None:
+    # "²".isdigit() is True in Python, but int("²") raises.
+    tpp = state.fixtures["tokenos"].member_by_name("tpp").member_id
+    basic = base64.b64encode(f"{tpp}:sandbox-api-key".encode()).decode()
+    answer = client.get(path, headers={"Authorization": f"Basic {basic}"})
+    assert (answer.status_code, answer.headers["token-error"]) == (400, "INVALID_ARGUMENT")
+    assert state.take_server_errors() == []
+
+
+def test_superscript_digits_in_created_at_ms_are_a_401_not_a_crash(
+    client: FlaskClient, state: State
+) -> None:
+    tpp = state.fixtures["tokenos"].member_by_name("tpp")
+    key = privileged_key(tpp.key_seed)
+    header = (
+        f"Token-Ed25519-SHA512 member-id={tpp.member_id},key-id={key.id},"
+        "signature=AAAA,created-at-ms=\u00b2"
+    )
+    answer = client.get("/tokenos/aliases", headers={"Authorization": header})
+    assert (answer.status_code, answer.headers["token-error"]) == (401, "UNAUTHENTICATED")
+    assert "created-at-ms must be milliseconds" in answer.get_data(as_text=True)
+    assert state.take_server_errors() == []
 
 
 def test_injected_fault_uses_the_gateway_format(client: FlaskClient, state: State) -> None:

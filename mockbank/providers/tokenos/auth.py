@@ -44,7 +44,8 @@ def parse_signed_header(value: str) -> SignedHeader:
     missing = [f for f in ("member-id", "key-id", "signature", "created-at-ms") if f not in fields]
     if missing:
         raise Unauthenticated(f"Authorization header lacks {', '.join(missing)}")
-    if not fields["created-at-ms"].isdigit():
+    # isascii too: "²".isdigit() is True, yet int("²") raises.
+    if not (fields["created-at-ms"].isascii() and fields["created-at-ms"].isdigit()):
         raise Unauthenticated("created-at-ms must be milliseconds since the epoch")
     return SignedHeader(
         member_id=fields["member-id"],
@@ -91,7 +92,7 @@ def verify_signed_request(
             f"from the server clock ({now_ms})"
         )
     expires = key.get("expiresAtMs")
-    if expires and str(expires).isdigit() and int(expires) <= now_ms:
+    if expires and str(expires).isascii() and str(expires).isdigit() and int(expires) <= now_ms:
         raise Unauthenticated(f"key {header.key_id} has expired")
     for host in uri_hosts:
         for path in paths:

@@ -82,7 +82,7 @@ def store_token_request(
     expiration = payload.get("tokenExpiration")
     if expiration not in (None, ""):
         # SDK setTokenExpiration sends epoch milliseconds as a string.
-        if isinstance(expiration, bool) or not re.fullmatch(r"\d{1,15}", str(expiration)):
+        if isinstance(expiration, bool) or not re.fullmatch(r"[0-9]{1,15}", str(expiration)):
             raise InvalidArgument("requestPayload.tokenExpiration must be epoch milliseconds")
         if int(str(expiration)) <= ms(now):
             raise InvalidArgument("requestPayload.tokenExpiration is in the past")
