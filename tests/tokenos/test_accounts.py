@@ -11,7 +11,7 @@ from mockbank.providers.tokenos import models
 from mockbank.state import State
 from mockbank.testing import LiveServer
 from mockbank.tokenos import Member, TokenError
-from tests.tokenos.conftest import PAYER, access_payload, mint, transfer_payload
+from tests.tokenos.conftest import PAYER, access_payload, consent, mint, transfer_payload
 
 
 def grant(live: LiveServer, member: Member, types: list[str], bank: str = "iron") -> str:
@@ -69,6 +69,30 @@ def test_without_an_access_token_a_tpp_sees_no_accounts(merchant: Member) -> Non
             "/accounts/a:iron-savings/balance",
             False,
             id="transactions-not-balance",
+        ),
+        pytest.param(
+            ["TRANSFER_DESTINATIONS"],
+            "/accounts/a:iron-savings/transfer-destinations",
+            True,
+            id="transfer-destinations",
+        ),
+        pytest.param(
+            ["ACCOUNTS", "BALANCES"],
+            "/accounts/a:iron-savings/transfer-destinations",
+            False,
+            id="no-transfer-destinations",
+        ),
+        pytest.param(
+            ["STANDING_ORDERS"],
+            "/accounts/a:iron-savings/standing-orders?page.offset=undefined&page.limit=10",
+            True,
+            id="standing-orders",
+        ),
+        pytest.param(
+            ["ACCOUNTS"],
+            "/accounts/a:iron-savings/standing-orders?page.offset=undefined&page.limit=10",
+            False,
+            id="no-standing-orders",
         ),
     ],
 )
@@ -177,6 +201,64 @@ def test_unknown_transaction_is_not_found(merchant: Member, live: LiveServer) ->
     assert missing.value.status == 404
 
 
+@pytest.mark.parametrize(
+    ("bank", "account", "destination"),
+    [
+        pytest.param(
+            "iron",
+            "a:iron-checking",
+            {"sepa": {"iban": "DE89370400440532013000", "bic": "IRONDEFFXXX"}},
+            id="sepa",
+        ),
+        pytest.param(
+            "wood",
+            "a:wood-current",
+            {"fasterPayments": {"sortCode": "400515", "accountNumber": "12345678"}},
+            id="faster-payments",
+        ),
+    ],
+)
+def test_transfer_destinations_follow_the_banks_payment_rail(
+    merchant: Member, live: LiveServer, bank: str, account: str, destination: dict[str, Any]
+) -> None:
+    token_id = grant(live, merchant, ["TRANSFER_DESTINATIONS"], bank=bank)
+    found = merchant.call(
+        "GET", f"/accounts/{account}/transfer-destinations", on_behalf_of=token_id
+    )
+    assert found == {
+        "transferDestinations": [{**destination, "customerData": {"legalNames": ["Pat Payer"]}}]
+    }
+    rails = {
+        b["id"]: b["supportedTransferDestinationTypes"]
+        for b in merchant.call("GET", "/banks")["banks"]
+    }
+    assert (
+        next(iter(destination))
+        == {"SEPA": "sepa", "FASTER_PAYMENTS": "fasterPayments"}[rails[bank][0]]
+    )
+
+
+def test_standing_orders_are_an_empty_list_and_none_can_be_found(
+    merchant: Member, live: LiveServer
+) -> None:
+    token_id = grant(live, merchant, ["STANDING_ORDERS"])
+    path = "/accounts/a:iron-checking/standing-orders"
+    listed = merchant.call(
+        "GET", f"{path}?page.offset=undefined&page.limit=10", on_behalf_of=token_id
+    )
+    assert listed == {"standingOrders": [], "status": "SUCCESSFUL_REQUEST"}
+    with pytest.raises(TokenError) as missing:
+        merchant.call("GET", f"{path}/so:1", on_behalf_of=token_id)
+    assert (missing.value.status, missing.value.code) == (404, "NOT_FOUND")
+    with pytest.raises(TokenError) as bad:
+        merchant.call("GET", f"{path}?page.offset=x&page.limit=10", on_behalf_of=token_id)
+    assert (bad.value.status, bad.value.code) == (400, "INVALID_ARGUMENT")
+    # Another bank's account is not covered by the token.
+    with pytest.raises(TokenError) as refused:
+        merchant.call("GET", "/accounts/a:wood-current/standing-orders/so:1", on_behalf_of=token_id)
+    assert refused.value.code == "PERMISSION_DENIED"
+
+
 def test_funds_confirmation(merchant: Member, live: LiveServer) -> None:
     access_id = grant(live, merchant, ["FUNDS_CONFIRMATIONS"])
     path = "/accounts/a:iron-checking/funds-confirmation"
@@ -190,6 +272,72 @@ def test_funds_confirmation(merchant: Member, live: LiveServer) -> None:
     with pytest.raises(TokenError) as wrong:
         confirm("1", "GBP")
     assert wrong.value.code == "INVALID_ARGUMENT"
+
+
+def funds_request(bank_account: dict[str, Any]) -> dict[str, Any]:
+    """What the SDK's createFundsConfirmationRequest(bankId, account) stores."""
+    payload = access_payload()
+    payload["accessBody"] = {
+        "accountResourceList": {
+            "resources": [{"type": "ACCOUNT_FUNDS_CONFIRMATION", "bankAccount": bank_account}]
+        }
+    }
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("bank", "bank_account", "account"),
+    [
+        pytest.param(
+            "iron", {"sepa": {"iban": "DE02 1203 0000 0000 2020 51"}}, "a:iron-savings", id="iban"
+        ),
+        pytest.param(
+            "wood",
+            {"fasterPayments": {"sortCode": "40-05-15", "accountNumber": "87654321"}},
+            "a:wood-savings",
+            id="sort-code",
+        ),
+        pytest.param(
+            "iron", {"token": {"accountId": "a:iron-checking"}}, "a:iron-checking", id="token"
+        ),
+    ],
+)
+def test_funds_confirmation_request_covers_the_named_account_only(
+    merchant: Member, live: LiveServer, bank: str, bank_account: dict[str, Any], account: str
+) -> None:
+    token = mint(live, merchant, funds_request(bank_account), {**PAYER, "bankId": bank})
+    assert token["payload"]["access"]["resources"] == [
+        {"fundsConfirmation": {"accountId": account}}
+    ]
+    others = [a for a in ("a:iron-checking", "a:iron-savings") if a != account]
+    currency = "GBP" if bank == "wood" else "EUR"
+    body = {"amount": {"currency": currency, "value": "1"}}
+    answer = merchant.call(
+        "PUT", f"/accounts/{account}/funds-confirmation", body, on_behalf_of=token["id"]
+    )
+    assert answer == {"fundsAvailable": True}
+    if bank == "iron":
+        with pytest.raises(TokenError) as refused:
+            merchant.call(
+                "PUT", f"/accounts/{others[0]}/funds-confirmation", body, on_behalf_of=token["id"]
+            )
+        assert refused.value.code == "PERMISSION_DENIED"
+
+
+def test_funds_confirmation_request_for_an_account_the_payer_lacks_mints_nothing(
+    merchant: Member, live: LiveServer
+) -> None:
+    payload = funds_request({"sepa": {"iban": "DE44500105175407324931"}})
+    stored = merchant.store_token_request(payload, PAYER)
+    refused = consent(live, stored["id"])
+    assert refused.status_code == 400
+    assert "the payer has no account DE44500105175407324931 at Iron Bank" in refused.text
+    assert live.state.provider_state("tokenos")["tokens"] == []
+    assert consent(live, stored["id"], decision="deny").status_code == 302  # still pending
+    with pytest.raises(TokenError) as bad:
+        merchant.store_token_request(funds_request({"swift": {"bic": "X"}}), PAYER)
+    assert (bad.value.status, bad.value.code) == (400, "INVALID_ARGUMENT")
+    assert "bankAccount must name the account" in bad.value.message
 
 
 def test_cancelled_access_token_is_refused(merchant: Member, live: LiveServer) -> None:

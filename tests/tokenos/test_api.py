@@ -4,8 +4,10 @@ token requests, the consent form contract, state views and the in-process mode."
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -18,12 +20,14 @@ from flask.testing import FlaskClient
 
 from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
 from mockbank.providers.tokenos import models, provider
+from mockbank.providers.tokenos.routes import UNEMULATED, privileged_key
 from mockbank.pytest_plugin import Mockbank
 from mockbank.state import State
 from mockbank.testing import InProcess, LiveServer
 from mockbank.tokenos import (
     Member,
     TokenClient,
+    TokenError,
     auth_header,
     generate_keys,
     hash_alias,
@@ -147,6 +151,44 @@ def test_bad_input_gets_the_gateway_error_format(
     assert len(state.store.records(models.NS_MEMBER)) == before
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tokenos/banks?page=%C2%B2",
+        "/tokenos/banks?perPage=%C2%B2",
+        "/tokenos/tokens?type=TRANSFER&offset=%C2%B2",
+        "/tokenos/transfers?tokenId=undefined&offset=undefined&limit=%C2%B3",
+        "/tokenos/banks?page=" + "9" * 5000,
+        "/tokenos/tokens?type=ACCESS&offset=" + "9" * 5000,
+    ],
+)
+def test_superscript_or_huge_numbers_in_paging_are_a_400_not_a_crash(
+    client: FlaskClient, state: State, path: str
+) -> None:
+    # "²".isdigit() is True in Python, but int("²") raises; int() refuses 4300+ digits.
+    tpp = state.fixtures["tokenos"].member_by_name("tpp").member_id
+    basic = base64.b64encode(f"{tpp}:sandbox-api-key".encode()).decode()
+    answer = client.get(path, headers={"Authorization": f"Basic {basic}"})
+    assert (answer.status_code, answer.headers["token-error"]) == (400, "INVALID_ARGUMENT")
+    assert state.take_server_errors() == []
+
+
+@pytest.mark.parametrize("created", ["\u00b2", "9" * 5000], ids=["superscript", "huge"])
+def test_odd_created_at_ms_is_a_401_not_a_crash(
+    client: FlaskClient, state: State, created: str
+) -> None:
+    tpp = state.fixtures["tokenos"].member_by_name("tpp")
+    key = privileged_key(tpp.key_seed)
+    header = (
+        f"Token-Ed25519-SHA512 member-id={tpp.member_id},key-id={key.id},"
+        f"signature=AAAA,created-at-ms={created}"
+    )
+    answer = client.get("/tokenos/aliases", headers={"Authorization": header})
+    assert (answer.status_code, answer.headers["token-error"]) == (401, "UNAUTHENTICATED")
+    assert "created-at-ms must be milliseconds" in answer.get_data(as_text=True)
+    assert state.take_server_errors() == []
+
+
 def test_injected_fault_uses_the_gateway_format(client: FlaskClient, state: State) -> None:
     state.add_fault({"provider": "tokenos", "endpoint": "banks", "status": 503, "count": 1})
     failed = client.get("/tokenos/banks")
@@ -195,6 +237,22 @@ def test_generated_garbage_never_causes_a_server_error(client: FlaskClient, stat
     assert state.take_server_errors() == []
 
 
+@pytest.mark.parametrize(
+    ("method", "rule", "feature"),
+    [pytest.param(*entry, id=f"{entry[0]} {entry[1]}") for entry in UNEMULATED],
+)
+def test_sdk_calls_outside_the_emulation_are_a_clear_unimplemented(
+    client: FlaskClient, state: State, method: str, rule: str, feature: str
+) -> None:
+    path = "/tokenos" + re.sub(r"<[a-z_]+>", "x", rule)
+    before = state.provider_state("tokenos")
+    answer = client.open(path, method=method, json={})
+    assert answer.status_code == 501
+    assert answer.headers["token-error"] == "UNIMPLEMENTED"
+    assert f"mockbank does not emulate TokenOS {feature} ({method} {path})" in answer.text
+    assert state.provider_state("tokenos") == before
+
+
 # -- banks -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("query", "ids"),
@@ -204,6 +262,11 @@ def test_generated_garbage_never_causes_a_server_error(client: FlaskClient, stat
         pytest.param("search=wood", ["wood"], id="search-name"),
         pytest.param("search=BANK", ["iron", "wood", "gold"], id="search-case-insensitive"),
         pytest.param("country=gb", ["wood"], id="country"),
+        pytest.param("countries=GB&countries=fr&", ["wood", "gold"], id="countries"),
+        pytest.param("supportedPaymentNetworks=SEPA", ["iron", "gold"], id="payment-network"),
+        pytest.param(
+            "supportedPaymentNetworks=FASTER_PAYMENTS&countries=DE", [], id="filters-combine"
+        ),
         pytest.param("provider=FinAPI", ["gold"], id="provider"),
         pytest.param(
             "bank_features.supports_send_payment.value=false", ["gold"], id="feature-false"
@@ -313,6 +376,62 @@ def test_approve_alone_grants_all_accounts_at_the_bank(merchant: Member, live: L
         {"account": {"accountId": "a:wood-savings"}},
     ]
     assert token["payload"]["from"]["id"] == live.state.fixtures["tokenos"].payers[0].member_id
+
+
+def test_source_account_fixes_the_bank_and_the_account(merchant: Member, live: LiveServer) -> None:
+    payer = {"from": PAYER["from"], "sourceAccountId": "a:iron-savings"}
+    stored = merchant.store_token_request(transfer_payload(), payer)
+    page = requests.get(live.url_for("tokenos", f"/app/request-token/{stored['id']}"), timeout=10)
+    # No bank choice and no email: straight to the one account the TPP named.
+    assert "Choose the account(s) at Iron Bank" in page.text
+    assert page.text.count('name="accountId"') == 1
+    assert 'value="a:iron-savings"' in page.text
+    wrong = consent(live, stored["id"], accountId="a:iron-checking")
+    assert wrong.status_code == 400
+    assert "a:iron-checking is not one of the payer" in wrong.text
+    token = mint(live, merchant, transfer_payload(), payer)
+    assert token["payload"]["issuer"] == {"id": "iron"}
+    source = token["payload"]["transfer"]["instructions"]["source"]["account"]["token"]
+    assert source["accountId"] == "a:iron-savings"
+
+
+@pytest.mark.parametrize(
+    ("options", "body", "message"),
+    [
+        pytest.param(
+            {"bankId": "wood", "sourceAccountId": "a:iron-savings"},
+            transfer_payload(),
+            "is at bank iron, not requestOptions.bankId wood",
+            id="other-bank",
+        ),
+        pytest.param(
+            {"sourceAccountId": "a:wood-current"},
+            transfer_payload(),
+            "a:wood-current holds GBP",
+            id="other-currency",
+        ),
+        pytest.param(
+            {"sourceAccountId": "a:gold-checking"},
+            transfer_payload(),
+            "bank gold does not support supportsSendPayment",
+            id="information-only-bank",
+        ),
+        pytest.param(
+            {"sourceAccountId": "a:nowhere"},
+            access_payload(),
+            "not a known account",
+            id="unknown",
+        ),
+    ],
+)
+def test_source_account_that_cannot_pay_is_refused_when_stored(
+    merchant: Member, live: LiveServer, options: dict[str, Any], body: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(TokenError) as refused:
+        merchant.store_token_request(body, options)
+    assert (refused.value.status, refused.value.code) == (400, "INVALID_ARGUMENT")
+    assert message in refused.value.message
+    assert live.state.provider_state("tokenos")["tokenRequests"] == []
 
 
 def test_consent_form_contract(merchant: Member, live: LiveServer) -> None:

@@ -26,6 +26,7 @@ ODD_VALUES: list[Any] = [
     " ",
     "x" * 5000,
     "ü😀\u0000",
+    "²",  # str.isdigit() is True, int() raises
     "103",
     "EUR",
     "-5",
@@ -125,6 +126,8 @@ def valid_bodies(state: State) -> dict[tuple[str, str], Any]:
 ENDPOINTS = [
     ("POST", "/tokenos/token-requests", "transfer"),
     ("POST", "/tokenos/token-requests", "access"),
+    ("POST", "/tokenos/token-requests", "funds"),
+    ("POST", "/tokenos/token-requests", "destinations"),
     ("POST", "/tokenos/transfers", ""),
     ("PUT", "/tokenos/tokens/tt:x/cancel", ""),
     ("POST", "/tokenos/members/{tpp}/updates", ""),
@@ -148,6 +151,33 @@ def test_generated_bad_json_bodies_get_4xx(
     path = path.format(tpp=tpp)
     if variant == "access":
         body: Any = {"requestPayload": access_payload(), "requestOptions": dict(PAYER)}
+    elif variant == "funds":
+        # createFundsConfirmationRequest: a resource naming one bank account, a source account.
+        funds = access_payload()
+        funds["accessBody"] = {
+            "accountResourceList": {
+                "resources": [
+                    {
+                        "type": "ACCOUNT_FUNDS_CONFIRMATION",
+                        "bankAccount": {"sepa": {"iban": "DE89370400440532013000"}},
+                    }
+                ]
+            }
+        }
+        body = {
+            "requestPayload": funds,
+            "requestOptions": {**PAYER, "sourceAccountId": "a:iron-checking"},
+        }
+    elif variant == "destinations":
+        transfer = transfer_payload()
+        transfer["transferBody"]["destinations"] = [{"sepa": {"iban": "DE44500105175407324931"}}]
+        transfer["transferBody"]["instructions"] = {
+            "transferDestinations": [{"fasterPayments": {"sortCode": "1", "accountNumber": "2"}}]
+        }
+        body = {
+            "requestPayload": transfer,
+            "requestOptions": {**PAYER, "sourceAccountId": "a:iron-checking"},
+        }
     else:
         body = valid_bodies(state)[(method, path)]
     rng = random.Random(f"{method} {path} {variant}")
@@ -172,6 +202,7 @@ def test_generated_bad_json_bodies_get_4xx(
         "/tokenos/resolve-alias",
         "/tokenos/accounts/a:iron-checking/transactions",
         "/tokenos/account-balance",
+        "/tokenos/accounts/a:iron-checking/standing-orders",
     ],
 )
 def test_generated_bad_queries_get_4xx(client: FlaskClient, state: State, query_path: str) -> None:
@@ -193,11 +224,15 @@ def test_generated_bad_queries_get_4xx(client: FlaskClient, state: State, query_
         "account_id",
         "bank_features.supports_information.value",
         "bank_features.x",
+        "page.offset",
+        "page.limit",
+        "countries",
+        "supportedPaymentNetworks",
     ]
     headers = api_key_headers(state)
     for _ in range(300):
         query = "&".join(
-            f"{rng.choice(names)}={rng.choice(['', 'x', '-1', '0', '10', 'undefined', '%FF', 'true', 'TRANSFER', 'a%00b'])}"  # noqa: E501
+            f"{rng.choice(names)}={rng.choice(['', 'x', '-1', '0', '10', 'undefined', '%FF', 'true', 'TRANSFER', 'a%00b', '%C2%B2'])}"  # noqa: E501
             for _ in range(rng.randint(0, 4))
         )
         answer = client.get(f"{query_path}?{query}", headers=headers)

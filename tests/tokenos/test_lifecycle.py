@@ -137,6 +137,34 @@ def test_expired_token_cannot_be_redeemed(merchant: Member, live: LiveServer) ->
     assert live.state.provider_state("tokenos")["tokens"][0]["status"] == "EXPIRED"
 
 
+def test_token_expiration_of_the_request_sets_when_the_token_expires(
+    merchant: Member, live: LiveServer
+) -> None:
+    now_ms = int(live.state.now().timestamp() * 1000)
+    expires = str(now_ms + 3600 * 1000)
+    token = mint(live, merchant, transfer_payload(tokenExpiration=expires))
+    assert token["payload"]["expiresAtMs"] == expires
+    live.state.clock.advance(3600 + 1)
+    with pytest.raises(TokenError) as refused:
+        merchant.redeem_token(token, "1.00")
+    assert (refused.value.status, refused.value.code) == (400, "FAILED_PRECONDITION")
+    assert transfers(live) == []
+
+
+def test_token_expiration_that_passes_before_consent_mints_nothing(
+    merchant: Member, live: LiveServer
+) -> None:
+    now_ms = int(live.state.now().timestamp() * 1000)
+    stored = merchant.store_token_request(
+        transfer_payload(tokenExpiration=str(now_ms + 60_000)), PAYER
+    )
+    live.state.clock.advance(61)
+    answer = consent(live, stored["id"])
+    assert answer.status_code == 400
+    assert "tokenExpiration has passed" in answer.text
+    assert live.state.provider_state("tokenos")["tokens"] == []
+
+
 def test_token_request_expires_after_fifteen_minutes_unused(
     merchant: Member, live: LiveServer
 ) -> None:
@@ -162,6 +190,30 @@ def test_ref_id_makes_redemption_idempotent(merchant: Member, live: LiveServer) 
     assert len(transfers(live)) == 1
 
 
+def test_transfers_list_without_a_token_id_pages_through_all_of_the_callers(
+    merchant: Member, live: LiveServer, token_client: TokenClient
+) -> None:
+    first = mint(live, merchant, transfer_payload("10"))
+    second = mint(live, merchant, transfer_payload("10", refId="order-2"))
+    made = [
+        merchant.redeem_token(token, "1", ref_id=f"ref-{n}")["id"]
+        for n, token in enumerate([first, second, first])
+    ]
+    # The SDK's getTransfers(undefined, undefined, 2) sends both as the text "undefined".
+    page = merchant.call("GET", "/transfers?tokenId=undefined&offset=undefined&limit=2")
+    assert [t["id"] for t in page["transfers"]] == made[:2]
+    rest = merchant.call("GET", f"/transfers?tokenId=undefined&offset={page['offset']}&limit=2")
+    assert [t["id"] for t in rest["transfers"]] == made[2:]
+    assert "offset" not in rest
+    one = merchant.call("GET", f"/transfers?tokenId={second['id']}&offset=&limit=10")
+    assert [t["id"] for t in one["transfers"]] == [made[1]]
+    # Another member sees none of them.
+    other = token_client.create_member({"type": "DOMAIN", "value": "other.example.com"})
+    assert other.call("GET", "/transfers?tokenId=undefined&offset=undefined&limit=10") == {
+        "transfers": []
+    }
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -182,6 +234,26 @@ def test_ref_id_makes_redemption_idempotent(merchant: Member, live: LiveServer) 
         pytest.param({"accessBody": {"type": ["ACCOUNTS"]}}, "exactly one", id="two-bodies"),
         pytest.param({"callbackState": {"a": 1}}, "callbackState", id="state-not-string"),
         pytest.param({"destinationCountry": "Germany"}, "destinationCountry", id="country"),
+        pytest.param(
+            {"tokenExpiration": "tomorrow"}, "tokenExpiration must be", id="expiration-not-ms"
+        ),
+        pytest.param({"tokenExpiration": "1000"}, "tokenExpiration is in the past", id="expired"),
+        pytest.param(
+            {
+                "transferBody": {
+                    "currency": "EUR",
+                    "lifetimeAmount": "1",
+                    "instructions": {"transferDestinations": "DE89370400440532013000"},
+                }
+            },
+            "transferDestinations must be a list",
+            id="destinations-not-a-list",
+        ),
+        pytest.param(
+            {"transferBody": {"currency": "EUR", "lifetimeAmount": "1", "destinations": [{}]}},
+            "destinations must be a list",
+            id="empty-destination",
+        ),
     ],
 )
 def test_invalid_token_request_is_rejected(
@@ -227,6 +299,24 @@ def test_fifty_concurrent_approvals_mint_one_token(merchant: Member, live: LiveS
     assert statuses.count(302) == 1
     assert all(s < 500 for s in statuses)
     assert len(live.state.provider_state("tokenos")["tokens"]) == 1
+
+
+def test_racing_approvals_and_denials_answer_once_and_losers_see_the_answered_page(
+    merchant: Member, live: LiveServer
+) -> None:
+    stored = merchant.store_token_request(transfer_payload(), PAYER)
+    decisions = ["approve", "deny"] * 25
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        answers = list(pool.map(lambda d: consent(live, stored["id"], decision=d), decisions))
+    winners = [a for a in answers if a.status_code == 302]
+    assert len(winners) == 1
+    losers = [a for a in answers if a.status_code != 302]
+    # Every loser gets the HTML page for an answered request, never a bare API error.
+    assert {a.status_code for a in losers} == {410}
+    assert all(a.headers["Content-Type"].startswith("text/html") for a in losers)
+    assert all("already been answered" in a.text for a in losers)
+    minted = live.state.provider_state("tokenos")["tokens"]
+    assert len(minted) == (1 if "tokenId=" in winners[0].headers["Location"] else 0)
 
 
 def test_races_hold_on_the_sqlite_store(tmp_path: Path) -> None:

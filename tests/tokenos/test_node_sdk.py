@@ -51,7 +51,15 @@ def test_sdk_runs_the_documented_flow_against_mockbank(mockbank: Mockbank) -> No
     assert steps["cancel"]["actions"][-1] == "CANCELLED"
     assert steps["cancel"]["refusedAccess"] == "PERMISSION_DENIED"
     assert steps["cancel"]["refusedRedeem"] == "FAILED_PRECONDITION"
+    assert steps["source-account"] == {
+        "step": "source-account",
+        "issuer": "iron",
+        "source": "a:iron-savings",
+    }
+    assert (steps["funds"]["enough"], steps["funds"]["tooMuch"]) == (True, False)
+    assert steps["funds"]["otherAccount"] == "PERMISSION_DENIED"
     assert "Error at bank: access_denied" in steps["deny"]["message"]
+    assert steps["token-pages"]["ids"] == steps["token-pages"]["expected"]
     assert "done" in steps
     # Every call the SDK made was signed and verified: nothing went through leniently.
     notes = [e.notes for e in mockbank.journal.entries(provider="tokenos")]

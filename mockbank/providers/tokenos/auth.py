@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,9 @@ def parse_signed_header(value: str) -> SignedHeader:
     missing = [f for f in ("member-id", "key-id", "signature", "created-at-ms") if f not in fields]
     if missing:
         raise Unauthenticated(f"Authorization header lacks {', '.join(missing)}")
-    if not fields["created-at-ms"].isdigit():
+    # isascii too: "²".isdigit() is True, yet int("²") raises; and int() refuses 4300+ digits.
+    created = fields["created-at-ms"]
+    if not (len(created) <= 15 and created.isascii() and created.isdigit()):
         raise Unauthenticated("created-at-ms must be milliseconds since the epoch")
     return SignedHeader(
         member_id=fields["member-id"],
@@ -91,7 +94,7 @@ def verify_signed_request(
             f"from the server clock ({now_ms})"
         )
     expires = key.get("expiresAtMs")
-    if expires and str(expires).isdigit() and int(expires) <= now_ms:
+    if expires and re.fullmatch(r"[0-9]{1,15}", str(expires)) and int(expires) <= now_ms:
         raise Unauthenticated(f"key {header.key_id} has expired")
     for host in uri_hosts:
         for path in paths:

@@ -80,6 +80,18 @@ class FailedPrecondition(TokenOSError):
     message = "The operation is not allowed in the current state."
 
 
+class RequestAnswered(FailedPrecondition):
+    """A token request the payer has already approved or denied."""
+
+    message = "The token request has already been answered."
+
+
+class RequestExpired(FailedPrecondition):
+    """A token request left unanswered past its lifetime."""
+
+    message = "The token request has expired."
+
+
 class Unauthenticated(TokenOSError):
     """No valid signature or API key."""
 
@@ -99,6 +111,12 @@ class NotFound(TokenOSError):
 
     code = "NOT_FOUND"
     message = "Not found."
+
+
+class UnknownPayer(NotFound):
+    """The email typed on the consent page belongs to no Token user."""
+
+    message = "No Token user has this email."
 
 
 class AlreadyExists(TokenOSError):

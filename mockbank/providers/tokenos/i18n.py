@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 LANGUAGES = ("en", "de")
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -21,6 +23,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "description": "Description",
         "reference": "Reference",
         "sandbox": "mockbank sandbox: no real money moves.",
+        "unknown_request": "This link does not lead to a request. Go back to the site that "
+        "sent you here and start again.",
+        "expired_request": "This request has expired. Go back to the site that sent you here "
+        "and start again.",
+        "answered_request": "This request has already been answered.",
+        "unknown_email": "There is no Token user with the email {email}.",
+        "resource_account": "account details",
+        "resource_balance": "balances",
+        "resource_transactions": "transactions",
+        "resource_transferDestinations": "payment details",
+        "resource_fundsConfirmation": "confirmation of funds",
+        "resource_standingOrders": "standing orders",
     },
     "de": {
         "title": "Token: Anfrage bestätigen",
@@ -38,8 +52,28 @@ TEXTS: dict[str, dict[str, str]] = {
         "description": "Beschreibung",
         "reference": "Referenz",
         "sandbox": "mockbank-Sandbox: Es wird kein echtes Geld bewegt.",
+        "unknown_request": "Zu diesem Link gibt es keine Anfrage. Kehren Sie zu der Website "
+        "zurück, die Sie hierher geleitet hat, und beginnen Sie erneut.",
+        "expired_request": "Diese Anfrage ist abgelaufen. Kehren Sie zu der Website zurück, "
+        "die Sie hierher geleitet hat, und beginnen Sie erneut.",
+        "answered_request": "Diese Anfrage wurde bereits beantwortet.",
+        "unknown_email": "Es gibt keinen Token-Nutzer mit der E-Mail-Adresse {email}.",
+        "resource_account": "Kontodaten",
+        "resource_balance": "Kontostände",
+        "resource_transactions": "Umsätze",
+        "resource_transferDestinations": "Zahlungsdaten",
+        "resource_fundsConfirmation": "Bestätigung der Deckung",
+        "resource_standingOrders": "Daueraufträge",
     },
 }
+
+
+def format_amount(value: Decimal, lang: str) -> str:
+    """Two decimals with the language's separators: 1,234.50 (en), 1.234,50 (de)."""
+    text = f"{value:,.2f}"
+    if lang == "de":
+        text = text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+    return text
 
 
 def pick_language(value: str | None) -> str:

@@ -25,10 +25,14 @@ from mockbank.providers.tokenos.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    RequestAnswered,
+    RequestExpired,
     TokenOSError,
     Unauthenticated,
+    Unimplemented,
+    UnknownPayer,
 )
-from mockbank.providers.tokenos.i18n import TEXTS, pick_language
+from mockbank.providers.tokenos.i18n import TEXTS, format_amount, pick_language
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 from mockbank.tokenos import KeyPair, generate_keys
@@ -514,6 +518,47 @@ def transaction(account_id: str, transaction_id: str) -> Response:
     raise NotFound(f"transaction {transaction_id} not found in {account_id}")
 
 
+@bp.get("/accounts/<account_id>/transfer-destinations")
+@endpoint("transfer-destinations")
+def transfer_destinations(account_id: str) -> Response:
+    """The account's payment details (IBAN, or sort code and account number)."""
+    state, fixtures = _state()
+    caller = authenticate()
+    found = models.checked_account(
+        state.store,
+        caller.id,
+        _grant(state, caller),
+        account_id,
+        "transferDestinations",
+        now=state.now(),
+    )
+    return jsonify({"transferDestinations": models.transfer_destinations(found, fixtures)})
+
+
+@bp.get("/accounts/<account_id>/standing-orders")
+@endpoint("standing-orders")
+def standing_orders(account_id: str) -> Response:
+    """The account's standing orders (``page.offset``, ``page.limit``)."""
+    state, _ = _state()
+    caller = authenticate()
+    models.checked_account(
+        state.store, caller.id, _grant(state, caller), account_id, "standingOrders", now=state.now()
+    )
+    return jsonify(models.standing_orders_page(_arg("page.offset"), _arg("page.limit")))
+
+
+@bp.get("/accounts/<account_id>/standing-orders/<standing_order_id>")
+@endpoint("standing-order")
+def standing_order(account_id: str, standing_order_id: str) -> Response:
+    """One standing order; the model banks hold none."""
+    state, _ = _state()
+    caller = authenticate()
+    models.checked_account(
+        state.store, caller.id, _grant(state, caller), account_id, "standingOrders", now=state.now()
+    )
+    raise NotFound(f"standing order {standing_order_id} not found in {account_id}")
+
+
 @bp.put("/accounts/<account_id>/funds-confirmation")
 @endpoint("funds-confirmation")
 def funds_confirmation(account_id: str) -> Response:
@@ -533,6 +578,53 @@ def funds_confirmation(account_id: str) -> Response:
     return jsonify({"fundsAvailable": available})
 
 
+# -- SDK calls mockbank does not emulate -----------------------------------------------------
+# Paths of @token-io/tpp@1.0.57 outside the seed's flow. A clear 501 names the operation,
+# where an unknown path would only say "no endpoint".
+UNEMULATED: list[tuple[str, str, str]] = [
+    ("PUT", "/profilepicture", "profile pictures"),
+    ("GET", "/members/<member_id>/profilepicture/<size>", "profile pictures"),
+    ("GET", "/blobs/<blob_id>", "blobs"),
+    ("POST", "/customization", "web-app customization"),
+    ("PUT", "/token-requests/<request_id>/transfer-destinations", "transfer destination callbacks"),
+    ("POST", "/standing-order-submissions", "standing orders"),
+    ("GET", "/standing-order-submissions", "standing orders"),
+    ("GET", "/standing-order-submissions/<submission_id>", "standing orders"),
+    ("POST", "/bulk-transfers", "bulk transfers"),
+    ("GET", "/bulk-transfers/<bulk_transfer_id>", "bulk transfers"),
+    ("PUT", "/eidas/register", "eIDAS"),
+    ("POST", "/eidas/verifications", "eIDAS"),
+    ("GET", "/eidas/verifications/<verification_id>", "eIDAS"),
+    ("POST", "/banks/<bank_id>/token-requests/<request_id>", "bank authorization URLs"),
+    ("POST", "/banks/<bank_id>/callback", "bank authorization URLs"),
+    ("GET", "/banks/<bank_id>/info", "bank linking information"),
+    ("GET", "/tokens/<token_id>/consent", "raw bank consents"),
+    ("PUT", "/webhook/config", "webhooks"),
+    ("GET", "/webhook/config", "webhooks"),
+    ("DELETE", "/webhook/config", "webhooks"),
+]
+
+
+def _unemulated_view(feature: str) -> Any:
+    @endpoint("unimplemented")
+    def view(**_: str) -> Response:
+        raise Unimplemented(
+            f"mockbank does not emulate TokenOS {feature} ({request.method} {request.path});"
+            " see docs/providers/tokenos.md for what is covered"
+        )
+
+    return view
+
+
+for _method, _rule, _feature in UNEMULATED:
+    bp.add_url_rule(
+        _rule,
+        endpoint=f"unemulated {_method} {_rule}",
+        view_func=_unemulated_view(_feature),
+        methods=[_method],
+    )
+
+
 # -- the consent web app ---------------------------------------------------------------------
 def _describe(request_record: dict[str, Any], lang: str) -> str:
     texts = TEXTS[lang]
@@ -540,10 +632,12 @@ def _describe(request_record: dict[str, Any], lang: str) -> str:
     if request_record["kind"] == "TRANSFER":
         body = payload["transferBody"]
         return texts["transfer"].format(
-            amount=f"{Decimal(str(body['lifetimeAmount'])):.2f}", currency=body["currency"]
+            amount=format_amount(Decimal(str(body["lifetimeAmount"])), lang),
+            currency=body["currency"],
         )
     kinds = [k for k, _ in models.access_resources(payload["accessBody"])]
-    return texts["access"].format(resources=", ".join(dict.fromkeys(kinds)))
+    labels = [texts.get(f"resource_{k}", k) for k in dict.fromkeys(kinds)]
+    return texts["access"].format(resources=", ".join(labels))
 
 
 def _consent_page(
@@ -584,9 +678,23 @@ def _consent_page(
     return Response(html, status=status, mimetype="text/html")
 
 
-def _error_page(message: str, lang: str, status: int) -> Response:
-    html = render_template("tokenos/error.html", lang=lang, t=TEXTS[lang], message=message)
+def _error_page(message: str, lang: str, status: int, detail: str | None = None) -> Response:
+    html = render_template(
+        "tokenos/error.html", lang=lang, t=TEXTS[lang], message=message, detail=detail
+    )
     return Response(html, status=status, mimetype="text/html")
+
+
+def _unusable(failure: TokenOSError, lang: str) -> Response:
+    """The page for a request that cannot be answered: unknown, expired or already answered."""
+    texts = TEXTS[lang]
+    if isinstance(failure, RequestAnswered):
+        return _error_page(texts["answered_request"], lang, 410, failure.detail)
+    if isinstance(failure, RequestExpired):
+        return _error_page(texts["expired_request"], lang, 410, failure.detail)
+    if isinstance(failure, NotFound):
+        return _error_page(texts["unknown_request"], lang, 404, failure.detail)
+    return _error_page(failure.detail, lang, 410)
 
 
 def _redirect(url: str) -> Response:
@@ -607,17 +715,19 @@ def consent(request_id: str) -> Response:
     store, now = state.store, state.now()
     try:
         models.pending_request(store, request_id, now=now)
-    except NotFound as missing:
-        return _error_page(missing.detail, lang, 404)
-    except FailedPrecondition as gone:
-        return _error_page(gone.detail, lang, 410)
+    except (NotFound, FailedPrecondition) as gone:
+        return _unusable(gone, lang)
     form = request.form  # empty on GET
     decision = form.get("decision", "")
     if decision not in ("", "approve", "deny"):
         return _error_page("decision must be approve or deny", lang, 400)
     if decision == "deny":
+        try:
+            denied = models.deny(store, request_id, now=now)
+        except RequestAnswered as raced:  # answered by a concurrent POST in the meantime
+            return _unusable(raced, lang)
         journal_note("decision", "deny")
-        return _redirect(models.deny(store, request_id, now=now))
+        return _redirect(denied)
     bank_id = form.get("bankId") or None
     email = (form.get("email") or "").strip() or None
     error: str | None = None
@@ -631,8 +741,10 @@ def consent(request_id: str) -> Response:
             break
         except InvalidArgument as failure:
             error, bank_id = error or failure.detail, None
-        except NotFound as failure:
-            error, email = error or failure.detail, None
+        except UnknownPayer:
+            error, email = error or TEXTS[lang]["unknown_email"].format(email=email), None
+        except (NotFound, FailedPrecondition) as gone:  # answered meanwhile by another POST
+            return _unusable(gone, lang)
     if found is None:  # the request's own options no longer fit the fixtures
         return _error_page(error or "this request cannot be shown", lang, 400)
     if decision == "approve" and error is None:
@@ -651,6 +763,8 @@ def consent(request_id: str) -> Response:
                 now=now,
                 rng=state.token_bytes,
             )
+        except RequestAnswered as raced:
+            return _unusable(raced, lang)
         except TokenOSError as failure:
             error = failure.detail
         else:

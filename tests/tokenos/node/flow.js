@@ -47,6 +47,12 @@ async function main() {
     assert.strictEqual(aliases[0].value, alias.value);
     const resolved = await Token.resolveAlias(alias);
     assert.strictEqual(resolved.id, member.memberId());
+    const profile = await member.getProfile(member.memberId());
+    assert.strictEqual(profile.displayNameFirst, 'Merchant 123');
+    assert.strictEqual(await member.getProfileName(member.memberId()), 'Merchant 123');
+    // Outside the emulation: a clear 501 UNIMPLEMENTED, not a bare "no endpoint".
+    const picture = await expectFailure(member.getProfilePicture(member.memberId(), 'SMALL'), /501/);
+    assert.strictEqual(picture.tokenError, 'UNIMPLEMENTED');
     report('member', {memberId: member.memberId(), alias: aliases[0].value});
 
     // 2. Banks, with a feature filter and paging.
@@ -65,6 +71,8 @@ async function main() {
         .setRedirectUrl('https://tpp.example.com/callback')
         .setBankId('iron')
         .setCallbackState('cart-42')
+        .addTransferDestination({sepa: {iban: 'DE44500105175407324931', bic: 'INGDDEFFXXX'}})
+        .addDestination({sepa: {iban: 'DE44500105175407324931'}})
         .setCSRFToken(csrf);
     const stored = await member.storeTokenRequest(transferRequest);
     const retrieved = await Token.retrieveTokenRequest(stored.id);
@@ -86,6 +94,11 @@ async function main() {
     // 5. Redeem, then watch the transfer settle as the clock moves.
     const token = await member.getToken(parsed.tokenId);
     assert.deepStrictEqual(token.payloadSignatures.map(s => s.action), ['ENDORSED', 'ENDORSED']);
+    // Where the money goes travels from the request into the token the payer endorsed.
+    assert.deepStrictEqual(token.payload.transfer.instructions.transferDestinations,
+        [{sepa: {iban: 'DE44500105175407324931', bic: 'INGDDEFFXXX'}}]);
+    assert.deepStrictEqual(token.payload.transfer.instructions.destinations,
+        [{sepa: {iban: 'DE44500105175407324931'}}]);
     const transfer = await member.redeemToken(token, 4, 'EUR', 'lunch', [], 'cart-42-a');
     assert.strictEqual(transfer.status, 'PROCESSING');
     await axios.post(`${control}/clock`, {advance: 6});
@@ -93,11 +106,15 @@ async function main() {
     assert.strictEqual(settled.status, 'SUCCESS');
     const transfers = await member.getTransfers(token.id, undefined, 10);
     assert.strictEqual(transfers.transfers.length, 1);
+    // Without a token id the SDK sends tokenId=undefined: every transfer of the member.
+    const everyTransfer = await member.getTransfers(undefined, undefined, 10);
+    assert.deepStrictEqual(everyTransfer.transfers.map(t => t.id), [transfer.id]);
     report('transfer', {transferId: transfer.id, first: transfer.status, later: settled.status});
 
     // 6. An access token for accounts, balances and transactions.
     const csrf2 = Token.Util.generateNonce();
-    const accessRequest = Token.createAccessTokenRequest(['ACCOUNTS', 'BALANCES', 'TRANSACTIONS'])
+    const accessRequest = Token.createAccessTokenRequest(['ACCOUNTS', 'BALANCES', 'TRANSACTIONS',
+        'TRANSFER_DESTINATIONS', 'STANDING_ORDERS'])
         .setToMemberId(member.memberId())
         .setFromAlias('EMAIL', 'payer@example.com')
         .setRedirectUrl('https://tpp.example.com/callback?session=1')
@@ -120,6 +137,14 @@ async function main() {
     const account = await rep.getAccount(accounts[1].id());
     assert.strictEqual(account.name(), 'Iron Savings');
     assert.strictEqual(await rep.confirmFunds(accounts[0].id(), 100, 'EUR'), true);
+    // The SDK's resolveTransferDestinations reads res.transferDestinations (not res.data), so it
+    // resolves to undefined whatever the server says; the call itself must succeed.
+    await rep.resolveTransferDestinations(accounts[0].id());
+    const orders = await rep.getStandingOrders(accounts[0].id(), undefined, 10, 'LOW');
+    assert.deepStrictEqual(orders.standingOrders, []);
+    const noOrder = await expectFailure(
+        rep.getStandingOrder(accounts[0].id(), 'so:unknown', 'LOW'), /404/);
+    assert.strictEqual(noOrder.tokenError, 'NOT_FOUND');
     const listed = await member.getAccessTokens(undefined, 10);
     assert.deepStrictEqual(listed.tokens.map(t => t.id), [access.tokenId]);
     const transferTokens = await member.getTransferTokens(undefined, 10);
@@ -139,7 +164,38 @@ async function main() {
         actions: cancelled.token.payloadSignatures.map(s => s.action),
         refusedAccess: refusedAccess.tokenError, refusedRedeem: refusedRedeem.tokenError});
 
-    // 8. A request the user denies: the SDK reports "Error at bank".
+    // 8. setSourceAccount names the payer's account: no bank choice, and that account pays.
+    const sourceRequest = Token.createTransferTokenRequest(3, 'EUR')
+        .setToMemberId(member.memberId())
+        .setFromAlias('EMAIL', 'payer@example.com')
+        .setSourceAccount('a:iron-savings')
+        .setRedirectUrl('https://tpp.example.com/callback')
+        .setCSRFToken(csrf);
+    const sourceStored = await member.storeTokenRequest(sourceRequest);
+    const sourceCallback = await consent(Token.generateTokenRequestUrl(sourceStored.id), 'approve');
+    const sourceToken = await member.getToken(
+        (await Token.parseTokenRequestCallbackUrl(sourceCallback, csrf)).tokenId);
+    const source = sourceToken.payload.transfer.instructions.source.account.token.accountId;
+    report('source-account', {issuer: sourceToken.payload.issuer.id, source});
+
+    // 9. A funds confirmation request names one account; the token covers only that one.
+    const fundsRequest = Token.createFundsConfirmationRequest(
+        'iron', {sepa: {iban: 'DE02120300000000202051'}})
+        .setToMemberId(member.memberId())
+        .setFromAlias('EMAIL', 'payer@example.com')
+        .setRedirectUrl('https://tpp.example.com/callback')
+        .setCSRFToken(csrf);
+    const fundsStored = await member.storeTokenRequest(fundsRequest);
+    const fundsCallback = await consent(Token.generateTokenRequestUrl(fundsStored.id), 'approve');
+    const fundsRep = member.forAccessToken(
+        (await Token.parseTokenRequestCallbackUrl(fundsCallback, csrf)).tokenId);
+    const enough = await fundsRep.confirmFunds('a:iron-savings', 12000, 'EUR');
+    const tooMuch = await fundsRep.confirmFunds('a:iron-savings', 12000.01, 'EUR');
+    const otherAccount = await expectFailure(
+        fundsRep.confirmFunds('a:iron-checking', 1, 'EUR'), /403/);
+    report('funds', {enough, tooMuch, otherAccount: otherAccount.tokenError});
+
+    // 10. A request the user denies: the SDK reports "Error at bank".
     const denyRequest = Token.createTransferTokenRequest(5, 'EUR')
         .setToMemberId(member.memberId())
         .setRedirectUrl('https://tpp.example.com/callback')
@@ -150,6 +206,13 @@ async function main() {
     const bankError = await expectFailure(
         Token.parseTokenRequestCallbackUrl(denied, csrf), /Error at bank: access_denied/);
     report('deny', {message: bankError.message});
+
+    // 11. Paging through the member's transfer tokens with the offset each page returns.
+    const firstPage = await member.getTransferTokens(undefined, 1);
+    const secondPage = await member.getTransferTokens(firstPage.offset, 1);
+    assert.strictEqual(secondPage.offset, undefined);
+    report('token-pages', {ids: [...firstPage.tokens, ...secondPage.tokens].map(t => t.id),
+        expected: [token.id, sourceToken.id]});
     report('done');
 }
 

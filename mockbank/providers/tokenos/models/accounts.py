@@ -275,3 +275,30 @@ def confirm_funds(
     if currency != account["currency"]:
         raise InvalidArgument(f"account {account['id']} holds {account['currency']}")
     return account_balance(store, fixtures, account["id"], now=now) >= amount
+
+
+def transfer_destinations(account: dict[str, Any], fixtures: Fixtures) -> list[dict[str, Any]]:
+    """Where an account can be paid: Faster Payments in the UK, SEPA elsewhere."""
+    bank = fixtures.banks[account["bankId"]]
+    holder = next((p.name for p in fixtures.payers if p.member_id == account["memberId"]), "")
+    number = account["number"]
+    # The same rail the bank lists in supportedTransferDestinationTypes (GB: sort code + number).
+    if bank.country == "GB":
+        rail: dict[str, Any] = {
+            "fasterPayments": {"sortCode": number[:6], "accountNumber": number[6:]}
+        }
+    else:
+        rail = {"sepa": {"iban": number, "bic": bank.identifier}}
+    return [{**rail, "customerData": {"legalNames": [holder]}}]
+
+
+def standing_orders_page(offset: str, limit: str) -> dict[str, Any]:
+    """``GET /accounts/<id>/standing-orders``: none exist, the model banks make single payments.
+
+    Seed FAQ: "the banks in our network currently only support single immediate payments",
+    and standing-order token requests are UNIMPLEMENTED here, so every list is empty.
+    """
+    start, count = page_window(offset, limit)
+    page = paged("standingOrders", [], start, count)
+    page["status"] = "SUCCESSFUL_REQUEST"
+    return page

@@ -24,6 +24,15 @@ def list_banks(fixtures: Fixtures, args: Mapping[str, list[str]]) -> dict[str, A
         wanted = (args.get(name) or [""])[0].strip().lower()
         if wanted:
             banks = [b for b in banks if getattr(b, name).lower() == wanted]
+    # Repeatable any-of filters (SDK getBanks options `countries`, `supportedPaymentNetworks`).
+    countries = {c.strip().upper() for c in args.get("countries", []) if c.strip()}
+    if countries:
+        banks = [b for b in banks if b.country.upper() in countries]
+    networks = {n.strip().upper() for n in args.get("supportedPaymentNetworks", []) if n.strip()}
+    if networks:
+        banks = [
+            b for b in banks if networks & set(b.to_proto()["supportedTransferDestinationTypes"])
+        ]
     destination = (args.get("destinationCountry") or [""])[0].strip().upper()
     if destination:
         banks = [b for b in banks if b.country == destination]

@@ -173,7 +173,9 @@ def positive_int(text: str, where: str, *, default: int, limit: int) -> int:
     """A whole number from 1 to `limit`; empty or ``undefined`` gives `default`."""
     if text in ("", "undefined"):
         return default
-    if not text.isdigit() or not 1 <= int(text) <= limit:
+    # ASCII only ("²".isdigit() is True, yet int("²") raises), and short (int() refuses
+    # 4300+ digits).
+    if not re.fullmatch(r"[0-9]{1,12}", text) or not 1 <= int(text) <= limit:
         raise InvalidArgument(f"{where} must be a whole number from 1 to {limit}")
     return int(text)
 
@@ -183,7 +185,7 @@ def page_window(offset: str, limit: str) -> tuple[int, int]:
     """(start, count) from an opaque offset and a limit."""
     start = 0 if offset in ("", "undefined", "null") else -1
     if start == -1:
-        if not offset.isdigit():
+        if not re.fullmatch(r"[0-9]{1,12}", offset):
             raise InvalidArgument("offset must be an offset returned by a previous page")
         start = int(offset)
     count = positive_int(limit, "limit", default=100, limit=1000)

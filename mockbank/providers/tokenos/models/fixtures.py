@@ -111,6 +111,10 @@ class Fixtures:
         """The seeded payer with this member id, if any."""
         return next((p for p in self.payers if p.member_id == member_id), None)
 
+    def payer_account(self, account_id: str) -> PayerAccount | None:
+        """The seeded payer account with this id, if any."""
+        return next((a for p in self.payers for a in p.accounts if a.id == account_id), None)
+
     def member_by_name(self, name: str) -> SeedMember | None:
         """The seeded member with this fixture name, if any."""
         return next((m for m in self.members if m.name == name), None)

@@ -129,7 +129,7 @@ def _validate_key(key: Any, where: str) -> dict[str, Any]:
     if key.get("id") != key_id(raw):
         raise InvalidArgument(f"{where}.id must be base64url(SHA-256(publicKey))[:16]")
     expires = key.get("expiresAtMs")
-    if expires is not None and not str(expires).isdigit():
+    if expires is not None and not re.fullmatch(r"[0-9]{1,15}", str(expires)):
         raise InvalidArgument(f"{where}.expiresAtMs must be milliseconds")
     clean = {k: key[k] for k in ("id", "publicKey", "level", "algorithm")}
     if expires is not None:

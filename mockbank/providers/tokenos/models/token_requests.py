@@ -15,7 +15,10 @@ from mockbank.providers.tokenos.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    RequestAnswered,
+    RequestExpired,
     Unimplemented,
+    UnknownPayer,
 )
 from mockbank.providers.tokenos.models.common import (
     ACCESS_TOKEN_TTL_S,
@@ -76,6 +79,13 @@ def store_token_request(
     ref_id_field(payload.get("refId"), "requestPayload.refId")
     for name in ("description", "userRefId", "customizationId"):
         text_field(payload.get(name), f"requestPayload.{name}", required=False)
+    expiration = payload.get("tokenExpiration")
+    if expiration not in (None, ""):
+        # SDK setTokenExpiration sends epoch milliseconds as a string.
+        if isinstance(expiration, bool) or not re.fullmatch(r"[0-9]{1,15}", str(expiration)):
+            raise InvalidArgument("requestPayload.tokenExpiration must be epoch milliseconds")
+        if int(str(expiration)) <= ms(now):
+            raise InvalidArgument("requestPayload.tokenExpiration is in the past")
     state = payload.get("callbackState")
     if state is not None and not is_text(state):
         raise InvalidArgument("requestPayload.callbackState must be a string (URL-encoded JSON)")
@@ -111,6 +121,16 @@ def store_token_request(
             charge = parse_amount(transfer["amount"], "requestPayload.transferBody.amount")
             if charge > lifetime:
                 raise InvalidArgument("transferBody.amount exceeds transferBody.lifetimeAmount")
+        # SDK addTransferDestination fills instructions.transferDestinations; the deprecated
+        # addDestination fills transferBody.destinations. Both travel into the token.
+        instructions = object_field(
+            transfer.get("instructions"), "requestPayload.transferBody.instructions"
+        )
+        _object_list(
+            instructions.get("transferDestinations"),
+            "requestPayload.transferBody.instructions.transferDestinations",
+        )
+        _object_list(transfer.get("destinations"), "requestPayload.transferBody.destinations")
     else:
         access_resources(object_field(payload["accessBody"], "requestPayload.accessBody"))
     # A preselected bank must be able to do what is asked (gold is information only).
@@ -125,8 +145,25 @@ def store_token_request(
     source = text_field(
         options.get("sourceAccountId"), "requestOptions.sourceAccountId", required=False
     )
-    if source is not None and store.get(NS_ACCOUNT, source, now=now) is None:
-        raise InvalidArgument("requestOptions.sourceAccountId is not a known account")
+    if source is not None:
+        account = fixtures.payer_account(source)
+        if account is None or store.get(NS_ACCOUNT, source, now=now) is None:
+            raise InvalidArgument("requestOptions.sourceAccountId is not a known account")
+        source_bank = fixtures.banks[account.bank_id]
+        if bank_id not in (None, "") and bank_id != source_bank.id:
+            raise InvalidArgument(
+                f"requestOptions.sourceAccountId {source} is at bank {source_bank.id},"
+                f" not requestOptions.bankId {bank_id}"
+            )
+        needed = "supportsSendPayment" if kinds[0] == "transferBody" else "supportsInformation"
+        if not source_bank.features.get(needed):
+            raise InvalidArgument(f"bank {source_bank.id} does not support {needed}")
+        if kinds[0] == "transferBody" and source_bank.currency != payload["transferBody"].get(
+            "currency"
+        ):
+            raise InvalidArgument(
+                f"requestOptions.sourceAccountId {source} holds {source_bank.currency}"
+            )
     receipt = options.get("receiptRequested")
     if receipt is not None and not isinstance(receipt, bool):
         raise InvalidArgument("requestOptions.receiptRequested must be a boolean")
@@ -148,6 +185,14 @@ def store_token_request(
     }
     store.put(NS_REQUEST, request_id, record, now=now, expires_at=now + timedelta(seconds=ttl_s))
     return token_request_proto(record)
+
+
+def _object_list(value: Any, where: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) and v for v in value):
+        raise InvalidArgument(f"{where} must be a list of destination objects")
+    return value
 
 
 def token_request_proto(record: dict[str, Any]) -> dict[str, Any]:
@@ -184,10 +229,35 @@ def access_resources(body: dict[str, Any]) -> list[tuple[str, str | None]]:
         kind = ACCOUNT_RESOURCE_TYPES.get(str(item.get("type")))
         if kind is None:
             raise InvalidArgument(f"accountResourceList type {item.get('type')!r} is unknown")
-        wanted.append((kind, None))
+        where = f"accessBody.accountResourceList.resources.{index}.bankAccount"
+        wanted.append((kind, _bank_account_key(item.get("bankAccount"), where)))
     if not wanted:
         raise InvalidArgument("accessBody needs type (ACCOUNTS, BALANCES, ...) or resources")
     return wanted
+
+
+def _bank_account_key(value: Any, where: str) -> str | None:
+    """How a `BankAccount` names one account: its IBAN, sort code + number, or token id."""
+    if value in (None, {}):
+        return None
+    account = object_field(value, where)
+    for name in ("sepa", "iban"):
+        sepa = account.get(name)
+        if isinstance(sepa, dict) and is_text(sepa.get("iban")) and sepa["iban"].strip():
+            return str(sepa["iban"]).replace(" ", "").upper()
+    for name in ("fasterPayments", "gbDomestic"):
+        domestic = account.get(name)
+        if isinstance(domestic, dict) and is_text(domestic.get("sortCode")):
+            number = domestic.get("accountNumber")
+            if is_text(number) and number:
+                return (str(domestic["sortCode"]) + str(number)).replace("-", "").replace(" ", "")
+    token = account.get("token")
+    if isinstance(token, dict) and is_text(token.get("accountId")) and token["accountId"]:
+        return f"id:{token['accountId']}"
+    raise InvalidArgument(
+        f"{where} must name the account by sepa.iban, fasterPayments.sortCode and"
+        " accountNumber, or token.accountId"
+    )
 
 
 def request_record(store: Store, request_id: str, *, now: datetime) -> dict[str, Any]:
@@ -206,9 +276,9 @@ def pending_request(store: Store, request_id: str, *, now: datetime) -> dict[str
     if record is None:
         raise NotFound(f"token request {request_id} not found")
     if record.used:
-        raise FailedPrecondition(f"token request {request_id} has already been answered")
+        raise RequestAnswered(f"token request {request_id} has already been answered")
     if record.expired(now):
-        raise FailedPrecondition(f"token request {request_id} has expired (15 minutes unused)")
+        raise RequestExpired(f"token request {request_id} has expired (15 minutes unused)")
     return record.value
 
 
@@ -221,6 +291,7 @@ class Consent:
     payer: Payer | None
     accounts: list[PayerAccount]
     banks: list[Bank]
+    source: PayerAccount | None = None
 
 
 def consent_state(
@@ -243,7 +314,9 @@ def consent_state(
     if country:
         banks = [b for b in banks if b.country == country] or banks
     # Options set by the TPP win over the form: the seed says bankId and from skip screens.
-    chosen = options.get("bankId") or bank_id
+    # A sourceAccountId names the account, so it fixes the bank too.
+    source = fixtures.payer_account(str(options.get("sourceAccountId") or ""))
+    chosen = options.get("bankId") or (source.bank_id if source else None) or bank_id
     bank = fixtures.banks.get(str(chosen)) if chosen else None
     if chosen and (bank is None or bank not in banks):
         raise InvalidArgument(f"bank {chosen!r} cannot be used for this request")
@@ -256,14 +329,16 @@ def consent_state(
     if payer is None and email:
         payer = fixtures.payer_by_email(email)
         if payer is None:
-            raise NotFound(f"no Token user with the email {email}")
+            raise UnknownPayer(f"no Token user with the email {email}")
     accounts: list[PayerAccount] = []
     if bank and payer:
         accounts = [a for a in payer.accounts if a.bank_id == bank.id]
         if transfer:
             currency = payload["transferBody"]["currency"]
             accounts = [a for a in accounts if bank.currency == currency]
-    return Consent(request, bank, payer, accounts, banks)
+        if source is not None:
+            accounts = [a for a in accounts if a.id == source.id]
+    return Consent(request, bank, payer, accounts, banks, source)
 
 
 def approve(
@@ -281,6 +356,10 @@ def approve(
     """Mint the token for a consented request and return the callback URL."""
     if consent.bank is None or consent.payer is None:
         raise FailedPrecondition("choose a bank and enter the payer's email before approving")
+    if not consent.accounts and consent.source is not None:
+        raise FailedPrecondition(
+            f"the requested source account {consent.source.id} is not the payer's"
+        )
     if not consent.accounts:
         raise FailedPrecondition(f"the payer has no suitable account at {consent.bank.name}")
     by_id = {a.id: a for a in consent.accounts}
@@ -300,8 +379,11 @@ def approve(
     expiration = payload.get("tokenExpiration")
     ttl = TRANSFER_TOKEN_TTL_S if transfer else ACCESS_TOKEN_TTL_S
     expires_ms = now_ms + ttl * 1000
-    if expiration not in (None, "") and str(expiration).isdigit() and int(expiration) > now_ms:
-        expires_ms = int(expiration)
+    if expiration not in (None, ""):
+        # Validated when stored; by now the clock may have passed it.
+        if int(str(expiration)) <= now_ms:
+            raise FailedPrecondition("the request's tokenExpiration has passed")
+        expires_ms = int(str(expiration))
     token_payload: dict[str, Any] = {
         "version": "1.0",
         "refId": payload.get("refId") or base58(rng(9)),
@@ -331,13 +413,25 @@ def approve(
                 "transferDestinations": instructions.get("transferDestinations") or [],
             },
         }
+        if body.get("destinations"):
+            terms["instructions"]["destinations"] = body["destinations"]
         if body.get("amount") not in (None, ""):
             terms["amount"] = str(body["amount"])
         token_payload["transfer"] = terms
     else:
         resources: list[dict[str, Any]] = []
-        for kind, _ in access_resources(payload["accessBody"]):
-            for account in chosen:
+        for kind, named in access_resources(payload["accessBody"]):
+            # A resource naming one bank account (e.g. createFundsConfirmationRequest) covers
+            # that account only, whatever else was ticked.
+            targets = chosen
+            if named is not None:
+                targets = [a for a in consent.accounts if named in (a.number, f"id:{a.id}")]
+                if not targets:
+                    raise FailedPrecondition(
+                        f"the payer has no account {named.removeprefix('id:')}"
+                        f" at {consent.bank.name}"
+                    )
+            for account in targets:
                 resource = {kind: {"accountId": account.id}}
                 if resource not in resources:
                     resources.append(resource)
@@ -373,7 +467,7 @@ def approve(
     }
     # Consume the request only now, after every check passed: a failed approval burns nothing.
     if store.take_once(NS_REQUEST, request_id, now=now) is None:
-        raise FailedPrecondition(f"token request {request_id} has already been answered")
+        raise RequestAnswered(f"token request {request_id} has already been answered")
     store.put(
         NS_TOKEN,
         token_id,
@@ -414,7 +508,7 @@ def deny(store: Store, request_id: str, *, now: datetime) -> str:
     """The payer said no: the request is answered and the TPP hears ``access_denied``."""
     request = pending_request(store, request_id, now=now)
     if store.take_once(NS_REQUEST, request_id, now=now) is None:
-        raise FailedPrecondition(f"token request {request_id} has already been answered")
+        raise RequestAnswered(f"token request {request_id} has already been answered")
     store.put(NS_RESULT, request_id, {"status": "REJECTED"}, now=now)
     return _with_query(
         request["requestPayload"]["redirectUrl"],

@@ -291,6 +291,9 @@ def list_transfers(
 ) -> dict[str, Any]:
     """``GET /transfers``: the caller's transfers, optionally of one token."""
     start, count = page_window(offset, limit)
+    # The SDK's getTransfers(undefined, ...) sends the literal text "tokenId=undefined".
+    if token_id in ("undefined", "null"):
+        token_id = ""
     items = [
         transfer_view(r.value, now)
         for r in store.records(NS_TRANSFER)
