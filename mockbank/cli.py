@@ -177,6 +177,8 @@ def serve(args: argparse.Namespace) -> int:
         clear_untrusted_proxy_headers=False,
         channel_timeout=120,
     )
+    if config.port == 0:  # the banner and the services must name the port really bound
+        config = Config.from_mapping({**config.__dict__, "port": server.effective_port})
     services: list[Any] = []
     for provider in state.providers.values():
         if provider.services is not None:

@@ -127,3 +127,16 @@ def test_bad_fixtures_name_the_file_and_field(tmp_path: Path) -> None:
     assert process.returncode != 0
     assert str(tmp_path) in output
     assert "missing" in output
+
+
+def test_serve_on_port_zero_prints_the_port_it_bound() -> None:
+    process = start_serve("--port", "0", "--proxy-port", "0")
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        url = first.split(" on ", 1)[1].strip()
+        assert not url.endswith(":0")
+        wait_for_health(url, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=15)
