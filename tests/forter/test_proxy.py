@@ -439,6 +439,45 @@ def test_real_target_gets_substituted_body_and_answer_is_relayed(
     assert not lowered & {"forter-token", "proxy-authorization", "x-drop-me", "proxy-connection"}
 
 
+def ixopay_verifies(seen: dict[str, Any], shared_secret: str) -> bool:
+    """Check a received request as Ixopay documents it: X-Date before Date, the full path."""
+    headers = {k.lower(): v for k, v in seen["headers"].items()}
+    date = headers.get("x-date") or headers["date"]
+    message = "\n".join(
+        [
+            seen["method"],
+            hashlib.sha512(seen["body"].encode()).hexdigest(),
+            headers.get("content-type", ""),
+            date,
+            seen["path"],
+        ]
+    )
+    digest = hmac.new(shared_secret.encode(), message.encode(), hashlib.sha512).digest()
+    return hmac.compare_digest(base64.b64encode(digest).decode(), headers["x-signature"])
+
+
+def test_ixopay_signature_verifies_at_a_real_target_as_ixopay_checks_it(
+    forter: ForterProxyHandle, https_target: Target
+) -> None:
+    response = post(
+        forter,
+        f"{https_target.url}/api/v3/transaction/API-KEY/debit?trace=1",
+        '{"cardData": {"pan": "{{ card_number }}", "holder": "{{ card_holder_name }}"}}',
+        {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Date": "Mon, 01 Jan 2001 00:00:00 GMT",  # the PHP SDK sends X-Date too
+            "Forter-Ixopay-Signature": "ixo-shared-secret",
+        },
+    )
+    assert response.status_code == 200
+    seen = https_target.seen[-1]
+    assert json.loads(seen["body"])["cardData"]["pan"] == PAN
+    assert seen["headers"]["X-Date"] == seen["headers"]["Date"]
+    assert ixopay_verifies(seen, "ixo-shared-secret")
+    assert not ixopay_verifies(seen, "another-secret")
+    assert not [h for h in seen["headers"] if h.lower().startswith("forter-")]
+
+
 def test_gzip_answers_are_relayed_compressed(
     forter: ForterProxyHandle, https_target: Target
 ) -> None:
