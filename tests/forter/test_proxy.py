@@ -271,6 +271,53 @@ def test_injected_fault_on_proxy_endpoint_answers_565(
     assert second.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("url", "headers", "fault", "status", "code"),
+    [
+        pytest.param("http://api.forter-secure.com/x", {}, False, 407, None, id="407"),
+        pytest.param("https://psp.example.com/x", {}, False, 502, "TARGET_UNREACHABLE", id="502"),
+        pytest.param(
+            "https://api.forter-secure.com/x",
+            {"forter-token": "ftr1" + "0" * 32},
+            False,
+            555,
+            "TOKEN_NOT_FOUND",
+            id="555",
+        ),
+        pytest.param(
+            "https://api.forter-secure.com/x",
+            {"forter-token": None},
+            False,
+            556,
+            "VALIDATION_ERROR",
+            id="556",
+        ),
+        pytest.param("https://api.forter-secure.com/x", {}, True, 565, None, id="565"),
+    ],
+)
+def test_proxy_errors_are_well_formed_json_with_json_content_type(
+    forter: ForterProxyHandle,
+    mockbank: Mockbank,
+    url: str,
+    headers: dict[str, str | None],
+    fault: bool,
+    status: int,
+    code: str | None,
+) -> None:
+    if fault:
+        mockbank.state.add_fault({"provider": "forter", "endpoint": "proxy", "status": 565})
+    proxies = forter.proxies(site_secret="wrong") if status == 407 else forter.proxies()
+    response = post(forter, url, "{}", headers, proxies=proxies)  # type: ignore[arg-type]
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/json"
+    assert int(response.headers["Content-Length"]) == len(response.content)
+    payload = json.loads(response.content.decode("utf-8"))  # strict: no trailing bytes
+    assert isinstance(payload, dict)
+    assert isinstance(payload["error"], str)
+    assert payload["error"]
+    assert payload["code"] == (code or payload["code"])
+
+
 def test_stripe_style_form_body_gets_cvc_from_cvc_token(forter: ForterProxyHandle) -> None:
     body = "cvc_update%5Bcvc%5D=%7B%7B%20cvc%20%7D%7D&card%5Bname%5D=%7B%7Bcard_holder_name%7D%7D"
     response = post(
