@@ -104,6 +104,8 @@ def test_seed_node_stripe_cvc_update_with_cvc_token(
     assert error["message"] == "Invalid JSON received from the Stripe API"
     assert error["exception"] == "ReferenceError: GenericError is not defined"
     assert error["parsed"]["code"] == "TOKEN_NOT_FOUND"
+    assert error["parsed"]["status"] == 555
+    assert "status" not in error  # stripe-node leaves error.statusCode unset on this path
     assert "already used" in error["parsed"]["error"]
     proxied = mockbank.state.requests(provider="forter", endpoint="proxy")
     assert proxied[0].notes["placeholders"] == ["cvc"]

@@ -50,7 +50,7 @@ try {
     detail: String(error.detail ?? ""),
     exception: exception ? `${exception.name}: ${exception.message}` : null,
     parsed: typeof parsed === "object" && parsed !== null
-      ? {error: parsed.error?.type ?? parsed.error, code: parsed.code}
+      ? {error: parsed.error?.type ?? parsed.error, code: parsed.code, status: parsed.error?.statusCode}
       : parsed ?? null,
   }));
 }
