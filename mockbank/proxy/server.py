@@ -69,6 +69,65 @@ class _Writer(io.BufferedIOBase):
         return len(data)
 
 
+MAX_HEADERS = 100  # as http.client: more is a 431
+MAX_LINE = 65536
+
+
+class RequestHeaders:
+    """A request's header fields in arrival order, looked up case-insensitively.
+
+    ``http.server`` parses headers with the ``email`` package, which costs about as much as
+    the rest of the proxy's own work on a small request; this is the subset the proxy uses.
+    """
+
+    __slots__ = ("_fields", "_index")
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        self._fields = fields
+        self._index: dict[str, str] = {}
+        for name, value in fields:
+            self._index.setdefault(name.lower(), value)  # the first one wins, as in email
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._index.get(name.lower(), default)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._fields)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._index
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+
+class _HeadTooLarge(Exception):
+    pass
+
+
+def read_request_headers(rfile: Any) -> RequestHeaders:
+    """Read header lines up to the blank line (obs-fold lines joined to the previous one)."""
+    fields: list[tuple[str, str]] = []
+    while True:
+        line = rfile.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise _HeadTooLarge("Line too long")
+        if line in (b"\r\n", b"\n", b""):
+            break
+        if len(fields) >= MAX_HEADERS:
+            raise _HeadTooLarge("Too many headers")
+        text = line.decode("iso-8859-1").rstrip("\r\n")
+        if text[:1] in (" ", "\t") and fields:
+            name, value = fields[-1]
+            fields[-1] = (name, f"{value} {text.strip()}")
+            continue
+        name, colon, value = text.partition(":")
+        if not colon:
+            continue  # not a header field; email's parser drops such lines too
+        fields.append((name.strip(), value.strip()))
+    return RequestHeaders(fields)
+
+
 class TLSInTLS:
     """A TLS server session running over an already-TLS socket (an ``https://`` proxy URL)."""
 
@@ -240,6 +299,39 @@ class ProxyHandler(BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         self._quickack()
         super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        """The request line and headers (HTTP/1.0 and 1.1), without the ``email`` package."""
+        self.command = None  # type: ignore[assignment]
+        self.request_version = "HTTP/0.9"
+        self.close_connection = True
+        self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = self.requestline.split()
+        if not words:
+            return False
+        if len(words) != 3:
+            self.send_error(400, f"Bad request syntax ({self.requestline[:100]!r})")
+            return False
+        command, path, version = words
+        if version not in ("HTTP/1.1", "HTTP/1.0"):
+            if version.startswith("HTTP/") and version[5:6].isdigit() and version[5:6] >= "2":
+                self.send_error(505, f"Invalid HTTP version ({version[:20]})")
+            else:
+                self.send_error(400, f"Bad request version ({version[:20]!r})")
+            return False
+        self.command, self.path, self.request_version = command, path, version
+        try:
+            self.headers = read_request_headers(self.rfile)  # type: ignore[assignment]
+        except _HeadTooLarge as error:
+            self.send_error(431, str(error))
+            return False
+        connection = (self.headers.get("Connection") or "").lower()
+        keep_alive = version == "HTTP/1.1" or "keep-alive" in connection
+        self.close_connection = not keep_alive or "close" in connection
+        expect = (self.headers.get("Expect") or "").lower()
+        if expect == "100-continue" and version == "HTTP/1.1":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        return True
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("do_"):
