@@ -762,6 +762,17 @@ def forward_headers(
     return kept
 
 
+def combine_headers(headers: Any) -> dict[str, str]:
+    """Headers as one object for the echo: a repeated field's values joined with ", "
+    (RFC 9110 §5.3), under the first spelling of its name."""
+    combined: dict[str, str] = {}
+    spelled: dict[str, str] = {}
+    for name, value in headers:
+        key = spelled.setdefault(name.lower(), name)
+        combined[key] = f"{combined[key]}, {value}" if key in combined else value
+    return combined
+
+
 def set_header(headers: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
     """`headers` with every `name` header replaced by one with `value`."""
     return [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, value)]
