@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from werkzeug.test import run_wsgi_app
-
 from mockbank.proxy.ca import LocalCA, ca_for_app
 
 if TYPE_CHECKING:
@@ -508,12 +506,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             environ[name] = f"{environ[name]},{value}" if name in environ else value
         app = self.server.proxy.app
         try:
-            app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
-            try:
-                data = b"".join(app_iter)
-            finally:
-                if hasattr(app_iter, "close"):
-                    app_iter.close()
+            status, headers, data = _run_app(app, environ)
         except ConnectionAbortedError:
             raise  # a "drop" fault: the socket is already shut
         except Exception:  # the app renders its own errors; this is a bug below Flask
@@ -521,7 +514,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             body_565 = b'{"error": "An unexpected error has occurred.", "code": "UNEXPECTED_ERROR"}'
             return 565, [("Content-Type", "application/json")], body_565
         code = int(status.split(None, 1)[0])
-        return code, list(headers.items()), data
+        return code, headers, data
 
     def _write(
         self, status: int, headers: list[tuple[str, str]], body: bytes, *, close: bool
@@ -539,6 +532,30 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         payload = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.wfile.write(payload if head_only else payload + body)
+
+
+def _run_app(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Call the WSGI app and collect its whole answer (status, headers, body)."""
+    started: list[Any] = []
+    written: list[bytes] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if exc_info is not None and started:
+            raise exc_info[1].with_traceback(exc_info[2])
+        started[:] = [status, list(headers)]
+        return written.append
+
+    result = app(environ, start_response)
+    try:
+        for chunk in result:
+            written.append(chunk)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    if not started:
+        raise RuntimeError("the app returned without calling start_response")
+    return started[0], started[1], b"".join(written)
 
 
 class _BadRequest(Exception):
