@@ -15,6 +15,7 @@ import contextlib
 import io
 import json
 import logging
+import re
 import socket
 import socketserver
 import ssl
@@ -103,6 +104,13 @@ class _HeadTooLarge(Exception):
     pass
 
 
+class _BadHead(Exception):
+    pass
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
 def read_request_headers(rfile: Any) -> RequestHeaders:
     """Read header lines up to the blank line (obs-fold lines joined to the previous one)."""
     fields: list[tuple[str, str]] = []
@@ -120,9 +128,11 @@ def read_request_headers(rfile: Any) -> RequestHeaders:
             fields[-1] = (name, f"{value} {text.strip()}")
             continue
         name, colon, value = text.partition(":")
-        if not colon:
-            continue  # not a header field; email's parser drops such lines too
-        fields.append((name.strip(), value.strip()))
+        # What is forwarded must be a well-formed field: a token name (RFC 9110 §5.1) and no
+        # CR or NUL in the value, which a target could read as the start of another field.
+        if not colon or not _TOKEN.fullmatch(name) or "\r" in value or "\0" in value:
+            raise _BadHead(f"Malformed header line {text[:60]!r}")
+        fields.append((name, value.strip()))
     return RequestHeaders(fields)
 
 
@@ -322,6 +332,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.headers = read_request_headers(self.rfile)  # type: ignore[assignment]
         except _HeadTooLarge as error:
             self.send_error(431, str(error))
+            return False
+        except _BadHead as error:
+            self.send_error(400, str(error))
             return False
         connection = (self.headers.get("Connection") or "").lower()
         keep_alive = version == "HTTP/1.1" or "keep-alive" in connection

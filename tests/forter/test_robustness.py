@@ -165,6 +165,11 @@ def test_protocol_garbage_gets_a_4xx_or_a_closed_socket(
             431,
             id="too-many-headers",
         ),
+        pytest.param(b"GET http://x/ HTTP/1.1\r\nX Bad: 1\r\n\r\n", 400, id="space-in-name"),
+        pytest.param(b"GET http://x/ HTTP/1.1\r\nNo colon\r\n\r\n", 400, id="no-colon"),
+        pytest.param(
+            b"GET http://x/ HTTP/1.1\r\nX-A: 1\rInjected: 2\r\n\r\n", 400, id="bare-cr-in-value"
+        ),
     ],
 )
 def test_malformed_request_heads_get_their_status_in_forters_format(
