@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -119,3 +120,20 @@ def test_ixopay_signing_replaces_a_client_x_date_which_ixopay_reads_first() -> N
     forwarded = dict(headers)
     assert forwarded["X-Date"] == forwarded["Date"] == "Mon, 01 Jan 2024 00:00:00 GMT"
     assert notes["ixopay"] == "Date, X-Date, X-Signature added"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            b'{"a": "x\\\\", "n": "{{ m }}"}', {"a": "x\\", "n": "8"}, id="escaped-backslash"
+        ),
+        pytest.param(b'{"a": "say \\"hi\\" {{ m }}"}', {"a": 'say "hi" 8'}, id="escaped-quotes"),
+        pytest.param(
+            b'{"a": "\\\\\\"", "n": {{ m }}}', {"a": '\\"', "n": 8}, id="backslash-then-quote"
+        ),
+    ],
+)
+def test_string_scan_follows_escapes_before_a_placeholder(body: bytes, expected: Any) -> None:
+    result = models.substitute(body, value_of, json_body=True)
+    assert json.loads(result.body) == expected
