@@ -6,16 +6,20 @@ every proxied request would cost more than the proxy itself.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
 import threading
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 30.0
 IDLE_PER_HOST = 16
+MAX_LINE = 65536
+MAX_HEADERS = 100
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -47,12 +51,108 @@ class UpstreamResponse:
 Key = tuple[str, str, int]
 
 
+class Connection:
+    """One keep-alive connection to a target: the socket and a buffered reader over it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.rfile = sock.makefile("rb")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.rfile.close()
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+def _read_line(rfile: Any) -> bytes:
+    line: bytes = rfile.readline(MAX_LINE + 1)
+    if len(line) > MAX_LINE:
+        raise http.client.LineTooLong("header line")
+    return line
+
+
+def read_response(rfile: Any, method: str) -> tuple[UpstreamResponse, bool]:
+    """Read one HTTP/1.x response; returns it and whether the connection must close.
+
+    http.client parses response headers with the ``email`` package, a large share of the
+    proxy's per-request cost; this reader handles what a target can send: interim 1xx
+    answers, Content-Length, chunked and close-delimited bodies, HEAD, 204 and 304.
+    """
+    while True:
+        line = _read_line(rfile)
+        if not line:
+            raise http.client.RemoteDisconnected("the target closed the connection unanswered")
+        parts = line.decode("iso-8859-1").rstrip("\r\n").split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+            raise http.client.BadStatusLine(line[:100].decode("iso-8859-1"))
+        version, status = parts[0], int(parts[1])
+        reason = parts[2] if len(parts) > 2 else ""
+        if not 100 <= status <= 999:
+            raise http.client.BadStatusLine(line[:100].decode("iso-8859-1"))
+        headers: list[tuple[str, str]] = []
+        while True:
+            field = _read_line(rfile)
+            if field in (b"\r\n", b"\n", b""):
+                break
+            if len(headers) >= MAX_HEADERS:
+                raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
+            text = field.decode("iso-8859-1").rstrip("\r\n")
+            if text[:1] in (" ", "\t") and headers:
+                name, value = headers[-1]
+                headers[-1] = (name, f"{value} {text.strip()}")
+                continue
+            name, colon, value = text.partition(":")
+            if colon:
+                headers.append((name.strip(), value.strip()))
+        if 100 <= status < 200 and status != 101:
+            continue  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+        break
+    lookup: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        lookup[key] = f"{lookup[key]}, {value}" if key in lookup else value
+    connection = lookup.get("connection", "").lower()
+    close = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
+    if method == "HEAD" or status in (204, 304) or status < 200:
+        return UpstreamResponse(status, reason, headers, b""), close
+    if "chunked" in lookup.get("transfer-encoding", "").lower():
+        return UpstreamResponse(status, reason, headers, _read_chunked(rfile)), close
+    length_text = lookup.get("content-length")
+    if length_text is not None:
+        if not length_text.strip().isdigit():
+            raise http.client.HTTPException(f"bad Content-Length {length_text[:40]!r}")
+        length = int(length_text)
+        body = rfile.read(length) if length else b""
+        if len(body) < length:
+            raise http.client.IncompleteRead(body, length - len(body))
+        return UpstreamResponse(status, reason, headers, body), close
+    return UpstreamResponse(status, reason, headers, rfile.read()), True  # ends at close
+
+
+def _read_chunked(rfile: Any) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        size_text = _read_line(rfile).split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise http.client.HTTPException("malformed chunked answer") from None
+        if size == 0:
+            while _read_line(rfile) not in (b"\r\n", b"\n", b""):
+                pass  # trailers are dropped
+            return b"".join(chunks)
+        chunk = rfile.read(size)
+        if len(chunk) < size:
+            raise http.client.IncompleteRead(chunk, size - len(chunk))
+        chunks.append(chunk)
+        _read_line(rfile)
+
+
 class Lease:
     """A connection taken from the pool for one request (connected before any token is used)."""
 
-    def __init__(
-        self, pool: UpstreamPool, key: Key, connection: http.client.HTTPConnection, reused: bool
-    ) -> None:
+    def __init__(self, pool: UpstreamPool, key: Key, connection: Connection, reused: bool) -> None:
         self.pool, self.key, self.connection, self.reused = pool, key, connection, reused
 
     def send(
@@ -74,16 +174,13 @@ class Lease:
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
     ) -> UpstreamResponse:
         connection = self.connection
-        connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-        for name, value in headers:
-            connection.putheader(name, value)
-        connection.endheaders(body if body or method not in ("GET", "HEAD") else None)
-        response = connection.getresponse()
-        data = response.read()
-        result = UpstreamResponse(
-            response.status, response.reason, list(response.getheaders()), data
-        )
-        if response.will_close:
+        lines = [f"{method} {target} HTTP/1.1"]
+        lines.extend(f"{name}: {value}" for name, value in headers)
+        # Head and body in one write: no Nagle/delayed-ACK stall between them.
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        connection.sock.sendall(head + body if body else head)
+        result, close = read_response(connection.rfile, method)
+        if close:
             connection.close()
         else:
             self.pool.release(self.key, connection)
@@ -98,7 +195,7 @@ class UpstreamPool:
 
     def __init__(self, tls_context: ssl.SSLContext) -> None:
         self.tls_context = tls_context
-        self._idle: dict[Key, list[http.client.HTTPConnection]] = {}
+        self._idle: dict[Key, list[Connection]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -108,25 +205,21 @@ class UpstreamPool:
         default = 443 if scheme == "https" else 80
         return scheme, parts.hostname or "", parts.port or default
 
-    def connect(self, key: Key) -> http.client.HTTPConnection:
+    def connect(self, key: Key) -> Connection:
         scheme, host, port = key
-        connection: http.client.HTTPConnection
-        if scheme == "https":
-            connection = http.client.HTTPSConnection(
-                host, port, timeout=CONNECT_TIMEOUT_S, context=self.tls_context
-            )
-        else:
-            connection = http.client.HTTPConnection(host, port, timeout=CONNECT_TIMEOUT_S)
         try:
-            connection.connect()
-        except (OSError, ssl.SSLError) as error:
-            connection.close()
+            sock = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S)
+        except OSError as error:
             raise Unreachable(f"{scheme}://{host}:{port}: {error}") from None
-        sock = connection.sock
-        if sock is not None:
-            sock.settimeout(READ_TIMEOUT_S)
+        try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection
+            if scheme == "https":
+                sock = self.tls_context.wrap_socket(sock, server_hostname=host)
+            sock.settimeout(READ_TIMEOUT_S)
+        except (OSError, ssl.SSLError) as error:
+            sock.close()
+            raise Unreachable(f"{scheme}://{host}:{port}: {error}") from None
+        return Connection(sock)
 
     def lease(self, url: str) -> Lease:
         """A connected connection to `url`'s origin: pooled if one is idle, else new."""
@@ -138,7 +231,7 @@ class UpstreamPool:
             return Lease(self, key, connection, reused=True)
         return Lease(self, key, self.connect(key), reused=False)
 
-    def release(self, key: Key, connection: http.client.HTTPConnection) -> None:
+    def release(self, key: Key, connection: Connection) -> None:
         with self._lock:
             idle = self._idle.setdefault(key, [])
             if len(idle) < IDLE_PER_HOST:

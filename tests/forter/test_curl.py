@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from mockbank.pytest_plugin import ForterProxyHandle
+from mockbank.pytest_plugin import ForterProxyHandle, Mockbank
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 
@@ -233,4 +233,55 @@ def test_seed_curl_fiserv_hmac(forter: ForterProxyHandle) -> None:
         hashlib.sha256,
     ).hexdigest()
     assert header(echo, "message-signature") == expected
+    assert_no_proxy_headers(echo)
+
+
+TOKEN_SOURCES = """curl 'https://api.forter-secure.com/v3/sources' \
+-x https://SITE_ID:SITE_SECRET@PROXY \
+--proxy-header 'forter-token: CONNECT_TOKEN' \
+--proxy-header 'forter-cvc-token: ftr1c0ffee00000000000000000000000001' \
+--cacert CA_FILE \
+-H 'Content-type: application/json' \
+INNER \
+--data '{"bin": "{{ card_bin }}", "c": "{{ cvc }}"}'"""
+
+
+@pytest.mark.parametrize(
+    ("connect_token", "inner", "bin", "source"),
+    [
+        pytest.param(
+            "ftr1df95272f9e204c5791427722cc4ef407", "", "411111", "connect", id="connect-only"
+        ),
+        pytest.param(
+            "ftr1" + "0" * 32,  # unknown on the CONNECT, overridden inside the tunnel
+            "-H 'forter-token: ftr1df95272f9e204c5791427722cc4ef407'",
+            "411111",
+            "request",
+            id="inside-wins-over-connect",
+        ),
+        pytest.param(
+            "ftr1df95272f9e204c5791427722cc4ef407",
+            "-H 'forter-token-alias-key: zooz' -H 'forter-token-alias-value: ABC123456'",
+            "555544",  # the alias's card, not the CONNECT token's
+            "request",
+            id="inside-alias-wins-over-connect-token",
+        ),
+    ],
+)
+def test_connect_headers_give_the_token_and_in_tunnel_headers_win(
+    forter: ForterProxyHandle,
+    mockbank: Mockbank,
+    connect_token: str,
+    inner: str,
+    bin: str,
+    source: str,
+) -> None:
+    # Backslash-newlines vanish in these (non-raw) strings: the command is one line.
+    command = TOKEN_SOURCES.replace("CONNECT_TOKEN", connect_token).replace("INNER", inner)
+    echo = run_curl(command, forter)
+    body = json.loads(echo["body"])
+    assert body["c"] == "737"  # the CVC token from the CONNECT applies either way
+    assert body["bin"] == bin
+    [entry] = mockbank.state.requests(provider="forter", endpoint="proxy")
+    assert entry.notes["tokenSource"] == source
     assert_no_proxy_headers(echo)

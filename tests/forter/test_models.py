@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -85,3 +87,53 @@ def test_network_tokens_are_luhn_valid_and_stable() -> None:
     assert len(token) == 16
     assert token == models.network_token_for("4343434343434345")
     assert models.network_token_for("4111111111111111") is None
+
+
+def test_ixopay_signature_reproduces_ixopay_documented_example() -> None:
+    # documentation.ixopay.com "Additional security", the signature testing tool's default
+    # input (empty shared secret and body) and its published expected X-Signature.
+    headers = models.ixopay_headers(
+        key="",
+        method="POST",
+        request_uri="/api/v3/transaction/YOUR-API-KEY-HERE/debit",
+        content_type="application/json; charset=utf-8",
+        body=b"",
+        now=datetime(2026, 4, 28, 15, 23, 40, tzinfo=UTC),
+    )
+    assert headers == {
+        "Date": "Tue, 28 Apr 2026 15:23:40 GMT",
+        "X-Signature": (
+            "4ICq+hfHFA81dAJHcXoP2/Pb+nkp9GljLe2S+REN0vMBhbQYNQUHIw/YxUTEIWS5Uu5WgdDEc7keMtqS0mpnAA=="
+        ),
+    }
+
+
+def test_ixopay_signing_replaces_a_client_x_date_which_ixopay_reads_first() -> None:
+    headers, notes = models.sign_request(
+        [("Content-Type", "application/json"), ("X-Date", "Mon, 01 Jan 2001 00:00:00 GMT")],
+        {"forter-ixopay-signature": "s"},
+        method="POST",
+        request_uri="/api/v3/transaction/K/debit",
+        body=b"{}",
+        now=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    forwarded = dict(headers)
+    assert forwarded["X-Date"] == forwarded["Date"] == "Mon, 01 Jan 2024 00:00:00 GMT"
+    assert notes["ixopay"] == "Date, X-Date, X-Signature added"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            b'{"a": "x\\\\", "n": "{{ m }}"}', {"a": "x\\", "n": "8"}, id="escaped-backslash"
+        ),
+        pytest.param(b'{"a": "say \\"hi\\" {{ m }}"}', {"a": 'say "hi" 8'}, id="escaped-quotes"),
+        pytest.param(
+            b'{"a": "\\\\\\"", "n": {{ m }}}', {"a": '\\"', "n": 8}, id="backslash-then-quote"
+        ),
+    ],
+)
+def test_string_scan_follows_escapes_before_a_placeholder(body: bytes, expected: Any) -> None:
+    result = models.substitute(body, value_of, json_body=True)
+    assert json.loads(result.body) == expected

@@ -95,9 +95,18 @@ def test_seed_node_stripe_cvc_update_with_cvc_token(
     assert first["step"] == "cvc_update"
     assert first["data"]["path"] == "/v1/tokens"
     assert first["data"]["body"] == "cvc_update[cvc]=737"
-    # The CVC token is single-use, so the second call fails with 555 (stripe-node 8 cannot
-    # read Forter's {"error": "..."} envelope and reports it as invalid JSON).
-    assert results[1]["step"] == "error"
+    # The CVC token is single-use, so the second call fails with 555. stripe-node 8 parses the
+    # JSON fine, turns the string "error" into {type: <the message>} (its OAuth path), then its
+    # StripeError.generate() reaches `new GenericError(...)`, a name it never defines: the
+    # ReferenceError is caught and reported as "Invalid JSON received from the Stripe API".
+    error = results[1]
+    assert error["step"] == "error"
+    assert error["message"] == "Invalid JSON received from the Stripe API"
+    assert error["exception"] == "ReferenceError: GenericError is not defined"
+    assert error["parsed"]["code"] == "TOKEN_NOT_FOUND"
+    assert error["parsed"]["status"] == 555
+    assert "status" not in error  # stripe-node leaves error.statusCode unset on this path
+    assert "already used" in error["parsed"]["error"]
     proxied = mockbank.state.requests(provider="forter", endpoint="proxy")
     assert proxied[0].notes["placeholders"] == ["cvc"]
     assert [(e.notes["target"], e.status) for e in proxied] == [

@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import hmac
 import json
+import re
 import socket
 import ssl
 import threading
@@ -271,6 +272,53 @@ def test_injected_fault_on_proxy_endpoint_answers_565(
     assert second.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("url", "headers", "fault", "status", "code"),
+    [
+        pytest.param("http://api.forter-secure.com/x", {}, False, 407, None, id="407"),
+        pytest.param("https://psp.example.com/x", {}, False, 502, "TARGET_UNREACHABLE", id="502"),
+        pytest.param(
+            "https://api.forter-secure.com/x",
+            {"forter-token": "ftr1" + "0" * 32},
+            False,
+            555,
+            "TOKEN_NOT_FOUND",
+            id="555",
+        ),
+        pytest.param(
+            "https://api.forter-secure.com/x",
+            {"forter-token": None},
+            False,
+            556,
+            "VALIDATION_ERROR",
+            id="556",
+        ),
+        pytest.param("https://api.forter-secure.com/x", {}, True, 565, None, id="565"),
+    ],
+)
+def test_proxy_errors_are_well_formed_json_with_json_content_type(
+    forter: ForterProxyHandle,
+    mockbank: Mockbank,
+    url: str,
+    headers: dict[str, str | None],
+    fault: bool,
+    status: int,
+    code: str | None,
+) -> None:
+    if fault:
+        mockbank.state.add_fault({"provider": "forter", "endpoint": "proxy", "status": 565})
+    proxies = forter.proxies(site_secret="wrong") if status == 407 else forter.proxies()
+    response = post(forter, url, "{}", headers, proxies=proxies)  # type: ignore[arg-type]
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/json"
+    assert int(response.headers["Content-Length"]) == len(response.content)
+    payload = json.loads(response.content.decode("utf-8"))  # strict: no trailing bytes
+    assert isinstance(payload, dict)
+    assert isinstance(payload["error"], str)
+    assert payload["error"]
+    assert payload["code"] == (code or payload["code"])
+
+
 def test_stripe_style_form_body_gets_cvc_from_cvc_token(forter: ForterProxyHandle) -> None:
     body = "cvc_update%5Bcvc%5D=%7B%7B%20cvc%20%7D%7D&card%5Bname%5D=%7B%7Bcard_holder_name%7D%7D"
     response = post(
@@ -439,6 +487,45 @@ def test_real_target_gets_substituted_body_and_answer_is_relayed(
     assert not lowered & {"forter-token", "proxy-authorization", "x-drop-me", "proxy-connection"}
 
 
+def ixopay_verifies(seen: dict[str, Any], shared_secret: str) -> bool:
+    """Check a received request as Ixopay documents it: X-Date before Date, the full path."""
+    headers = {k.lower(): v for k, v in seen["headers"].items()}
+    date = headers.get("x-date") or headers["date"]
+    message = "\n".join(
+        [
+            seen["method"],
+            hashlib.sha512(seen["body"].encode()).hexdigest(),
+            headers.get("content-type", ""),
+            date,
+            seen["path"],
+        ]
+    )
+    digest = hmac.new(shared_secret.encode(), message.encode(), hashlib.sha512).digest()
+    return hmac.compare_digest(base64.b64encode(digest).decode(), headers["x-signature"])
+
+
+def test_ixopay_signature_verifies_at_a_real_target_as_ixopay_checks_it(
+    forter: ForterProxyHandle, https_target: Target
+) -> None:
+    response = post(
+        forter,
+        f"{https_target.url}/api/v3/transaction/API-KEY/debit?trace=1",
+        '{"cardData": {"pan": "{{ card_number }}", "holder": "{{ card_holder_name }}"}}',
+        {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Date": "Mon, 01 Jan 2001 00:00:00 GMT",  # the PHP SDK sends X-Date too
+            "Forter-Ixopay-Signature": "ixo-shared-secret",
+        },
+    )
+    assert response.status_code == 200
+    seen = https_target.seen[-1]
+    assert json.loads(seen["body"])["cardData"]["pan"] == PAN
+    assert seen["headers"]["X-Date"] == seen["headers"]["Date"]
+    assert ixopay_verifies(seen, "ixo-shared-secret")
+    assert not ixopay_verifies(seen, "another-secret")
+    assert not [h for h in seen["headers"] if h.lower().startswith("forter-")]
+
+
 def test_gzip_answers_are_relayed_compressed(
     forter: ForterProxyHandle, https_target: Target
 ) -> None:
@@ -446,6 +533,11 @@ def test_gzip_answers_are_relayed_compressed(
     raw = response.raw.read(decode_content=False)
     assert response.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(raw))["path"] == "/gzip"
+
+
+def standalone(digits: str, text: str) -> bool:
+    """True if `digits` occurs in `text` other than inside a hex id or after a decimal point."""
+    return re.search(rf"(?<![0-9a-fA-F.]){digits}(?![0-9a-fA-F])", text) is not None
 
 
 def test_journal_never_holds_substituted_secrets(
@@ -467,8 +559,9 @@ def test_journal_never_holds_substituted_secrets(
     entries = [e.as_dict() for e in mockbank.state.requests(provider="forter")]
     dumped = json.dumps(entries)
     assert PAN not in dumped
-    assert "9876" not in dumped
-    assert "737" not in dumped
+    # As whole numbers: random hex ids and latencies such as 12.737 may contain the digits.
+    assert not standalone("9876", dumped)
+    assert not standalone("737", dumped)
     proxied = [e for e in entries if e["endpoint"] == "proxy"]
     assert "{{ card_number }}" in proxied[0]["request_body"]
     assert "411111******1111" in proxied[0]["notes"]["forwardedBody"]

@@ -154,6 +154,66 @@ def test_protocol_garbage_gets_a_4xx_or_a_closed_socket(
     assert mockbank.state.take_server_errors() == []
 
 
+@pytest.mark.parametrize(
+    ("head", "status"),
+    [
+        pytest.param(b"GET http://x/ HTTP/2.0\r\n\r\n", 505, id="http2-request-line"),
+        pytest.param(b"GET http://x/ HTTP/1.x\r\n\r\n", 400, id="bad-version"),
+        pytest.param(b"GET http://x/\r\n\r\n", 400, id="http09-request-line"),
+        pytest.param(
+            b"GET http://x/ HTTP/1.1\r\n" + b"X-A: 1\r\n" * 101 + b"\r\n",
+            431,
+            id="too-many-headers",
+        ),
+        pytest.param(b"GET http://x/ HTTP/1.1\r\nX Bad: 1\r\n\r\n", 400, id="space-in-name"),
+        pytest.param(b"GET http://x/ HTTP/1.1\r\nNo colon\r\n\r\n", 400, id="no-colon"),
+        pytest.param(
+            b"GET http://x/ HTTP/1.1\r\nX-A: 1\rInjected: 2\r\n\r\n", 400, id="bare-cr-in-value"
+        ),
+    ],
+)
+def test_malformed_request_heads_get_their_status_in_forters_format(
+    mockbank_forter_proxy: ForterProxyHandle, mockbank: Mockbank, head: bytes, status: int
+) -> None:
+    answer = _raw_exchange(mockbank_forter_proxy.url, head)
+    first, _, rest = answer.partition(b"\r\n")
+    assert int(first.split(b" ", 2)[1]) == status
+    assert b"Connection: close" in rest
+    body = json.loads(rest.partition(b"\r\n\r\n")[2])
+    assert body["code"] == "BAD_PROXY_REQUEST"
+    assert mockbank.state.take_server_errors() == []
+
+
+def test_request_head_keeps_order_duplicates_folding_and_answers_expect_100(
+    forter: ForterProxyHandle,
+) -> None:
+    credentials = base64.b64encode(b"SITE_ID:SITE_SECRET").decode()
+    body = b'{"n": "{{ card_last_four }}"}'
+    request = (
+        b"POST http://api.forter-secure.com/h HTTP/1.1\r\nHost: api.forter-secure.com\r\n"
+        + f"Proxy-Authorization: Basic {credentials}\r\nforter-token: {TOKEN}\r\n".encode()
+        + b"X-Dup: one\r\nX-Dup: two\r\nX-Folded: first\r\n  second\r\n"
+        + b"Expect: 100-continue\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+    )
+    host, port = forter.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request)
+        interim = sock.recv(25)
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    echo = json.loads(payload)
+    assert json.loads(echo["body"]) == {"n": "1111"}
+    assert echo["headers"]["X-Dup"] == "one, two"  # both forwarded; the echo joins them
+    assert echo["headers"]["X-Folded"] == "first second"
+    assert "Expect" not in echo["headers"]
+
+
 def test_chunked_request_body_is_read(forter: ForterProxyHandle) -> None:
     body = b'{"n": "{{ card_last_four }}"}'
     request = (

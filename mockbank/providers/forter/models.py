@@ -725,7 +725,11 @@ def hmac_signature(
 def ixopay_headers(
     *, key: str, method: str, request_uri: str, content_type: str, body: bytes, now: datetime
 ) -> dict[str, str]:
-    """Ixopay's signature: base64 HMAC-SHA512 over method, SHA-512(body), type, date, URI."""
+    """Ixopay's request signature (documentation.ixopay.com, "Additional security").
+
+    ``X-Signature`` is base64(HMAC-SHA512(shared secret, METHOD \\n hex(SHA-512(body)) \\n
+    Content-Type \\n Date \\n request URI)) and ``Date`` the RFC 7231 date that was signed.
+    """
     date = format_datetime(now.astimezone(UTC), usegmt=True)
     message = "\n".join(
         [method.upper(), hashlib.sha512(body).hexdigest(), content_type, date, request_uri]
@@ -756,6 +760,17 @@ def forward_headers(
     if body_length or method in ("POST", "PUT", "PATCH"):
         kept.append(("Content-Length", str(body_length)))
     return kept
+
+
+def combine_headers(headers: Any) -> dict[str, str]:
+    """Headers as one object for the echo: a repeated field's values joined with ", "
+    (RFC 9110 §5.3), under the first spelling of its name."""
+    combined: dict[str, str] = {}
+    spelled: dict[str, str] = {}
+    for name, value in headers:
+        key = spelled.setdefault(name.lower(), name)
+        combined[key] = f"{combined[key]}, {value}" if key in combined else value
+    return combined
 
 
 def set_header(headers: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
@@ -818,9 +833,13 @@ def sign_request(
             body=body,
             now=now,
         )
+        # Ixopay reads X-Date before Date when both are present (its PHP SDK sends both):
+        # a client's own X-Date would make Ixopay check our signature against another time.
+        if any(k.lower() == "x-date" for k, _ in headers):
+            added["X-Date"] = added["Date"]
         for name, value in added.items():
             headers = set_header(headers, name, value)
-        notes["ixopay"] = "X-Signature and Date added"
+        notes["ixopay"] = f"{', '.join(sorted(added))} added"
     return headers, notes
 
 

@@ -129,7 +129,7 @@ def echo(rest: str) -> Response:
         {
             "method": request.method,
             "path": path,
-            "headers": dict(request.headers.items()),
+            "headers": models.combine_headers(request.headers.items()),
             "body": body.decode("utf-8", "replace"),
         }
     )
@@ -251,7 +251,7 @@ def proxy() -> Response:
         answer = {
             "method": request.method,
             "path": request_uri,
-            "headers": dict(headers),
+            "headers": models.combine_headers(headers),
             "body": substitution.body.decode("utf-8", "replace"),
         }
         # The echo repeats forwardedHeaders and forwardedBody, already noted (masked) above.

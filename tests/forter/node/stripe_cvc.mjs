@@ -1,7 +1,8 @@
 // The seed's "Securely paying using a newly collected CVC token with Stripe" example.
 // Changes: the proxy address (FORTER_PROXY_URL); `fs` is imported (the seed uses it without
 // importing it); FORTER_CVC_TOKEN, when set, adds the forter-cvc-token header the seed's
-// sample leaves out (without it, {{ cvc }} with a multi-use token is a 556); the results print.
+// sample leaves out (without it, {{ cvc }} with a multi-use token is a 556); the results print,
+// for an error with what stripe-node parsed and the exception it raised while doing so.
 import {HttpsProxyAgent} from "https-proxy-agent";
 import url from "url";
 import Stripe from "stripe";
@@ -39,6 +40,18 @@ try {
   });
   console.log(JSON.stringify({step: "payment_intent", data: paymentIntent}));
 } catch (error) {
-  console.log(JSON.stringify({step: "error", status: error.statusCode ?? error.raw?.statusCode, message: error.message, detail: String(error.detail ?? "")}));
+  // stripe-node keeps what it parsed (`raw.response`) and what it threw (`raw.exception`).
+  const exception = error.raw?.exception;
+  const parsed = error.raw?.response;
+  console.log(JSON.stringify({
+    step: "error",
+    status: error.statusCode ?? error.raw?.statusCode,
+    message: error.message,
+    detail: String(error.detail ?? ""),
+    exception: exception ? `${exception.name}: ${exception.message}` : null,
+    parsed: typeof parsed === "object" && parsed !== null
+      ? {error: parsed.error?.type ?? parsed.error, code: parsed.code, status: parsed.error?.statusCode}
+      : parsed ?? null,
+  }));
 }
 void url;
