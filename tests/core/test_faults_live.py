@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 
@@ -54,7 +55,13 @@ def test_drop_fault_under_waitress_breaks_the_response(demo_app: Flask, demo_sta
     from waitress.server import create_server
 
     server = create_server(demo_app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
+
+    def run() -> None:
+        # Closing the listener from the test thread ends waitress's loop with EBADF.
+        with contextlib.suppress(OSError, ValueError):
+            server.run()
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
@@ -64,3 +71,4 @@ def test_drop_fault_under_waitress_breaks_the_response(demo_app: Flask, demo_sta
         assert requests.post(url + "/demo/tokens", timeout=5).status_code == 200
     finally:
         server.close()
+        thread.join(timeout=5)
