@@ -1,9 +1,10 @@
 """The README's examples, run as a reader would run them, so the page cannot silently rot.
 
-- Every ``curl`` line of every ``sh`` block runs, in order, through bash against one live
-  ``mockbank serve`` (the README's ports 8787/8788 rewritten to free ones). It must answer
-  below 400; a comment line right after it states more: ``# 302 ...`` the status, and
-  ``# {...}`` or ``# token=...`` the body, where ``...`` stands for anything.
+- Every shell block with a ``curl`` line, in the README and in ``docs/providers/*.md``, runs
+  line by line through bash against one live ``mockbank serve`` (the ports 8787/8788 rewritten
+  to free ones). Each curl must answer below 400; a comment line right after it states more:
+  ``# 302 ...`` the status, and ``# {...}`` or ``# token=...`` the body, where ``...`` stands
+  for anything. Other commands (``mockbank ca``) must exit 0.
 - A ``mockbank serve ...`` line in such a block is the server this test already runs: its flags
   must be among the test server's.
 - ``<requestId>`` is filled from the answer of the curl before it, as a reader would.
@@ -31,7 +32,9 @@ import pytest
 
 from tests.core.test_cli import free_port, start_serve, wait_for_health
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs" / "providers").glob("*.md"))]
 BLOCK = re.compile(
     r"(?:<!-- readme-test: (?P<mark>\w+) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)^```", re.S | re.M
 )
@@ -49,23 +52,25 @@ class Block:
     lang: str
     body: str
     line: int
+    page: str = "README.md"
 
     @property
     def name(self) -> str:
-        return f"README.md:{self.line}"
+        return f"{self.page}:{self.line}"
 
 
 @dataclass
 class Command:
     text: str
-    line: int
+    where: str
     expect: list[str] = field(default_factory=list)
 
 
-def readme_blocks() -> list[Block]:
-    text = README.read_text(encoding="utf-8")
+def readme_blocks(page: Path = README) -> list[Block]:
+    text = page.read_text(encoding="utf-8")
+    name = page.relative_to(ROOT).as_posix()
     return [
-        Block(m["mark"], m["lang"], m["body"], text.count("\n", 0, m.start("body")) + 1)
+        Block(m["mark"], m["lang"], m["body"], text.count("\n", 0, m.start("body")) + 1, name)
         for m in BLOCK.finditer(text)
     ]
 
@@ -94,7 +99,7 @@ def shell_commands(block: Block) -> list[Command]:
         pending.append(line)
         joined = "\n".join(pending)
         if _complete(joined):
-            commands.append(Command(joined, number - len(pending) + 1))
+            commands.append(Command(joined, f"{block.page}:{number - len(pending) + 1}"))
             pending = []
     assert not pending, f"{block.name}: unfinished command {pending}"
     return commands
@@ -103,8 +108,10 @@ def shell_commands(block: Block) -> list[Command]:
 def curl_blocks() -> list[Block]:
     return [
         b
-        for b in readme_blocks()
-        if b.lang == "sh" and any(c.text.startswith("curl ") for c in shell_commands(b))
+        for page in PAGES
+        for b in readme_blocks(page)
+        if b.lang in ("sh", "bash", "")
+        and any(c.text.startswith("curl ") for c in shell_commands(b))
     ]
 
 
@@ -153,9 +160,9 @@ def expected_body(pattern: str) -> re.Pattern[str]:
 def run_curl(command: Command, server: Server, previous: Any) -> tuple[int, str]:
     text = server.localize(command.text)
     for name in re.findall(r"<(\w+)>", text):
-        assert name in PLACEHOLDERS, f"README.md:{command.line}: teach this test to fill <{name}>"
+        assert name in PLACEHOLDERS, f"{command.where}: teach this test to fill <{name}>"
         text = text.replace(f"<{name}>", PLACEHOLDERS[name](previous))
-    assert not re.search(r":878[78]\b", text), f"README.md:{command.line}: a fixed port left"
+    assert not re.search(r":878[78]\b", text), f"{command.where}: a fixed port left"
     # Wrap curl so the status comes after the body, whatever options the README gives.
     script = f"curl() {{ command curl -w '\\n{STATUS_MARK}%{{http_code}}' \"$@\"; }}\n{text}\n"
     done = subprocess.run(
@@ -165,7 +172,7 @@ def run_curl(command: Command, server: Server, previous: Any) -> tuple[int, str]
         text=True,
         timeout=30,
     )
-    assert done.returncode == 0, f"README.md:{command.line}: curl failed\n{done.stderr}"
+    assert done.returncode == 0, f"{command.where}: curl failed\n{done.stderr}"
     body, _, status = done.stdout.rpartition(f"\n{STATUS_MARK}")
     return int(status.strip()), body.strip()
 
@@ -177,12 +184,17 @@ def test_curl_examples(block: Block, server: Server) -> None:
         if command.text.startswith("mockbank serve"):
             flags = shlex.split(command.text)[2:]
             assert all(flag in SERVER_FLAGS for flag in flags), (
-                f"README.md:{command.line}: add {flags} to SERVER_FLAGS"
+                f"{command.where}: add {flags} to SERVER_FLAGS"
             )
             continue
-        assert command.text.startswith("curl "), f"README.md:{command.line}: not a curl line"
+        if not command.text.startswith("curl "):
+            done = subprocess.run(
+                ["bash", "-c", command.text], env=server.env, capture_output=True, timeout=30
+            )
+            assert done.returncode == 0, f"{command.where}: {command.text}\n{done.stderr!r}"
+            continue
         status, body = run_curl(command, server, previous)
-        where = f"README.md:{command.line}: {command.text}\n-> {status} {body[:500]}"
+        where = f"{command.where}: {command.text}\n-> {status} {body[:500]}"
         said = command.expect[0] if command.expect else ""
         if re.match(r"\d{3}\b", said):
             assert status == int(said[:3]), where
