@@ -3,8 +3,8 @@
 - Every shell block with a ``curl`` line, in the README and in ``docs/providers/*.md``, runs
   line by line through bash against one live ``mockbank serve`` (the ports 8787/8788 rewritten
   to free ones). Each curl must answer below 400; a comment line right after it states more:
-  ``# 302 ...`` the status, and ``# {...}`` or ``# token=...`` the body, where ``...`` stands
-  for anything. Other commands (``mockbank ca``) must exit 0.
+  ``# 302 ...`` the status, and ``# {...}``, ``# 503 {...}`` or ``# token=...`` the body, where
+  ``...`` stands for anything. Other commands (``mockbank ca``) must exit 0.
 - A ``mockbank serve ...`` line in such a block is the server this test already runs: its flags
   must be among the test server's.
 - ``<requestId>`` is filled from the answer of the curl before it, as a reader would.
@@ -196,8 +196,10 @@ def test_curl_examples(block: Block, server: Server) -> None:
         status, body = run_curl(command, server, previous)
         where = f"{command.where}: {command.text}\n-> {status} {body[:500]}"
         said = command.expect[0] if command.expect else ""
-        if re.match(r"\d{3}\b", said):
-            assert status == int(said[:3]), where
+        stated = re.match(r"(\d{3})\b\s*(.*)", said)
+        if stated:
+            assert status == int(stated[1]), where
+            said = stated[2]
         else:
             assert status < 400, where
         if said.startswith(("{", "token=")):
