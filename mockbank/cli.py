@@ -228,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args)
     except ValueError as error:  # bad flag values: say which, no traceback
         parser.error(str(error))
+    except BrokenPipeError:  # `mockbank ... | head` closed the pipe: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return result
 
 

@@ -140,3 +140,14 @@ def test_serve_on_port_zero_prints_the_port_it_bound() -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=15)
+
+
+def test_output_into_a_closed_pipe_ends_quietly() -> None:
+    """`mockbank ... | head` must not end in a BrokenPipeError traceback."""
+    code = (
+        "import os, sys; r, w = os.pipe(); os.close(r); os.dup2(w, 1); "
+        "from mockbank.cli import main; sys.exit(main(['tokenos-fixtures']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert "BrokenPipeError" not in done.stderr

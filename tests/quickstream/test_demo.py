@@ -84,6 +84,7 @@ def test_interactive_demo_waits_for_a_person_to_pay(mockbank: Mockbank) -> None:
     finally:
         if process.poll() is None:
             process.kill()
+            process.communicate(timeout=10)  # closes the pipe, or pytest reports it leaked
     assert process.returncode == 0, rest
     assert "hmac verified with the facility secret" in rest
     assert "successFlag                true" in rest
