@@ -40,9 +40,16 @@ def full_card_numbers(text: str) -> set[str]:
 @pytest.mark.slow
 def test_all_demos_run_and_leave_no_card_number_behind(tmp_path: Path) -> None:
     port, proxy_port = free_port(), free_port()
-    server = start_serve("--port", str(port), "--proxy-port", str(proxy_port),
-                         "--state", str(tmp_path / "state"),
-                         "--upstream", "api.forter-secure.com=echo")
+    server = start_serve(
+        "--port",
+        str(port),
+        "--proxy-port",
+        str(proxy_port),
+        "--state",
+        str(tmp_path / "state"),
+        "--upstream",
+        "api.forter-secure.com=echo",
+    )
     base = f"http://127.0.0.1:{port}"
     outputs: dict[str, str] = {}
     try:
@@ -51,15 +58,22 @@ def test_all_demos_run_and_leave_no_card_number_behind(tmp_path: Path) -> None:
             args = ["--base-url", base]
             if name == "forter":
                 args += ["--proxy-url", f"http://127.0.0.1:{proxy_port}"]
-            done = subprocess.run([sys.executable, str(SCRIPTS / f"demo_{name}.py"), *args],
-                                  capture_output=True, text=True, timeout=180, cwd=tmp_path)
+            done = subprocess.run(
+                [sys.executable, str(SCRIPTS / f"demo_{name}.py"), *args],
+                capture_output=True,
+                text=True,
+                timeout=180,
+                cwd=tmp_path,
+            )
             assert done.returncode == 0, f"demo_{name}.py failed:\n{done.stdout}\n{done.stderr}"
             outputs[name] = done.stdout
         written = {
             "journal": requests.get(base + "/_mockbank/requests", timeout=10).text,
             "outbox": requests.get(base + "/_mockbank/outbox", timeout=10).text,
-            **{f"state/{name}": requests.get(f"{base}/_mockbank/state/{name}", timeout=10).text
-               for name in DEMOS},
+            **{
+                f"state/{name}": requests.get(f"{base}/_mockbank/state/{name}", timeout=10).text
+                for name in DEMOS
+            },
         }
         journal = json.loads(written["journal"])
         assert {e["provider"] for e in journal["requests"]} == set(DEMOS)

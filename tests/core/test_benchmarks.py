@@ -33,7 +33,8 @@ def test_inprocess_benchmark_prints_its_ratio() -> None:
 
 @pytest.mark.slow
 def test_token_request_benchmark_prints_its_ratios() -> None:
-    output = run("token_request.py", "--seconds", "1", "--rounds", "1", "--connections", "4",
-                 "--no-wiremock")
+    output = run(
+        "token_request.py", "--seconds", "1", "--rounds", "1", "--connections", "4", "--no-wiremock"
+    )
     assert "mockbank / minimal Flask = " in output
     assert "mockbank / bare WSGI     = " in output
