@@ -28,6 +28,11 @@ def parse_instant(value: str | float | int) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def wall_epoch() -> float:
+    """Real wall time, for client-side helpers (request signing) that have no app clock."""
+    return time.time()
+
+
 class Clock:
     """Real time plus an offset, or frozen at an instant."""
 

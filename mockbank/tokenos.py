@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import math
 import secrets
@@ -26,6 +27,8 @@ from urllib.parse import quote, unquote
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from mockbank.clock import wall_epoch
 
 SIGNATURE_SCHEME = "Token-Ed25519-SHA512"
 KEY_LEVELS = ("PRIVILEGED", "STANDARD", "LOW")
@@ -291,9 +294,12 @@ def parse_token_request_callback_url(
         token_id = params["tokenId"]
     except (KeyError, ValueError) as error:
         raise CallbackError(f"not a token request callback: {error}") from None
-    if csrf_token and state.get("csrfTokenHash") != hash_string(csrf_token):
+    if csrf_token and not hmac.compare_digest(
+        str(state.get("csrfTokenHash", "")).encode(), hash_string(csrf_token).encode()
+    ):
         raise CallbackError("Invalid CSRF token")
-    key = next((k for k in token_member_keys if k.get("id") == signature.get("keyId")), None)
+    key_id = signature.get("keyId")  # public: which key signed, not a secret
+    key = next((k for k in token_member_keys if k.get("id") == key_id), None)
     if key is None:
         raise CallbackError("Invalid signature")
     signed = {"state": params["state"], "tokenId": token_id}
@@ -415,10 +421,9 @@ class Member:
         key_level: str = "LOW",
     ) -> Any:
         """A signed call; `path` may carry a query string."""
-        import time  # wall time is right here: this runs in the client, not in mockbank
-
         bare, _, query = path.partition("?")
-        created = str(int(time.time() * 1000))  # noqa: TID251
+        # Wall time is right here: this runs in the client, which has no app clock.
+        created = str(int(wall_epoch() * 1000))
         payload = signing_payload(method, self.client.uri_host, bare, created, body, query)
         key = self.keys[key_level]
         headers = {"Authorization": auth_header(self.member_id, key, payload, on_behalf_of)}

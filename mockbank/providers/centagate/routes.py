@@ -37,7 +37,7 @@ def _authenticate(
     state: State, body: dict[str, Any], required: tuple[str, ...], api: str
 ) -> tuple[models.App, dict[str, str]]:
     """Fields, app, HMAC and timestamp checks shared by both APIs."""
-    optional = models.REQUEST_QR_OPTIONAL if api == "requestQrCode" else ()
+    optional: tuple[str, ...] = models.REQUEST_QR_OPTIONAL if api == "requestQrCode" else ()
     if _is_2018_path():
         legacy = (
             models.REQUEST_QR_FIELDS_2018 if api == "requestQrCode" else models.AUTH_QR_FIELDS_2018

@@ -196,7 +196,8 @@ def apply_member_update(
     candidates = added_keys if first else member["keys"]
     if signature.get("memberId") != member_id:
         raise Unauthenticated("updateSignature.memberId must be the member being updated")
-    key = next((k for k in candidates if k["id"] == signature.get("keyId")), None)
+    key_id = signature.get("keyId")  # public: which key signed, not a secret
+    key = next((k for k in candidates if k["id"] == key_id), None)
     if key is None or key["level"] != "PRIVILEGED":
         raise Unauthenticated("the update must be signed by one of the member's PRIVILEGED keys")
     if not lenient and not verify_json(
