@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the tests need (a virtualenv with mockbank[test], the Node packages of the
-# SDK tests) and run ruff and the whole suite. Extra arguments go to pytest.
+# SDK tests) and run ruff, mypy --strict and the whole suite. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
@@ -13,4 +13,5 @@ for dir in tests/*/node; do
   fi
 done
 .venv/bin/ruff check .
+.venv/bin/mypy mockbank
 exec .venv/bin/pytest -n 2 "$@"
