@@ -103,23 +103,26 @@ def install(app: Flask, state: State) -> None:
 
     @app.before_request
     def _begin() -> None:
-        g.started = time.perf_counter()
-        g.correlation_id = state.token_hex(8)
-        provider = provider_for_path(state, request.path)
-        g.provider = provider
+        # Plain objects, not the context-local proxies: this runs on every request.
+        req: Any = request._get_current_object()  # type: ignore[attr-defined]
+        ctx: Any = g._get_current_object()
+        ctx.started = time.perf_counter()
+        ctx.correlation_id = state.token_hex(8)
+        provider = provider_for_path(state, req.path)
+        ctx.provider = provider
         if provider is None:
             return
         if provider.max_body_bytes is not None:
-            request.max_content_length = provider.max_body_bytes
+            req.max_content_length = provider.max_body_bytes
         # Read the body once, up front: form parsing then works from the cached copy and the
         # journal still sees the raw bytes. Over the size limit this raises 413.
-        request.get_data(cache=True, parse_form_data=False)
-        view = app.view_functions.get(request.endpoint or "")
-        g.endpoint_name = getattr(view, ENDPOINT_ATTR, None)
-        fault = state.faults.match(provider.name, g.endpoint_name)
+        req.get_data(cache=True, parse_form_data=False)
+        view = app.view_functions.get(req.endpoint or "")
+        ctx.endpoint_name = getattr(view, ENDPOINT_ATTR, None)
+        fault = state.faults.match(provider.name, ctx.endpoint_name)
         if fault is None:
             return
-        g.fault = fault.id
+        ctx.fault = fault.id
         if fault.latency_ms:
             time.sleep(fault.latency_ms / 1000)
         if fault.action == "drop":
@@ -168,32 +171,35 @@ def install(app: Flask, state: State) -> None:
 
 
 def _journal(state: State, provider: Provider, response: Response) -> None:
+    req: Any = request._get_current_object()  # type: ignore[attr-defined]
+    ctx: Any = g._get_current_object()
     try:
-        body = request.get_data(cache=True)
+        body = req.get_data(cache=True)
     except Exception:  # a body the server could not read is journaled as empty
         body = b""
-    skip = getattr(g, "journal_skip_body", False) or response.direct_passthrough
+    skip = getattr(ctx, "journal_skip_body", False) or response.direct_passthrough
     response_body = b"" if skip or response.is_streamed else response.get_data()
-    started = getattr(g, "started", None)
+    started = getattr(ctx, "started", None)
     latency = (time.perf_counter() - started) * 1000 if started else 0.0
+    query = req.query_string
     state.journal.record(
         time=state.now(),
         provider=provider.name,
-        endpoint=getattr(g, "endpoint_name", None),
-        method=request.method,
-        path=mask_text(request.path),
-        query=mask_body(
-            request.query_string.decode("latin-1"), "application/x-www-form-urlencoded"
-        ),
+        endpoint=getattr(ctx, "endpoint_name", None),
+        method=req.method,
+        path=mask_text(req.path),
+        query=mask_body(query.decode("latin-1"), "application/x-www-form-urlencoded")
+        if query
+        else "",
         status=response.status_code,
         latency_ms=round(latency, 3),
-        correlation_id=getattr(g, "correlation_id", ""),
-        remote_addr=request.remote_addr,
-        request_headers=mask_headers(request.headers),
-        request_body=mask_body(body, request.content_type),
+        correlation_id=getattr(ctx, "correlation_id", ""),
+        remote_addr=req.remote_addr,
+        request_headers=mask_headers(req.headers),
+        request_body=mask_body(body, req.content_type),
         response_headers=mask_headers(response.headers),
         response_body="<not recorded>" if skip else mask_body(response_body, response.content_type),
-        notes=dict(getattr(g, "journal_notes", {})),
+        notes=dict(getattr(ctx, "journal_notes", {})),
     )
 
 
