@@ -10,19 +10,17 @@ from typing import Any
 import segno
 from PIL import Image
 
+from tests.scripts import run_script
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo_centagate.py"
 
 
 def test_demo_script_walks_through_signing_and_three_refusals(
     mockbank: Any, tmp_path: Path
 ) -> None:
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--base-url", mockbank.server.url,
-         "--out-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    out = result.stdout
+    out = run_script(
+        "demo_centagate.py", "--base-url", mockbank.server.url, "--out-dir", str(tmp_path)
+    )
     assert "authQRCode: code 0 'Success'" in out
     assert "replay): code 23016" in out
     assert "a wrong OTP: code 23001" in out

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "scripts" / "bench"
+from tests.scripts import SCRIPTS, run_script
+
+BENCH = SCRIPTS / "bench"
 
 
 def run(script: str, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(BENCH / script), *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=BENCH,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return run_script(f"bench/{script}", *args, timeout=180, cwd=BENCH)
 
 
 def test_startup_benchmark_prints_launch_to_health() -> None:

@@ -7,27 +7,13 @@ import sys
 from pathlib import Path
 
 from mockbank.pytest_plugin import ForterProxyHandle, Mockbank
+from tests.scripts import run_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_demo_runs_against_a_live_server(forter: ForterProxyHandle, mockbank: Mockbank) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "demo_forter.py"),
-            "--base-url",
-            mockbank.server.url,
-            "--proxy-url",
-            forter.url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout
+    out = run_script("demo_forter.py", "--base-url", mockbank.server.url, "--proxy-url", forter.url)
     assert '"fullCreditCard":"4111111111111111"' in out
     assert "forter-*/proxy-* headers forwarded: none" in out
     assert "second use: 555" in out

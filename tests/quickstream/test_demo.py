@@ -13,20 +13,13 @@ import requests
 
 from mockbank.pytest_plugin import Mockbank
 from tests.quickstream.conftest import card_form
+from tests.scripts import run_script
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo_quickstream.py"
 
 
 def test_demo_walkthrough_runs_against_a_live_server(mockbank: Mockbank) -> None:
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--base-url", mockbank.server.url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    out = result.stdout
+    out = run_script("demo_quickstream.py", "--base-url", mockbank.server.url)
     assert "<- 200 token=" in out
     assert "/quickstream/OnlinePaymentServlet3?token=" in out
     assert "Payment successful" in out

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests.scripts import run_script
+
 DEMO = Path(__file__).resolve().parents[2] / "scripts" / "demo_syspay.py"
 
 
@@ -14,14 +16,7 @@ def test_demo_walks_through_tokenize_detokenize_view_and_refusal(
     mockbank: Any, tmp_path: Path
 ) -> None:
     png = tmp_path / "card.png"
-    result = subprocess.run(
-        [sys.executable, str(DEMO), "--base-url", mockbank.server.url, "--save-png", str(png)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    out = result.stdout
+    out = run_script("demo_syspay.py", "--base-url", mockbank.server.url, "--save-png", str(png))
     assert "token 1000002: 555555******4444 (MASTERCARD)" in out
     assert "GET the same URL again -> HTTP 410" in out
     assert "replay the partner header -> HTTP 401" in out

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 from mockbank.pytest_plugin import Mockbank
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo_tokenos.py"
+from tests.scripts import run_script
 
 
 def test_demo_runs_against_a_live_server(mockbank: Mockbank) -> None:
     base = mockbank.url("tokenos").removesuffix("/tokenos")
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--base-url", base],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    out = run_script("demo_tokenos.py", "--base-url", base)
     assert f"{base}/tokenos/app/request-token/rq:" in out
     assert "parsed with the wrong CSRF token: refused (Invalid CSRF token)" in out
     assert "transfer now: SUCCESS" in out
