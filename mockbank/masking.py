@@ -43,6 +43,14 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def luhn_complete(head: str, tail: str = "") -> str:
+    """``head + d + tail`` with the one digit `d` that makes the number pass Luhn."""
+    for digit in "0123456789":
+        if luhn_valid(head + digit + tail):
+            return head + digit + tail
+    raise AssertionError("unreachable: one digit always completes a Luhn number")
+
+
 def mask_pan(digits: str) -> str:
     """First six and last four digits kept, the middle starred."""
     return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]

@@ -97,3 +97,14 @@ def test_logging_filter_masks_messages(caplog: pytest.LogCaptureFixture) -> None
     assert VISA not in caplog.text
     assert "411111******1111" in caplog.text
     assert "737" not in caplog.text
+
+
+def test_luhn_complete_inserts_the_one_digit_that_passes() -> None:
+    from mockbank.masking import luhn_complete
+
+    assert luhn_complete("411111111111111") == VISA
+    number = luhn_complete("4000000000000", "96")
+    assert len(number) == 16
+    assert number.startswith("4000000000000")
+    assert number.endswith("96")
+    assert luhn_valid(number)
