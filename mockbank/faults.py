@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -144,6 +145,23 @@ class Faults:
                     if fault.count <= 0:
                         self._rules.remove(fault)
                 return fault
+        return None
+
+    def outbound_failure(self, provider: str, endpoint: str) -> str | None:
+        """For a call a provider makes outward: why this attempt fails, or None to send it.
+
+        Latency is slept here, on the outbox's worker; 'drop' and 'status' fail the attempt
+        without touching the network, so the outbox's retries and fallback take over.
+        """
+        fault = self.match(provider, endpoint)
+        if fault is None:
+            return None
+        if fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000)
+        if fault.action == "drop":
+            return "injected fault: connection dropped"
+        if fault.action == "status":
+            return f"injected fault: HTTP {fault.status}"
         return None
 
     def list(self) -> list[Fault]:

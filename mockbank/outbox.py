@@ -10,13 +10,13 @@ from __future__ import annotations
 import http.client
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from mockbank.clock import Clock
+from mockbank.faults import Faults
 from mockbank.masking import mask_body, mask_headers
 from mockbank.outbound import OutboundPolicy, OutboundRefused
 
@@ -48,8 +48,8 @@ class Message:
     email: Email | None = None
     fallback: Email | None = None
     label: str | None = None
-    # Called before each attempt; a returned text fails that attempt without sending (faults).
-    before_attempt: Callable[[], str | None] | None = None
+    # Fault rules for this provider and endpoint name fail attempts without sending.
+    fault_endpoint: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         content_type = self.headers.get("Content-Type")
@@ -84,9 +84,10 @@ def _iso(value: datetime) -> str:
 
 
 class Outbox:
-    def __init__(self, clock: Clock, policy: OutboundPolicy) -> None:
+    def __init__(self, clock: Clock, policy: OutboundPolicy, faults: Faults | None = None) -> None:
         self.clock = clock
         self.policy = policy
+        self.faults = faults
         self._messages: list[Message] = []
         self._cond = threading.Condition()
         self._next_id = 1
@@ -107,7 +108,7 @@ class Outbox:
         retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
         fallback: Email | None = None,
         label: str | None = None,
-        before_attempt: Callable[[], str | None] | None = None,
+        fault_endpoint: str | None = None,
     ) -> Message:
         """Queue an HTTP call; the first attempt is due at once."""
         now = self.clock.now()
@@ -126,7 +127,7 @@ class Outbox:
                 next_attempt_at=now + timedelta(seconds=retry_delays[0]),
                 fallback=fallback,
                 label=label,
-                before_attempt=before_attempt,
+                fault_endpoint=fault_endpoint,
             )
             self._next_id += 1
             self._messages.append(message)
@@ -224,7 +225,11 @@ class Outbox:
             target = self.policy.resolve(message.url or "")
             if target.echo:
                 raise OutboundRefused("the echo target takes proxied requests only")
-            injected = message.before_attempt() if message.before_attempt else None
+            injected = (
+                self.faults.outbound_failure(message.provider, message.fault_endpoint)
+                if self.faults is not None and message.fault_endpoint
+                else None
+            )
             if injected:
                 attempt["error"], ok = injected, False
             else:

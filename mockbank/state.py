@@ -52,8 +52,11 @@ class State:
         self._faker: Faker | None = None
         self.faults = Faults(self.random, set(self.providers))
         self.outbound = OutboundPolicy(dict(self.config.upstreams), self.config.allow_outbound)
-        self.outbox = Outbox(self.clock, self.outbound)
-        self.endpoints: dict[str, set[str]] = {name: set() for name in self.providers}
+        self.outbox = Outbox(self.clock, self.outbound, self.faults)
+        # Fault names: views add theirs when the app is built; outbound calls are named here.
+        self.endpoints: dict[str, set[str]] = {
+            name: set(provider.outbound_endpoints) for name, provider in self.providers.items()
+        }
         self.server_errors: list[BaseException] = []
         self._errors_lock = threading.Lock()
         self.fixtures: dict[str, Any] = {}

@@ -56,6 +56,8 @@ class Provider:
     cli: Callable[[Any], None] | None = None
     # Listeners started by `mockbank serve` beside the app.
     services: Callable[[Flask, Config], list[Service]] | None = None
+    # Fault names for calls the provider makes outward (the outbox's `fault_endpoint`).
+    outbound_endpoints: tuple[str, ...] = ()
     # Live items for the dashboard card: dicts with "label", and optionally "detail",
     # "image" (a data: URI, e.g. a QR code) and "href".
     dashboard: Callable[[State], list[dict[str, str]]] | None = None

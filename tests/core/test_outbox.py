@@ -122,3 +122,28 @@ def test_a_mapped_host_is_delivered_to_its_mapping() -> None:
     finally:
         box.close()
         receiver.close()
+
+
+def test_fault_rules_fail_outbound_attempts_without_sending() -> None:
+    import random
+
+    from mockbank.faults import Faults
+
+    receiver = Receiver([])
+    clock = Clock()
+    clock.freeze()
+    faults = Faults(random.Random(1), {"demo"})
+    faults.add({"provider": "demo", "endpoint": "notify", "status": 503})
+    box = Outbox(clock, OutboundPolicy(), faults)
+    try:
+        message = box.send_http("demo", receiver.url, body=b"x=1", fault_endpoint="notify")
+        assert box.wait_idle(5)
+        assert message.attempts[0]["error"] == "injected fault: HTTP 503"
+        assert receiver.calls == []  # the failed attempt never reached the network
+        clock.advance(10)
+        assert box.wait_idle(5)
+        assert message.status == "delivered"
+        assert len(receiver.calls) == 1
+    finally:
+        box.close()
+        receiver.close()

@@ -254,6 +254,7 @@ provider = Provider(
     magic_values=magic_values,
     credentials=credentials,
     cli=cli,
+    outbound_endpoints=("notify",),
     dashboard=dashboard,
     docs="docs/providers/quickstream.md",
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -28,14 +27,6 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FIELDS = 200
 NOTIFY_RETRY_DELAYS = (0.0, 10.0, 60.0)
 COOKIE = "QWSESSION"
-
-
-@bp.record_once
-def _register_notify_endpoint(setup: Any) -> None:
-    # Notifications are not requests to this app, so no view carries the "notify" name; we
-    # register it so the faults API accepts rules for it (checked in `_notify_fault`).
-    state: State = setup.app.extensions["mockbank"]
-    state.endpoints.setdefault("quickstream", set()).add("notify")
 
 
 @bp.after_request
@@ -218,20 +209,6 @@ def pay(session_id: str) -> ResponseReturnValue:
     return redirect(url_for(".receipt", session_id=session_id), code=303)
 
 
-def _notify_fault(state: State) -> str | None:
-    """A 'notify' fault rule makes one delivery attempt fail without touching the network."""
-    fault = state.faults.match("quickstream", "notify")
-    if fault is None:
-        return None
-    if fault.latency_ms:
-        time.sleep(fault.latency_ms / 1000)
-    if fault.action == "drop":
-        return "injected fault: connection dropped"
-    if fault.action == "status":
-        return f"injected fault: HTTP {fault.status}"
-    return None
-
-
 def _send_notification(
     state: State,
     facility: models.Facility,
@@ -268,7 +245,7 @@ def _send_notification(
         retry_delays=NOTIFY_RETRY_DELAYS,
         fallback=fallback,
         label=f"notification for receipt {receipt}",
-        before_attempt=lambda: _notify_fault(state),
+        fault_endpoint="notify",
     )
     journal_note("notification", f"outbox message {message.id}")
 
