@@ -1,10 +1,15 @@
-"""Running the project's scripts (demos, benchmarks) as users run them: as a process."""
+"""Running the project's commands and scripts as users run them: as processes."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import requests
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
@@ -22,3 +27,32 @@ def run_script(path: str, *args: str, timeout: float = 120, cwd: Path | None = N
     assert result.returncode == 0, f"scripts/{path} failed:\n{result.stdout}\n{result.stderr}"
     assert "Traceback" not in result.stderr
     return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_health(url: str, process: subprocess.Popen[str], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"mockbank serve exited early: {process.stdout.read()}")  # type: ignore[union-attr]
+        try:
+            if requests.get(url + "/_mockbank/health", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise AssertionError("mockbank serve did not answer health")
+
+
+def start_serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "mockbank.cli", "serve", *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )

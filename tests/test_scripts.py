@@ -16,8 +16,7 @@ import pytest
 import requests
 
 from mockbank.masking import luhn_valid
-from tests.core.test_cli import free_port, start_serve, wait_for_health
-from tests.scripts import run_script
+from tests.scripts import free_port, run_script, start_serve, wait_for_health
 
 DEMOS = ["quickstream", "syspay", "centagate", "forter", "tokenos"]
 CARD_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")

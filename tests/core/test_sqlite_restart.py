@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from mockbank.centagate import otp_from_qr, sign
-from tests.core.test_cli import free_port, start_serve, wait_for_health
+from tests.scripts import free_port, start_serve, wait_for_health
 
 SECRET_KEY = "mockbank-secret-key"
 

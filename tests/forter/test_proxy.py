@@ -20,6 +20,7 @@ import requests
 from mockbank.providers.forter import models
 from mockbank.pytest_plugin import ForterProxyHandle, Mockbank
 from tests.forter.conftest import CVC_TOKEN, TOKEN, Target
+from tests.scripts import free_port
 
 PAN = "4111111111111111"
 
@@ -230,9 +231,7 @@ def test_outbound_policy_refuses_unmapped_host_with_502(forter: ForterProxyHandl
 def test_unreachable_loopback_target_is_502_and_burns_no_token(
     forter: ForterProxyHandle, mockbank: Mockbank
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    closed_port = free_port()  # free a moment ago: nobody listens there
     token = single_use(mockbank)
     url = f"https://127.0.0.1:{closed_port}/pay"
     response = post(forter, url, '{"c": "{{ cvc }}"}', {"forter-token": token})

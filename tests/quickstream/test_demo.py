@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ import requests
 
 from mockbank.pytest_plugin import Mockbank
 from tests.quickstream.conftest import card_form
-from tests.scripts import run_script
+from tests.scripts import free_port, run_script
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo_quickstream.py"
 
@@ -32,9 +31,7 @@ def test_demo_walkthrough_runs_against_a_live_server(mockbank: Mockbank) -> None
 
 
 def test_demo_explains_when_no_server_answers() -> None:
-    with socket.socket() as probe:  # a port that was free a moment ago: nobody listens there
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # free a moment ago: nobody listens there
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--base-url", f"http://127.0.0.1:{port}"],
         capture_output=True,
