@@ -10,18 +10,13 @@ import argparse
 import http.client
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from harness import free_port
 
 
 def mockbank_command() -> list[str]:
