@@ -6,6 +6,8 @@ import random
 import threading
 import uuid
 from base64 import urlsafe_b64encode
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +52,7 @@ class State:
         self.journal = Journal(self.config.journal_capacity)
         self.random = random.Random(self.config.seed)
         self._faker: Faker | None = None
+        self._faker_lock = threading.Lock()
         self.faults = Faults(self.random, set(self.providers))
         self.outbound = OutboundPolicy(dict(self.config.upstreams), self.config.allow_outbound)
         self.outbox = Outbox(self.clock, self.outbound, self.faults)
@@ -116,6 +119,17 @@ class State:
             faker.seed_instance(self.config.seed)
             self._faker = faker
         return self._faker
+
+    @contextmanager
+    def seeded_faker(self, seed: str) -> Iterator[Faker]:
+        """The Faker, seeded with ``--seed`` and `seed`, for one caller at a time.
+
+        Data made this way depends only on the seeds, not on the order requests arrive in.
+        """
+        with self._faker_lock:
+            faker = self.faker
+            faker.seed_instance(f"{self.config.seed}:{seed}")
+            yield faker
 
     # -- time and ids ----------------------------------------------------------------------
     def now(self) -> datetime:

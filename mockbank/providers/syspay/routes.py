@@ -9,7 +9,6 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 from mockbank.providers.syspay import errors, models
 from mockbank.providers.syspay.auth import Identity, LoginKind, verify_wsse_header
-from mockbank.providers.syspay.card_image import group_digits, render_png
 from mockbank.routing import endpoint, journal_note, skip_journal_body
 from mockbank.state import State, current_state
 
@@ -178,6 +177,9 @@ def open_redirect(redirect_id: str) -> Response:
     skip_journal_body()
     journal_note("token", token.id)
     journal_note("viewer", redirect.viewer)
+    # Imported here: Pillow is slow to load and most runs never draw a card.
+    from mockbank.providers.syspay.card_image import group_digits, render_png
+
     if redirect.type is models.DetokenizeType.IMAGE:
         response = Response(render_png(token.card, token_id=token.id), mimetype="image/png")
     else:

@@ -498,6 +498,7 @@ def transactions(account_id: str) -> Response:
             _arg("limit"),
             _arg("startDate"),
             _arg("endDate"),
+            state.seeded_faker,
             now=state.now(),
         )
     )
@@ -512,7 +513,7 @@ def transaction(account_id: str, transaction_id: str) -> Response:
     found = models.checked_account(
         state.store, caller.id, _grant(state, caller), account_id, "transactions", now=state.now()
     )
-    for item in models.transactions(state.store, found, now=state.now()):
+    for item in models.transactions(state.store, found, state.seeded_faker, now=state.now()):
         if item["id"] == transaction_id:
             return jsonify({"transaction": item, "status": "SUCCESSFUL_REQUEST"})
     raise NotFound(f"transaction {transaction_id} not found in {account_id}")

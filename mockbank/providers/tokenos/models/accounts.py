@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import random
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,11 +34,12 @@ from mockbank.providers.tokenos.models.tokens import (
 )
 from mockbank.store import Store
 
+# `State.seeded_faker`: a Faker seeded for one key, held for one caller at a time.
+FakerFor = Callable[[str], AbstractContextManager[Any]]
 
-def seed_accounts(
-    store: Store, fixtures: Fixtures, faker: Any, random: Any, *, now: datetime
-) -> None:
-    """Payer accounts and Faker-made histories (the same seed gives the same history)."""
+
+def seed_accounts(store: Store, fixtures: Fixtures, *, seed: int, now: datetime) -> None:
+    """Payer accounts, each with the recipe of its history (made on first read, see below)."""
     for payer in fixtures.payers:
         for account in payer.accounts:
             bank = fixtures.banks[account.bank_id]
@@ -53,30 +57,55 @@ def seed_accounts(
                 },
                 now=now,
             )
-            items = []
-            # Walk back from now, so histories look recent whatever day the server starts.
-            moment = now
-            for index in range(fixtures.transactions_per_account):
-                moment -= timedelta(hours=random.randint(3, 60), minutes=random.randint(0, 59))
-                # A quarter are salary credits, the rest card spending: variety for paging.
-                credit = random.random() < 0.25
-                cents = random.randint(50_000, 350_000) if credit else random.randint(150, 25_000)
-                items.append(
-                    {
-                        "id": f"tx:{account.id.removeprefix('a:')}:{index:04d}",
-                        "type": "CREDIT" if credit else "DEBIT",
-                        "status": "SUCCESS",
-                        "amount": money(Decimal(cents) / 100, bank.currency),
-                        "description": (
-                            f"Salary {faker.company()}"
-                            if credit
-                            else f"{faker.company()} {faker.city()}"
-                        ),
-                        "createdAtMs": str(ms(moment)),
-                        "metadata": {"merchantCategory": faker.bothify("####")},
-                    }
-                )
-            store.put(NS_HISTORY, account.id, {"items": items}, now=now)
+            recipe = {"seed": seed, "anchorMs": ms(now), "count": fixtures.transactions_per_account}
+            store.put(NS_HISTORY, account.id, {"recipe": recipe}, now=now)
+
+
+def make_history(
+    account: dict[str, Any], recipe: dict[str, Any], faker_for: FakerFor
+) -> list[dict[str, Any]]:
+    """An account's Faker-made history, from seeds alone (the same --seed, the same history)."""
+    rng = random.Random(f"{recipe['seed']}:{account['id']}")
+    items = []
+    # Walk back from when the server seeded, so histories look recent whatever day it started.
+    moment = datetime.fromtimestamp(recipe["anchorMs"] / 1000, tz=UTC)
+    with faker_for(account["id"]) as faker:
+        for index in range(recipe["count"]):
+            moment -= timedelta(hours=rng.randint(3, 60), minutes=rng.randint(0, 59))
+            # A quarter are salary credits, the rest card spending: variety for paging.
+            credit = rng.random() < 0.25
+            cents = rng.randint(50_000, 350_000) if credit else rng.randint(150, 25_000)
+            items.append(
+                {
+                    "id": f"tx:{account['id'].removeprefix('a:')}:{index:04d}",
+                    "type": "CREDIT" if credit else "DEBIT",
+                    "status": "SUCCESS",
+                    "amount": money(Decimal(cents) / 100, account["currency"]),
+                    "description": (
+                        f"Salary {faker.company()}"
+                        if credit
+                        else f"{faker.company()} {faker.city()}"
+                    ),
+                    "createdAtMs": str(ms(moment)),
+                    "metadata": {"merchantCategory": faker.bothify("####")},
+                }
+            )
+    return items
+
+
+def _history(
+    store: Store, account: dict[str, Any], faker_for: FakerFor, *, now: datetime
+) -> list[dict[str, Any]]:
+    # Made on first read rather than at start-up: Faker is slow to load, and `mockbank serve`
+    # must answer within half a second. Deterministic, so a racing reader makes the same list.
+    value = store.get(NS_HISTORY, account["id"], now=now) or {}
+    if "items" in value or "recipe" not in value:
+        return list(value.get("items", []))
+    items = make_history(account, value["recipe"], faker_for)
+    store.update(
+        NS_HISTORY, account["id"], lambda v: v if "items" in v else {**v, "items": items}, now=now
+    )
+    return items
 
 
 def account_proto(account: dict[str, Any], fixtures: Fixtures) -> dict[str, Any]:
@@ -138,9 +167,11 @@ def balance_view(
     }
 
 
-def transactions(store: Store, account: dict[str, Any], *, now: datetime) -> list[dict[str, Any]]:
+def transactions(
+    store: Store, account: dict[str, Any], faker_for: FakerFor, *, now: datetime
+) -> list[dict[str, Any]]:
     """Seeded history plus settled transfers out, newest first."""
-    history = (store.get(NS_HISTORY, account["id"], now=now) or {"items": []})["items"]
+    history = _history(store, account, faker_for, now=now)
     made = [
         {
             "id": e["transfer"]["transactionId"],
@@ -168,12 +199,13 @@ def transactions_page(
     limit: str,
     start_date: str,
     end_date: str,
+    faker_for: FakerFor,
     *,
     now: datetime,
 ) -> dict[str, Any]:
     """``GET /accounts/<id>/transactions`` with paging and an optional date range."""
     start, count = page_window(offset, limit)
-    items = transactions(store, account, now=now)
+    items = transactions(store, account, faker_for, now=now)
     low, high = _date(start_date, "startDate"), _date(end_date, "endDate")
     if low or high:
         items = [t for t in items if (not low or _day(t) >= low) and (not high or _day(t) <= high)]
