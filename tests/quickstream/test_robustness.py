@@ -92,18 +92,7 @@ def test_generated_handoffs_never_fail_with_5xx(client: FlaskClient) -> None:
 def test_generated_payment_forms_never_fail_with_5xx(client: FlaskClient) -> None:
     rng = random.Random(5)
     page, csrf = open_session(client, principalAmount=None)
-    fields = [
-        "amount",
-        "paymentMethod",
-        "cardholderName",
-        "cardNumber",
-        "expiryDateMonth",
-        "expiryDateYear",
-        "cvn",
-        "accountName",
-        "bsb",
-        "accountNumber",
-    ]
+    fields = list(models.PAGE_FIELDS)
     paid = 0
     for _ in range(500):
         form = card_form(csrf, amount="10.00")
