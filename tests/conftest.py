@@ -81,3 +81,31 @@ def page(chromium: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster for this test session (or xdist worker).
+
+    Missing PostgreSQL skips the tests that need it on a developer's machine, and fails them
+    in CI, whose ``.ci/run`` installs it.
+    """
+    from tests.services import postgres_cluster, postgres_missing
+
+    missing = postgres_missing()
+    if missing is not None:
+        if os.environ.get("CI"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    with postgres_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def postgres_dsn(postgres: Any, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database in the session's cluster, for one test."""
+    import re
+    import uuid
+
+    name = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40]
+    return str(postgres.database(f"t_{name}_{uuid.uuid4().hex[:8]}"))

@@ -1,4 +1,4 @@
-"""One contract, two backends: everything here runs against MemoryStore and SQLiteStore."""
+"""One contract, three backends: everything here runs against memory, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,11 +16,17 @@ from mockbank.store import MemoryStore, SQLiteStore, Store
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    backend: Store = (
-        MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "store.sqlite3")
-    )
+    backend: Store
+    if request.param == "memory":
+        backend = MemoryStore()
+    elif request.param == "sqlite":
+        backend = SQLiteStore(tmp_path / "store.sqlite3")
+    else:
+        from mockbank.store_postgresql import PostgreSQLStore
+
+        backend = PostgreSQLStore(request.getfixturevalue("postgres_dsn"))
     yield backend
     backend.close()
 
@@ -194,3 +200,44 @@ def test_sqlite_records_survive_reopening_and_used_stays_used(tmp_path: Path) ->
     assert take_in_new_process("used") == "None"
     assert take_in_new_process("kept") == "{'v': 1}"
     assert take_in_new_process("kept") == "None"
+
+
+def test_postgresql_instances_share_records_and_race_to_one_winner(postgres_dsn: str) -> None:
+    from mockbank.store_postgresql import PostgreSQLStore
+
+    instances = [PostgreSQLStore(postgres_dsn, max_size=30) for _ in range(3)]
+    try:
+        instances[0].put("p.tokens", "shared", {"v": 1}, now=T0)
+        assert instances[2].get("p.tokens", "shared", now=T0) == {"v": 1}
+        counter = iter(range(50))
+        lock = threading.Lock()
+
+        def take() -> object:
+            with lock:
+                index = next(counter) % 3
+            return instances[index].take_once("p.tokens", "shared", now=T0)
+
+        results = _race(take)
+        assert [r for r in results if r is not None] == [{"v": 1}]
+    finally:
+        for instance in instances:
+            instance.close()
+
+
+def test_postgresql_schema_is_migrated_once_by_instances_starting_together(
+    postgres_dsn: str,
+) -> None:
+    from mockbank.store_postgresql import MIGRATIONS, PostgreSQLStore
+
+    results = _race(lambda: PostgreSQLStore(postgres_dsn, max_size=2), threads=8)
+    try:
+        newest = MIGRATIONS[-1][0]
+        assert {store.schema_version for store in results} == {newest}  # type: ignore[attr-defined]
+        import psycopg
+
+        with psycopg.connect(postgres_dsn) as connection:
+            versions = connection.execute("SELECT version FROM mockbank_schema").fetchall()
+        assert sorted(v for (v,) in versions) == [v for v, _ in MIGRATIONS]
+    finally:
+        for store in results:
+            store.close()  # type: ignore[attr-defined]
