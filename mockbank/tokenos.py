@@ -196,6 +196,31 @@ def verify_json(value: Any, signature: str, public_key: str | bytes) -> bool:
     return verify(canonical_json(value), signature, public_key)
 
 
+def verify_webhook(
+    body: bytes, signature: str | None, token_member_keys: list[dict[str, Any]]
+) -> bool:
+    """True when `signature` (the ``token-signature`` header) signs the raw webhook body.
+
+    mockbank signs deliveries with Ed25519 by one of the Token member's keys (the ``keys`` of
+    ``GET /members/<id>`` for the member ``/resolve-alias`` names for token.io), base64url
+    without padding, over the body bytes exactly as received: verify before parsing.
+    """
+    if not signature:
+        return False
+    try:
+        raw_signature = base64url_decode(signature)
+    except ValueError:
+        return False
+    for key in token_member_keys:
+        try:
+            public = Ed25519PublicKey.from_public_bytes(base64url_decode(str(key["publicKey"])))
+            public.verify(raw_signature, body)
+        except (InvalidSignature, ValueError, KeyError):
+            continue
+        return True
+    return False
+
+
 def signing_payload(
     method: str,
     uri_host: str,
@@ -402,6 +427,25 @@ class TokenClient:
         return parse_token_request_callback_url(callback_url, csrf_token, keys)
 
 
+    def verify_webhook(self, body: bytes, headers: Any) -> dict[str, Any]:
+        """Check a delivery's ``token-signature`` with Token's published keys; the parsed body.
+
+        `headers` is any mapping with case-insensitive ``get`` (a ``requests`` or ``http.server``
+        headers object). Raises `WebhookError` on a missing or invalid signature.
+        """
+        keys = self.get_token_member()["keys"]
+        if not verify_webhook(body, headers.get("token-signature"), keys):
+            raise WebhookError("token-signature does not verify over the body")
+        event: dict[str, Any] = json.loads(body)
+        if headers.get("token-event") not in (None, event.get("eventType")):
+            raise WebhookError("the token-event header differs from the body's eventType")
+        return event
+
+
+class WebhookError(ValueError):
+    """A webhook delivery whose signature does not verify."""
+
+
 class Member:
     """A member with its keys; every call is signed (`Member` in the SDK)."""
 
@@ -519,6 +563,19 @@ class Member:
         body = {"tokenId": token["id"], "signature": signature}
         result: dict[str, Any] = self.call("PUT", f"/tokens/{token['id']}/cancel", body)["result"]
         return result
+
+    def set_webhook_config(self, url: str, types: list[str]) -> None:
+        """``PUT /webhook/config``: where Token.io posts status changes, and which ones."""
+        self.call("PUT", "/webhook/config", {"config": {"type": types, "url": url}})
+
+    def get_webhook_config(self) -> dict[str, Any]:
+        """``GET /webhook/config``: ``{type, url}``."""
+        config: dict[str, Any] = self.call("GET", "/webhook/config")["config"]
+        return config
+
+    def delete_webhook_config(self) -> None:
+        """``DELETE /webhook/config``."""
+        self.call("DELETE", "/webhook/config")
 
     def get_transfer(self, transfer_id: str) -> dict[str, Any]:
         """``GET /transfers/<id>``."""

@@ -12,6 +12,7 @@ from flask import Flask
 
 from mockbank.testing import LiveServer
 from mockbank.tokenos import Member, TokenClient, encode_callback_state
+from tests.tokenos.webhook_receiver import WebhookReceiver, start_receiver
 
 
 @pytest.fixture
@@ -32,6 +33,15 @@ def merchant(token_client: TokenClient) -> Member:
     member = token_client.create_member({"type": "DOMAIN", "value": "merchant.example.com"})
     member.set_profile({"displayNameFirst": "Merchant 123"})
     return member
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A local HTTP server on a free port recording webhook deliveries."""
+    receiver, server = start_receiver()
+    yield receiver
+    server.shutdown()
+    server.server_close()
 
 
 def transfer_payload(amount: str = "10.00", **extra: Any) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from typing import Any
 
 from mockbank.fixtures import FixtureReader
 from mockbank.providers import Provider
-from mockbank.providers.tokenos import models
+from mockbank.providers.tokenos import events, models
+from mockbank.providers.tokenos import webhook_routes as _webhook_routes  # noqa: F401 (views)
 from mockbank.providers.tokenos.errors import render
 from mockbank.providers.tokenos.routes import bp
 from mockbank.state import State
@@ -204,4 +205,5 @@ provider = Provider(
     credentials=credentials,
     cli=cli,
     docs="docs/providers/tokenos.md",
+    outbound_endpoints=(events.FAULT_ENDPOINT,),
 )

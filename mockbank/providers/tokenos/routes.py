@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from mockbank.providers.tokenos import models
+from mockbank.providers.tokenos import events, models
 from mockbank.providers.tokenos.auth import (
     DEFAULT_WINDOW_S,
     match_api_key,
@@ -367,6 +367,11 @@ def _redeem(caller: Caller) -> Response:
         lenient=_lenient(state),
     )
     journal_note("transfer", transfer["id"])
+    entry = state.store.get(models.NS_TRANSFER, transfer["id"], now=state.now())
+    if entry is not None:
+        events.publish_transfer_events(
+            state, entry, now=state.now(), settles_at=models.settles_at(entry)
+        )
     return jsonify({"transfer": transfer})
 
 
@@ -600,9 +605,6 @@ UNEMULATED: list[tuple[str, str, str]] = [
     ("POST", "/banks/<bank_id>/callback", "bank authorization URLs"),
     ("GET", "/banks/<bank_id>/info", "bank linking information"),
     ("GET", "/tokens/<token_id>/consent", "raw bank consents"),
-    ("PUT", "/webhook/config", "webhooks"),
-    ("GET", "/webhook/config", "webhooks"),
-    ("DELETE", "/webhook/config", "webhooks"),
 ]
 
 

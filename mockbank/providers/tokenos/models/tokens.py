@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -138,6 +138,12 @@ def transfer_outcome(amount: Decimal, available: Decimal) -> TransactionStatus:
     if amount > available:
         return TransactionStatus.FAILURE_INSUFFICIENT_FUNDS
     return TransactionStatus.SUCCESS
+
+
+def settles_at(entry: Mapping[str, Any]) -> datetime:
+    """When the app clock moves a transfer out of PROCESSING."""
+    created = datetime.fromtimestamp(int(entry["createdAtMs"]) / 1000, tz=UTC)
+    return created + timedelta(seconds=TRANSFER_SETTLE_S)
 
 
 def transfer_status(entry: Mapping[str, Any], now: datetime) -> TransactionStatus:
