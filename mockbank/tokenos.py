@@ -426,7 +426,6 @@ class TokenClient:
         keys = self.get_token_member()["keys"]
         return parse_token_request_callback_url(callback_url, csrf_token, keys)
 
-
     def verify_webhook(self, body: bytes, headers: Any) -> dict[str, Any]:
         """Check a delivery's ``token-signature`` with Token's published keys; the parsed body.
 
