@@ -132,7 +132,7 @@ def run(base_url: str, save_png: Path | None) -> int:
     detokenize = f"/syspay/api/v2/partner/token/{token['id']}/detokenize"
     partner_header = demo.header(PARTNER)
     print(f"   X-Wsse: {partner_header['X-Wsse'][:60]}…")
-    ask = {"type": "TEXT", "viewer": "Front desk, Jane", "company_reference": "HOTEL-42"}
+    ask = {"type": "TEXT", "viewer": "Front desk, Jane", "company_reference": "4242"}
     status, _, raw = demo.call("POST", detokenize, body=ask, headers=partner_header)
     if not demo.expect("POST …/detokenize type=TEXT", status, 200):
         return 1
@@ -158,7 +158,7 @@ def run(base_url: str, save_png: Path | None) -> int:
 
     demo.say("6. The same X-Wsse header cannot be replayed")
     status, _, raw = demo.call("POST", detokenize, body=ask, headers=partner_header)
-    demo.expect("replay the partner header", status, 401)
+    demo.expect("replay the partner header", status, 403)
     print(f"   {json.loads(raw)['errors'][0]['message']}")
 
     demo.say("7. IMAGE: the same details drawn into a PNG")

@@ -19,7 +19,7 @@ def test_demo_walks_through_tokenize_detokenize_view_and_refusal(
     out = run_script("demo_syspay.py", "--base-url", mockbank.server.url, "--save-png", str(png))
     assert "token 1000002: 555555******4444 (MASTERCARD)" in out
     assert "GET the same URL again -> HTTP 410" in out
-    assert "replay the partner header -> HTTP 401" in out
+    assert "replay the partner header -> HTTP 403" in out
     assert "image/png" in out
     assert "imageOnlyPartner detokenizes -> HTTP 403" in out
     assert "as myMerchantLogin -> HTTP 200" in out

@@ -39,14 +39,18 @@ def test_detokenize_answers_class_and_absolute_redirect_url(client: Any, state: 
     )
 
 
-def test_v1_path_detokenizes_too(client: Any, state: Any) -> None:
+def test_v1_path_detokenizes_with_the_answer_in_data(client: Any, state: Any) -> None:
+    """SysPay's v1 SDK (Syspay_Merchant_Client) only accepts a success wrapped in ``data``."""
     response = client.post(
         f"/syspay/api/v1/partner/token/{SEED_TOKEN}/detokenize",
         headers=partner_header(state),
         json={**GOOD_BODY, "type": "IMAGE"},
     )
     assert response.status_code == 200
-    assert response.get_json()["class"] == "detokenize"
+    body = response.get_json()
+    assert list(body) == ["data"]
+    assert body["data"]["class"] == "detokenize"
+    assert client.get(body["data"]["redirect_url"]).mimetype == "image/png"
 
 
 VIEWER_101 = {**GOOD_BODY, "viewer": "v" * 101}
@@ -60,7 +64,7 @@ VIEWER_101 = {**GOOD_BODY, "viewer": "v" * 101}
             IMAGE_ONLY,
             {**GOOD_BODY, "type": "IMAGE"},
             403,
-            40301,
+            60005,
             "not in the list",
             id="partner-not-on-list",
         ),
@@ -69,7 +73,7 @@ VIEWER_101 = {**GOOD_BODY, "viewer": "v" * 101}
             IMAGE_ONLY,
             GOOD_BODY,
             403,
-            40302,
+            30033,
             "allowed IMAGE only",
             id="type-not-allowed-for-partner-account",
         ),
@@ -78,30 +82,36 @@ VIEWER_101 = {**GOOD_BODY, "viewer": "v" * 101}
             PARTNER,
             GOOD_BODY,
             403,
-            40302,
+            30033,
             "allows partner",
             id="type-not-allowed-by-token",
         ),
         pytest.param(
-            "1000001", PARTNER, VIEWER_101, 400, 40001, "maximum is 100", id="viewer-101-characters"
+            "1000001",
+            PARTNER,
+            VIEWER_101,
+            400,
+            20035,
+            "maximum length of 100",
+            id="viewer-101-characters",
         ),
         pytest.param(
             "1000001",
             PARTNER,
             {**GOOD_BODY, "company_reference": "c" * 101},
             400,
-            40001,
-            "maximum is 100",
+            20035,
+            "maximum length of 100",
             id="company-reference-101-characters",
         ),
-        pytest.param("9999999", PARTNER, GOOD_BODY, 404, 40401, "no token", id="unknown-token"),
+        pytest.param("9999999", PARTNER, GOOD_BODY, 404, 20019, "no token", id="unknown-token"),
         pytest.param(
             "1000001",
             PARTNER,
             {"viewer": "a", "company_reference": "b"},
             400,
-            40001,
-            "type is required",
+            10003,
+            "missing required parameters: type",
             id="type-missing",
         ),
         pytest.param(
@@ -109,7 +119,7 @@ VIEWER_101 = {**GOOD_BODY, "viewer": "v" * 101}
             PARTNER,
             {**GOOD_BODY, "type": "text"},
             400,
-            40001,
+            10001,
             "TEXT or IMAGE",
             id="type-lowercase",
         ),
@@ -118,7 +128,7 @@ VIEWER_101 = {**GOOD_BODY, "viewer": "v" * 101}
             PARTNER,
             {**GOOD_BODY, "type": "PDF"},
             400,
-            40001,
+            10001,
             "TEXT or IMAGE",
             id="type-unknown",
         ),
@@ -127,8 +137,8 @@ VIEWER_101 = {**GOOD_BODY, "viewer": "v" * 101}
             PARTNER,
             {"type": "TEXT", "company_reference": "b"},
             400,
-            40001,
-            "viewer is required",
+            10003,
+            "missing required parameters: viewer",
             id="viewer-missing",
         ),
         pytest.param(
@@ -136,8 +146,8 @@ VIEWER_101 = {**GOOD_BODY, "viewer": "v" * 101}
             PARTNER,
             {**GOOD_BODY, "viewer": "   "},
             400,
-            40001,
-            "blank",
+            10003,
+            "missing required parameters: viewer",
             id="viewer-blank",
         ),
         pytest.param(
@@ -145,8 +155,8 @@ VIEWER_101 = {**GOOD_BODY, "viewer": "v" * 101}
             PARTNER,
             {**GOOD_BODY, "company_reference": 4242},
             400,
-            40001,
-            "must be a string",
+            10009,
+            "is not of type string",
             id="company-reference-number",
         ),
         pytest.param(
@@ -154,8 +164,8 @@ VIEWER_101 = {**GOOD_BODY, "viewer": "v" * 101}
             PARTNER,
             {"type": "TEXT", "viewer": "a"},
             400,
-            40001,
-            "company_reference is required",
+            10003,
+            "missing required parameters: company_reference",
             id="company-reference-missing",
         ),
         pytest.param(
@@ -163,11 +173,11 @@ VIEWER_101 = {**GOOD_BODY, "viewer": "v" * 101}
             PARTNER,
             {**GOOD_BODY, "amount": 1},
             400,
-            40001,
-            "not an accepted field",
+            10004,
+            "extra parameters not allowed: amount",
             id="unknown-field",
         ),
-        pytest.param("1000001", PARTNER, ["TEXT"], 400, 40002, "JSON object", id="json-list"),
+        pytest.param("1000001", PARTNER, ["TEXT"], 400, 10001, "JSON object", id="json-list"),
     ],
 )
 def test_refused_detokenization_creates_no_url(
@@ -202,7 +212,7 @@ def test_validation_lists_every_wrong_field_in_v2(client: Any, state: Any) -> No
     )
     errors = response.get_json()["errors"]
     assert [e["field"] for e in errors] == ["type", "viewer", "company_reference"]
-    assert {e["code"] for e in errors} == {40001}
+    assert [e["code"] for e in errors] == [10001, 20035, 10003]
 
 
 def test_v1_errors_use_the_v1_envelope(client: Any, state: Any) -> None:
@@ -212,7 +222,9 @@ def test_v1_errors_use_the_v1_envelope(client: Any, state: Any) -> None:
         json=GOOD_BODY,
     )
     assert response.status_code == 404
-    expected = {"error": {"code": 40401, "message": "No token with id '9999999'."}}
+    expected = {
+        "error": {"code": 20019, "message": "Resource not found (no token with id '9999999')."}
+    }
     assert response.get_json() == expected
     assert response.headers["X-Syspay-Request-Uuid"]
 
@@ -220,13 +232,17 @@ def test_v1_errors_use_the_v1_envelope(client: Any, state: Any) -> None:
 @pytest.mark.parametrize(
     ("data", "content_type", "status", "code"),
     [
-        pytest.param('{"type": "TEXT",', "application/json", 400, 40002, id="truncated-json"),
-        pytest.param(b"\xff\xfe", "application/json", 400, 40002, id="not-utf8"),
-        pytest.param("", "application/json", 400, 40002, id="empty-body"),
+        pytest.param('{"type": "TEXT",', "application/json", 400, 10001, id="truncated-json"),
+        pytest.param(b"\xff\xfe", "application/json", 400, 10001, id="not-utf8"),
+        pytest.param("", "application/json", 400, 10001, id="empty-body"),
         pytest.param(
-            "type=TEXT&viewer=a", "application/x-www-form-urlencoded", 415, 41501, id="form-encoded"
+            "type=TEXT&viewer=a",
+            "application/x-www-form-urlencoded",
+            415,
+            994151,
+            id="form-encoded",
         ),
-        pytest.param('{"type": "TEXT"}', None, 415, 41501, id="no-content-type"),
+        pytest.param('{"type": "TEXT"}', None, 415, 994151, id="no-content-type"),
     ],
 )
 @pytest.mark.parametrize("version", ["v1", "v2"])
@@ -258,13 +274,13 @@ def test_malformed_bodies_get_syspay_errors(
             "POST",
             "/syspay/api/v3/partner/token/1000001/detokenize",
             404,
-            40403,
+            994042,
             id="unknown-version",
         ),
         pytest.param(
-            "GET", "/syspay/api/v2/partner/token/1000001/detokenize", 405, 40501, id="wrong-method"
+            "GET", "/syspay/api/v2/partner/token/1000001/detokenize", 405, 994051, id="wrong-method"
         ),
-        pytest.param("POST", "/syspay/api/v2/partner/tokens", 404, 40402, id="unknown-path"),
+        pytest.param("POST", "/syspay/api/v2/partner/tokens", 404, 994041, id="unknown-path"),
     ],
 )
 def test_routing_errors_use_the_v2_envelope(
@@ -283,7 +299,7 @@ def test_oversized_body_is_413_in_syspay_format(client: Any, state: Any) -> None
         data=b'{"viewer": "' + b"x" * (1024 * 1024 + 10) + b'"}',
     )
     assert response.status_code == 413
-    assert response.get_json()["error_code"] == 41301
+    assert response.get_json()["error_code"] == 994131
 
 
 def test_injected_fault_answers_in_syspay_format_and_creates_nothing(
@@ -294,7 +310,7 @@ def test_injected_fault_answers_in_syspay_format_and_creates_nothing(
         DETOKENIZE.format(SEED_TOKEN), headers=partner_header(state), json=GOOD_BODY
     )
     assert response.status_code == 503
-    assert response.get_json()["error_code"] == 50399
+    assert response.get_json()["error_code"] == 995039
     assert response.headers["X-Syspay-Request-Uuid"]
     assert redirects(state) == []
     # The fault fired once; the next request goes through.

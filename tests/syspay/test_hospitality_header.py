@@ -115,13 +115,13 @@ def test_partner_acting_for_its_merchant_creates_reads_and_detokenizes(
             lambda s: {
                 "X-Wsse": acting(s)["X-Wsse"].replace('PartnerDigest="', 'PartnerDigest="x')
             },
-            40104,
+            994034,
             "PartnerDigest",
         ),
-        (lambda s: acting(s, ("ghostPartner", "whatever")), 40103, "ghostPartner"),
+        (lambda s: acting(s, ("ghostPartner", "whatever")), 994033, "ghostPartner"),
         (
             lambda s: {"X-Wsse": acting(s)["X-Wsse"].rsplit(", PartnerDigest", 1)[0]},
-            40102,
+            994032,
             "both PartnerLogin and PartnerDigest",
         ),
         (
@@ -129,14 +129,14 @@ def test_partner_acting_for_its_merchant_creates_reads_and_detokenizes(
                 "X-Wsse": wsse_header(*PARTNER, created=int(s.now().timestamp()))
                 + ', PartnerLogin="myPartnerLogin", PartnerDigest="abc="'
             },
-            40102,
+            994032,
             "go with MerchantAPILogin",
         ),
         (
             lambda s: {
                 "X-Wsse": acting(s)["X-Wsse"].replace('PasswordDigest="', 'PasswordDigest="x')
             },
-            40104,
+            994034,
             "PasswordDigest",
         ),
     ],
@@ -152,7 +152,7 @@ def test_bad_combined_headers_are_401_and_create_nothing(
     client: Any, state: Any, header: Any, code: int, says: str
 ) -> None:
     response = client.post(TOKENS, headers=header(state), json=card_body())
-    assert response.status_code == 401
+    assert response.status_code == 403
     body = response.get_json()
     assert body["error_code"] == code
     assert says in body["errors"][0]["message"]
@@ -163,7 +163,7 @@ def test_partner_the_merchant_does_not_work_with_is_403(client: Any, state: Any)
     header = acting(state, IMAGE_ONLY)
     response = client.post(TOKENS, headers=header, json=card_body())
     assert response.status_code == 403
-    assert response.get_json()["error_code"] == 40303
+    assert response.get_json()["error_code"] == 994038
     detokenize = client.post(
         f"{TOKENS}/{SEED_TOKEN}/detokenize",
         headers=acting(state, IMAGE_ONLY),
@@ -178,15 +178,15 @@ def test_combined_header_is_single_use_and_not_a_partner_login(client: Any, stat
     header = acting(state)
     assert client.post(TOKENS, headers=header, json=card_body()).status_code == 201
     replay = client.post(TOKENS, headers=header, json=card_body())
-    assert replay.status_code == 401
-    assert replay.get_json()["error_code"] == 40106
+    assert replay.status_code == 403
+    assert replay.get_json()["error_code"] == 994036
     on_partner_endpoint = client.post(
         f"/syspay/api/v2/partner/token/{SEED_TOKEN}/detokenize",
         headers=acting(state),
         json={"type": "TEXT", "viewer": "x", "company_reference": "y"},
     )
-    assert on_partner_endpoint.status_code == 401
-    assert on_partner_endpoint.get_json()["error_code"] == 40107
+    assert on_partner_endpoint.status_code == 403
+    assert on_partner_endpoint.get_json()["error_code"] == 994037
 
 
 def test_combined_header_through_curl(mockbank: Any) -> None:
@@ -213,4 +213,4 @@ def test_combined_header_through_curl(mockbank: Any) -> None:
     )
     body, _, status = result.stdout.rpartition("\n")
     assert status == "200", body
-    assert json.loads(body)["id"] == SEED_TOKEN
+    assert json.loads(body)["data"]["id"] == SEED_TOKEN

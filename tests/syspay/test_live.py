@@ -53,8 +53,8 @@ def test_seed_example_header_authenticates_through_curl_once(mockbank_clock: Any
     assert status == 200, body
     assert json.loads(body)["class"] == "detokenize"
     status, body = _curl(*args)
-    assert status == 401
-    assert json.loads(body)["error_code"] == 40106
+    assert status == 403
+    assert json.loads(body)["error_code"] == 994036
 
 
 def _partner(mockbank: Any, who: tuple[str, str] = PARTNER) -> dict[str, str]:
@@ -116,7 +116,7 @@ def test_fifty_concurrent_replays_of_one_header_give_exactly_one_url(mockbank: A
     with ThreadPoolExecutor(max_workers=50) as pool:
         statuses = list(pool.map(post, range(50)))
     assert statuses.count(200) == 1
-    assert statuses.count(401) == 49
+    assert statuses.count(403) == 49
     assert len(mockbank.state.provider_state("syspay")["redirects"]) == 1
 
 
@@ -144,7 +144,7 @@ def test_inprocess_mode_routes_app_syspay_com(mockbank_inprocess: Any, mockbank:
         timeout=10,
     )
     assert response.status_code == 200
-    redirect_url = response.json()["redirect_url"]
+    redirect_url = response.json()["data"]["redirect_url"]
     assert redirect_url.startswith("https://app-sandbox.syspay.com/redirect/detokenize/")
     png = requests.get(redirect_url, timeout=10)
     assert png.status_code == 200

@@ -53,7 +53,7 @@ def test_merchant_may_leave_out_company_reference_and_ask_for_an_image(
         _url(version="v1"), headers=merchant_header(state), json={"type": "IMAGE", "viewer": "Ops"}
     )
     assert response.status_code == 200, response.get_json()
-    image = client.get(response.get_json()["redirect_url"])
+    image = client.get(response.get_json()["data"]["redirect_url"])
     assert image.mimetype == "image/png"
     assert redirects(state)[0]["company_reference"] == ""
 
@@ -63,7 +63,7 @@ def test_another_merchants_token_is_unknown_and_creates_no_url(client: Any, stat
     other = merchant_header(state, ("otherMerchant", "otherPass"))
     response = client.post(_url(), headers=other, json=BODY)
     assert response.status_code == 404
-    assert response.get_json()["error_code"] == 40401
+    assert response.get_json()["error_code"] == 20019
     assert redirects(state) == []
     # The refused request spent nothing: the same header works on the merchant's own tokens.
     assert (
@@ -74,12 +74,12 @@ def test_another_merchants_token_is_unknown_and_creates_no_url(client: Any, stat
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"type": "PDF", "viewer": "Ops"}, 400, 40001),
-        ({"type": "TEXT"}, 400, 40001),
-        ({"type": "TEXT", "viewer": "x" * 101}, 400, 40001),
-        ({"type": "TEXT", "viewer": "Ops", "company_reference": "r" * 101}, 400, 40001),
-        ({"type": "TEXT", "viewer": "Ops", "card": "1"}, 400, 40001),
-        ([], 400, 40002),
+        ({"type": "PDF", "viewer": "Ops"}, 400, 10001),
+        ({"type": "TEXT"}, 400, 10003),
+        ({"type": "TEXT", "viewer": "x" * 101}, 400, 20035),
+        ({"type": "TEXT", "viewer": "Ops", "company_reference": "r" * 101}, 400, 20035),
+        ({"type": "TEXT", "viewer": "Ops", "card": "1"}, 400, 10004),
+        ([], 400, 10001),
     ],
     ids=["bad-type", "no-viewer", "long-viewer", "long-reference", "extra-field", "not-object"],
 )
@@ -95,13 +95,13 @@ def test_bad_merchant_detokenize_bodies_are_refused_and_create_no_url(
 def test_unknown_token_is_404_in_the_v1_envelope(client: Any, state: Any) -> None:
     response = client.post(_url("999", "v1"), headers=merchant_header(state), json=BODY)
     assert response.status_code == 404
-    assert response.get_json()["error"]["code"] == 40401
+    assert response.get_json()["error"]["code"] == 20019
 
 
-def test_partner_login_on_the_merchant_endpoint_is_401(client: Any, state: Any) -> None:
+def test_partner_login_on_the_merchant_endpoint_is_403(client: Any, state: Any) -> None:
     response = client.post(_url(), headers=partner_header(state), json=BODY)
-    assert response.status_code == 401
-    assert response.get_json()["error_code"] == 40107
+    assert response.status_code == 403
+    assert response.get_json()["error_code"] == 994037
     assert redirects(state) == []
 
 
@@ -109,8 +109,8 @@ def test_merchant_header_is_single_use_here_too(client: Any, state: Any) -> None
     header = merchant_header(state)
     assert client.post(_url(), headers=header, json=BODY).status_code == 200
     replay = client.post(_url(), headers=header, json=BODY)
-    assert replay.status_code == 401
-    assert replay.get_json()["error_code"] == 40106
+    assert replay.status_code == 403
+    assert replay.get_json()["error_code"] == 994036
 
 
 def test_fault_on_merchant_detokenize_spends_nothing(client: Any, state: Any) -> None:
@@ -153,6 +153,6 @@ def test_fifty_concurrent_merchant_requests_with_one_combined_header_make_one_ur
     with ThreadPoolExecutor(max_workers=50) as pool:
         statuses = list(pool.map(post, range(50)))
     assert statuses.count(200) == 1
-    assert statuses.count(401) == 49
+    assert statuses.count(403) == 49
     [view] = mockbank.state.provider_state("syspay")["redirects"]
     assert view["requested_by"] == "merchant"

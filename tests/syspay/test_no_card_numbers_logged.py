@@ -64,7 +64,7 @@ def test_journal_and_log_hold_no_card_number(
             headers=partner(),
             json={**GOOD_BODY, "type": kind},
             timeout=10,
-        ).json()["redirect_url"]
+        ).json()["data"]["redirect_url"]
         assert requests.get(url, timeout=10).status_code == 200
         assert requests.get(url, timeout=10).status_code == 410
     requests.post(

@@ -126,7 +126,7 @@ def test_cli_reproduces_the_seed_header_as_a_process() -> None:
 def test_magic_values_list_the_error_codes(client: Any) -> None:
     values = client.get("/_mockbank/magic-values/syspay").get_json()
     codes = {row["code"] for row in values["errors"]}
-    assert {40101, 40104, 40105, 40106, 40301, 40302, 40401, 41001, 41002} <= codes
+    assert {994031, 994034, 994035, 994036, 60005, 30033, 20019, 994101, 994102} <= codes
     assert values["seed_example"]["header"] == SEED_VALUE
     assert values["redirect_ttl_s"] == 60
 

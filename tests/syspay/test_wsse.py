@@ -122,8 +122,8 @@ def test_seed_header_authenticates_once_with_the_clock_at_its_created(
     _seed_clock(state)
     assert _post(client, SEED_VALUE).status_code == 200
     again = _post(client, SEED_VALUE)
-    assert again.status_code == 401
-    assert again.get_json()["error_code"] == 40106
+    assert again.status_code == 403
+    assert again.get_json()["error_code"] == 994036
 
 
 def header_with(**changes: str) -> str:
@@ -140,54 +140,54 @@ def header_with(**changes: str) -> str:
 @pytest.mark.parametrize(
     ("header", "code", "words"),
     [
-        pytest.param(None, 40101, "missing", id="missing"),
-        pytest.param("   ", 40101, "missing", id="blank"),
-        pytest.param("Basic bXk6cGFzcw==", 40102, "AuthToken", id="wrong-scheme"),
-        pytest.param(header_with(Created="-"), 40102, "Created", id="no-created"),
-        pytest.param(header_with(Nonce="-"), 40102, "Nonce", id="no-nonce"),
-        pytest.param(header_with(PasswordDigest="-"), 40102, "PasswordDigest", id="no-digest"),
-        pytest.param(header_with(PartnerAPILogin="-"), 40102, "PartnerAPILogin", id="no-login"),
+        pytest.param(None, 994031, "missing", id="missing"),
+        pytest.param("   ", 994031, "missing", id="blank"),
+        pytest.param("Basic bXk6cGFzcw==", 994032, "AuthToken", id="wrong-scheme"),
+        pytest.param(header_with(Created="-"), 994032, "Created", id="no-created"),
+        pytest.param(header_with(Nonce="-"), 994032, "Nonce", id="no-nonce"),
+        pytest.param(header_with(PasswordDigest="-"), 994032, "PasswordDigest", id="no-digest"),
+        pytest.param(header_with(PartnerAPILogin="-"), 994032, "PartnerAPILogin", id="no-login"),
         pytest.param(
-            header_with(MerchantAPILogin="myMerchantLogin"), 40102, "exactly one", id="two-logins"
+            header_with(MerchantAPILogin="myMerchantLogin"), 994032, "exactly one", id="two-logins"
         ),
-        pytest.param(header_with(Extra="1"), 40102, "Extra", id="unknown-attribute"),
-        pytest.param(header_with(Nonce="not base64!"), 40102, "base64", id="nonce-not-base64"),
-        pytest.param(header_with(Created="2014-05-13T16:53:20Z"), 40102, "unix", id="iso-created"),
-        pytest.param(header_with(Created="999999999999"), 40102, "unix", id="created-year-33658"),
-        pytest.param(header_with(Created="99999999999"), 40104, "digest", id="created-year-5138"),
+        pytest.param(header_with(Extra="1"), 994032, "Extra", id="unknown-attribute"),
+        pytest.param(header_with(Nonce="not base64!"), 994032, "base64", id="nonce-not-base64"),
+        pytest.param(header_with(Created="2014-05-13T16:53:20Z"), 994032, "unix", id="iso-created"),
+        pytest.param(header_with(Created="999999999999"), 994032, "unix", id="created-year-33658"),
+        pytest.param(header_with(Created="99999999999"), 994034, "digest", id="created-year-5138"),
         pytest.param(
-            header_with() + ', Nonce="eA=="', 40102, "repeats Nonce", id="repeated-attribute"
+            header_with() + ', Nonce="eA=="', 994032, "repeats Nonce", id="repeated-attribute"
         ),
         pytest.param(
             'AuthToken PartnerAPILogin=myPartnerLogin, Nonce="x"',
-            40102,
+            994032,
             "malformed",
             id="unquoted",
         ),
-        pytest.param(header_with(PartnerAPILogin="nobody"), 40103, "nobody", id="unknown-login"),
+        pytest.param(header_with(PartnerAPILogin="nobody"), 994033, "nobody", id="unknown-login"),
         pytest.param(
             header_with(PasswordDigest="AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-            40104,
+            994034,
             "PasswordDigest",
             id="wrong-digest",
         ),
         pytest.param(
             wsse_header("myPartnerLogin", "wrongPassphrase", created=SEED_CREATED),
-            40104,
+            994034,
             "PasswordDigest",
             id="wrong-passphrase",
         ),
         pytest.param(
-            wsse_header(*PARTNER, created=SEED_CREATED - 301), 40105, "behind", id="stale-past"
+            wsse_header(*PARTNER, created=SEED_CREATED - 301), 994035, "behind", id="stale-past"
         ),
         pytest.param(
-            wsse_header(*PARTNER, created=SEED_CREATED + 301), 40105, "ahead", id="stale-future"
+            wsse_header(*PARTNER, created=SEED_CREATED + 301), 994035, "ahead", id="stale-future"
         ),
         pytest.param(
             wsse_header(
                 "myMerchantLogin", "myMerchantPassphrase", partner=False, created=SEED_CREATED
             ),
-            40107,
+            994037,
             "PartnerAPILogin",
             id="merchant-on-partner-endpoint",
         ),
@@ -198,7 +198,7 @@ def test_bad_header_is_refused_with_401_saying_why(
 ) -> None:
     _seed_clock(state)
     response = _post(client, header)
-    assert response.status_code == 401
+    assert response.status_code == 403
     body = response.get_json()
     assert body["error_code"] == code
     assert words.lower() in body["errors"][0]["message"].lower()
@@ -229,7 +229,7 @@ def test_rejected_request_does_not_spend_the_nonce(client: Any, state: Any) -> N
     bad = _post(client, SEED_VALUE, {"type": "SOUND", "viewer": "x", "company_reference": "y"})
     assert bad.status_code == 400
     assert _post(client, SEED_VALUE).status_code == 200
-    assert _post(client, SEED_VALUE).status_code == 401
+    assert _post(client, SEED_VALUE).status_code == 403
 
 
 def test_nonce_is_kept_until_the_header_would_be_stale_anyway(client: Any, state: Any) -> None:
@@ -239,7 +239,7 @@ def test_nonce_is_kept_until_the_header_would_be_stale_anyway(client: Any, state
     assert record.expires_at == datetime.fromtimestamp(SEED_CREATED + 300, UTC)
     state.clock.advance(301)
     # Stale now, so the record can go; the header is refused as stale, not as a replay.
-    assert _post(client, SEED_VALUE).get_json()["error_code"] == 40105
+    assert _post(client, SEED_VALUE).get_json()["error_code"] == 994035
     state.store.purge_expired(state.now(), grace_s=0)
     assert state.store.records("syspay.nonce") == []
 
@@ -251,7 +251,7 @@ def test_same_nonce_is_fine_for_another_login(client: Any, state: Any) -> None:
         "imageOnlyPartner", "imageOnlyPassphrase", nonce="my random nonce", created=SEED_CREATED
     )
     # Not a replay: nonces are per login (this partner is simply not on the token's list).
-    assert _post(client, other).get_json()["error_code"] == 40301
+    assert _post(client, other).get_json()["error_code"] == 60005
 
 
 def test_created_window_is_configurable() -> None:
@@ -260,7 +260,7 @@ def test_created_window_is_configurable() -> None:
     client = app.test_client()
     _seed_clock(state)
     late = _post(client, wsse_header(*PARTNER, created=SEED_CREATED - 11))
-    assert late.get_json()["error_code"] == 40105
+    assert late.get_json()["error_code"] == 994035
     assert "limit is 10 s" in late.get_json()["errors"][0]["message"]
     assert _post(client, partner_header(state)["X-Wsse"]).status_code == 200
     state.close()

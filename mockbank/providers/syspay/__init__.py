@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from mockbank.providers import Provider
-from mockbank.providers.syspay import errors, models
+from mockbank.providers.syspay import errors, models, validation
 from mockbank.providers.syspay.routes import HOSTS, bp
 from mockbank.syspay import password_digest, wsse_header
 
@@ -117,7 +117,7 @@ provider = Provider(
     blueprint=bp,
     render_error=errors.render,
     hosts=HOSTS,
-    load_fixtures=models.load_fixtures,
+    load_fixtures=validation.load_fixtures,
     seed=seed,
     state_view=state_view,
     magic_values=magic_values,

@@ -5,15 +5,15 @@ No flask here: every function takes the store and the app clock's `now`.
 
 from __future__ import annotations
 
+import hmac
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from mockbank.fixtures import FixtureReader
-from mockbank.masking import luhn_valid, mask_pan
+from mockbank.masking import mask_pan
 from mockbank.providers.syspay import errors
 from mockbank.providers.syspay.auth import Identity, LoginKind
 from mockbank.store import Store
@@ -22,7 +22,6 @@ NS_TOKEN = "syspay.token"
 NS_REDIRECT = "syspay.redirect"
 NS_NONCE = "syspay.nonce"
 NS_SEQUENCE = "syspay.sequence"
-MAX_TEXT = 100  # viewer and company_reference: "max length 100" (seed 001)
 FIRST_TOKEN_ID = 1000001
 DEFAULT_WINDOW_S = 300.0
 DEFAULT_REDIRECT_TTL_S = 60.0
@@ -65,12 +64,19 @@ class Merchant:
     """A merchant API login; merchants create and read tokens.
 
     `partners` may act for the merchant with SysPay's hospitality header (a merchant header
-    signed by the partner as well).
+    signed by the partner as well). `company_references` holds, per partner login, the
+    reference that partner registered the merchant under (a detokenization's
+    ``company_reference`` must match it: SysPay's 60007).
     """
 
     login: str
     passphrase: str
     partners: tuple[str, ...] = ()
+    company_references: tuple[tuple[str, str], ...] = ()
+
+    def company_reference(self, partner: str) -> str | None:
+        """The reference `partner` knows this merchant by, if one is registered."""
+        return dict(self.company_references).get(partner)
 
 
 @dataclass(frozen=True)
@@ -241,22 +247,6 @@ class SysPayFixtures:
         return {login: p.passphrase for login, p in logins.items()}
 
 
-# -- validation -----------------------------------------------------------------------------------
-class Problems:
-    """Collects (field, message) pairs so one 400 names every wrong field."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[str, str]] = []
-
-    def add(self, name: str, message: str) -> None:
-        self.items.append((name, message))
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            name, message = self.items[0]
-            raise errors.ValidationFailed(message, field=name, problems=list(self.items))
-
-
 def card_scheme(number: str) -> str:
     """The card scheme from the number's prefix (IIN ranges)."""
     if number.startswith("4"):
@@ -274,160 +264,17 @@ def card_scheme(number: str) -> str:
     return "UNKNOWN"
 
 
-def _unknown_fields(
-    problems: Problems, data: dict[str, Any], allowed: Iterable[str], where: str
+def check_company_reference(
+    fixtures: SysPayFixtures, partner: str, token: Token, reference: str
 ) -> None:
-    # Like a Symfony form, extra fields are refused rather than silently ignored.
-    for name in sorted(set(data) - set(allowed)):
-        problems.add(f"{where}{name}", f"{where}{name} is not an accepted field.")
-
-
-def _text(
-    problems: Problems, data: dict[str, Any], name: str, where: str = "", *, required: bool = True
-) -> str | None:
-    value = data.get(name)
-    label = f"{where}{name}"
-    if value is None or value == "":
-        if required:
-            problems.add(label, f"{label} is required.")
-        return None
-    if not isinstance(value, str):
-        problems.add(label, f"{label} must be a string.")
-        return None
-    if not value.strip():
-        problems.add(label, f"{label} must not be blank.")
-        return None
-    if len(value) > MAX_TEXT:
-        problems.add(label, f"{label} is {len(value)} characters; the maximum is {MAX_TEXT}.")
-        return None
-    return value
-
-
-def _whole(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4:
-        return int(value)
-    return None
-
-
-def parse_card(problems: Problems, data: Any, *, where: str = "creditcard.") -> CreditCard | None:
-    """Validate card details (never echoing the number or the CVC in a message)."""
-    if not isinstance(data, dict):
-        problems.add(where.rstrip("."), f"{where.rstrip('.')} must be an object.")
-        return None
-    _unknown_fields(problems, data, ("number", "cardholder", "exp_month", "exp_year", "cvc"), where)
-    number = data.get("number")
-    if isinstance(number, int) and not isinstance(number, bool):
-        number = str(number)
-    if not isinstance(number, str) or not number:
-        problems.add(f"{where}number", f"{where}number is required (a string of digits).")
-        number = None
-    else:
-        number = number.replace(" ", "")
-        if not (number.isascii() and number.isdigit() and 12 <= len(number) <= 19):
-            problems.add(f"{where}number", f"{where}number must be 12 to 19 digits.")
-            number = None
-        elif not luhn_valid(number):
-            problems.add(f"{where}number", f"{where}number fails the Luhn check.")
-            number = None
-    holder = _text(problems, data, "cardholder", where)
-    month = _whole(data.get("exp_month"))
-    if month is None or not 1 <= month <= 12:
-        problems.add(f"{where}exp_month", f"{where}exp_month must be a month, 1 to 12.")
-    year = _whole(data.get("exp_year"))
-    if year is None or not 2000 <= year <= 2099:
-        problems.add(f"{where}exp_year", f"{where}exp_year must be a four-digit year.")
-    cvc = data.get("cvc")
-    if cvc is not None and not (
-        isinstance(cvc, str) and cvc.isascii() and cvc.isdigit() and len(cvc) in (3, 4)
-    ):
-        problems.add(f"{where}cvc", f"{where}cvc must be 3 or 4 digits.")
-    if number is None or holder is None or month is None or year is None:
-        return None
-    if not 1 <= month <= 12 or not 2000 <= year <= 2099:
-        return None
-    return CreditCard(number, holder, month, year)
-
-
-def parse_detokenizers(
-    problems: Problems, data: Any, partners: dict[str, Partner]
-) -> tuple[Detokenizer, ...]:
-    """``[{"login": "myPartnerLogin", "types": ["TEXT", "IMAGE"]}]``; types default to both."""
-    if not isinstance(data, list) or not data:
-        problems.add("detokenizers", "detokenizers must be a non-empty list of partners.")
-        return ()
-    found: list[Detokenizer] = []
-    for index, entry in enumerate(data):
-        where = f"detokenizers.{index}."
-        if not isinstance(entry, dict):
-            problems.add(where.rstrip("."), f"{where.rstrip('.')} must be an object.")
-            continue
-        _unknown_fields(problems, entry, ("login", "types"), where)
-        login = entry.get("login")
-        if not isinstance(login, str) or not login:
-            problems.add(f"{where}login", f"{where}login is required.")
-            continue
-        if login not in partners:
-            problems.add(f"{where}login", f"{where}login: unknown partner {login!r}.")
-            continue
-        if any(d.login == login for d in found):
-            problems.add(f"{where}login", f"{where}login: partner {login!r} is listed twice.")
-            continue
-        types = entry.get("types", [str(t) for t in ALL_TYPES])
-        if (
-            not isinstance(types, list)
-            or not types
-            or not all(is_type(t) for t in types)
-            or len(set(types)) != len(types)
-        ):
-            problems.add(
-                f"{where}types", f"{where}types must be a non-empty list of TEXT and/or IMAGE."
-            )
-            continue
-        found.append(Detokenizer(login, tuple(DetokenizeType(t) for t in types)))
-    return tuple(found)
-
-
-def parse_token_request(
-    data: Any, fixtures: SysPayFixtures, *, now: datetime
-) -> tuple[CreditCard, tuple[Detokenizer, ...]]:
-    """Validate ``POST /api/v2/merchant/token``: ``creditcard`` and ``detokenizers``."""
-    problems = Problems()
-    if not isinstance(data, dict):
-        raise errors.MalformedJson("The request body must be a JSON object.")
-    _unknown_fields(problems, data, ("creditcard", "detokenizers"), "")
-    card = parse_card(problems, data.get("creditcard"))
-    if card is not None and card.expired(now):
-        problems.add("creditcard.exp_year", f"The card expired at the end of {card.expiry}.")
-    detokenizers = parse_detokenizers(problems, data.get("detokenizers"), fixtures.partners)
-    problems.raise_if_any()
-    assert card is not None  # no problems means the card parsed
-    return card, detokenizers
-
-
-def parse_detokenize_request(data: Any, *, reference_required: bool = True) -> DetokenizeRequest:
-    """Validate the detokenization body: ``type``, ``viewer``, ``company_reference``.
-
-    A partner names the merchant it acts for in ``company_reference`` (seed 001: mandatory);
-    a merchant detokenizing its own token may leave it out (``reference_required=False``).
-    """
-    if not isinstance(data, dict):
-        raise errors.MalformedJson("The request body must be a JSON object.")
-    problems = Problems()
-    _unknown_fields(problems, data, ("type", "viewer", "company_reference"), "")
-    kind = data.get("type")
-    if kind is None or kind == "":
-        problems.add("type", "type is required: TEXT or IMAGE.")
-    elif not is_type(kind):
-        problems.add("type", "type must be TEXT or IMAGE.")
-    viewer = _text(problems, data, "viewer")
-    reference = _text(problems, data, "company_reference", required=reference_required)
-    problems.raise_if_any()
-    assert viewer is not None
-    return DetokenizeRequest(DetokenizeType(str(kind)), viewer, reference or "")
+    """A partner that registered the token's merchant under a reference must send that one."""
+    merchant = fixtures.merchants.get(token.merchant)
+    expected = merchant.company_reference(partner) if merchant is not None else None
+    if expected is not None and not hmac.compare_digest(reference.encode(), expected.encode()):
+        raise errors.CompanyReferenceMismatch(
+            "Company Reference does not match expected value (the reference this partner "
+            f"registered merchant {token.merchant!r} under)."
+        )
 
 
 # -- a partner acting for a merchant ---------------------------------------------------------------
@@ -511,7 +358,7 @@ def load_token(store: Store, token_id: str, *, now: datetime) -> Token:
     """A token by id, or SysPay's 404."""
     value = store.get(NS_TOKEN, token_id, now=now)
     if value is None:
-        raise errors.UnknownToken(f"No token with id {token_id!r}.")
+        raise errors.UnknownToken(f"Resource not found (no token with id {token_id!r}).")
     return Token.from_value(value)
 
 
@@ -519,7 +366,9 @@ def merchant_token(store: Store, identity: Identity, token_id: str, *, now: date
     """A merchant's own token; another merchant's reads as unknown (nothing leaks)."""
     token = load_token(store, token_id, now=now)
     if token.merchant != identity.login:
-        raise errors.UnknownToken(f"No token with id {token_id!r} for this merchant.")
+        raise errors.UnknownToken(
+            f"Resource not found (no token with id {token_id!r} for this merchant)."
+        )
     spend_nonce(store, identity, now=now)
     return token
 
@@ -541,20 +390,21 @@ def detokenize(
     allowed = token.detokenizer(identity.login)
     if allowed is None:
         raise errors.NotADetokenizer(
-            f"Partner {identity.login!r} is not in the list of authorized detokenizers "
-            f"of token {token_id}."
+            f"Invalid Detokenizer ID (partner {identity.login!r} is not in the list of "
+            f"authorized detokenizers of token {token_id})."
         )
     account = fixtures.partners[identity.login]
+    refused = f"No permission to detokenize as: {request.type}"
     if request.type not in account.types:
         raise errors.TypeNotAllowed(
-            f"Partner {identity.login!r} is allowed {' and '.join(account.types)} only, "
-            f"not {request.type}."
+            f"{refused} (partner {identity.login!r} is allowed {' and '.join(account.types)} only)."
         )
     if request.type not in allowed.types:
         raise errors.TypeNotAllowed(
-            f"Token {token_id} allows partner {identity.login!r} "
-            f"{' and '.join(allowed.types)} only, not {request.type}."
+            f"{refused} (token {token_id} allows partner {identity.login!r} "
+            f"{' and '.join(allowed.types)} only)."
         )
+    check_company_reference(fixtures, identity.login, token, request.company_reference)
     return _mint_redirect(store, identity, token, request, now=now, new_id=new_id, ttl_s=ttl_s)
 
 
@@ -571,7 +421,9 @@ def merchant_detokenize(
     """The token's own merchant asks for a one-time URL; another merchant's token is unknown."""
     token = load_token(store, token_id, now=now)
     if token.merchant != identity.login:
-        raise errors.UnknownToken(f"No token with id {token_id!r} for this merchant.")
+        raise errors.UnknownToken(
+            f"Resource not found (no token with id {token_id!r} for this merchant)."
+        )
     return _mint_redirect(store, identity, token, request, now=now, new_id=new_id, ttl_s=ttl_s)
 
 
@@ -664,52 +516,3 @@ def state_view(store: Store, *, now: datetime) -> dict[str, Any]:
         )
     nonces = [r for r in store.records(NS_NONCE) if not r.expired(now)]
     return {"tokens": tokens, "redirects": redirects, "live_nonces": len(nonces)}
-
-
-# -- fixtures -------------------------------------------------------------------------------------
-def _types(reader: FixtureReader, where: str, node: Any) -> tuple[DetokenizeType, ...]:
-    values = reader.get("types", list, node=node, default=[str(t) for t in ALL_TYPES])
-    if not values or not all(is_type(v) for v in values):
-        raise reader.fail(f"{where}.types", "must be a non-empty list of TEXT and/or IMAGE")
-    return tuple(DetokenizeType(v) for v in values)
-
-
-def load_fixtures(reader: FixtureReader) -> SysPayFixtures:
-    """Validate fixtures/syspay.json; every error names the file and the field."""
-    loaded = SysPayFixtures()
-    for where, node in reader.items("partners"):
-        login = reader.get("login", str, node=node)
-        if not login or login in loaded.partners:
-            raise reader.fail(f"{where}.login", "must be a unique, non-empty login")
-        loaded.partners[login] = Partner(
-            login, reader.get("passphrase", str, node=node), _types(reader, where, node)
-        )
-    for where, node in reader.items("merchants"):
-        login = reader.get("login", str, node=node)
-        if not login or login in loaded.merchants:
-            raise reader.fail(f"{where}.login", "must be a unique, non-empty login")
-        partners = reader.get("partners", list, node=node, default=[])
-        for index, partner in enumerate(partners):
-            if partner not in loaded.partners:
-                raise reader.fail(f"{where}.partners.{index}", f"unknown partner {partner!r}")
-        loaded.merchants[login] = Merchant(
-            login, reader.get("passphrase", str, node=node), tuple(partners)
-        )
-    for where, node in reader.items("tokens"):
-        token_id = reader.get("id", str, node=node)
-        merchant = reader.get("merchant", str, node=node)
-        if merchant not in loaded.merchants:
-            raise reader.fail(f"{where}.merchant", f"unknown merchant {merchant!r}")
-        problems = Problems()
-        card = parse_card(problems, reader.get("creditcard", dict, node=node), where="")
-        detokenizers = parse_detokenizers(
-            problems, reader.get("detokenizers", list, node=node), loaded.partners
-        )
-        if problems.items:
-            name, message = problems.items[0]
-            field_name = f"{where}.creditcard.{name}" if card is None else f"{where}.{name}"
-            raise reader.fail(field_name, message)
-        assert card is not None
-        created = reader.get("created", int, node=node, default=0)
-        loaded.tokens.append(Token(token_id, merchant, card, detokenizers, created))
-    return loaded

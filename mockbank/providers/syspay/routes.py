@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
-from mockbank.providers.syspay import errors, models
+from mockbank.providers.syspay import errors, models, validation
 from mockbank.providers.syspay.auth import Identity, LoginKind, verify_wsse_header
 from mockbank.routing import endpoint, journal_note, skip_journal_body
 from mockbank.state import State, current_state
@@ -69,9 +69,9 @@ def _json_body() -> Any:
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise errors.MalformedJson("The request body is not UTF-8.") from None
+        raise errors.MalformedJson("Invalid data format (the body is not UTF-8).") from None
     except ValueError as error:
-        raise errors.MalformedJson(f"The request body is not valid JSON: {error}.") from None
+        raise errors.MalformedJson(f"Invalid data format (not JSON: {error}).") from None
 
 
 @bp.post("/api/<version>/merchant/token")
@@ -81,10 +81,12 @@ def create_token(version: str) -> Response:
     _check_version(version)
     state = current_state()
     identity = _authenticate(state, LoginKind.MERCHANT)
-    card, detokenizers = models.parse_token_request(_json_body(), _fixtures(state), now=state.now())
+    card, detokenizers = validation.parse_token_request(
+        _json_body(), _fixtures(state), now=state.now()
+    )
     token = models.create_token(state.store, identity, card, detokenizers, now=state.now())
     journal_note("token", token.id)
-    response = jsonify(token.public())
+    response = _success(version, token.public())
     response.status_code = 201
     response.headers["Location"] = url_for(".get_token", version=version, token_id=token.id)
     return response
@@ -98,7 +100,7 @@ def get_token(version: str, token_id: str) -> Response:
     state = current_state()
     identity = _authenticate(state, LoginKind.MERCHANT)
     token = models.merchant_token(state.store, identity, token_id, now=state.now())
-    return jsonify(token.public())
+    return _success(version, token.public())
 
 
 @bp.post("/api/<version>/partner/token/<token_id>/detokenize")
@@ -108,7 +110,7 @@ def detokenize(version: str, token_id: str) -> Response:
     _check_version(version)
     state = current_state()
     identity = _authenticate(state, LoginKind.PARTNER)
-    asked = models.parse_detokenize_request(_json_body())
+    asked = validation.parse_detokenize_request(_json_body())
     redirect = models.detokenize(
         state.store,
         _fixtures(state),
@@ -119,7 +121,7 @@ def detokenize(version: str, token_id: str) -> Response:
         new_id=state.new_uuid,
         ttl_s=_redirect_ttl(state),
     )
-    return _detokenize_response(redirect)
+    return _detokenize_response(version, redirect)
 
 
 @bp.post("/api/<version>/merchant/token/<token_id>/detokenize")
@@ -129,7 +131,7 @@ def merchant_detokenize(version: str, token_id: str) -> Response:
     _check_version(version)
     state = current_state()
     identity = _authenticate(state, LoginKind.MERCHANT)
-    asked = models.parse_detokenize_request(_json_body(), reference_required=False)
+    asked = validation.parse_detokenize_request(_json_body(), reference_required=False)
     redirect = models.merchant_detokenize(
         state.store,
         identity,
@@ -139,18 +141,25 @@ def merchant_detokenize(version: str, token_id: str) -> Response:
         new_id=state.new_uuid,
         ttl_s=_redirect_ttl(state),
     )
-    return _detokenize_response(redirect)
+    return _detokenize_response(version, redirect)
+
+
+def _success(version: str, body: dict[str, Any]) -> Response:
+    """v2 answers the object itself; v1 wraps it in ``{"data": …}`` as SysPay's v1 SDK reads it."""
+    return jsonify({"data": body} if version == "v1" else body)
 
 
 def _redirect_ttl(state: State) -> float:
     return float(state.config.option("syspay.redirect_ttl_s", models.DEFAULT_REDIRECT_TTL_S))
 
 
-def _detokenize_response(redirect: models.Redirect) -> Response:
-    """``{"class": "detokenize", "redirect_url": …}`` as the seed shows it."""
+def _detokenize_response(version: str, redirect: models.Redirect) -> Response:
+    """``{"class": "detokenize", "redirect_url": …}`` as the seed shows it (v1: in ``data``)."""
     journal_note("token", redirect.token_id)
     journal_note("type", str(redirect.type))
-    response = jsonify({"class": "detokenize", "redirect_url": _redirect_url(redirect.id)})
+    response = _success(
+        version, {"class": "detokenize", "redirect_url": _redirect_url(redirect.id)}
+    )
     # The URL is a bearer secret for its 60 seconds: keep it out of the journal.
     skip_journal_body()
     return response
