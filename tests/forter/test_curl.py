@@ -9,6 +9,7 @@ to ``--proxy-cacert`` as well because the proxy URL is ``https://``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -221,18 +222,24 @@ def test_seed_curl_adaptive_auth_init(forter: ForterProxyHandle) -> None:
     assert_no_proxy_headers(echo)
 
 
-def test_seed_curl_fiserv_hmac(forter: ForterProxyHandle) -> None:
+def test_seed_curl_fiserv_hmac_is_the_base64_message_signature_fiserv_verifies(
+    forter: ForterProxyHandle,
+) -> None:
+    """Fiserv's Message-Signature is Base64(HMAC-SHA256(secret, api-key + client-request-id +
+    timestamp + body)); the seed's example must produce exactly what Fiserv would compute."""
     # The seed's Fiserv example has no --cacert line: the target CA is added by run_curl.
     echo = run_curl(FISERV, forter)
     body = echo["body"]
     assert 'fullCreditCard: "4111111111111111"' in body
     assert 'expirationYY: "30"' in body
-    expected = hmac.new(
+    raw = hmac.new(
         b"signing-secret",
         b"FISERV_API_KEY" + b"123456" + b"655846200000" + body.encode(),
         hashlib.sha256,
-    ).hexdigest()
-    assert header(echo, "message-signature") == expected
+    ).digest()
+    signature = header(echo, "message-signature")
+    assert signature == base64.b64encode(raw).decode("ascii")
+    assert base64.b64decode(signature, validate=True) == raw  # 44 characters, not 64 hex
     assert_no_proxy_headers(echo)
 
 

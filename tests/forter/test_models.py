@@ -72,10 +72,36 @@ def test_hmac_template_uses_lowercase_header_names() -> None:
         headers={"API-KEY": "k"},
         body=b"b",
     )
+    import base64
     import hashlib
     import hmac
 
-    assert signature == hmac.new(b"s", b"k:b", hashlib.md5).hexdigest()
+    assert signature == base64.b64encode(hmac.new(b"s", b"k:b", hashlib.md5).digest()).decode()
+
+
+def test_hmac_hex_encoding_is_selectable() -> None:
+    import hashlib
+    import hmac
+
+    signature = models.hmac_signature(
+        algorithm="sha256",
+        secret="s",
+        template="{{ request-body }}",
+        method="POST",
+        path="/",
+        headers={},
+        body=b"b",
+        encoding="hex",
+    )
+    assert signature == hmac.new(b"s", b"b", hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("value", ["HEX", "b64", 1])
+def test_bad_hmac_encoding_setting_stops_the_app_naming_it(value: object) -> None:
+    from mockbank.app import create_app
+
+    with pytest.raises(ValueError, match=r"forter\.hmac_encoding"):
+        create_app({"forter.hmac_encoding": value})
 
 
 def test_network_tokens_are_luhn_valid_and_stable() -> None:

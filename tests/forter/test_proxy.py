@@ -445,9 +445,11 @@ def test_hmac_and_ixopay_signing_headers_are_added(
     echo = response.json()
     headers = echo["headers"]
     body = echo["body"].encode()
-    expected = hmac.new(
-        b"secret", b"POST /api/v3/transaction/KEY/debit|k1|" + body, hashlib.sha512
-    ).hexdigest()
+    expected = base64.b64encode(
+        hmac.new(
+            b"secret", b"POST /api/v3/transaction/KEY/debit|k1|" + body, hashlib.sha512
+        ).digest()
+    ).decode()
     assert headers["X-Hmac"] == expected
     assert headers["Date"] == "Mon, 01 Jan 2024 00:00:00 GMT"
     message = "\n".join(

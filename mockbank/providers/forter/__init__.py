@@ -61,6 +61,7 @@ def load_fixtures(reader: FixtureReader) -> dict[str, Any]:
 
 def seed(state: State) -> None:
     """Write the fixture tokens and their aliases (single-use ones expire 24 h from now)."""
+    models.read_hmac_encoding(state.config.options)  # a bad option stops create_app, named
     now = state.now()
     ttl = float(state.config.option("forter.single_use_ttl_s", models.SINGLE_USE_TTL_S))
     for entry in state.fixtures["forter"]["tokens"]:
@@ -140,6 +141,7 @@ def magic_values() -> dict[str, Any]:
             "565": "mockbank's own unexpected failure (with a correlation id)",
         },
         "hmac_algorithms": list(models.HMAC_ALGORITHMS),
+        "hmac_encoding": models.DEFAULT_HMAC_ENCODING,
         "single_use_ttl_s": models.SINGLE_USE_TTL_S,
     }
 

@@ -676,6 +676,20 @@ def _release(store: Store, token: str, *, now: datetime) -> None:
 _TEMPLATE = re.compile(r"\{\{\s*([A-Za-z0-9_\-]+)\s*\}\}")
 
 
+HMAC_ENCODINGS = ("base64", "hex")
+DEFAULT_HMAC_ENCODING = "base64"
+
+
+def read_hmac_encoding(options: Mapping[str, Any]) -> str:
+    """``forter.hmac_encoding``: ``base64`` (default) or ``hex``; ValueError names the option."""
+    encoding = options.get("forter.hmac_encoding", DEFAULT_HMAC_ENCODING)
+    if encoding not in HMAC_ENCODINGS:
+        raise ValueError(
+            f"forter.hmac_encoding must be one of {', '.join(HMAC_ENCODINGS)}, not {encoding!r}"
+        )
+    return str(encoding)
+
+
 def hmac_signature(
     *,
     algorithm: str,
@@ -685,8 +699,13 @@ def hmac_signature(
     path: str,
     headers: Mapping[str, str],
     body: bytes,
+    encoding: str = DEFAULT_HMAC_ENCODING,
 ) -> str:
-    """The seed's generic HMAC: the template filled in, hex digest (our documented choice)."""
+    """The seed's generic HMAC over the filled-in template.
+
+    Base64 of the raw digest by default: the seed's one example signs for Fiserv, whose
+    ``Message-Signature`` is Base64 of the HMAC-SHA256; ``encoding="hex"`` gives lowercase hex.
+    """
     digest = HMAC_ALGORITHMS.get(algorithm.strip().lower())
     if digest is None:
         raise ProxyValidationError(
@@ -716,7 +735,8 @@ def hmac_signature(
             )
         position = match.end()
     parts.append(template[position:].encode("utf-8"))
-    return hmac.new(secret.encode("utf-8"), b"".join(parts), digest).hexdigest()
+    mac = hmac.new(secret.encode("utf-8"), b"".join(parts), digest)
+    return mac.hexdigest() if encoding == "hex" else base64.b64encode(mac.digest()).decode("ascii")
 
 
 def ixopay_headers(
@@ -783,6 +803,7 @@ def sign_request(
     request_uri: str,
     body: bytes,
     now: datetime,
+    hmac_encoding: str = DEFAULT_HMAC_ENCODING,
 ) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     """Apply the request's forter-hmac-* and Forter-Ixopay-Signature instructions.
 
@@ -805,6 +826,7 @@ def sign_request(
             path=request_uri,
             headers=dict(headers),
             body=body,
+            encoding=hmac_encoding,
         )
         target = inner["forter-hmac-target-header"].strip()
         if not target or any(c in target for c in " :\r\n"):
@@ -813,7 +835,11 @@ def sign_request(
                 field="forter-hmac-target-header",
             )
         headers = set_header(headers, target, signature)
-        notes["hmac"] = {"algorithm": inner["forter-hmac-algo"], "header": target}
+        notes["hmac"] = {
+            "algorithm": inner["forter-hmac-algo"],
+            "header": target,
+            "encoding": hmac_encoding,
+        }
     ixopay_key = inner.get("forter-ixopay-signature")
     if ixopay_key is not None:
         if not ixopay_key.strip():

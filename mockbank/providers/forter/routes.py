@@ -230,6 +230,7 @@ def proxy() -> Response:
         request_uri=request_uri,
         body=substitution.body,
         now=now,
+        hmac_encoding=models.read_hmac_encoding(state.config.options),
     )
     for key, value in signing.items():
         journal_note(key, value)
