@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from mockbank.masking import mask_value
 from mockbank.providers import Provider
-from mockbank.providers.quickstream import models
+from mockbank.providers.quickstream import models, rest
 from mockbank.providers.quickstream.errors import render
 from mockbank.providers.quickstream.routes import bp
 from mockbank.quickstream import sign_passback, verify_passback
@@ -25,7 +25,10 @@ HOSTS = (
     "ws.support.qvalent.com",
     "quickweb.westpac.com.au",
     "quickweb.support.qvalent.com",
+    *rest.API_HOSTS,
 )
+# The REST API and the Trusted Frame: /quickstream/rest/v1/...
+bp.register_blueprint(rest.bp, url_prefix="/rest/v1")
 
 
 def _luhn_complete(prefix: str, ending: str, length: int) -> str:
@@ -129,6 +132,7 @@ def state_view(state: State) -> dict[str, Any]:
         ],
         "payments": [r.value for r in store.records(models.PAYMENT_NS)],
         "vaultAccounts": [r.value for r in store.records(models.VAULT_NS)],
+        **rest.state_view(state),
     }
 
 
@@ -178,7 +182,7 @@ def credentials(fixtures: models.QuickStreamFixtures | None) -> list[tuple[str, 
                 ", ".join(f"{k} {v / 100:.2f}%" for k, v in f.surcharges_bp.items()),
             ),
         ]
-    return lines
+    return lines + rest.credentials(fixtures)
 
 
 def _token_command(args: argparse.Namespace) -> int:
@@ -248,13 +252,13 @@ provider = Provider(
     blueprint=bp,
     render_error=render,
     hosts=HOSTS,
-    load_fixtures=models.load_fixtures,
+    load_fixtures=rest.load_fixtures,
     seed=seed,
     state_view=state_view,
     magic_values=magic_values,
     credentials=credentials,
     cli=cli,
     outbound_endpoints=("notify",),
-    dashboard=dashboard,
+    dashboard=lambda state: dashboard(state) + rest.dashboard(state),
     docs="docs/providers/quickstream.md",
 )

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 # Paths under the prefix that are pages a person sees; everything else is the text API.
 PAGE_PATHS = ("/quickstream/OnlinePaymentServlet3", "/quickstream/quickweb/")
+# The REST API answers JSON in its own envelope (rest/errors.py).
+REST_PREFIX = "/quickstream/rest/"
 
 
 class QuickStreamError(ProviderError):
@@ -121,6 +123,10 @@ def render(error: ProviderError) -> Response:
     # Imported here so that models.py, which raises these errors, stays free of flask.
     from flask import Response, render_template, request
 
+    if request.path.startswith(REST_PREFIX):
+        from mockbank.providers.quickstream.rest.errors import render as render_rest
+
+        return render_rest(error)
     if request.path.startswith(PAGE_PATHS):
         title = getattr(error, "title", None) or _generic_title(error.http_status)
         html = render_template(
