@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from mockbank.pytest_plugin import Mockbank
@@ -19,8 +17,8 @@ from tests.quickstream.rest_helpers import (
 
 
 @pytest.fixture
-def rest(mockbank: Mockbank) -> Iterator[Rest]:
-    yield Rest(mockbank.url("quickstream", "/rest/v1"))
+def rest(mockbank: Mockbank) -> Rest:
+    return Rest(mockbank.url("quickstream", "/rest/v1"))
 
 
 def test_root_answers_its_links_to_either_key(rest: Rest) -> None:
@@ -81,7 +79,8 @@ def test_single_use_token_payment_then_refund(rest: Rest, mockbank: Mockbank) ->
     assert txn["totalAmount"]["displayAmount"] == "$10.10"
     assert txn["creditCard"]["cardNumber"] == "424242...242"
     assert txn["source"] == "RESTAPI"
-    assert txn["refundable"] is True and txn["voidable"] is True
+    assert txn["refundable"] is True
+    assert txn["voidable"] is True
     receipt = txn["receiptNumber"]
     assert rest.call("GET", f"/transactions/{receipt}").json() == txn
 
@@ -163,7 +162,8 @@ def test_void_cancels_a_payment_once(rest: Rest) -> None:
     assert voided.status_code == 201, voided.text
     assert voided.json()["transactionType"] == "VOID"
     parent = rest.call("GET", f"/transactions/{paid['receiptNumber']}").json()
-    assert parent["voidable"] is False and parent["refundable"] is False
+    assert parent["voidable"] is False
+    assert parent["refundable"] is False
     twice = rest.transact({"transactionType": "VOID", "parentReceiptNumber": paid["receiptNumber"]})
     assert "not voidable" in assert_envelope(twice, 422)["developerMessage"]
 
@@ -172,7 +172,8 @@ def test_a_payment_is_not_voidable_after_settlement(rest: Rest, mockbank: Mockba
     paid = rest.transact(payment(20.00, singleUseTokenId=rest.token())).json()
     mockbank.clock.advance(4 * 24 * 3600)  # past the settlement cut-off, whatever the weekday
     parent = rest.call("GET", f"/transactions/{paid['receiptNumber']}").json()
-    assert parent["voidable"] is False and parent["refundable"] is True
+    assert parent["voidable"] is False
+    assert parent["refundable"] is True
     late = rest.transact({"transactionType": "VOID", "parentReceiptNumber": paid["receiptNumber"]})
     assert_envelope(late, 422)
 
@@ -183,7 +184,8 @@ def test_a_declined_test_card_is_a_processed_transaction(rest: Rest) -> None:
     txn = answer.json()
     assert (txn["status"], txn["responseCode"], txn["summaryCode"]) == ("Declined", "51", "1")
     assert txn["responseDescription"] == "Not sufficient funds"
-    assert txn["refundable"] is False and txn["voidable"] is False
+    assert txn["refundable"] is False
+    assert txn["voidable"] is False
 
 
 def test_single_use_token_used_twice_is_refused_and_nothing_charged(rest: Rest) -> None:
