@@ -1,0 +1,120 @@
+"""``Idempotency-Key``: one transaction per key, the same answer to every retry, in one process
+or in several sharing a store."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from mockbank.pytest_plugin import Mockbank
+from tests.quickstream.rest_helpers import Rest, assert_envelope, payment
+from tests.scripts import free_port, start_serve, wait_for_health
+
+CLIENTS = 50
+
+
+@pytest.fixture
+def rest(mockbank: Mockbank) -> Rest:
+    return Rest(mockbank.url("quickstream", "/rest/v1"))
+
+
+def _race(bases: list[str], body: dict[str, object], key: str) -> list[requests.Response]:
+    """CLIENTS concurrent POST /transactions with one key, spread over `bases`."""
+    clients = [Rest(bases[i % len(bases)]) for i in range(CLIENTS)]
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        return list(pool.map(lambda client: client.transact(body, key), clients))
+
+
+def test_fifty_concurrent_posts_with_one_key_make_one_transaction(
+    rest: Rest, mockbank: Mockbank
+) -> None:
+    body = payment(25.00, singleUseTokenId=rest.token())
+    answers = _race([rest.base], body, "order-1001-attempt")
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.text for a in answers}) == 1  # 50 identical answers
+    assert len(rest.call("GET", "/transactions").json()["data"]) == 1
+    keys = mockbank.state.provider_state("quickstream")["idempotencyKeys"]
+    assert [(k["key"], k["state"], k["responseStatus"]) for k in keys] == [
+        ("order-1001-attempt", "answered", 201)
+    ]
+
+
+def test_a_retry_with_the_same_key_and_body_gets_the_same_answer(rest: Rest) -> None:
+    body = payment(25.00, singleUseTokenId=rest.token())
+    first = rest.transact(body, "retry-key")
+    again = rest.transact(body, "retry-key")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert len(rest.call("GET", "/transactions").json()["data"]) == 1
+
+
+def test_the_same_key_with_another_body_is_refused(rest: Rest) -> None:
+    token = rest.token()
+    assert rest.transact(payment(25.00, singleUseTokenId=token), "shared-key").status_code == 201
+    other = rest.transact(payment(26.00, singleUseTokenId=rest.token()), "shared-key")
+    body = assert_envelope(other, 422)
+    assert body["errors"][0]["fieldName"] == "Idempotency-Key"
+    assert "different request" in body["errors"][0]["messages"][0]
+    assert len(rest.call("GET", "/transactions").json()["data"]) == 1
+
+
+def test_a_refused_request_does_not_burn_its_key(rest: Rest) -> None:
+    bad = rest.transact(payment(25.00, singleUseTokenId="no-such-token"), "fix-and-retry")
+    assert_envelope(bad, 422)
+    good = rest.transact(payment(25.00, singleUseTokenId=rest.token()), "fix-and-retry")
+    assert good.status_code == 201
+
+
+def test_a_declined_answer_is_kept_for_its_key(rest: Rest) -> None:
+    body = payment(25.00, singleUseTokenId=rest.token("4000000000000796"))
+    first = rest.transact(body, "declined-key")
+    assert first.json()["status"] == "Declined"
+    assert rest.transact(body, "declined-key").json() == first.json()
+    assert len(rest.call("GET", "/transactions").json()["data"]) == 1
+
+
+@pytest.mark.parametrize(
+    "key", ["", "x" * 256, "has space", "caf\u00e9"], ids=["empty", "long", "space", "non-ascii"]
+)
+def test_a_malformed_key_is_refused(rest: Rest, key: str) -> None:
+    headers = {"Idempotency-Key": key.encode("utf-8").decode("latin-1")}
+    answer = rest.call(
+        "POST", "/transactions", json=payment(singleUseTokenId=rest.token()), headers=headers
+    )
+    assert assert_envelope(answer, 422)["errors"][0]["fieldName"] == "Idempotency-Key"
+
+
+@pytest.mark.slow
+def test_one_key_raced_across_two_processes_sharing_a_store(tmp_path: Path) -> None:
+    processes: list[subprocess.Popen[str]] = []
+    bases = []
+    try:
+        for _ in range(2):
+            port = free_port()
+            process = start_serve(
+                "--state",
+                str(tmp_path),
+                "--port",
+                str(port),
+                "--proxy-port",
+                str(free_port()),
+                "--quiet",
+            )
+            processes.append(process)
+            wait_for_health(f"http://127.0.0.1:{port}", process)
+            bases.append(f"http://127.0.0.1:{port}/quickstream/rest/v1")
+        token = Rest(bases[0]).token()
+        answers = _race(bases, payment(30.00, singleUseTokenId=token), "cluster-key")
+        assert {a.status_code for a in answers} == {201}
+        assert len({a.json()["receiptNumber"] for a in answers}) == 1
+        for base in bases:
+            assert len(Rest(base).call("GET", "/transactions").json()["data"]) == 1
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=15)
