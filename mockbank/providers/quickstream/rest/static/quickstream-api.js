@@ -24,6 +24,7 @@
   var publishableApiKey = null;
   var frameCounter = 0;
   var LOAD_TIMEOUT_MS = 20000;
+  var READY_AFTER_LOAD_MS = 3000;
 
   function problem(message, fieldName) {
     return {
@@ -116,6 +117,7 @@
     applyStyle(iframe, frameOptions.style);
 
     var settled = false;
+    var readySeen = false;
     var timer = window.setTimeout(function () { finish(problem("The Trusted Frame did not load."), null); }, LOAD_TIMEOUT_MS);
     function finish(errors, data) {
       if (settled) { return; }
@@ -129,6 +131,7 @@
       var message = event.data || {};
       if (message.source !== "mockbank-quickstream" || message.frameId !== frameId) { return; }
       if (message.type === "ready") {
+        readySeen = true;
         iframe.contentWindow.postMessage({
           source: "mockbank-quickstream", type: "init", frameId: frameId,
           publishableApiKey: publishableApiKey, config: config,
@@ -140,6 +143,14 @@
       }
     }
     window.addEventListener("message", onMessage);
+    // A frame refused by its frame-ancestors policy still fires "load" but never says "ready".
+    iframe.addEventListener("load", function () {
+      window.setTimeout(function () {
+        if (readySeen) { return; }
+        finish(problem("The Trusted Frame could not be shown in this page: is this page's origin ("
+          + window.location.origin + ") in mockbank's restApi.trustedFrameOrigins?"), null);
+      }, READY_AFTER_LOAD_MS);
+    });
     container.appendChild(iframe);
   }
 
