@@ -8,27 +8,34 @@ import os
 import secrets
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from mockbank import __version__
-from mockbank.config import Config, from_environment
+from mockbank.config import (
+    EXIT_INVALID,
+    Config,
+    StartupError,
+    check_state_dir,
+    from_environment,
+    parse_port,
+    parse_whole,
+)
+from mockbank.fixtures import FixtureError
 from mockbank.outbound import is_loopback, parse_upstreams
 
 
 def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
-    env = os.environ
     p = subparsers.add_parser(
         "serve",
         help="run every provider on one port (and the Forter proxy on another)",
         description="Each flag can also be set with the MOCKBANK_* variable named beside it.",
     )
     p.add_argument("--host", default=None, help="bind address (MOCKBANK_HOST, default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None, help="port (MOCKBANK_PORT, default 8787)")
+    p.add_argument("--port", default=None, help="port (MOCKBANK_PORT, default 8787)")
     p.add_argument(
         "--proxy-port",
-        type=int,
         default=None,
         help="Forter proxy port (MOCKBANK_PROXY_PORT, default 8788; 0 picks one)",
     )
@@ -49,7 +56,6 @@ def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument(
         "--seed",
-        type=int,
         default=None,
         help="seed for generated data (MOCKBANK_SEED, default 1234)",
     )
@@ -82,8 +88,7 @@ def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument(
         "--threads",
-        type=int,
-        default=int(env.get("MOCKBANK_THREADS", "16")),
+        default=None,
         help="worker threads of the WSGI server (MOCKBANK_THREADS, default 16)",
     )
     p.add_argument(
@@ -96,8 +101,41 @@ def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=serve)
 
 
+def _checked_flags(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+    """Turn the number flags into numbers, naming the flag or variable when one is wrong."""
+    for flag in ("port", "proxy_port"):
+        if getattr(args, flag) is not None:
+            setattr(args, flag, parse_port(getattr(args, flag), "--" + flag.replace("_", "-")))
+    if args.seed is not None:
+        args.seed = parse_whole(args.seed, "--seed", example=1234)
+    if getattr(args, "threads", None) is not None:
+        args.threads = parse_whole(args.threads, "--threads", low=1)
+    elif "MOCKBANK_THREADS" in environ:
+        args.threads = parse_whole(environ["MOCKBANK_THREADS"], "MOCKBANK_THREADS", low=1)
+    else:
+        args.threads = 16
+
+
 def config_from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Config:
-    """Flags win over ``MOCKBANK_*`` variables, which win over the defaults."""
+    """Flags win over ``MOCKBANK_*`` variables, which win over the defaults.
+
+    Wrong values raise `StartupError` naming the flag or variable; an unusable ``--state``
+    raises `ResourceUnusable`.
+    """
+    try:
+        config = _config(args, environ)
+    except StartupError:
+        raise
+    except ValueError as error:  # e.g. a malformed --upstream: still one line, exit 2
+        raise StartupError(str(error)) from None
+    if config.state_path is not None:
+        check_state_dir(config.state_path, "--state" if args.state else "MOCKBANK_STATE")
+    return config
+
+
+def _config(args: argparse.Namespace, environ: dict[str, str] | None) -> Config:
+    env = os.environ if environ is None else environ
+    _checked_flags(args, env)
     values: dict[str, Any] = from_environment(environ)
     for flag, name in (
         ("host", "host"),
@@ -226,6 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result: int = args.func(args)
+    except (StartupError, FixtureError) as error:  # one line a person can act on
+        print(f"mockbank: {error}", file=sys.stderr)
+        return getattr(error, "exit_code", EXIT_INVALID)
     except ValueError as error:  # bad flag values: say which, no traceback
         parser.error(str(error))
     except BrokenPipeError:  # `mockbank ... | head` closed the pipe: not an error of ours

@@ -15,6 +15,72 @@ DEFAULT_PORT = 8787
 DEFAULT_PROXY_PORT = 8788
 DEFAULT_SEED = 1234
 
+# `mockbank serve` exit codes (documented in the README).
+EXIT_INVALID = 2  # a flag, variable or fixture value that cannot be right
+EXIT_UNUSABLE = 3  # a resource that cannot be used: a port in use, an unusable --state
+
+
+class StartupError(ValueError):
+    """A setting mockbank cannot start with; the message names it, its value and the fix."""
+
+    exit_code = EXIT_INVALID
+
+
+class ResourceUnusable(StartupError):
+    """A port or directory that exists as a setting but cannot be used right now."""
+
+    exit_code = EXIT_UNUSABLE
+
+
+def parse_port(value: str | int, name: str) -> int:
+    """A port from a flag (``--port``) or variable (``MOCKBANK_PORT``): 0 to 65535."""
+    shown = f"{name}={value}" if name.startswith("MOCKBANK_") else f"{name} {value}"
+    text = str(value).strip()
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise StartupError(
+            f"{shown} is not a port; use a number from 0 to 65535 (0 picks a free port)"
+        )
+    return int(text)
+
+
+def parse_whole(value: str | int, name: str, low: int = 0, example: int = 16) -> int:
+    """A whole number from a flag or variable, at least `low`."""
+    shown = f"{name}={value}" if name.startswith("MOCKBANK_") else f"{name} {value}"
+    text = str(value).strip()
+    digits = text[1:] if text.startswith("-") else text
+    if not digits.isdigit():
+        raise StartupError(
+            f"{shown} is not a whole number; give digits only, e.g. {name} {example}"
+        )
+    if int(text) < low:
+        raise StartupError(f"{shown} is too small; give a whole number of at least {low}")
+    return int(text)
+
+
+def check_state_dir(path: Path, name: str = "--state") -> None:
+    """Refuse a ``--state`` directory that cannot hold the store, saying what is wrong."""
+    fix = "pick another path, or leave --state out to keep state in memory"
+    if path.exists() and not path.is_dir():
+        raise ResourceUnusable(f"{name} {path} is a file, not a directory; {fix}")
+    if not path.exists():
+        parent = path.parent
+        if parent.exists() and not parent.is_dir():
+            raise ResourceUnusable(f"{name} {path}: {parent} is a file, not a directory; {fix}")
+        if not parent.exists():
+            raise ResourceUnusable(
+                f"{name} {path}: its parent directory {parent} does not exist; "
+                f"create it (mkdir -p {parent}) or {fix}"
+            )
+        target = parent
+    else:
+        target = path
+    if not os.access(target, os.W_OK | os.X_OK):
+        what = "directory" if target == path else "parent directory"
+        raise ResourceUnusable(
+            f"{name} {path}: the {what} {target} is not writable by this user; "
+            f"change its permissions or {fix}"
+        )
+
 
 @dataclass(frozen=True)
 class Config:
@@ -78,10 +144,12 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     values: dict[str, Any] = {}
     if "MOCKBANK_HOST" in env:
         values["host"] = env["MOCKBANK_HOST"]
-    for name in ("port", "proxy_port", "seed"):
+    for name in ("port", "proxy_port"):
         key = f"MOCKBANK_{name.upper()}"
         if key in env:
-            values[name] = int(env[key])
+            values[name] = parse_port(env[key], key)
+    if "MOCKBANK_SEED" in env:
+        values["seed"] = parse_whole(env["MOCKBANK_SEED"], "MOCKBANK_SEED", example=DEFAULT_SEED)
     if env.get("MOCKBANK_STATE"):
         values["state_path"] = Path(env["MOCKBANK_STATE"])
     if env.get("MOCKBANK_FIXTURES"):

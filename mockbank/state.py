@@ -16,7 +16,7 @@ from flask import current_app
 from mockbank.clock import Clock, parse_instant
 from mockbank.config import Config
 from mockbank.faults import Fault, Faults
-from mockbank.fixtures import FixtureReader, default_dir, load_json
+from mockbank.fixtures import FixtureReader, default_dir, load_json, shipped_keys
 from mockbank.journal import Entry, Journal
 from mockbank.outbound import OutboundPolicy
 from mockbank.outbox import Message, Outbox
@@ -72,7 +72,9 @@ class State:
         directory = self.config.fixtures_dir or default_dir()
         for name, provider in self.providers.items():
             path, data = load_json(directory, name)
-            self.fixtures[name] = provider.load_fixtures(FixtureReader(path, data))
+            reader = FixtureReader(path, data)
+            self.fixtures[name] = provider.load_fixtures(reader)
+            reader.check_unknown_keys(shipped_keys(name))
 
     def seed_providers(self, only: str | None = None) -> None:
         for name, provider in self.providers.items():

@@ -14,4 +14,4 @@ for dir in tests/*/node; do
 done
 .venv/bin/ruff check .
 .venv/bin/mypy mockbank
-exec .venv/bin/pytest -n 2 "$@"
+exec .venv/bin/pytest -n 2 -rs "$@"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +49,17 @@ def wait_for_health(url: str, process: subprocess.Popen[str], timeout: float = 2
     raise AssertionError("mockbank serve did not answer health")
 
 
+def default_signals() -> None:
+    """In a child before exec: Ctrl-C and SIGTERM act as in a terminal.
+
+    A shell starts background jobs (``bash scripts/test.sh &``) with SIGINT ignored, and an
+    ignored signal stays ignored across exec: a server started from such a suite would not
+    stop on the Ctrl-C its test sends.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def start_serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "mockbank.cli", "serve", *args],
@@ -55,4 +67,5 @@ def start_serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Pop
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=default_signals,
     )

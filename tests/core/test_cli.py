@@ -75,7 +75,10 @@ def test_flags_win_over_environment() -> None:
 
 @pytest.mark.parametrize(
     ("argv", "needle"),
-    [(["serve", "--upstream", "nonsense"], "HOST=URL"), (["serve", "--port", "x"], "invalid int")],
+    [
+        (["serve", "--upstream", "nonsense"], "HOST=URL"),
+        (["serve", "--port", "x"], "mockbank: --port x is not a port"),
+    ],
     ids=["bad-upstream", "bad-port"],
 )
 def test_bad_flags_exit_2_with_a_message(argv: list[str], needle: str) -> None:
