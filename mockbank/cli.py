@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import secrets
 import signal
@@ -12,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mockbank import __version__
+from mockbank import __version__, accesslog
 from mockbank.config import (
     EXIT_INVALID,
     Config,
@@ -97,7 +96,20 @@ def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         default=None,
         help="accept TokenOS requests whose Ed25519 signature does not verify",
     )
-    p.add_argument("--quiet", action="store_true", help="print no banner")
+    p.add_argument(
+        "--log-format",
+        choices=accesslog.FORMATS,
+        default=os.environ.get("MOCKBANK_LOG_FORMAT") or "text",
+        help="access log and messages as text lines or JSON objects (MOCKBANK_LOG_FORMAT)",
+    )
+    p.add_argument(
+        "--log-level",
+        type=str.lower,
+        choices=accesslog.LEVELS,
+        default=(os.environ.get("MOCKBANK_LOG_LEVEL") or "info").lower(),
+        help="least severe messages shown; info shows the access log (MOCKBANK_LOG_LEVEL)",
+    )
+    p.add_argument("--quiet", action="store_true", help="print no banner and no access log")
     p.set_defaults(func=serve)
 
 
@@ -203,7 +215,7 @@ def serve(args: argparse.Namespace) -> int:
             f"'Authorization: Bearer {config.control_token}'",
             file=sys.stderr,
         )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    accesslog.configure(args.log_format, args.log_level, quiet=args.quiet)
     app = create_app(config)
     state = app.extensions["mockbank"]
     server = create_server(

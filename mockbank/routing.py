@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from mockbank import accesslog
 from mockbank.errors import (
     FaultInjected,
     InternalError,
@@ -138,6 +139,8 @@ def install(app: Flask, state: State) -> None:
         provider = getattr(g, "provider", None)
         if provider is not None:
             _journal(state, provider, response)
+        if accesslog.log.isEnabledFor(logging.INFO):
+            _access_line(provider, response)
         return response
 
     @app.errorhandler(ProviderError)
@@ -200,6 +203,27 @@ def _journal(state: State, provider: Provider, response: Response) -> None:
         response_headers=mask_headers(response.headers),
         response_body="<not recorded>" if skip else mask_body(response_body, response.content_type),
         notes=dict(getattr(ctx, "journal_notes", {})),
+    )
+
+
+def _access_line(provider: Provider | None, response: Response) -> None:
+    req: Any = request._get_current_object()  # type: ignore[attr-defined]
+    ctx: Any = g._get_current_object()
+    started = getattr(ctx, "started", None)
+    proxied = req.environ.get("mockbank.proxy")
+    path = getattr(proxied, "target", None) or req.path
+    endpoint = req.endpoint if provider is None else getattr(ctx, "endpoint_name", None)
+    dropped = req.environ.get("mockbank.drop")
+    accesslog.access(
+        accesslog.Access(
+            getattr(ctx, "correlation_id", ""),
+            provider.name if provider is not None else None,
+            endpoint,
+            req.method,
+            mask_text(path),
+            "dropped" if dropped else response.status_code,
+            (time.perf_counter() - started) * 1000 if started else 0.0,
+        )
     )
 
 

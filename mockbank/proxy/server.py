@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from mockbank.accesslog import proxy_access
 from mockbank.proxy.ca import LocalCA, ca_for_app
 
 if TYPE_CHECKING:
@@ -357,6 +358,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol-level failures (bad request line, huge headers) as Forter-style JSON."""
         text = message or self.responses.get(code, ("Error",))[0]
+        proxy_access(getattr(self, "command", None) or "-", getattr(self, "path", "-"), code)
         body = json.dumps({"error": text, "code": "BAD_PROXY_REQUEST"}).encode()
         self._write(code, [("Content-Type", "application/json")], body, close=True)
 
