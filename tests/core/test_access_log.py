@@ -34,8 +34,19 @@ def _serve(*flags: str) -> Iterator[tuple[str, str, list[str]]]:
     port, proxy_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKBANK_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockbank.cli", "serve", "--port", str(port)]
-        + ["--proxy-port", str(proxy_port), "--upstream", "api.forter-secure.com=echo", *flags],
+        [
+            sys.executable,
+            "-m",
+            "mockbank.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--proxy-port",
+            str(proxy_port),
+            "--upstream",
+            "api.forter-secure.com=echo",
+            *flags,
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -81,7 +92,8 @@ def test_text_access_log_has_one_masked_line_per_request_proxy_included() -> Non
     assert [(m["provider"], m["status"]) for m in relayed] == [("forter", "200")]
     assert relayed[0]["path"] == "http://api.forter-secure.com/v3/adaptive-auth/3ds/init"
     refused = [m for m in access if m["endpoint"] == "proxy" and m["status"] == "400"]
-    assert refused and refused[0]["provider"] == "forter"
+    assert refused
+    assert refused[0]["provider"] == "forter"
     health = [m for m in access if m["id"] == request_id]
     assert [(m["endpoint"], m["path"], m["status"]) for m in health] == [
         ("control.health", "/_mockbank/health", "200")
@@ -93,7 +105,8 @@ def test_json_access_log_is_one_object_a_line() -> None:
     with _serve("--log-format", "json") as (url, proxy, lines):
         _traffic(url, proxy)
     objects = [json.loads(line) for line in lines if line.startswith("{")]
-    assert objects and len(objects) == len([line for line in lines if line.strip()])
+    assert objects
+    assert len(objects) == len([line for line in lines if line.strip()])
     first = next(o for o in objects if o["provider"])
     assert list(first) == [
         "time",
