@@ -21,6 +21,7 @@ from mockbank.config import (
     parse_port,
     parse_whole,
 )
+from mockbank.control_cli import ControlFailed
 from mockbank.fixtures import FixtureError
 from mockbank.outbound import is_loopback, parse_upstreams
 
@@ -255,6 +256,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mockbank.control_cli import add_control_commands
     from mockbank.providers import add_cli_commands
 
     parser = argparse.ArgumentParser(
@@ -264,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mockbank {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _serve_parser(subparsers)
+    add_control_commands(subparsers)
     add_cli_commands(subparsers)
     return parser
 
@@ -276,9 +279,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result: int = args.func(args)
-    except (StartupError, FixtureError) as error:  # one line a person can act on
+    except (StartupError, FixtureError, ControlFailed) as error:  # one line to act on
         print(f"mockbank: {error}", file=sys.stderr)
         return getattr(error, "exit_code", EXIT_INVALID)
+    except KeyboardInterrupt:  # Ctrl-C ends `--follow`
+        return 130
     except ValueError as error:  # bad flag values: say which, no traceback
         parser.error(str(error))
     except BrokenPipeError:  # `mockbank ... | head` closed the pipe: not an error of ours

@@ -211,6 +211,20 @@ def outbox() -> Response:
     return jsonify({"messages": [m.as_dict() for m in messages], "count": len(messages)})
 
 
+@bp.post("/outbox/<int:message_id>/redeliver")
+def outbox_redeliver(message_id: int) -> Response:
+    """Send a notification again now: one more attempt, recorded like the others."""
+    try:
+        message = current_state().outbox.redeliver(message_id)
+    except LookupError as error:
+        raise ControlError(404, "unknown_message", str(error)) from None
+    except ValueError as error:
+        raise ControlError(409, "not_redeliverable", str(error)) from None
+    response = jsonify(message.as_dict())
+    response.status_code = 202
+    return response
+
+
 @bp.get("/magic-values")
 def magic_values() -> Response:
     """Each provider's test-value table as data."""

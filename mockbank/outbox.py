@@ -152,6 +152,28 @@ class Outbox:
             self._cond.notify_all()
         return message
 
+    def redeliver(self, message_id: int) -> Message:
+        """Send an HTTP message again now, whatever its past attempts (one more attempt).
+
+        Raises `LookupError` for an unknown id and `ValueError` for an email or a message
+        that is already waiting for an attempt.
+        """
+        with self._cond:
+            message = next((m for m in self._messages if m.id == message_id), None)
+            if message is None:
+                raise LookupError(f"no outbox message with id {message_id}")
+            if message.kind != "http":
+                raise ValueError(f"message {message_id} is an email: mockbank never sends mail")
+            if message.status in ("pending", "delivering"):
+                raise ValueError(f"message {message_id} is already {message.status}")
+            now = self.clock.now()
+            due = (now - message.created_at).total_seconds()
+            message.retry_delays = (*message.retry_delays[: len(message.attempts)], due)
+            message.status, message.next_attempt_at = "pending", now
+            self._ensure_worker()
+            self._cond.notify_all()
+            return message
+
     # -- reading ----------------------------------------------------------------------------
     def messages(self, provider: str | None = None) -> list[Message]:
         with self._cond:
