@@ -128,7 +128,7 @@ def test_unknown_nested_and_top_level_fixture_keys_are_refused(tmp_path: Path) -
 
 def test_a_map_in_a_fixture_takes_new_keys(tmp_path: Path) -> None:
     # Surcharges are keyed by card scheme: a scheme the shipped file lacks is not a typo.
-    from mockbank.fixtures import FixtureReader, load_json
+    from mockbank.fixtures import FixtureReader, load_json, shipped_keys
     from mockbank.providers.quickstream.models import load_fixtures
 
     path = _fixtures_with(
@@ -136,7 +136,7 @@ def test_a_map_in_a_fixture_takes_new_keys(tmp_path: Path) -> None:
     )
     reader = FixtureReader(*load_json(path.parent, "quickstream"))
     load_fixtures(reader)
-    reader.check_unknown_keys()
+    reader.check_unknown_keys(shipped_keys("quickstream"))
 
 
 def test_state_that_is_a_file_exits_3_naming_the_path(tmp_path: Path) -> None:
