@@ -13,8 +13,11 @@ from typing import Any
 from mockbank.fixtures import FixtureReader
 from mockbank.providers import Provider
 from mockbank.providers.tokenos import events, models
+from mockbank.providers.tokenos import routes_pages as _routes_pages  # noqa: F401 (views)
+from mockbank.providers.tokenos import routes_v2 as _routes_v2  # noqa: F401 (views)
 from mockbank.providers.tokenos import webhook_routes as _webhook_routes  # noqa: F401 (views)
 from mockbank.providers.tokenos.errors import render
+from mockbank.providers.tokenos.models import payment_flow, payments_v2
 from mockbank.providers.tokenos.routes import bp
 from mockbank.state import State
 from mockbank.tokenos import (
@@ -80,6 +83,7 @@ def seed(state: State) -> None:
             now=now,
         )
     models.seed_accounts(store, fixtures, seed=state.config.seed, now=now)
+    payments_v2.read_settings(state.config.options)  # a bad option stops create_app, with its name
 
 
 def state_view(state: State) -> dict[str, Any]:
@@ -201,7 +205,7 @@ provider = Provider(
     load_fixtures=models.load_fixtures,
     seed=seed,
     state_view=state_view,
-    magic_values=models.magic_values,
+    magic_values=lambda: {**models.magic_values(), "payments_v2": payment_flow.magic_table()},
     credentials=credentials,
     cli=cli,
     docs="docs/providers/tokenos.md",

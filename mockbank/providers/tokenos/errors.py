@@ -163,7 +163,11 @@ def render(error: ProviderError) -> Response:
     """The gateway's answer: status from the code, ``token-error`` header, text or JSON body."""
     code = code_of(error)
     trace_id = getattr(g, "correlation_id", "") or ""
-    if request.headers.get("token-json-error", "").strip().lower() == "true":
+    from mockbank.providers.tokenos import errors_v2  # imports this module: load it late
+
+    if errors_v2.is_v2_path(request.path):
+        response = jsonify(errors_v2.envelope(error, code, trace_id))
+    elif request.headers.get("token-json-error", "").strip().lower() == "true":
         response = jsonify(
             {"error": {"errorCode": code, "message": error.detail, "tokenTraceId": trace_id}}
         )
