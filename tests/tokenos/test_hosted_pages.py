@@ -80,7 +80,9 @@ def test_cancel_on_hosted_pages_declines_and_calls_back(live: LiveServer) -> Non
 def test_embedded_hosted_pages_go_straight_to_the_chosen_bank(live: LiveServer) -> None:
     payment = create(live, sepa_initiation(flowType="EMBEDDED_HOSTED_PAGES"))
     assert payment["status"] == "INITIATION_PENDING_REDIRECT_HP"
-    answer = requests.get(payment["authentication"]["redirectUrl"], allow_redirects=False, timeout=10)
+    answer = requests.get(
+        payment["authentication"]["redirectUrl"], allow_redirects=False, timeout=10
+    )
     assert answer.status_code == 302
     assert "/mock-bank/payments/" in answer.headers["Location"]
     assert status(live, payment["id"]) == "INITIATION_PENDING_REDIRECT_AUTH"
@@ -93,9 +95,7 @@ def test_unknown_session_is_404(live: LiveServer) -> None:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_hosted_pages_end_to_end_in_chromium(
-    page: Any, live: LiveServer, artifacts: Path
-) -> None:
+def test_hosted_pages_end_to_end_in_chromium(page: Any, live: LiveServer, artifacts: Path) -> None:
     payment = create(live, hosted(callbackState="basket-7"))
     seen: list[str] = []
 

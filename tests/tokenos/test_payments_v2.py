@@ -262,7 +262,9 @@ def test_concurrent_payments_with_one_ref_id_make_exactly_one(live: LiveServer) 
     with ThreadPoolExecutor(10) as pool:
         codes = list(pool.map(lambda _: pay(live, init).status_code, range(20)))
     assert sorted(codes) == [200] + [400] * 19
-    listed = api(live).get(url(live, "/v2/payments"), params={"limit": 200, "refIds": init["refId"]})
+    listed = api(live).get(
+        url(live, "/v2/payments"), params={"limit": 200, "refIds": init["refId"]}
+    )
     assert len(listed.json()["payments"]) == 1
 
 
