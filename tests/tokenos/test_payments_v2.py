@@ -320,23 +320,95 @@ def _without(init: dict[str, Any], key: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("change", "code", "path"),
     [
-        pytest.param(lambda i: _without(i, "creditor"), "Field.Expected", "initiation.creditor", id="no-creditor"),
-        pytest.param(lambda i: _without(i, "refId"), "Field.Expected", "initiation.refId", id="no-ref"),
-        pytest.param(lambda i: {**i, "refId": "x" * 19}, "Field.InvalidFormat", "initiation.refId", id="long-ref"),
-        pytest.param(lambda i: {**i, "amount": {"value": "1.23456", "currency": "EUR"}}, "Field.InvalidFormat", "initiation.amount.value", id="5-decimals"),
-        pytest.param(lambda i: {**i, "amount": {"value": "0", "currency": "EUR"}}, "Field.Invalid", "initiation.amount.value", id="zero"),
-        pytest.param(lambda i: {**i, "amount": {"value": "5", "currency": "GBP"}}, "Field.Invalid", "initiation.amount.currency", id="wrong-currency"),
-        pytest.param(lambda i: {**i, "flowType": "POPUP"}, "Field.Invalid", "initiation.flowType", id="flow-type"),
-        pytest.param(lambda i: {**i, "callbackUrl": "ftp://x"}, "Field.InvalidFormat", "initiation.callbackUrl", id="callback"),
-        pytest.param(lambda i: {**i, "creditor": {"iban": "nope", "name": "X"}}, "Field.InvalidFormat", "initiation.creditor.iban", id="iban"),
-        pytest.param(lambda i: {**i, "creditor": {"iban": "DE02120300000000202051"}}, "Field.Expected", "initiation.creditor.name", id="no-name"),
-        pytest.param(lambda i: {**i, "localInstrument": "FASTER_PAYMENTS"}, "Field.Invalid", "initiation.creditor", id="fp-with-iban"),
-        pytest.param(lambda i: {**i, "bankId": "gold"}, "Bank.FeatureNotSupported", "initiation.bankId", id="no-payments"),
-        pytest.param(lambda i: {**i, "bankId": "atlantis"}, "Field.Invalid", "initiation.bankId", id="unknown-bank"),
-        pytest.param(lambda i: _without(i, "bankId"), "Field.Expected", "initiation.bankId", id="api-only-no-bank"),
-        pytest.param(lambda i: {**i, "remittanceInformationPrimary": 7}, "Field.InvalidFormat", "initiation.remittanceInformationPrimary", id="number"),
+        pytest.param(
+            lambda i: _without(i, "creditor"),
+            "Field.Expected",
+            "initiation.creditor",
+            id="no-creditor",
+        ),
+        pytest.param(
+            lambda i: _without(i, "refId"), "Field.Expected", "initiation.refId", id="no-ref"
+        ),
+        pytest.param(
+            lambda i: {**i, "refId": "x" * 19},
+            "Field.InvalidFormat",
+            "initiation.refId",
+            id="long-ref",
+        ),
+        pytest.param(
+            lambda i: {**i, "amount": {"value": "1.23456", "currency": "EUR"}},
+            "Field.InvalidFormat",
+            "initiation.amount.value",
+            id="5-decimals",
+        ),
+        pytest.param(
+            lambda i: {**i, "amount": {"value": "0", "currency": "EUR"}},
+            "Field.Invalid",
+            "initiation.amount.value",
+            id="zero",
+        ),
+        pytest.param(
+            lambda i: {**i, "amount": {"value": "5", "currency": "GBP"}},
+            "Field.Invalid",
+            "initiation.amount.currency",
+            id="wrong-currency",
+        ),
+        pytest.param(
+            lambda i: {**i, "flowType": "POPUP"},
+            "Field.Invalid",
+            "initiation.flowType",
+            id="flow-type",
+        ),
+        pytest.param(
+            lambda i: {**i, "callbackUrl": "ftp://x"},
+            "Field.InvalidFormat",
+            "initiation.callbackUrl",
+            id="callback",
+        ),
+        pytest.param(
+            lambda i: {**i, "creditor": {"iban": "nope", "name": "X"}},
+            "Field.InvalidFormat",
+            "initiation.creditor.iban",
+            id="iban",
+        ),
+        pytest.param(
+            lambda i: {**i, "creditor": {"iban": "DE02120300000000202051"}},
+            "Field.Expected",
+            "initiation.creditor.name",
+            id="no-name",
+        ),
+        pytest.param(
+            lambda i: {**i, "localInstrument": "FASTER_PAYMENTS"},
+            "Field.Invalid",
+            "initiation.creditor",
+            id="fp-with-iban",
+        ),
+        pytest.param(
+            lambda i: {**i, "bankId": "gold"},
+            "Bank.FeatureNotSupported",
+            "initiation.bankId",
+            id="no-payments",
+        ),
+        pytest.param(
+            lambda i: {**i, "bankId": "atlantis"},
+            "Field.Invalid",
+            "initiation.bankId",
+            id="unknown-bank",
+        ),
+        pytest.param(
+            lambda i: _without(i, "bankId"),
+            "Field.Expected",
+            "initiation.bankId",
+            id="api-only-no-bank",
+        ),
+        pytest.param(
+            lambda i: {**i, "remittanceInformationPrimary": 7},
+            "Field.InvalidFormat",
+            "initiation.remittanceInformationPrimary",
+            id="number",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_initiation_is_refused_naming_the_field(
     live: LiveServer, change: Any, code: str, path: str
 ) -> None:
@@ -345,7 +417,8 @@ def test_bad_initiation_is_refused_naming_the_field(
     error = answer.json()["error"]
     assert error["errorCode"] == code
     assert error["paths"] == [path]
-    assert error["message"] and error["tokenTraceId"]
+    assert error["message"]
+    assert error["tokenTraceId"]
     if code == "Bank.FeatureNotSupported":
         assert error["bankId"] == "gold"
     empty = api(live).get(url(live, "/v2/payments"), params={"limit": 200}).json()["payments"]

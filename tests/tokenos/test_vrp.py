@@ -211,7 +211,8 @@ def test_consent_without_bank_goes_through_hosted_bank_selection(live: LiveServe
     assert consent["status"] == "PENDING_MORE_INFO"
     hosted = consent["authentication"]["redirectUrl"]
     page = requests.get(hosted, timeout=10)
-    assert "Wood Bank" in page.text and "Iron Bank" not in page.text
+    assert "Wood Bank" in page.text
+    assert "Iron Bank" not in page.text
     chosen = requests.post(hosted, data={"bankId": "wood"}, allow_redirects=False, timeout=10)
     assert chosen.status_code == 302
     callback_params(decide(chosen.headers["Location"]))
@@ -239,13 +240,19 @@ def test_confirm_funds_answers_from_the_payers_balance(live: LiveServer) -> None
         pytest.param({"periodicLimits": []}, "initiation.periodicLimits", id="no-limits"),
         pytest.param({"scheme": "COMMERCIAL"}, "initiation.scheme", id="scheme"),
         pytest.param({"localInstrument": "SEPA"}, "initiation.localInstrument", id="rail"),
-        pytest.param({"maximumIndividualAmount": "-1"}, "initiation.maximumIndividualAmount", id="max"),
-        pytest.param({"periodicLimits": [{"maximumAmount": "5", "periodType": "HOUR"}]}, "initiation.periodicLimits[0].periodType", id="period"),
+        pytest.param(
+            {"maximumIndividualAmount": "-1"}, "initiation.maximumIndividualAmount", id="max"
+        ),
+        pytest.param(
+            {"periodicLimits": [{"maximumAmount": "5", "periodType": "HOUR"}]},
+            "initiation.periodicLimits[0].periodType",
+            id="period",
+        ),
         pytest.param({"bankId": "iron"}, "initiation.localInstrument", id="sepa-bank"),
         pytest.param({"endDateTime": "2000-01-01T00:00:00Z"}, "initiation.endDateTime", id="ended"),
         pytest.param({"callbackState": None}, "initiation.callbackState", id="no-state"),
     ],
-)  # fmt: skip
+)
 def test_bad_consent_is_refused_naming_the_field(
     live: LiveServer, change: dict[str, Any], path: str
 ) -> None:
@@ -273,7 +280,7 @@ def test_fifty_concurrent_vrps_never_overspend_the_limit(live: LiveServer) -> No
     consent = authorised(live, maximumIndividualAmount="10.00")
     with ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(lambda _: vrp(live, consent["id"], "7.00").status_code, range(50)))
-    assert codes.count(200) == 14  # 14 × 7.00 = 98.00 ≤ 100.00 < 15 × 7.00
+    assert codes.count(200) == 14  # 14 x 7.00 = 98.00, within 100.00
     assert set(codes) == {200, 400}
     assert _spent(live, consent["id"]) == Decimal("98.00")
 

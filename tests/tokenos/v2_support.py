@@ -1,4 +1,4 @@
-"""Helpers for the Token.io v2 tests: an API-key session and initiation bodies, with requests only."""
+"""Helpers for the Token.io v2 tests: an API-key session and initiation bodies (requests only)."""
 
 from __future__ import annotations
 
