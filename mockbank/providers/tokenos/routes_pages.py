@@ -17,7 +17,7 @@ from mockbank.providers.tokenos.errors import TokenOSError
 from mockbank.providers.tokenos.models import Bank, Fixtures, vrp
 from mockbank.providers.tokenos.models import payment_initiation as initiation
 from mockbank.providers.tokenos.models import payments_v2 as payments
-from mockbank.providers.tokenos.routes_v2 import base_url, publish, sweep
+from mockbank.providers.tokenos.routes_v2 import base_url, notify, sweep
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 
@@ -102,7 +102,7 @@ def hosted_session(payment_id: str) -> Response:
         payment, changes = payments.load(store, payment_id, now=now)
     except TokenOSError:
         return _message("Unknown payment", f"No payment {payment_id}.", 404)
-    publish(state, changes)
+    notify(state, payment, changes)
     if payment.status == payments.S.PENDING_REDIRECT_AUTH:
         return _redirect(f"{base_url()}{payments.BANK_PAGE}{payment.id}")
     if payment.status != payments.S.PENDING_REDIRECT_HP:
@@ -111,7 +111,7 @@ def hosted_session(payment_id: str) -> Response:
     bank_id = payment.bank_id or request.form.get("bankId") or None
     if decision == "cancel":
         payment, changes = payments.choose_bank(store, payment_id, None, fixtures, now=now)
-        publish(state, changes)
+        notify(state, payment, changes)
         return _redirect(payments.callback_location(payment))
     if bank_id is None or (request.method == "GET" and not payment.bank_id):
         return _hosted_choice(payment, fixtures, None)
@@ -119,7 +119,7 @@ def hosted_session(payment_id: str) -> Response:
         payment, changes = payments.choose_bank(store, payment_id, bank_id, fixtures, now=now)
     except TokenOSError as failure:
         return _hosted_choice(payment, fixtures, failure.detail)
-    publish(state, changes)
+    notify(state, payment, changes)
     journal_note("bank", bank_id)
     return _redirect(f"{base_url()}{payments.BANK_PAGE}{payment.id}")
 
@@ -161,7 +161,7 @@ def bank_payment_page(payment_id: str) -> Response:
         payment, changes = payments.load(store, payment_id, now=now)
     except TokenOSError:
         return _message("Unknown payment", f"No payment {payment_id}.", 404, "Bank")
-    publish(state, changes)
+    notify(state, payment, changes)
     if payment.status != payments.S.PENDING_REDIRECT_AUTH:
         return _message("Payment closed", f"This payment is {payment.status}.", 410, "Bank")
     decision = request.form.get("decision", "")
@@ -185,7 +185,7 @@ def bank_payment_page(payment_id: str) -> Response:
         )
     except TokenOSError as failure:  # answered by a concurrent POST meanwhile
         return _message("Payment closed", failure.detail, 410, "Bank")
-    publish(state, changes)
+    notify(state, payment, changes)
     journal_note("decision", decision)
     return _redirect(payments.callback_location(payment))
 
@@ -228,7 +228,7 @@ def vrp_hosted() -> Response:
         consent, changes = vrp.load(state.store, consent_id, now=state.now())
     except TokenOSError:
         return _message("Unknown consent", f"No VRP consent {consent_id!r}.", 404)
-    publish(state, changes)
+    notify(state, consent, changes)
     if consent.status == vrp.PENDING_REDIRECT_AUTH:
         return _redirect(f"{base_url()}{vrp.BANK_PAGE}{consent.id}")
     if consent.status != vrp.PENDING_MORE_INFO:
@@ -247,7 +247,7 @@ def vrp_hosted() -> Response:
         except TokenOSError as failure:
             error = failure.detail
         else:
-            publish(state, changes)
+            notify(state, consent, changes)
             if consent.status == vrp.REJECTED:
                 return _redirect(_consent_callback(consent))
             return _redirect(f"{base_url()}{vrp.BANK_PAGE}{consent.id}")
@@ -280,7 +280,7 @@ def bank_vrp_page(consent_id: str) -> Response:
         consent, changes = vrp.load(state.store, consent_id, now=state.now())
     except TokenOSError:
         return _message("Unknown consent", f"No VRP consent {consent_id}.", 404, "Bank")
-    publish(state, changes)
+    notify(state, consent, changes)
     if consent.status != vrp.PENDING_REDIRECT_AUTH:
         return _message("Consent closed", f"This consent is {consent.status}.", 410, "Bank")
     bank = fixtures.banks[consent.bank_id or ""]
@@ -296,7 +296,7 @@ def bank_vrp_page(consent_id: str) -> Response:
                 )
             except TokenOSError as failure:
                 return _message("Consent closed", failure.detail, 410, "Bank")
-            publish(state, changes)
+            notify(state, consent, changes)
             return _redirect(_consent_callback(consent))
     error = "choose one of your accounts and approve or deny" if request.method == "POST" else None
     return _page(

@@ -7,12 +7,12 @@ whatever else that layer accepts). Failures answer in the v2 envelope (``errors_
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, jsonify, request
 
-from mockbank.providers.tokenos import routes
+from mockbank.providers.tokenos import events, routes
 from mockbank.providers.tokenos.errors_v2 import (
     ConsentNotAuthorized,
     FieldInvalidFormat,
@@ -29,7 +29,7 @@ from mockbank.providers.tokenos.models import (
 from mockbank.providers.tokenos.models import payment_initiation as initiation
 from mockbank.providers.tokenos.models import payments_query as query
 from mockbank.providers.tokenos.models import payments_v2 as payments
-from mockbank.providers.tokenos.models.v2_common import StatusChange
+from mockbank.providers.tokenos.models.v2_common import Scheduled, StatusChange, upcoming
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 
@@ -37,13 +37,52 @@ bp = routes.bp
 TIMEOUT_MAX_S = 3600
 
 
+EVENT_TYPES = {
+    "payment": "PAYMENT_STATUS_CHANGED",
+    "vrp": "VRP_STATUS_CHANGED",
+    "vrp-consent": "VRP_CONSENT_STATUS_CHANGED",
+    "refund": "REFUND_STATUS_CHANGED",
+}
+
+
+def _payload(state: State, change: StatusChange) -> dict[str, Any]:
+    """The notification's object, as the matching GET endpoint shows it."""
+    fixtures, resource = state.fixtures["tokenos"], change.resource
+    if change.kind == "payment":
+        return {"payment": payments.payment_view(resource, base_url(), fixtures, state.now())}
+    if change.kind == "vrp":
+        return {"vrp": vrp_payments.vrp_view(resource)}
+    if change.kind == "vrp-consent":
+        return {"vrpConsent": vrp.consent_view(resource, base_url())}
+    return {"refund": refunds.refund_view(resource, fixtures, None)}
+
+
 def publish(state: State, changes: list[StatusChange]) -> None:
     """Every status change of a payment, VRP, VRP consent or refund passes through here.
 
-    Webhook delivery (``PUT /webhook/config``) plugs in at this one place.
+    Each becomes one signed webhook (once per resource and status, however often it is seen),
+    queued for the moment it happens on the app clock.
     """
+    now = state.now()
+    for change in changes:
+        at = datetime.fromtimestamp(change.at, tz=UTC)
+        events.publish_event(
+            state,
+            change.member_id,
+            EVENT_TYPES[change.kind],
+            _payload(state, change),
+            now=now,
+            at=at if at > now else None,
+            dedupe_key=f"{change.kind}:{change.id}:{change.status}",
+            label=f"{change.kind} {change.id} {change.status}",
+        )
     if changes:
         journal_note("statusChanges", [f"{c.kind} {c.id} {c.status}" for c in changes])
+
+
+def notify(state: State, resource: Scheduled, changes: list[StatusChange]) -> None:
+    """Publish `changes` and the resource's firm steps ahead (each delivered when due)."""
+    publish(state, [*changes, *upcoming(resource)])
 
 
 def sweep(state: State) -> None:
@@ -116,7 +155,7 @@ def initiate_payment() -> Response:
             settings=_settings(state),
             timeout=timeout,
         )
-    publish(state, changes)
+    notify(state, payment, changes)
     journal_note("payment", payment.id)
     return jsonify({"payment": _payment_json(payment, fixtures, now)})
 
@@ -128,7 +167,7 @@ def get_payment(payment_id: str) -> Response:
     state, fixtures, member_id, now = _context()
     _request_timeout()
     payment, changes = payments.owned(state.store, member_id, payment_id, now=now)
-    publish(state, changes)
+    notify(state, payment, changes)
     return jsonify({"payment": _payment_json(payment, fixtures, now)})
 
 
@@ -153,7 +192,7 @@ def embedded_auth(payment_id: str) -> Response:
     payment, changes = payments.submit_embedded(
         state.store, member_id, payment_id, routes._body(), _settings(state), now=now
     )
-    publish(state, changes)
+    notify(state, payment, changes)
     return jsonify({"payment": _payment_json(payment, fixtures, now)})
 
 
@@ -166,7 +205,7 @@ def create_vrp_consent() -> Response:
     consent, changes = vrp.create_consent(
         state.store, member_id, routes._body(), fixtures, now=now, rng=state.token_bytes
     )
-    publish(state, changes)
+    notify(state, consent, changes)
     journal_note("vrpConsent", consent.id)
     return jsonify({"vrpConsent": vrp.consent_view(consent, base_url())})
 
@@ -188,7 +227,7 @@ def get_vrp_consent(consent_id: str) -> Response:
     """One VRP consent."""
     state, _, member_id, now = _context()
     consent, changes = vrp.owned(state.store, member_id, consent_id, now=now)
-    publish(state, changes)
+    notify(state, consent, changes)
     return jsonify({"vrpConsent": vrp.consent_view(consent, base_url())})
 
 
@@ -198,7 +237,7 @@ def revoke_vrp_consent(consent_id: str) -> Response:
     """Revoke a VRP consent: later VRPs under it are refused."""
     state, _, member_id, now = _context()
     consent, changes = vrp.revoke(state.store, member_id, consent_id, now=now)
-    publish(state, changes)
+    notify(state, consent, changes)
     return jsonify({"vrpConsent": vrp.consent_view(consent, base_url())})
 
 
@@ -255,7 +294,7 @@ def create_refund() -> Response:
     refund, changes = refunds.create_refund(
         state.store, member_id, routes._body(), now=now, rng=state.token_bytes
     )
-    publish(state, changes)
+    notify(state, refund, changes)
     journal_note("refund", refund.id)
     return jsonify({"refund": _refund_json(state, fixtures, refund, now)})
 
@@ -266,7 +305,7 @@ def get_refund(refund_id: str) -> Response:
     """One refund."""
     state, fixtures, member_id, now = _context()
     refund, changes = refunds.owned(state.store, member_id, refund_id, now=now)
-    publish(state, changes)
+    notify(state, refund, changes)
     return jsonify({"refund": _refund_json(state, fixtures, refund, now)})
 
 

@@ -25,7 +25,7 @@ from mockbank.providers.tokenos.models import payment_flow as flow
 from mockbank.providers.tokenos.models import v2_common as f
 from mockbank.providers.tokenos.models.common import new_id
 from mockbank.providers.tokenos.models.fixtures import Fixtures, PayerAccount
-from mockbank.providers.tokenos.models.payment_initiation import Initiation
+from mockbank.providers.tokenos.models.payment_initiation import Initiation, check_bank
 from mockbank.providers.tokenos.models.v2_common import StatusChange, Step
 from mockbank.store import Store
 
@@ -139,7 +139,7 @@ class Payment:
 
     def change(self, kind: str, at: float) -> StatusChange:
         """This payment's current status as a reportable change."""
-        return StatusChange(kind, self.id, self.member_id, self.status, self.reason, at)
+        return StatusChange(kind, self.id, self.member_id, self.status, self.reason, at, self)
 
     @property
     def kind(self) -> str:
@@ -191,7 +191,7 @@ def initial_steps(
     timed_out = "The payer did not authenticate within 15 minutes"
     if init.flow_type != "API_ONLY":
         hosted = Step(created, S.PENDING_REDIRECT_HP, "Waiting for the payer on the Hosted Pages")
-        return "HOSTED", [hosted, Step(created + flow.AUTH_TTL_S, S.FAILED, timed_out)]
+        return "HOSTED", [hosted, Step(created + flow.AUTH_TTL_S, S.FAILED, timed_out, False)]
     answer = created
     if found.code == flow.SLOW_BANK and (timeout is None or timeout < flow.SLOW_BANK_S):
         answer += flow.SLOW_BANK_S
@@ -208,7 +208,7 @@ def initial_steps(
         waiting = Step(answer, S.PENDING_EMBEDDED_AUTH, "The bank asks for a one-time password")
     else:
         waiting = Step(answer, S.PENDING_REDIRECT_AUTH, "Waiting for the payer at the bank")
-    return found.sca, [waiting, Step(answer + flow.AUTH_TTL_S, S.FAILED, timed_out)]
+    return found.sca, [waiting, Step(answer + flow.AUTH_TTL_S, S.FAILED, timed_out, False)]
 
 
 def store_new(
@@ -260,7 +260,9 @@ def create_payment(
         schedule=tuple(steps),
     )
     payment = store_new(store, draft, rng, "pm2", now=now)
-    return load(store, payment.id, now=now)
+    created_change = payment.change(payment.kind, created)  # Token.io notifies creation too
+    payment, changes = load(store, payment.id, now=now)
+    return payment, [created_change, *changes]
 
 
 def load(store: Store, payment_id: str, *, now: datetime) -> tuple[Payment, list[StatusChange]]:
@@ -366,11 +368,12 @@ def choose_bank(
         if bank_id is None:
             left = payment.with_status(S.DECLINED, "The payer left the Hosted Pages", at)
             return replace(left, schedule=())
-        from mockbank.providers.tokenos.models.payment_initiation import check_bank
-
         check_bank(fixtures, bank_id, payment.initiation["localInstrument"], payment.currency)
         timeout = Step(
-            at + flow.AUTH_TTL_S, S.FAILED, "The payer did not authenticate within 15 minutes"
+            at + flow.AUTH_TTL_S,
+            S.FAILED,
+            "The payer did not authenticate within 15 minutes",
+            False,
         )
         waiting = payment.with_status(
             S.PENDING_REDIRECT_AUTH, "Waiting for the payer at the bank", at

@@ -89,7 +89,9 @@ class Refund:
         for step in due:
             refund = replace(refund, status=step.status, reason=step.reason, updated=step.at)
             changes.append(
-                StatusChange("refund", self.id, self.member_id, step.status, step.reason, step.at)
+                StatusChange(
+                    "refund", self.id, self.member_id, step.status, step.reason, step.at, refund
+                )
             )
         return refund, changes
 
@@ -175,7 +177,8 @@ def create_refund(
         raise
     refund = Refund(refund_id, member_id, init, PENDING, "Received", at, at, tuple(steps))
     store.put(f.NS_REFUND, refund_id, refund.to_value(), now=now)
-    return refund, changes
+    created = StatusChange("refund", refund_id, member_id, PENDING, "Received", at, refund)
+    return refund, [*changes, created]
 
 
 def transition(store: Store, refund_id: str, *, now: datetime) -> tuple[Refund, list[StatusChange]]:

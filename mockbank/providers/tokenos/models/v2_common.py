@@ -9,10 +9,10 @@ delivery hangs off a single place.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from mockbank.providers.tokenos.errors_v2 import FieldExpected, FieldInvalid, FieldInvalidFormat
@@ -33,18 +33,25 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 @dataclass(frozen=True)
 class Step:
-    """A status a resource takes at `at` (epoch seconds on the app clock)."""
+    """A status a resource takes at `at` (epoch seconds on the app clock).
+
+    A firm step happens whatever anyone does next, so its webhook can be queued for its moment
+    at once; a timeout is not firm (the payer may act first).
+    """
 
     at: float
     status: str
     reason: str
+    firm: bool = True
 
     def to_value(self) -> dict[str, Any]:
-        return {"at": self.at, "status": self.status, "reason": self.reason}
+        return {"at": self.at, "status": self.status, "reason": self.reason, "firm": self.firm}
 
     @classmethod
     def from_value(cls, value: dict[str, Any]) -> Step:
-        return cls(float(value["at"]), str(value["status"]), str(value["reason"]))
+        return cls(
+            float(value["at"]), str(value["status"]), str(value["reason"]), value.get("firm", True)
+        )
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,26 @@ class StatusChange:
     status: str
     reason: str
     at: float
+    resource: Any = field(default=None, compare=False)  # the resource as of this change
+
+
+class Scheduled(Protocol):
+    """A resource with timed steps (payment, VRP consent, refund)."""
+
+    @property
+    def schedule(self) -> tuple[Step, ...]: ...
+
+    def advance(self, now: float) -> tuple[Any, list[StatusChange]]: ...
+
+
+def upcoming(resource: Scheduled) -> list[StatusChange]:
+    """The firm steps ahead, each with the resource as it will be then."""
+    found: list[StatusChange] = []
+    for step in resource.schedule:
+        if step.firm:
+            _, changes = resource.advance(step.at)
+            found.extend(c for c in changes if c.at == step.at and c.status == step.status)
+    return found
 
 
 def due_steps(schedule: tuple[Step, ...], now: float) -> tuple[tuple[Step, ...], tuple[Step, ...]]:

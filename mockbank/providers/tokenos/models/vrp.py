@@ -138,7 +138,9 @@ class VrpConsent:
         return replace(self, status=status, reason=reason, updated=at)
 
     def change(self, at: float) -> StatusChange:
-        return StatusChange("vrp-consent", self.id, self.member_id, self.status, self.reason, at)
+        return StatusChange(
+            "vrp-consent", self.id, self.member_id, self.status, self.reason, at, self
+        )
 
     def advance(self, now: float) -> tuple[VrpConsent, list[StatusChange]]:
         """Apply the steps due at `now`."""
@@ -277,7 +279,9 @@ def create_consent(
         if bank_id
         else Step(at, PENDING_MORE_INFO, "Waiting for the payer to choose a bank")
     )
-    timeout = Step(at + PENDING_TTL_S, FAILED, "The payer did not authorise within 30 minutes")
+    timeout = Step(
+        at + PENDING_TTL_S, FAILED, "The payer did not authorise within 30 minutes", False
+    )
     for _ in range(50):
         consent = VrpConsent(
             new_id("vc", rng, ID_SUFFIX),
@@ -293,7 +297,9 @@ def create_consent(
             (waiting, timeout),
         )
         if store.add(f.NS_VRP_CONSENT, consent.id, consent.to_value(), now=now):
-            return transition(store, consent.id, None, now=now)
+            created = consent.change(at)  # PENDING: Token.io notifies creation too
+            consent, changes = transition(store, consent.id, None, now=now)
+            return consent, [created, *changes]
     raise RuntimeError("could not find a free VRP consent id")  # pragma: no cover
 
 

@@ -236,7 +236,7 @@ def create_vrp(
         vrp_consent_id=consent_id,
     )
     store.put(f.NS_PAYMENT, payment_id, payment.to_value(), now=now)
-    return payment, changes + more
+    return payment, [*changes, *more, payment.change("vrp", at)]
 
 
 def vrp_view(payment: Payment) -> dict[str, Any]:
