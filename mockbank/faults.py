@@ -4,24 +4,47 @@ A rule fires for the next ``count`` matching requests, or with a ``probability``
 with a ``status`` (rendered in the provider's own error format), adds ``latency_ms``, or
 ``drop``s the connection. Providers name their endpoints once (`mockbank.routing.endpoint`)
 and get faults for free.
+
+Rules are records in the app's store, so with a persistent store (``--state``) every process
+sharing it sees the same rules and a rule with ``count: 1`` fires once among all of them.
 """
 
 from __future__ import annotations
 
 import random
-import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, datetime
 from typing import Any
 
+from mockbank.store import MemoryStore, Store
+
 ACTIONS = ("status", "latency", "drop")
+FAULT_NAMESPACE = "mockbank.faults"
+FAULT_ID_SEQUENCE = "mockbank.fault-ids"
+# Rules never expire, so their records can carry any instant.
+_RECORD_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+_FIELDS = (
+    "provider",
+    "endpoint",
+    "status",
+    "latency_ms",
+    "drop",
+    "count",
+    "probability",
+    "message",
+)
 
 
 class FaultSpecError(ValueError):
     """A fault rule that does not make sense; the message says which field."""
 
 
-@dataclass
+class _Spent(Exception):
+    """Another request (or process) used the rule's last count first."""
+
+
+@dataclass(frozen=True)
 class Fault:
     id: int
     provider: str
@@ -36,6 +59,22 @@ class Fault:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def to_value(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_value(cls, value: dict[str, Any]) -> Fault:
+        known: dict[str, Any] = {f.name: value.get(f.name) for f in fields(cls)}
+        return cls(**known)
+
+    @property
+    def key(self) -> str:
+        return _key(self.id)
+
+
+def _key(fault_id: int) -> str:
+    return f"{fault_id:012d}"  # zero-padded, so keys sort in the order rules were added
 
 
 def _number(spec: dict[str, Any], name: str, kind: type, low: float, high: float) -> Any:
@@ -52,27 +91,24 @@ def _number(spec: dict[str, Any], name: str, kind: type, low: float, high: float
 
 
 class Faults:
-    def __init__(self, rng: random.Random, providers: set[str] | None = None) -> None:
-        self._rules: list[Fault] = []
-        self._lock = threading.Lock()
-        self._next_id = 1
+    def __init__(
+        self,
+        rng: random.Random,
+        providers: set[str] | None = None,
+        *,
+        store: Store | None = None,
+        namespace: str = FAULT_NAMESPACE,
+    ) -> None:
         self._rng = rng
         self._providers = providers
+        self._store: Store = store if store is not None else MemoryStore()
+        self._namespace = namespace
 
     def add(self, spec: dict[str, Any], endpoints: dict[str, set[str]] | None = None) -> Fault:
         """Validate and add a rule; `endpoints` names each provider's known endpoints."""
         if not isinstance(spec, dict):
             raise FaultSpecError("a fault is a JSON object")
-        unknown = set(spec) - {
-            "provider",
-            "endpoint",
-            "status",
-            "latency_ms",
-            "drop",
-            "count",
-            "probability",
-            "message",
-        }
+        unknown = set(spec) - set(_FIELDS)
         if unknown:
             raise FaultSpecError(f"unknown field(s): {', '.join(sorted(unknown))}")
         provider = spec.get("provider")
@@ -111,41 +147,57 @@ class Faults:
         message = spec.get("message")
         if message is not None and not isinstance(message, str):
             raise FaultSpecError("'message' must be a string")
-        with self._lock:
-            fault = Fault(
-                self._next_id,
-                provider,
-                endpoint,
-                action,
-                status,
-                latency,
-                count,
-                probability,
-                message=message,
-            )
-            self._next_id += 1
-            self._rules.append(fault)
+        fault = Fault(
+            self._store.next_sequence(FAULT_ID_SEQUENCE),
+            provider,
+            endpoint,
+            action,
+            status,
+            latency,
+            count,
+            probability,
+            fired=0,
+            message=message,
+        )
+        self._store.add(self._namespace, fault.key, fault.to_value(), now=_RECORD_TIME)
         return fault
 
     def match(self, provider: str | None, endpoint: str | None) -> Fault | None:
         """The first rule that fires for this request, consuming one of its count."""
         if provider is None:
             return None
-        with self._lock:
-            for fault in self._rules:
-                if fault.provider != provider:
-                    continue
-                if fault.endpoint is not None and fault.endpoint != endpoint:
-                    continue
-                if fault.probability is not None and self._rng.random() >= fault.probability:
-                    continue
-                fault.fired += 1
-                if fault.count is not None:
-                    fault.count -= 1
-                    if fault.count <= 0:
-                        self._rules.remove(fault)
-                return fault
+        for fault in self.list():
+            if fault.provider != provider:
+                continue
+            if fault.endpoint is not None and fault.endpoint != endpoint:
+                continue
+            if fault.probability is not None and self._rng.random() >= fault.probability:
+                continue
+            fired = self._fire(fault)
+            if fired is not None:
+                return fired
         return None
+
+    def _fire(self, fault: Fault) -> Fault | None:
+        """Count one firing atomically; None when another request used the last count."""
+
+        def spend(value: dict[str, Any]) -> dict[str, Any]:
+            current = Fault.from_value(value)
+            if current.count is not None and current.count <= 0:
+                raise _Spent()
+            left = None if current.count is None else current.count - 1
+            return replace(current, fired=current.fired + 1, count=left).to_value()
+
+        try:
+            value = self._store.update(self._namespace, fault.key, spend, now=_RECORD_TIME)
+        except _Spent:
+            return None
+        if value is None:  # removed meanwhile
+            return None
+        fired = Fault.from_value(value)
+        if fired.count == 0:
+            self._store.delete(self._namespace, fault.key)
+        return fired
 
     def outbound_failure(self, provider: str, endpoint: str) -> str | None:
         """For a call a provider makes outward: why this attempt fails, or None to send it.
@@ -165,17 +217,14 @@ class Faults:
         return None
 
     def list(self) -> list[Fault]:
-        with self._lock:
-            return list(self._rules)
+        """The live rules, oldest first (a spent rule is gone)."""
+        rules = [Fault.from_value(r.value) for r in self._store.records(self._namespace)]
+        return sorted((f for f in rules if f.count != 0), key=lambda f: f.id)
 
     def remove(self, fault_id: int) -> bool:
-        with self._lock:
-            before = len(self._rules)
-            self._rules = [f for f in self._rules if f.id != fault_id]
-            return len(self._rules) != before
+        return self._store.delete(self._namespace, _key(fault_id))
 
     def clear(self, provider: str | None = None) -> None:
-        with self._lock:
-            self._rules = [
-                f for f in self._rules if provider is not None and f.provider != provider
-            ]
+        for fault in self.list():
+            if provider is None or fault.provider == provider:
+                self._store.delete(self._namespace, fault.key)

@@ -108,7 +108,7 @@ def install(app: Flask, state: State) -> None:
         req: Any = request._get_current_object()  # type: ignore[attr-defined]
         ctx: Any = g._get_current_object()
         ctx.started = time.perf_counter()
-        ctx.correlation_id = state.token_hex(8)
+        ctx.correlation_id = state.request_id()
         provider = provider_for_path(state, req.path)
         ctx.provider = provider
         if provider is None:

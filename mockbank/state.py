@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import threading
 import uuid
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
-from mockbank.clock import Clock, parse_instant
+from mockbank.clock import Clock, StoreClockBacking, parse_instant
 from mockbank.config import Config
 from mockbank.faults import Fault, Faults
 from mockbank.fixtures import FixtureReader, default_dir, load_json, shipped_keys
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
     from faker import Faker
 
     from mockbank.providers import Provider
+
+# Sequences in the store that ids are made from (see `State.token_bytes`).
+ID_SEQUENCE = "mockbank.ids"
+REQUEST_ID_SEQUENCE = "mockbank.request-ids"
 
 
 class UnknownProvider(LookupError):
@@ -43,17 +48,18 @@ class State:
 
         self.config = config or Config()
         self.providers = providers if providers is not None else load_providers()
-        self.clock = Clock()
         self.store: Store = (
             SQLiteStore(self.config.state_path / "mockbank.sqlite3")
             if self.config.state_path
             else MemoryStore()
         )
+        # With a persistent store, processes sharing it share the clock and the fault rules.
+        self.clock = Clock(backing=StoreClockBacking(self.store) if self.store.persistent else None)
         self.journal = Journal(self.config.journal_capacity)
         self.random = random.Random(self.config.seed)
         self._faker: Faker | None = None
         self._faker_lock = threading.Lock()
-        self.faults = Faults(self.random, set(self.providers))
+        self.faults = Faults(self.random, set(self.providers), store=self.store)
         self.outbound = OutboundPolicy(dict(self.config.upstreams), self.config.allow_outbound)
         self.outbox = Outbox(self.clock, self.outbound, self.faults)
         # Fault names: views add theirs when the app is built; outbound calls are named here.
@@ -137,9 +143,21 @@ class State:
     def now(self) -> datetime:
         return self.clock.now()
 
+    def _sequence_bytes(self, sequence: str, size: int) -> bytes:
+        # The next number of a store sequence, hashed with the seed: a fresh store gives the
+        # same ids for the same seed and requests, and a store that already holds records
+        # (after a restart, or shared by several processes) continues where it stood.
+        number = self.store.next_sequence(sequence)
+        material = f"mockbank-id\0{self.config.seed}\0{sequence}\0{number}".encode()
+        return hashlib.shake_256(material).digest(size)
+
     def token_bytes(self, size: int) -> bytes:
-        """Bytes from the seeded generator: the same seed and requests give the same ids."""
-        return self.random.getrandbits(size * 8).to_bytes(size, "big")
+        """Id bytes: deterministic per seed in a fresh store, never repeated within a store."""
+        return self._sequence_bytes(ID_SEQUENCE, size)
+
+    def request_id(self) -> str:
+        """A correlation id for one request (its own sequence, so record ids do not shift)."""
+        return self._sequence_bytes(REQUEST_ID_SEQUENCE, 8).hex()
 
     def token_hex(self, size: int = 16) -> str:
         return self.token_bytes(size).hex()
@@ -155,7 +173,10 @@ class State:
         return self.clock.snapshot()
 
     def set_clock(self, change: dict[str, Any]) -> dict[str, Any]:
-        """Apply a control API clock change: advance, freeze (true or an instant), resume."""
+        """Apply a control API clock change: advance, freeze (true or an instant), resume.
+
+        Everything is checked before the clock moves, so a refused change changes nothing.
+        """
         if not isinstance(change, dict) or not change:
             raise ValueError(
                 'send one of {"advance": seconds}, {"freeze": true|ISO-8601}, {"resume": true}'
@@ -174,23 +195,21 @@ class State:
             raise ValueError("'resume' must be true")
         if resume and (freeze or advance):
             raise ValueError("'resume' cannot be combined with 'freeze' or 'advance'")
-        instant = None
-        if isinstance(freeze, str) or (freeze is not None and not isinstance(freeze, bool)):
+        try:
+            seconds = float(advance) if advance else None
+        except OverflowError:
+            raise ValueError("'advance' is too large") from None
+        target: bool | datetime | None = freeze if isinstance(freeze, bool) else None
+        if freeze is not None and not isinstance(freeze, bool):
             try:
-                instant = parse_instant(freeze)
-            except ValueError as error:
+                target = parse_instant(freeze)
+            except (ValueError, OverflowError) as error:
                 raise ValueError(f"'freeze' must be true or an ISO-8601 time: {error}") from None
-        # Validated in full before anything moves, so a bad request changes nothing.
-        if resume:
-            self.clock.resume()
-        if freeze is True:
-            self.clock.freeze()
-        elif instant is not None:
-            self.clock.freeze(instant)
-        elif freeze is False:
-            self.clock.resume()
-        if advance:
-            self.clock.advance(float(advance))
+        self.clock.apply(
+            resume=bool(resume) or target is False,
+            freeze=target or None,
+            advance=seconds,
+        )
         return self.clock.snapshot()
 
     def requests(self, **filters: Any) -> list[Entry]:

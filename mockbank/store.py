@@ -3,12 +3,18 @@
 Two implementations share one contract (``tests/core/test_store_contract.py``): `MemoryStore`
 (the default) and `SQLiteStore` (``--state PATH``), which survives restarts and can be shared by
 several processes. Values are JSON-compatible dicts so both backends hold the same data.
+
+Besides records, a store keeps named sequences (`next_sequence`): the source of every id, so a
+store that already holds records never hands out an id twice, whichever process asks.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +30,16 @@ Updater = Callable[[Value], Value]
 # recently expired token can still be told apart from an unknown one.
 PURGE_GRACE_S = 3600.0
 PURGE_EVERY_WRITES = 500
+
+log = logging.getLogger(__name__)
+
+
+class RecordExists(Exception):
+    """A new record's key is already taken: ids must never be handed out twice."""
+
+    def __init__(self, namespace: str, key: str) -> None:
+        super().__init__(f"a record {namespace}/{key} already exists; it is never replaced")
+        self.namespace, self.key = namespace, key
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,10 @@ class Record:
 
 class Store(Protocol):
     """What every backend provides; `now` always comes from the app clock."""
+
+    # True when the data outlives this process or is shared with others (SQLite, PostgreSQL):
+    # the clock and the fault rules then live in the store too, so every process sees them.
+    persistent: bool
 
     def add(
         self,
@@ -109,8 +129,16 @@ class Store(Protocol):
         """Every record in a namespace (used and expired included), oldest first."""
         ...
 
+    def next_sequence(self, name: str, count: int = 1) -> int:
+        """Atomically reserve the next `count` numbers of sequence `name`; the first of them.
+
+        A sequence starts at 1 and never hands out a number twice, across threads, processes
+        sharing the store and restarts, until `reset` clears it.
+        """
+        ...
+
     def reset(self, prefix: str | None = None) -> None:
-        """Delete every record, or those whose namespace starts with `prefix`."""
+        """Delete every record and sequence, or those whose name starts with `prefix`."""
         ...
 
     def purge_expired(self, now: datetime, grace_s: float = PURGE_GRACE_S) -> int: ...
@@ -132,18 +160,53 @@ def _copy(value: Value) -> Value:
     return copied
 
 
+def add_new(
+    store: Store,
+    namespace: str,
+    key: str,
+    value: Value,
+    *,
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> None:
+    """Insert a new record under a freshly made id; `RecordExists` if the id was taken.
+
+    New records never replace old ones: with ids from `next_sequence` a clash means a bug, and
+    silently overwriting would let an old token detokenize to another card.
+    """
+    if not store.add(namespace, key, value, now=now, expires_at=expires_at):
+        raise RecordExists(namespace, key)
+
+
+def check_count(count: int) -> None:
+    """A sequence reservation's `count`: a whole number, at least 1."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError("a sequence reserves at least one number")
+
+
 class MemoryStore:
     """In-memory backend: one lock, so every operation is atomic."""
 
+    persistent = False
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._data: dict[tuple[str, str], Record] = {}
+        # Records by namespace, so listing one namespace never scans the others.
+        self._data: dict[str, dict[str, Record]] = {}
+        self._sequences: dict[str, int] = {}
         self._writes = 0
 
     def _wrote(self, now: datetime) -> None:
         self._writes += 1
         if self._writes % PURGE_EVERY_WRITES == 0:
             self._purge_locked(now, PURGE_GRACE_S)
+
+    def _find(self, namespace: str, key: str) -> Record | None:
+        space = self._data.get(namespace)
+        return None if space is None else space.get(key)
+
+    def _set(self, record: Record) -> None:
+        self._data.setdefault(record.namespace, {})[record.key] = record
 
     def add(
         self,
@@ -155,9 +218,9 @@ class MemoryStore:
         expires_at: datetime | None = None,
     ) -> bool:
         with self._lock:
-            if (namespace, key) in self._data:
+            if self._find(namespace, key) is not None:
                 return False
-            self._data[(namespace, key)] = Record(namespace, key, _copy(value), now, expires_at)
+            self._set(Record(namespace, key, _copy(value), now, expires_at))
             self._wrote(now)
             return True
 
@@ -171,27 +234,28 @@ class MemoryStore:
         expires_at: datetime | None = None,
     ) -> None:
         with self._lock:
-            self._data[(namespace, key)] = Record(namespace, key, _copy(value), now, expires_at)
+            self._data.setdefault(namespace, {}).pop(key, None)  # a replaced record is newest
+            self._set(Record(namespace, key, _copy(value), now, expires_at))
             self._wrote(now)
 
     def get(self, namespace: str, key: str, *, now: datetime) -> Value | None:
         with self._lock:
-            record = self._data.get((namespace, key))
+            record = self._find(namespace, key)
             if record is None or not record.usable(now):
                 return None
             return _copy(record.value)
 
     def record(self, namespace: str, key: str) -> Record | None:
         with self._lock:
-            record = self._data.get((namespace, key))
+            record = self._find(namespace, key)
             return None if record is None else replace(record, value=_copy(record.value))
 
     def take_once(self, namespace: str, key: str, *, now: datetime) -> Value | None:
         with self._lock:
-            record = self._data.get((namespace, key))
+            record = self._find(namespace, key)
             if record is None or not record.usable(now):
                 return None
-            self._data[(namespace, key)] = replace(record, used_at=now)
+            self._set(replace(record, used_at=now))
             return _copy(record.value)
 
     def update(
@@ -204,31 +268,46 @@ class MemoryStore:
         expires_at: datetime | None = None,
     ) -> Value | None:
         with self._lock:
-            record = self._data.get((namespace, key))
+            record = self._find(namespace, key)
             if record is None or not record.usable(now):
                 return None
             new_value = _copy(change(_copy(record.value)))
-            self._data[(namespace, key)] = replace(
-                record, value=new_value, expires_at=expires_at or record.expires_at
-            )
+            self._set(replace(record, value=new_value, expires_at=expires_at or record.expires_at))
             return _copy(new_value)
 
     def delete(self, namespace: str, key: str) -> bool:
         with self._lock:
-            return self._data.pop((namespace, key), None) is not None
+            space = self._data.get(namespace)
+            if space is None or space.pop(key, None) is None:
+                return False
+            if not space:
+                del self._data[namespace]
+            return True
 
     def records(self, namespace: str) -> list[Record]:
         with self._lock:
-            found = [r for (ns, _), r in self._data.items() if ns == namespace]
+            found = [
+                replace(r, value=_copy(r.value)) for r in self._data.get(namespace, {}).values()
+            ]
         return sorted(found, key=lambda r: r.created_at)
+
+    def next_sequence(self, name: str, count: int = 1) -> int:
+        check_count(count)
+        with self._lock:
+            first = self._sequences.get(name, 0) + 1
+            self._sequences[name] = first + count - 1
+            return first
 
     def reset(self, prefix: str | None = None) -> None:
         with self._lock:
             if prefix is None:
                 self._data.clear()
-            else:
-                for ns_key in [k for k in self._data if k[0].startswith(prefix)]:
-                    del self._data[ns_key]
+                self._sequences.clear()
+                return
+            for namespace in [ns for ns in self._data if ns.startswith(prefix)]:
+                del self._data[namespace]
+            for name in [n for n in self._sequences if n.startswith(prefix)]:
+                del self._sequences[name]
 
     def purge_expired(self, now: datetime, grace_s: float = PURGE_GRACE_S) -> int:
         with self._lock:
@@ -236,14 +315,19 @@ class MemoryStore:
 
     def _purge_locked(self, now: datetime, grace_s: float) -> int:
         cutoff = now.timestamp() - grace_s
-        stale = [
-            k
-            for k, r in self._data.items()
-            if r.expires_at is not None and r.expires_at.timestamp() <= cutoff
-        ]
-        for k in stale:
-            del self._data[k]
-        return len(stale)
+        purged = 0
+        for namespace, space in list(self._data.items()):
+            stale = [
+                k
+                for k, r in space.items()
+                if r.expires_at is not None and r.expires_at.timestamp() <= cutoff
+            ]
+            for key in stale:
+                del space[key]
+            purged += len(stale)
+            if not space:
+                del self._data[namespace]
+        return purged
 
     def close(self) -> None:
         pass
@@ -260,7 +344,40 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (namespace, key)
 );
 CREATE INDEX IF NOT EXISTS records_expires ON records (expires);
+CREATE TABLE IF NOT EXISTS sequences (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 """
+
+# The database and its -wal/-shm companions hold card numbers: owner-only, like an SSH key.
+FILE_MODE = 0o600
+DIRECTORY_MODE = 0o700
+
+
+def _private_directory(directory: Path) -> None:
+    """Create the state directory owner-only; warn when an existing one is open to others."""
+    if not directory.exists():
+        directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+        os.chmod(directory, DIRECTORY_MODE)  # mkdir's mode is filtered by the umask
+        return
+    mode = stat.S_IMODE(directory.stat().st_mode)
+    if mode & 0o077:
+        log.warning(
+            "state directory %s is mode %o; other users can list it (chmod 700 %s)",
+            directory,
+            mode,
+            directory,
+        )
+
+
+def _private_file(path: Path) -> None:
+    """Create `path` (or tighten it) as mode 0600 before SQLite opens it."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        os.fchmod(descriptor, FILE_MODE)
+    finally:
+        os.close(descriptor)
 
 
 class SQLiteStore:
@@ -270,9 +387,16 @@ class SQLiteStore:
     no crash can revive it and no other process sharing the file can take it twice.
     """
 
+    persistent = True
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private_directory(self.path.parent)
+        _private_file(self.path)
+        for suffix in ("-wal", "-shm"):  # left by an older version or another process
+            companion = self.path.with_name(self.path.name + suffix)
+            if companion.exists():
+                _private_file(companion)
         self._lock = threading.RLock()
         self._writes = 0
         self._db = sqlite3.connect(
@@ -415,14 +539,25 @@ class SQLiteStore:
         )
         return [self._row(row) for row in rows]
 
+    def next_sequence(self, name: str, count: int = 1) -> int:
+        check_count(count)
+        # One statement: the increment and the read are atomic across processes.
+        row = self._fetchone(
+            "INSERT INTO sequences (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value RETURNING value",
+            (name, count),
+        )
+        return int(row[0]) - count + 1
+
     def reset(self, prefix: str | None = None) -> None:
-        if prefix is None:
-            self._execute("DELETE FROM records")
-        else:
+        with self._transaction() as db:
+            if prefix is None:
+                db.execute("DELETE FROM records")
+                db.execute("DELETE FROM sequences")
+                return
             escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            self._execute(
-                "DELETE FROM records WHERE namespace LIKE ? ESCAPE '\\'", (escaped + "%",)
-            )
+            db.execute("DELETE FROM records WHERE namespace LIKE ? ESCAPE '\\'", (escaped + "%",))
+            db.execute("DELETE FROM sequences WHERE name LIKE ? ESCAPE '\\'", (escaped + "%",))
 
     def purge_expired(self, now: datetime, grace_s: float = PURGE_GRACE_S) -> int:
         return self._execute(

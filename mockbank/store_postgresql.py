@@ -13,7 +13,14 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from mockbank.store import PURGE_EVERY_WRITES, PURGE_GRACE_S, Record, Updater, Value
+from mockbank.store import (
+    PURGE_EVERY_WRITES,
+    PURGE_GRACE_S,
+    Record,
+    Updater,
+    Value,
+    check_count,
+)
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -38,6 +45,15 @@ MIGRATIONS: list[tuple[int, str]] = [
             PRIMARY KEY (namespace, key)
         );
         CREATE INDEX records_expires ON records (expires) WHERE expires IS NOT NULL;
+        """,
+    ),
+    (
+        2,
+        """
+        CREATE TABLE sequences (
+            name TEXT PRIMARY KEY,
+            value BIGINT NOT NULL
+        );
         """,
     ),
 ]
@@ -73,6 +89,8 @@ def migrate(connection: Connection[Any]) -> int:
 class PostgreSQLStore:
     """Records in PostgreSQL behind a connection pool; every operation is one atomic statement
     or one transaction, so it holds across threads, processes and hosts alike."""
+
+    persistent = True
 
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 20) -> None:
         from psycopg_pool import ConnectionPool
@@ -222,13 +240,26 @@ class PostgreSQLStore:
         )
         return [self._row(row) for row in rows]
 
+    def next_sequence(self, name: str, count: int = 1) -> int:
+        check_count(count)
+        # One statement: the row lock of the upsert makes the increment atomic cluster-wide.
+        row = self._fetchone(
+            "INSERT INTO sequences (name, value) VALUES (%s, %s) ON CONFLICT (name)"
+            " DO UPDATE SET value = sequences.value + EXCLUDED.value RETURNING value",
+            (name, count),
+        )
+        assert row is not None
+        return int(row[0]) - count + 1
+
     def reset(self, prefix: str | None = None) -> None:
-        if prefix is None:
-            self._execute("DELETE FROM records")
-        else:
-            self._execute(
-                "DELETE FROM records WHERE namespace LIKE %s ESCAPE '\\'", (_like_prefix(prefix),)
-            )
+        with self._pool.connection() as connection, connection.transaction():
+            if prefix is None:
+                connection.execute(b"DELETE FROM records")
+                connection.execute(b"DELETE FROM sequences")
+                return
+            like = _like_prefix(prefix)
+            connection.execute(b"DELETE FROM records WHERE namespace LIKE %s ESCAPE '\\'", (like,))
+            connection.execute(b"DELETE FROM sequences WHERE name LIKE %s ESCAPE '\\'", (like,))
 
     def purge_expired(self, now: datetime, grace_s: float = PURGE_GRACE_S) -> int:
         return self._execute(

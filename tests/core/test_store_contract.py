@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mockbank.store import MemoryStore, SQLiteStore, Store
+from mockbank.store import MemoryStore, RecordExists, SQLiteStore, Store, add_new
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -241,3 +241,73 @@ def test_postgresql_schema_is_migrated_once_by_instances_starting_together(
     finally:
         for store in results:
             store.close()  # type: ignore[attr-defined]
+
+
+def test_next_sequence_counts_from_one_per_name(store: Store) -> None:
+    assert store.next_sequence("p.ids") == 1
+    assert store.next_sequence("p.ids") == 2
+    assert store.next_sequence("p.other") == 1
+    assert store.next_sequence("p.ids", count=10) == 3  # reserves 3..12
+    assert store.next_sequence("p.ids") == 13
+
+
+def test_next_sequence_refuses_a_count_below_one(store: Store) -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        store.next_sequence("p.ids", count=0)
+    assert store.next_sequence("p.ids") == 1
+
+
+def test_reset_clears_sequences_with_the_records(store: Store) -> None:
+    store.next_sequence("alpha.ids", count=5)
+    store.next_sequence("beta.ids", count=5)
+    store.reset("alpha.")
+    assert store.next_sequence("alpha.ids") == 1
+    assert store.next_sequence("beta.ids") == 6
+    store.reset()
+    assert store.next_sequence("beta.ids") == 1
+
+
+def test_fifty_threads_racing_next_sequence_get_distinct_numbers(store: Store) -> None:
+    results = _race(lambda: store.next_sequence("p.ids"))
+    assert sorted(results) == list(range(1, 51))  # type: ignore[type-var]
+
+
+def test_add_new_never_replaces_a_record(store: Store) -> None:
+    add_new(store, "p.tokens", "a", {"v": 1}, now=T0)
+    with pytest.raises(RecordExists, match=r"p\.tokens/a"):
+        add_new(store, "p.tokens", "a", {"v": 2}, now=T0)
+    assert store.get("p.tokens", "a", now=T0) == {"v": 1}
+
+
+def test_only_the_memory_store_is_not_persistent(store: Store) -> None:
+    assert store.persistent is not isinstance(store, MemoryStore)
+
+
+_NEXT_IN_OTHER_PROCESS = """
+import sys
+from mockbank.store import SQLiteStore
+store = SQLiteStore(sys.argv[1])
+print(",".join(str(store.next_sequence("p.ids")) for _ in range(100)))
+"""
+
+
+def test_sqlite_sequences_continue_across_reopening_and_processes(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    first = SQLiteStore(path)
+    seen = [first.next_sequence("p.ids") for _ in range(5)]
+    first.close()
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _NEXT_IN_OTHER_PROCESS, str(path)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for worker in workers:
+        out, _ = worker.communicate(timeout=60)
+        seen += [int(n) for n in out.strip().split(",")]
+    again = SQLiteStore(path)
+    seen.append(again.next_sequence("p.ids"))
+    again.close()
+    assert sorted(seen) == list(range(1, 307))

@@ -32,7 +32,7 @@ from mockbank.providers.centagate.errors import (
     UserNotActive,
     UserNotFound,
 )
-from mockbank.store import Store
+from mockbank.store import Store, add_new
 
 NS_USER = "centagate.user"
 NS_DEVICE = "centagate.device"
@@ -194,16 +194,19 @@ def load_fixtures(reader: FixtureReader) -> CentagateFixtures:
 
 
 def seed(store: Store, fixtures: CentagateFixtures, *, now: datetime) -> None:
-    """Write users and device accounts (status, wrong-OTP count) into the store."""
+    """Write users and device accounts (status, wrong-OTP count) where absent.
+
+    A device locked by wrong OTPs stays locked across restarts until a reset.
+    """
     for user in fixtures.users.values():
-        store.put(
+        store.add(
             NS_USER,
             user.username,
             {"username": user.username, "status": user.status.value, "lastSuccessLogin": 0},
             now=now,
         )
     for device in fixtures.devices.values():
-        store.put(
+        store.add(
             NS_DEVICE,
             device.dev_acc_id,
             {
@@ -524,7 +527,8 @@ def authorize_qr_code(
     store.update(NS_DEVICE, device.dev_acc_id, _reset_failures, now=now)
     previous = store.get(NS_USER, device.username, now=now) or {}
     store.update(NS_USER, device.username, _stamp_login(now), now=now)
-    store.put(
+    add_new(
+        store,
         NS_TRANSACTION,
         challenge["requestId"],
         {

@@ -70,7 +70,9 @@ def seed(state: State) -> None:
         network = models.network_token_for(card.number) if card.number else None
         record = models.token_record(card, kind=kind, now=now, network_token=network)
         expires = now + timedelta(seconds=ttl) if kind is models.TokenType.SINGLE_USE else None
-        models.save_token(state.store, entry["token"], record, now=now, expires_at=expires)
+        models.save_token(
+            state.store, entry["token"], record, now=now, expires_at=expires, fixture=True
+        )
 
 
 def state_view(state: State) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from mockbank.providers.forter.errors import (
     ValidationFailed,
 )
 from mockbank.proxy.upstream import HOP_BY_HOP
-from mockbank.store import Store
+from mockbank.store import RecordExists, Store
 
 TOKENS = "forter.token"
 ALIASES = "forter.alias"
@@ -301,12 +301,25 @@ def save_token(
     *,
     now: datetime,
     expires_at: datetime | None = None,
-) -> None:
-    """Store a token and point its alias at it (the newest token wins an alias)."""
-    store.put(TOKENS, token, record, now=now, expires_at=expires_at)
+    fixture: bool = False,
+) -> bool:
+    """Insert a token, never replacing one, and point its alias at it (the newest wins).
+
+    A fixture token already in the store keeps its state and its alias (False): a used
+    single-use token stays used across restarts until a reset.
+    """
+    if not store.add(TOKENS, token, record, now=now, expires_at=expires_at):
+        if fixture:
+            return False
+        raise RecordExists(TOKENS, token)
     alias = record.get("alias")
     if alias:
-        store.put(ALIASES, _alias_key(alias["key"], alias["value"]), {"token": token}, now=now)
+        pointer = _alias_key(alias["key"], alias["value"])
+        if fixture:
+            store.add(ALIASES, pointer, {"token": token}, now=now)
+        else:
+            store.put(ALIASES, pointer, {"token": token}, now=now)
+    return True
 
 
 def network_token_for(number: str) -> str | None:
@@ -382,7 +395,13 @@ def upgrade(
         upgradedFrom=token,
         createdAt=now.isoformat().replace("+00:00", "Z"),
     )
-    save_token(store, target, multi, now=now)
+    try:
+        save_token(store, target, multi, now=now)
+    except RecordExists:  # a concurrent upgrade saved the claimed token first
+        existing = store.get(TOKENS, target, now=now)
+        if existing is None:
+            raise
+        return target, existing
     return target, multi
 
 
@@ -662,6 +681,16 @@ def consume_single_use(store: Store, resolved: Resolved, *, now: datetime) -> No
                 _release(store, earlier, now=now)
             raise
         taken.append(token)
+    for token in taken:  # a used single-use secret is not kept: the CVC goes once it is spent
+        _forget_cvc(store, token, now=now)
+
+
+def _forget_cvc(store: Store, token: str, *, now: datetime) -> None:
+    stored = store.record(TOKENS, token)
+    if stored is not None and stored.value.get("cvc") is not None:
+        store.update(
+            TOKENS, token, lambda v: dict(v, cvc=None), now=now, expires_at=stored.expires_at
+        )
 
 
 def _release(store: Store, token: str, *, now: datetime) -> None:

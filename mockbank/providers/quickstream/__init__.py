@@ -93,9 +93,12 @@ def magic_values() -> dict[str, Any]:
 
 
 def seed(state: State) -> None:
-    """Seed the receipt-number counter from the seeded generator (deterministic per seed)."""
+    """Seed the receipt-number counter from the seeded generator (deterministic per seed).
+
+    Only where absent: a store that already counted on (after a restart) keeps counting.
+    """
     start = state.random.randint(1_000_000_000, 1_899_999_999)
-    state.store.put(models.COUNTER_NS, "receipt", {"next": start}, now=state.now())
+    state.store.add(models.COUNTER_NS, "receipt", {"next": start}, now=state.now())
 
 
 def _token_view(record: Any, now: Any) -> dict[str, Any]:

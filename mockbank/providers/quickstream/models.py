@@ -33,7 +33,7 @@ from mockbank.providers.quickstream.errors import (
     WrongConnectionType,
 )
 from mockbank.quickstream import LISTED_ORDER, PASSBACK_ORDER, RULES, sign_passback
-from mockbank.store import Store
+from mockbank.store import Store, add_new
 
 TOKEN_NS = "quickstream.token"
 SESSION_NS = "quickstream.session"
@@ -513,7 +513,7 @@ def handoff(
         "transaction": None,
         "tokenPrefix": token[:6],
     }
-    store.put(SESSION_NS, session_id, session, now=now, expires_at=now + SESSION_TTL)
+    add_new(store, SESSION_NS, session_id, session, now=now, expires_at=now + SESSION_TTL)
     return session_id, session
 
 
@@ -860,7 +860,8 @@ def pay(
 
     if store.update(SESSION_NS, session_id, complete, now=now) is None:
         raise SessionExpired()
-    store.put(
+    add_new(
+        store,
         PAYMENT_NS,
         receipt,
         {
@@ -907,7 +908,7 @@ def register_account(
     ):
         if name in transaction:
             account[name] = transaction[name]
-    store.put(VAULT_NS, str(transaction["accountToken"]), account, now=now)
+    add_new(store, VAULT_NS, str(transaction["accountToken"]), account, now=now)
 
 
 def cancel(

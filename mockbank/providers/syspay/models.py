@@ -16,7 +16,7 @@ from typing import Any
 from mockbank.masking import mask_pan
 from mockbank.providers.syspay import errors
 from mockbank.providers.syspay.auth import Identity, LoginKind
-from mockbank.store import Store
+from mockbank.store import Store, add_new
 
 NS_TOKEN = "syspay.token"
 NS_REDIRECT = "syspay.redirect"
@@ -311,13 +311,19 @@ def spend_nonce(store: Store, identity: Identity, *, now: datetime) -> None:
 
 # -- tokens ---------------------------------------------------------------------------------------
 def seed(store: Store, fixtures: SysPayFixtures, *, now: datetime) -> None:
-    """Write the fixture tokens and start the id sequence after the highest one."""
+    """Write the fixture tokens where absent and start the id sequence after the highest one.
+
+    A store that already counted on (after a restart) keeps its place in the sequence.
+    """
     highest = FIRST_TOKEN_ID - 1
     for token in fixtures.tokens:
-        store.put(NS_TOKEN, token.id, token.to_value(), now=now)
+        store.add(NS_TOKEN, token.id, token.to_value(), now=now)
         if token.id.isdigit():
             highest = max(highest, int(token.id))
-    store.put(NS_SEQUENCE, "token", {"next": highest + 1}, now=now)
+    if not store.add(NS_SEQUENCE, "token", {"next": highest + 1}, now=now):
+        store.update(
+            NS_SEQUENCE, "token", lambda v: {"next": max(int(v["next"]), highest + 1)}, now=now
+        )
 
 
 def _next_token_id(store: Store, *, now: datetime) -> str:
@@ -350,7 +356,7 @@ def create_token(
         detokenizers,
         int(now.timestamp()),
     )
-    store.put(NS_TOKEN, token.id, token.to_value(), now=now)
+    add_new(store, NS_TOKEN, token.id, token.to_value(), now=now)
     return token
 
 
@@ -448,7 +454,8 @@ def _mint_redirect(
         request.company_reference,
         identity.kind,
     )
-    store.put(
+    add_new(
+        store,
         NS_REDIRECT,
         redirect.id,
         redirect.to_value(),

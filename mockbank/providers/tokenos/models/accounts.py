@@ -43,7 +43,7 @@ def seed_accounts(store: Store, fixtures: Fixtures, *, seed: int, now: datetime)
     for payer in fixtures.payers:
         for account in payer.accounts:
             bank = fixtures.banks[account.bank_id]
-            store.put(
+            store.add(  # where absent: a restart keeps what happened to the account
                 NS_ACCOUNT,
                 account.id,
                 {
@@ -58,7 +58,7 @@ def seed_accounts(store: Store, fixtures: Fixtures, *, seed: int, now: datetime)
                 now=now,
             )
             recipe = {"seed": seed, "anchorMs": ms(now), "count": fixtures.transactions_per_account}
-            store.put(NS_HISTORY, account.id, {"recipe": recipe}, now=now)
+            store.add(NS_HISTORY, account.id, {"recipe": recipe}, now=now)
 
 
 def make_history(

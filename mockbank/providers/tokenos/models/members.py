@@ -27,7 +27,7 @@ from mockbank.providers.tokenos.models.common import (
     object_field,
     text_field,
 )
-from mockbank.store import Store
+from mockbank.store import Store, add_new
 from mockbank.tokenos import (
     KEY_LEVELS,
     KeyPair,
@@ -48,7 +48,7 @@ def create_member(store: Store, body: Any, *, now: datetime, rng: Callable[[int]
     if member_type not in MEMBER_TYPES:
         raise InvalidArgument(f"memberType must be one of {', '.join(MEMBER_TYPES)}")
     member_id = new_id("m", rng, MEMBER_REALM_SUFFIX)
-    store.put(NS_MEMBER, member_id, _member_value(member_id, member_type), now=now)
+    add_new(store, NS_MEMBER, member_id, _member_value(member_id, member_type), now=now)
     return member_id
 
 
@@ -74,7 +74,7 @@ def seed_member(
     *,
     now: datetime,
 ) -> None:
-    """Write a fixture member with its keys and verified aliases."""
+    """Write a fixture member with its keys and verified aliases, where absent."""
     value = _member_value(member_id, member_type)
     value["keys"] = [k.to_proto() for k in keys]
     value["profile"] = dict(profile)
@@ -82,8 +82,8 @@ def seed_member(
     for alias in aliases:
         alias_hash = hash_alias(alias)
         value["aliases"].append({"hash": alias_hash, "alias": alias})
-        store.put(NS_ALIAS, alias_hash, {"memberId": member_id, "alias": alias}, now=now)
-    store.put(NS_MEMBER, member_id, value, now=now)
+        store.add(NS_ALIAS, alias_hash, {"memberId": member_id, "alias": alias}, now=now)
+    store.add(NS_MEMBER, member_id, value, now=now)
 
 
 def get_member(store: Store, member_id: str, *, now: datetime) -> dict[str, Any]:

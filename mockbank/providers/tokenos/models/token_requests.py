@@ -44,7 +44,7 @@ from mockbank.providers.tokenos.models.common import (
 )
 from mockbank.providers.tokenos.models.fixtures import Bank, Fixtures, Payer, PayerAccount
 from mockbank.providers.tokenos.models.members import normalize_alias, resolve_alias
-from mockbank.store import Store
+from mockbank.store import Store, add_new
 from mockbank.tokenos import KeyPair, base58, canonical_json, encode_uri_component
 
 
@@ -183,7 +183,8 @@ def store_token_request(
         "createdAtMs": str(ms(now)),
         "kind": "TRANSFER" if kinds[0] == "transferBody" else "ACCESS",
     }
-    store.put(NS_REQUEST, request_id, record, now=now, expires_at=now + timedelta(seconds=ttl_s))
+    expires_at = now + timedelta(seconds=ttl_s)
+    add_new(store, NS_REQUEST, request_id, record, now=now, expires_at=expires_at)
     return token_request_proto(record)
 
 
@@ -468,7 +469,8 @@ def approve(
     # Consume the request only now, after every check passed: a failed approval burns nothing.
     if store.take_once(NS_REQUEST, request_id, now=now) is None:
         raise RequestAnswered(f"token request {request_id} has already been answered")
-    store.put(
+    add_new(
+        store,
         NS_TOKEN,
         token_id,
         {
@@ -488,7 +490,8 @@ def approve(
         "keyId": token_key.id,
         "signature": token_key.sign_json({"state": state, "tokenId": token_id}),
     }
-    store.put(
+    add_new(
+        store,
         NS_RESULT,
         request_id,
         {"status": "PROCESSED", "tokenId": token_id, "signature": signature},
@@ -509,7 +512,7 @@ def deny(store: Store, request_id: str, *, now: datetime) -> str:
     request = pending_request(store, request_id, now=now)
     if store.take_once(NS_REQUEST, request_id, now=now) is None:
         raise RequestAnswered(f"token request {request_id} has already been answered")
-    store.put(NS_RESULT, request_id, {"status": "REJECTED"}, now=now)
+    add_new(store, NS_RESULT, request_id, {"status": "REJECTED"}, now=now)
     return _with_query(
         request["requestPayload"]["redirectUrl"],
         [

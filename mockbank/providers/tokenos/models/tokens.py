@@ -39,7 +39,7 @@ from mockbank.providers.tokenos.models.common import (
 )
 from mockbank.providers.tokenos.models.fixtures import Fixtures
 from mockbank.providers.tokenos.models.members import find_key
-from mockbank.store import Store
+from mockbank.store import Store, add_new
 from mockbank.tokenos import base58, canonical_json, verify, verify_json
 
 
@@ -240,7 +240,7 @@ def redeem_token(
         "createdAtMs": str(now_ms),
         "outcome": outcome.value,
     }
-    store.put(NS_TRANSFER, transfer_id, entry, now=now)
+    add_new(store, NS_TRANSFER, transfer_id, entry, now=now)
     return transfer_view(entry, now)
 
 

@@ -1,0 +1,1 @@
+"""Hardening: state that never collides, never revives, never breaks; bounded memory."""
