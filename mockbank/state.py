@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import threading
 import uuid
 from base64 import urlsafe_b64encode
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 # Sequences in the store that ids are made from (see `State.token_bytes`).
 ID_SEQUENCE = "mockbank.ids"
 REQUEST_ID_SEQUENCE = "mockbank.request-ids"
+# 13 digits in a row read as a card number to the journal's masking and to leak scans.
+_CARD_LIKE = re.compile(r"[0-9]{13}")
 
 
 class UnknownProvider(LookupError):
@@ -157,10 +160,17 @@ class State:
 
     def request_id(self) -> str:
         """A correlation id for one request (its own sequence, so record ids do not shift)."""
-        return self._sequence_bytes(REQUEST_ID_SEQUENCE, 8).hex()
+        return self._hex(REQUEST_ID_SEQUENCE, 8)
 
     def token_hex(self, size: int = 16) -> str:
-        return self.token_bytes(size).hex()
+        return self._hex(ID_SEQUENCE, size)
+
+    def _hex(self, sequence: str, size: int) -> str:
+        # An id that looks like a card number would be masked in the journal: skip it.
+        while True:
+            text = self._sequence_bytes(sequence, size).hex()
+            if not _CARD_LIKE.search(text):
+                return text
 
     def token_urlsafe(self, size: int = 32) -> str:
         return urlsafe_b64encode(self.token_bytes(size)).rstrip(b"=").decode()
