@@ -23,7 +23,7 @@ from mockbank.providers.quickstream.rest.records import (
     Transaction,
     TransactionType,
 )
-from mockbank.store import Store
+from mockbank.store import Store, add_new
 
 CURRENCIES = ("AUD", "NZD")
 ECIS = ("INTERNET", "PHONE", "MAIL", "RECURRING")
@@ -113,7 +113,7 @@ def _pay(
         customer_id=customer_id,
         **fields,
     )
-    store.put(TRANSACTION_NS, transaction.receipt_number, transaction.to_value(), now=now)
+    add_new(store, TRANSACTION_NS, transaction.receipt_number, transaction.to_value(), now=now)
     return transaction
 
 
@@ -278,5 +278,5 @@ def _child(
         voided=False,
         **given,
     )
-    store.put(TRANSACTION_NS, receipt, child.to_value(), now=now)
+    add_new(store, TRANSACTION_NS, receipt, child.to_value(), now=now)
     return child
