@@ -35,7 +35,7 @@ def parse_signed_header(value: str) -> SignedHeader:
     """Split the header; every failure is UNAUTHENTICATED naming what is wrong."""
     scheme, _, rest = value.strip().partition(" ")
     if scheme != SIGNATURE_SCHEME:
-        raise Unauthenticated(f"Authorization scheme must be {SIGNATURE_SCHEME} or Basic")
+        raise Unauthenticated(f"Authorization scheme must be {SIGNATURE_SCHEME}, Bearer or Basic")
     fields: dict[str, str] = {}
     for part in rest.split(","):
         name, sep, field_value = part.strip().partition("=")

@@ -20,6 +20,7 @@ from mockbank.providers.tokenos.auth import (
     parse_signed_header,
     verify_signed_request,
 )
+from mockbank.providers.tokenos.auth_jwt import verify_bearer
 from mockbank.providers.tokenos.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -96,7 +97,7 @@ def authenticate() -> Caller:
     header = request.headers.get("Authorization", "")
     if not header:
         raise Unauthenticated(
-            "this call needs Authorization: Token-Ed25519-SHA512 … (or Basic with an API key)"
+            "this call needs Authorization: Token-Ed25519-SHA512 …, Bearer <JWT> or Basic (API key)"
         )
     now = state.now()
     if header.lower().startswith("basic "):
@@ -110,6 +111,8 @@ def authenticate() -> Caller:
         seeded_member = models.get_member(state.store, seeded.member_id, now=now)
         journal_note("auth", "api-key")
         return Caller(seeded_member, request.headers.get("on-behalf-of") or None)
+    if header.lower().startswith("bearer "):
+        return _jwt_caller(state, header)
     signed = parse_signed_header(header)
     member = state.store.get(models.NS_MEMBER, signed.member_id, now=now)
     if member is None:
@@ -148,6 +151,28 @@ def authenticate() -> Caller:
     ):
         raise Unauthenticated("replayed request: this signature has been used already")
     return Caller(member, signed.on_behalf_of)
+
+
+def _jwt_caller(state: State, header: str) -> Caller:
+    """A caller authenticated by a bearer JWT (EdDSA, detached body, claims in the header)."""
+    query = request.query_string.decode("utf-8", "replace")
+    paths = _paths()
+    spellings = paths + [PREFIX + p for p in paths]
+    if query:
+        spellings += [f"{p}?{query}" for p in spellings]
+    host = request.host
+    member = verify_bearer(
+        state.store,
+        header,
+        method=request.method,
+        hosts=[host, host + request.script_root + PREFIX],
+        paths=spellings,
+        body=request.get_data(cache=True),
+        now=state.now(),
+    )
+    journal_note("auth", "jwt")
+    journal_note("member", member["id"])
+    return Caller(member, request.headers.get("on-behalf-of") or None)
 
 
 def _grant(state: State, caller: Caller) -> dict[str, Any] | None:
