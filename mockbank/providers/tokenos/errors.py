@@ -2,7 +2,10 @@
 
 Token.io's REST gateway answers a failed call with the HTTP status of the gRPC code, the code
 name in a ``token-error`` header and the message as a text body; a client that sends
-``token-json-error: true`` gets ``{"error": {"errorCode", "message", "tokenTraceId"}}``.
+``token-json-error: true`` gets ``{"error": {"errorCode", "message", "tokenTraceId"}}``. That
+is how the SDK 1.0.57 gateway spoke; the current API reference answers REST clients with
+``{"error": {"message", "tokenTraceId"}}``, which mockbank sends to every caller that is not an
+SDK (no ``token-sdk`` header and no Ed25519 request signature).
 """
 
 from __future__ import annotations
@@ -159,6 +162,13 @@ def code_of(error: ProviderError) -> str:
     return _CODE_FOR_STATUS.get(error.http_status, "UNKNOWN")
 
 
+def _sdk_request() -> bool:
+    """Token's SDKs name themselves in ``token-sdk`` and sign with Token-Ed25519-SHA512; they
+    read an error as the text body plus the ``token-error`` header."""
+    authorization = request.headers.get("Authorization", "")
+    return bool(request.headers.get("token-sdk")) or authorization.startswith("Token-Ed25519")
+
+
 def render(error: ProviderError) -> Response:
     """The gateway's answer: status from the code, ``token-error`` header, text or JSON body."""
     code = code_of(error)
@@ -171,8 +181,11 @@ def render(error: ProviderError) -> Response:
         response = jsonify(
             {"error": {"errorCode": code, "message": error.detail, "tokenTraceId": trace_id}}
         )
-    else:
+    elif _sdk_request():
         response = Response(error.detail, mimetype="text/plain")
+    else:
+        # The current API reference's v1 envelope, for REST clients (API key, JWT, no auth).
+        response = jsonify({"error": {"message": error.detail, "tokenTraceId": trace_id}})
     response.status_code = error.http_status
     response.headers["token-error"] = code
     response.headers["token-trace-id"] = trace_id

@@ -34,6 +34,7 @@ from mockbank.providers.tokenos.errors import (
     UnknownPayer,
 )
 from mockbank.providers.tokenos.i18n import TEXTS, format_amount, pick_language
+from mockbank.providers.tokenos.models import rest_v1
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 from mockbank.tokenos import KeyPair, generate_keys
@@ -353,12 +354,10 @@ def get_token(token_id: str) -> Response:
 @bp.get("/tokens")
 @endpoint("list-tokens")
 def list_tokens() -> Response:
-    """The caller's tokens of one type."""
+    """The caller's tokens (``type``, ``page.*`` or ``offset``/``limit``, ``filter.*``)."""
     state, _ = _state()
     caller = authenticate()
-    return jsonify(
-        models.list_tokens(state.store, caller.id, _arg("type"), _arg("offset"), _arg("limit"))
-    )
+    return jsonify(rest_v1.list_tokens(state.store, caller.id, request.args.to_dict()))
 
 
 @bp.put("/tokens/<token_id>/cancel")

@@ -69,22 +69,6 @@ def is_expired(record: dict[str, Any], now: datetime) -> bool:
     return int(record["token"]["payload"]["expiresAtMs"]) <= ms(now)
 
 
-def list_tokens(
-    store: Store, caller: str, token_type: str, offset: str, limit: str
-) -> dict[str, Any]:
-    """``GET /tokens?type=&offset=&limit=``; the offset is an opaque position string."""
-    if token_type not in ("TRANSFER", "ACCESS"):
-        raise InvalidArgument("type must be TRANSFER or ACCESS")
-    start, count = page_window(offset, limit)
-    # A payee lists the tokens it may redeem; payers use their bank or the Token app.
-    tokens = [
-        r.value["token"]
-        for r in store.records(NS_TOKEN)
-        if r.value["type"] == token_type and caller == r.value["toMemberId"]
-    ]
-    return paged("tokens", tokens, start, count)
-
-
 def cancel_token(
     store: Store,
     caller: str,
@@ -167,23 +151,16 @@ def redeem_token(
     """``POST /transfers``: spend part of a transfer token's lifetime amount."""
     body = object_field(body, "body", required=True)
     payload = object_field(body.get("payload"), "payload", required=True)
-    signature = object_field(body.get("payloadSignature"), "payloadSignature", required=True)
-    if signature.get("memberId") != caller:
-        raise Unauthenticated("payloadSignature.memberId must be the caller")
-    key = find_key(member, str(signature.get("keyId")))
-    if key is None:
-        raise Unauthenticated("payloadSignature.keyId is not a key of the caller")
-    if not lenient and not verify_json(
-        payload, str(signature.get("signature", "")), key["publicKey"]
-    ):
-        raise Unauthenticated("payloadSignature does not verify over the payload")
+    # The current API's CreateTransferRequest has only `payload`; the SDK also signs it.
+    signature = object_field(body.get("payloadSignature"), "payloadSignature")
+    if signature:
+        _check_payload_signature(payload, signature, caller, member, lenient=lenient)
     ref_id = ref_id_field(payload.get("refId"), "payload.refId") or base58(rng(9))
     token_id = text_field(payload.get("tokenId"), "payload.tokenId") or ""
-    amount_obj = object_field(payload.get("amount"), "payload.amount", required=True)
-    amount = parse_amount(amount_obj.get("value"), "payload.amount.value")
-    currency = currency_field(amount_obj.get("currency"), "payload.amount.currency")
+    given = _given_amount(payload)  # malformed amounts are 400 before the token is looked up
     text_field(payload.get("description"), "payload.description", required=False)
     record = token_record(store, token_id, now=now)
+    amount, currency = given or _default_amount(record)
     if record["toMemberId"] != caller:
         raise PermissionDenied(f"token {token_id} can only be redeemed by its payee")
     if record["type"] != "TRANSFER":
@@ -225,13 +202,15 @@ def redeem_token(
         raise
     transfer_payload = {k: v for k, v in payload.items() if v is not None}
     transfer_payload["refId"] = ref_id
+    transfer_payload.setdefault("amount", {"value": str(amount), "currency": currency})
+    endorsements = [{"action": "ENDORSED", "signature": signature}] if signature else []
     entry = {
         "transfer": {
             "id": transfer_id,
             "transactionId": "tx:" + base58(rng(12)),
             "createdAtMs": str(now_ms),
             "payload": transfer_payload,
-            "payloadSignatures": [{"action": "ENDORSED", "signature": signature}],
+            "payloadSignatures": endorsements,
         },
         "tokenId": token_id,
         "toMemberId": caller,
@@ -242,6 +221,42 @@ def redeem_token(
     }
     add_new(store, NS_TRANSFER, transfer_id, entry, now=now)
     return transfer_view(entry, now)
+
+
+def _check_payload_signature(
+    payload: dict[str, Any],
+    signature: dict[str, Any],
+    caller: str,
+    member: dict[str, Any],
+    *,
+    lenient: bool,
+) -> None:
+    if signature.get("memberId") != caller:
+        raise Unauthenticated("payloadSignature.memberId must be the caller")
+    key = find_key(member, str(signature.get("keyId")))
+    if key is None:
+        raise Unauthenticated("payloadSignature.keyId is not a key of the caller")
+    if not lenient and not verify_json(
+        payload, str(signature.get("signature", "")), key["publicKey"]
+    ):
+        raise Unauthenticated("payloadSignature does not verify over the payload")
+
+
+def _given_amount(payload: dict[str, Any]) -> tuple[Decimal, str] | None:
+    if payload.get("amount") is None:
+        return None
+    amount_obj = object_field(payload.get("amount"), "payload.amount", required=True)
+    amount = parse_amount(amount_obj.get("value"), "payload.amount.value")
+    return amount, currency_field(amount_obj.get("currency"), "payload.amount.currency")
+
+
+def _default_amount(record: dict[str, Any]) -> tuple[Decimal, str]:
+    """No amount given: the token's per-charge amount, else its lifetime amount (what the SDK's
+    ``redeemToken(token)`` sends)."""
+    if record["type"] != "TRANSFER":
+        raise InvalidArgument(f"token {record['token']['id']} is an access token")
+    terms = record["token"]["payload"]["transfer"]
+    return Decimal(str(terms.get("amount") or terms["lifetimeAmount"])), terms["currency"]
 
 
 def check_redeemable(record: dict[str, Any], amount: Decimal, currency: str, now: datetime) -> None:
