@@ -61,6 +61,11 @@ def test_bad_v2_bank_queries_are_400(live: LiveServer, query: str) -> None:
     answer = _get(live, f"/v2/banks?{query}")
     assert answer.status_code == 400
     assert answer.headers["token-error"] == "INVALID_ARGUMENT"
+    # A v2 path: the current API's v2 envelope, with an errorCode.
+    error = answer.json()["error"]
+    assert error["errorCode"]
+    assert error["message"]
+    assert error["tokenTraceId"] == answer.headers["X-Request-Id"]
 
 
 def test_bank_countries_with_the_references_filters(live: LiveServer) -> None:

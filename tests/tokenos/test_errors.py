@@ -20,6 +20,12 @@ from mockbank.testing import LiveServer
 from mockbank.tokenos import Member, auth_header, signing_payload
 
 
+# The seeded TPP's sandbox API key, as HTTP Basic.
+TPP_BASIC = "Basic " + base64.b64encode(
+    b"m:2fH1YspCejjhxqSss5hvLGMfb2Gm:5zKtXEAq:sandbox-api-key"
+).decode()
+
+
 def test_sdk_clients_get_a_text_error_with_the_code_header(client: FlaskClient) -> None:
     answer = client.get("/tokenos/no/such/thing", headers={"token-sdk": "js"})
     assert answer.status_code == 404
@@ -36,7 +42,7 @@ def test_sdk_clients_get_a_text_error_with_the_code_header(client: FlaskClient) 
         ("/tokenos/tokens", {}, 401),
         ("/tokenos/tokens", {"Authorization": "Basic bTp4Onk="}, 401),
         ("/tokenos/tokens", {"Authorization": "Bearer a.b.c"}, 401),
-        ("/tokenos/v2/banks?perPage=999", {}, 400),
+        ("/tokenos/tokens?page.limit=0", {"Authorization": TPP_BASIC}, 400),
     ],
     ids=["unknown-path", "unknown-member", "no-auth", "bad-api-key", "bad-jwt", "bad-paging"],
 )
