@@ -19,11 +19,10 @@ from mockbank.state import State
 from mockbank.testing import LiveServer
 from mockbank.tokenos import Member, auth_header, signing_payload
 
-
 # The seeded TPP's sandbox API key, as HTTP Basic.
-TPP_BASIC = "Basic " + base64.b64encode(
-    b"m:2fH1YspCejjhxqSss5hvLGMfb2Gm:5zKtXEAq:sandbox-api-key"
-).decode()
+TPP_BASIC = (
+    "Basic " + base64.b64encode(b"m:2fH1YspCejjhxqSss5hvLGMfb2Gm:5zKtXEAq:sandbox-api-key").decode()
+)
 
 
 def test_sdk_clients_get_a_text_error_with_the_code_header(client: FlaskClient) -> None:
