@@ -43,6 +43,7 @@ STATUS_MARK = "@@readme-test-status="
 # How a reader fills a placeholder: from the JSON answer of the curl before it.
 PLACEHOLDERS: dict[str, Callable[[Any], str]] = {
     "requestId": lambda answer: str(answer["tokenRequest"]["id"]),
+    "singleUseTokenId": lambda answer: str(answer["singleUseTokenId"]),
 }
 
 
