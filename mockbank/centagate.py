@@ -75,11 +75,29 @@ REQUEST_QR_ORDERS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
+STATECHECK_ORDERS: dict[str, tuple[str, ...]] = {
+    # "Check Authentication State API" (CentagateDocs 1.4.3.2.01): its Java, Node.js and PHP
+    # samples (the Postman script is the same order with the optional fields left out).
+    "samples": (
+        "username", "authMethod", "authToken", "integrationKey", "unixTimestamp",
+        "supportFido", "ipAddress", "userAgent", "browserFp",
+    ),
+    # That page's parameter table (HMAC row).
+    "table": (
+        "username", "authMethod", "userAgent", "integrationKey", "supportFido", "browserFp",
+        "unixTimestamp", "authToken", "ipAddress",
+    ),
+}  # fmt: skip
+
 # The orders an app can be strict on, one per document family for both APIs. The samples
 # come first: they are what integrators copy, so they name a match first. The other orders
 # ("signing", "python") come from single sample programs and are accepted by non-strict apps.
 ORDER_NAMES = ("samples", "table", "legacy")
-ORDERS = {"authQRCode": AUTH_QR_ORDERS, "requestQrCode": REQUEST_QR_ORDERS}
+ORDERS = {
+    "authQRCode": AUTH_QR_ORDERS,
+    "requestQrCode": REQUEST_QR_ORDERS,
+    "statecheck": STATECHECK_ORDERS,
+}
 
 
 def canonical_string(fields: Mapping[str, object], order: tuple[str, ...]) -> str:
@@ -93,7 +111,9 @@ def hmac_hex(secret_key: str, text: str) -> str:
 
 
 def endpoint_for(fields: Mapping[str, object]) -> str:
-    """Which API a field set belongs to: authQRCode carries an OTP, requestQrCode does not."""
+    """Which API a field set belongs to: authQRCode carries an OTP, statecheck an authMethod."""
+    if "authMethod" in fields:
+        return "statecheck"
     return "authQRCode" if "otp" in fields or "challenge" in fields else "requestQrCode"
 
 
@@ -104,7 +124,8 @@ def sign(
     *,
     endpoint: str | None = None,
 ) -> str:
-    """The ``hmac`` value for a requestQrCode or authQRCode body, in a documented field order."""
+    """The ``hmac`` value for a requestQrCode, authQRCode or session/statecheck body, in a
+    documented field order."""
     orders = ORDERS[endpoint or endpoint_for(fields)]
     if order not in orders:
         raise ValueError(f"unknown HMAC order {order!r}; use one of {', '.join(orders)}")

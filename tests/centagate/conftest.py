@@ -96,12 +96,17 @@ def auth_body(
 
 
 def answer(response: Any) -> tuple[int, str, Any]:
-    """(code, message, decoded object or "") of a Centagate envelope."""
+    """(code, message, decoded object or "") of a Centagate envelope, read the way
+    SecureMetric's own CENTAGATE client reads it: Gson into a map whose values it casts to
+    String, so ``code``, ``message`` and ``object`` must each be a JSON string (a number would
+    throw ClassCastException there); ``object`` is decoded a second time."""
     data = response.get_json() if hasattr(response, "get_json") else response.json()
     assert set(data) == {"code", "message", "object"}, data
-    assert isinstance(data["object"], str)
+    assert all(isinstance(data[key], str) for key in data), data
+    code = data["code"]
+    assert code == "0" or (code.isascii() and code.isdigit() and not code.startswith("0")), code
     obj = json.loads(data["object"]) if data["object"] else ""
-    return data["code"], data["message"], obj
+    return int(code), data["message"], obj
 
 
 class Api:

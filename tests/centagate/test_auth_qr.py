@@ -95,20 +95,20 @@ def test_php_sample_concatenation_verifies(api: Api) -> None:
     assert response.headers["X-Mockbank-Hmac-Order"] == "samples"
 
 
-def test_replayed_challenge_is_23016(api: Api, snapshot: Any) -> None:
+def test_replayed_challenge_is_refused_23001(api: Api, snapshot: Any) -> None:
     issued = api.issue()
     assert answer(api.authorize(issued))[0] == 0
     before = snapshot()
     code, message, obj = answer(api.authorize(issued))
-    assert (code, obj) == (23016, "")
+    assert (code, obj) == (23001, "")
     assert "already used" in message
     assert snapshot() == before
 
 
-def test_unknown_challenge_is_23016(api: Api) -> None:
+def test_unknown_challenge_is_refused_23001(api: Api) -> None:
     issued = api.issue()
     code, _, _ = answer(api.authorize({**issued, "otpChallenge": "99999999"}))
-    assert code == 23016
+    assert code == 23001
     assert api.challenges()[0]["state"] == "pending"
 
 
@@ -125,12 +125,12 @@ def test_wrong_otp_is_23001_and_the_challenge_survives(api: Api) -> None:
 def test_five_wrong_otps_lock_the_device_account(api: Api) -> None:
     issued = api.issue()
     codes = [answer(api.authorize(issued, otp=f"00000{i}"))[0] for i in range(5)]
-    assert codes == [23001, 23001, 23001, 23001, 23036]
+    assert codes == [23001, 23001, 23001, 23001, 29017]
     assert api.devices()[ALICE_DEVICE]["locked"] is True
     assert api.challenges()[0]["state"] == "pending"
     # Locked: even the right OTP, and new QR requests, are refused.
-    assert answer(api.authorize(issued))[0] == 23036
-    assert answer(api.request_qr())[0] == 23036
+    assert answer(api.authorize(issued))[0] == 29017
+    assert answer(api.request_qr())[0] == 29017
     api.state.reset("centagate")
     assert answer(api.request_qr())[0] == 0
 
@@ -140,7 +140,7 @@ def test_challenge_expires_after_180_seconds_of_app_clock(api: Api) -> None:
     issued = api.issue()
     api.state.clock.advance(180)
     code, message, _ = answer(api.authorize(issued))
-    assert code == 23016
+    assert code == 23001
     assert "expired" in message
     assert api.challenges()[0]["state"] == "expired"
 
@@ -158,7 +158,7 @@ def test_challenge_ttl_is_configurable() -> None:
     short.state.clock.freeze()
     issued = short.issue()
     short.state.clock.advance(31)
-    assert answer(short.authorize(issued))[0] == 23016
+    assert answer(short.authorize(issued))[0] == 23001
     app.extensions["mockbank"].close()
 
 
@@ -167,18 +167,18 @@ def test_challenge_ttl_is_configurable() -> None:
     [
         ({"username": "mallory"}, 22002),
         ({"username": "bob", "devAccId": "bob-device-1"}, 22004),
-        ({"username": "carol"}, 23013),
-        ({"devAccId": "bob-device-1"}, 23013),
+        ({"username": "carol"}, 29003),
+        ({"devAccId": "bob-device-1"}, 29003),
         ({"devAccId": "ghost-device"}, 36000),
-        ({"devAccId": "alice-device-old"}, 36004),
+        ({"devAccId": "alice-device-old"}, 29002),
         ({"isTransaction": "0"}, 10002),
         ({"transactionValue": ""}, 10002),
         ({"otp": ""}, 10002),
         ({"details": b64("alice-device-1|forged|Transfer RM 9,999 to Mallory")}, 10002),
         ({"details": "%%%"}, 10002),
         ({"authToken": "someone-elses-token"}, 10002),
-        ({"integrationKey": "mockbank-strict-integration-key"}, 23022),
-        ({"integrationKey": "unknown-key"}, 23024),
+        ({"integrationKey": "mockbank-strict-integration-key"}, 55000),
+        ({"integrationKey": "unknown-key"}, 10001),
     ],
     ids=["unknown-user", "inactive-user-bob", "user-without-device", "device-of-other-user",
          "unknown-device", "inactive-device", "isTransaction-0",
@@ -201,7 +201,7 @@ def test_is_transaction_message_names_the_field(api: Api) -> None:
     assert 'isTransaction must be "1"' in message
 
 
-def test_challenge_issued_to_another_app_is_owner_mismatch_23019(api: Api, snapshot: Any) -> None:
+def test_challenge_issued_to_another_app_is_owner_mismatch_10001(api: Api, snapshot: Any) -> None:
     issued = api.issue()  # through the demo app
     before = snapshot()
     response = api.authorize(
@@ -210,26 +210,26 @@ def test_challenge_issued_to_another_app_is_owner_mismatch_23019(api: Api, snaps
         secret_key="mockbank-strict-secret-key",
     )
     code, message, _ = answer(response)
-    assert code == 23019, message
+    assert code == 10001, message
     assert snapshot() == before
 
 
-def test_bad_hmac_is_23022_and_burns_nothing(api: Api, snapshot: Any) -> None:
+def test_bad_hmac_is_invalid_signature_55000_and_burns_nothing(api: Api, snapshot: Any) -> None:
     issued = api.issue()
     body = auth_body(issued, api.epoch())
     body["otp"] = "123456"  # tampered after signing
     before = snapshot()
     code, _, _ = answer(api.post(AUTH_QR, body))
-    assert code == 23022
+    assert code == 55000
     assert snapshot() == before
     assert api.devices()[ALICE_DEVICE]["failedAttempts"] == 0
 
 
-def test_stale_timestamp_is_23023_and_burns_nothing(api: Api, snapshot: Any) -> None:
+def test_stale_timestamp_is_10002_and_burns_nothing(api: Api, snapshot: Any) -> None:
     issued = api.issue()
     before = snapshot()
     body = auth_body(issued, api.epoch() - 301)
-    assert answer(api.post(AUTH_QR, body))[0] == 23023
+    assert answer(api.post(AUTH_QR, body))[0] == 10002
     assert snapshot() == before
 
 
@@ -239,9 +239,9 @@ def test_tampered_signature_over_legacy_order_without_device(api: Api) -> None:
     body = auth_body(issued, api.epoch(), order="legacy")
     body["devAccId"] = "bob-device-1"  # not covered by the legacy HMAC
     code, _, _ = answer(api.post(AUTH_QR, body))
-    assert code == 23013  # the signature passes; the device check still refuses it
+    assert code == 29003  # the signature passes; the device check still refuses it
     body["hmac"] = sign(body, SECRET_KEY, "samples")
-    assert answer(api.post(AUTH_QR, body))[0] == 23013
+    assert answer(api.post(AUTH_QR, body))[0] == 29003
 
 
 def test_journal_never_holds_the_secret_key_or_device_secret(api: Api) -> None:
@@ -254,7 +254,7 @@ def test_journal_never_holds_the_secret_key_or_device_secret(api: Api) -> None:
     assert "alice-device-secret" not in text
     entry = api.state.journal.entries(endpoint="auth-qr")[-1]
     assert json.loads(entry.request_body)["hmac"] == "***"
-    assert json.loads(entry.response_body)["code"] == 0
+    assert json.loads(entry.response_body)["code"] == "0"
 
 
 def test_single_use_and_lock_hold_on_the_sqlite_store(tmp_path: Any) -> None:
@@ -264,7 +264,7 @@ def test_single_use_and_lock_hold_on_the_sqlite_store(tmp_path: Any) -> None:
         issued = sqlite.issue()
         assert answer(sqlite.authorize(issued, otp="000000"))[0] == 23001
         assert answer(sqlite.authorize(issued))[0] == 0
-        assert answer(sqlite.authorize(issued))[0] == 23016
+        assert answer(sqlite.authorize(issued))[0] == 23001
         assert sqlite.devices()[ALICE_DEVICE]["failedAttempts"] == 0
     finally:
         sqlite.state.close()

@@ -22,9 +22,9 @@ def test_demo_script_walks_through_signing_and_three_refusals(
         "demo_centagate.py", "--base-url", mockbank.server.url, "--out-dir", str(tmp_path)
     )
     assert "authQRCode: code 0 'Success'" in out
-    assert "replay): code 23016" in out
+    assert "replay): code 23001" in out
     assert "a wrong OTP: code 23001" in out
-    assert "wrong secret key: code 23022" in out
+    assert "wrong secret key: code 55000" in out
     assert "every step answered as expected" in out
     [png] = tmp_path.glob("centagate-qr-*.png")
     with Image.open(png) as image:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mockbank.fixtures import FixtureError, FixtureReader
-from mockbank.providers.centagate.models import load_fixtures
+from mockbank.providers.centagate.settings import load_fixtures
 from mockbank.state import State
 
 FIXTURE = json.loads(Path("fixtures/centagate.json").read_text())
@@ -73,7 +73,11 @@ def test_state_view_masks_secrets_and_reset_restores_the_seed(state: State) -> N
 
 def test_magic_values_list_the_return_codes(state: State) -> None:
     magic = state.magic_values()["centagate"]
-    assert magic["return_codes"]["23036"] == "OTP token locked"
+    assert magic["return_codes"]["23036"] == "OTP token locked"  # the 2018 table
+    assert magic["return_codes_current"]["23036"] == {
+        "code": "29017",
+        "message": "Invalid Token Status",
+    }
     assert magic["challenge_ttl_s"] == 180
     assert set(magic["hmac_orders"]["authQRCode"]) == {"samples", "table", "legacy", "python"}
 
@@ -116,7 +120,7 @@ def test_a_bad_option_stops_create_app_naming_it(option: str, value: Any) -> Non
     ids=["defaults", "strict-legacy", "any"],
 )  # fmt: skip
 def test_good_options_are_read(options: dict[str, Any], order: str | None, ttl: float) -> None:
-    from mockbank.providers.centagate.models import read_settings
+    from mockbank.providers.centagate.settings import read_settings
 
     settings = read_settings(options)
     assert (settings.hmac_order, settings.challenge_ttl_s) == (order, ttl)

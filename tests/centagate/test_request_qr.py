@@ -102,7 +102,7 @@ def test_the_transaction_signing_request_page_order_verifies(api: Api) -> None:
         secret_key="mockbank-strict-secret-key",
         order="signing",
     )
-    assert answer(api.post(REQUEST_QR, strict))[0] == 23022
+    assert answer(api.post(REQUEST_QR, strict))[0] == 55000
 
 
 def test_orders_that_coincide_are_all_named(api: Api) -> None:
@@ -130,7 +130,7 @@ def test_strict_app_accepts_only_its_order(api: Api) -> None:
     }
     assert answer(api.request_qr(order="samples", **strict))[0] == 0
     code, message, _ = answer(api.request_qr(order="table", **strict))
-    assert code == 23022, message
+    assert code == 55000, message
 
 
 def test_config_option_makes_every_app_strict() -> None:
@@ -140,16 +140,16 @@ def test_config_option_makes_every_app_strict() -> None:
     strict = Api(app.test_client(), app.extensions["mockbank"])
     try:
         assert answer(strict.request_qr(order="table", userAgent="ua"))[0] == 0
-        assert answer(strict.request_qr(order="samples", userAgent="ua"))[0] == 23022
+        assert answer(strict.request_qr(order="samples", userAgent="ua"))[0] == 55000
     finally:
         strict.state.close()
 
 
-def test_bad_hmac_is_23022_and_the_journal_shows_the_strings_tried(api: Api) -> None:
+def test_bad_hmac_is_55000_and_the_journal_shows_the_strings_tried(api: Api) -> None:
     body = qr_body(api.epoch(), userAgent="curl/8")
     body["hmac"] = sign(body, "not-the-secret")
     code, message, obj = answer(api.post(REQUEST_QR, body))
-    assert (code, obj) == (23022, "")
+    assert (code, obj) == (55000, "")
     assert "Invalid API signature" in message
     entry = api.state.journal.entries(provider="centagate")[-1]
     tried = entry.notes["canonical_strings_tried"]
@@ -162,10 +162,10 @@ def test_bad_hmac_is_23022_and_the_journal_shows_the_strings_tried(api: Api) -> 
 
 
 @pytest.mark.parametrize("offset", [-301, 301, -3600], ids=["5min-late", "5min-early", "1h-late"])
-def test_stale_timestamp_is_23023(api: Api, offset: int) -> None:
+def test_stale_timestamp_is_10002(api: Api, offset: int) -> None:
     body = qr_body(api.epoch() + offset)
     code, message, _ = answer(api.post(REQUEST_QR, body))
-    assert code == 23023, message
+    assert code == 10002, message
     assert api.challenges() == []
 
 
@@ -179,7 +179,7 @@ def test_timestamp_follows_the_app_clock(api: Api) -> None:
     api.state.clock.freeze()
     body = qr_body(api.epoch())
     api.state.clock.advance(3600)
-    assert answer(api.post(REQUEST_QR, body))[0] == 23023
+    assert answer(api.post(REQUEST_QR, body))[0] == 10002
 
 
 @pytest.mark.parametrize(
@@ -187,10 +187,10 @@ def test_timestamp_follows_the_app_clock(api: Api) -> None:
     [
         ({"username": "mallory"}, 22002),
         ({"username": "bob", "devAccId": "bob-device-1"}, 22004),
-        ({"username": "carol", "devAccId": "alice-device-1"}, 23013),
-        ({"devAccId": "bob-device-1"}, 23013),
+        ({"username": "carol", "devAccId": "alice-device-1"}, 29003),
+        ({"devAccId": "bob-device-1"}, 29003),
         ({"devAccId": "no-such-device"}, 36000),
-        ({"devAccId": "alice-device-old"}, 36004),
+        ({"devAccId": "alice-device-old"}, 29002),
     ],
     ids=["unknown-user", "inactive-user", "user-without-device", "others-device",
          "unknown-device", "inactive-device"],
@@ -246,9 +246,9 @@ def test_missing_hmac_is_10002(api: Api) -> None:
     assert "hmac" in message
 
 
-def test_unknown_integration_key_is_23024(api: Api) -> None:
+def test_unknown_integration_key_is_10001_permission_not_allowed(api: Api) -> None:
     code, message, _ = answer(api.request_qr(integrationKey="who-is-this"))
-    assert code == 23024, message
+    assert code == 10001, message
 
 
 def test_numeric_timestamp_is_accepted(api: Api) -> None:

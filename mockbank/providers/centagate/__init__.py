@@ -18,7 +18,7 @@ from mockbank.centagate import (
 )
 from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
 from mockbank.providers import Provider
-from mockbank.providers.centagate import errors, models
+from mockbank.providers.centagate import errors, models, settings, views
 from mockbank.providers.centagate.routes import bp, qr_data_uri
 from mockbank.state import State
 
@@ -26,12 +26,12 @@ __all__ = ["device_otp", "otp_from_qr", "parse_qr", "provider", "sign"]
 
 
 def _seed(state: State) -> None:
-    models.read_settings(state.config.options)  # a bad option stops create_app, with its name
-    models.seed(state.store, state.fixtures["centagate"], now=state.now())
+    settings.read_settings(state.config.options)  # a bad option stops create_app, with its name
+    settings.seed(state.store, state.fixtures["centagate"], now=state.now())
 
 
 def _state_view(state: State) -> dict[str, Any]:
-    return models.state_view(state.store, state.fixtures["centagate"], now=state.now())
+    return views.state_view(state.store, state.fixtures["centagate"], now=state.now())
 
 
 def _credentials(fixtures: models.CentagateFixtures | None) -> list[tuple[str, str]]:
@@ -54,25 +54,13 @@ def _credentials(fixtures: models.CentagateFixtures | None) -> list[tuple[str, s
 
 def _magic_values() -> dict[str, Any]:
     return {
-        "return_codes": {
-            str(cls.return_code): cls.message
-            for cls in (
-                errors.InvalidInput,
-                errors.UserNotFound,
-                errors.UserNotActive,
-                errors.InvalidCredentials,
-                errors.DeviceNotBound,
-                errors.AuthenticationDataNotFound,
-                errors.RequestOwnerMismatch,
-                errors.InvalidSignature,
-                errors.RequestExpired,
-                errors.ApiNotFound,
-                errors.ApiError,
-                errors.TokenLocked,
-                errors.DeviceNotFound,
-                errors.DeviceNotActive,
-            )
+        # The 2018 table the errors are named after, and the current one (the default).
+        "return_codes": {str(cls.return_code): cls.message for cls in errors.ERROR_CLASSES},
+        "return_codes_current": {
+            str(code): {"code": str(current), "message": message}
+            for code, (current, message) in errors.CURRENT_CODES.items()
         },
+        "return_code_tables": list(errors.RETURN_CODE_TABLES),
         "users": {
             "alice": "active; device alice-device-1 (active), alice-device-old (inactive: 36004)",
             "bob": "inactive (22004)",
@@ -111,7 +99,7 @@ def _otp_command(args: argparse.Namespace) -> int:
         directory = Path(args.fixtures) if args.fixtures else default_dir()
         try:
             path, data = load_json(directory, "centagate")
-            fixtures = models.load_fixtures(FixtureReader(path, data))
+            fixtures = settings.load_fixtures(FixtureReader(path, data))
         except FixtureError as error:
             print(f"centagate-otp: {error}", file=sys.stderr)
             return 2
@@ -165,7 +153,7 @@ provider = Provider(
     blueprint=bp,
     render_error=errors.render,
     hosts=("centagate.example",),
-    load_fixtures=models.load_fixtures,
+    load_fixtures=settings.load_fixtures,
     seed=_seed,
     state_view=_state_view,
     magic_values=_magic_values,

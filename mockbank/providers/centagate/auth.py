@@ -40,10 +40,15 @@ def verify_timestamp(unix_timestamp: str, now_epoch: float) -> int:
 
 def allowed_orders(setting: str, endpoint: str) -> tuple[str, ...]:
     """The field orders an app accepts: every documented one ("any") or exactly one (strict)."""
+    documented = ORDERS[endpoint]
     if setting != "any":
-        return (setting,)
+        # statecheck documents no 2018 order: a strict "legacy" app signs it the samples' way.
+        return (setting if setting in documented else "samples",)
     # Orders documented by one sample program only ("signing", "python") come after.
-    return (*ORDER_NAMES, *(name for name in ORDERS[endpoint] if name not in ORDER_NAMES))
+    return (
+        *(name for name in ORDER_NAMES if name in documented),
+        *(name for name in documented if name not in ORDER_NAMES),
+    )
 
 
 def verify_hmac(

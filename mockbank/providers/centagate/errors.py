@@ -1,10 +1,15 @@
-"""Centagate's return codes, and the ``{"code","message","object"}`` envelope they travel in."""
+"""Centagate's return codes, and the ``{"code","message","object"}`` envelope they travel in.
+
+Two code tables: ``current`` (CentagateDocs' ``ReturnCode.mdx``, the default) and ``2018`` (the
+CENTAGATE API document of 2018, which the errors below are named after). An app picks one with
+``returnCodes`` in its fixture; the option ``centagate.return_codes`` sets the default.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from flask import Response, jsonify
+from flask import Response, g, jsonify
 
 from mockbank.errors import (
     FaultInjected,
@@ -15,6 +20,7 @@ from mockbank.errors import (
     ProviderError,
     RouteNotFound,
 )
+from mockbank.state import current_state
 
 
 class CentagateError(ProviderError):
@@ -108,8 +114,58 @@ class DeviceNotActive(CentagateError):
     message = "User device not active"
 
 
+class AuthenticationPending(CentagateError):
+    """statecheck: the user has not approved on the device yet (our code; the docs show none)."""
+
+    return_code = 23100
+    code = "AUTH_PENDING"
+    message = "Authentication pending"
+
+
+ERROR_CLASSES: tuple[type[CentagateError], ...] = (
+    InvalidInput,
+    UserNotFound,
+    UserNotActive,
+    InvalidCredentials,
+    DeviceNotBound,
+    AuthenticationDataNotFound,
+    RequestOwnerMismatch,
+    InvalidSignature,
+    RequestExpired,
+    ApiNotFound,
+    ApiError,
+    TokenLocked,
+    DeviceNotFound,
+    DeviceNotActive,
+    AuthenticationPending,
+)
+
+RETURN_CODE_TABLES = ("current", "2018")
+DEFAULT_RETURN_CODES = "current"
+# 2018 code -> the current table's code and message for the same condition. Codes the current
+# table keeps (0, 10002, 22002, 22004, 23001, 23025, 36000) map to themselves; the others go to
+# the nearest current entry (docs/providers/centagate.md says why for each).
+CURRENT_CODES: dict[int, tuple[int, str]] = {
+    10002: (10002, "Invalid Input"),
+    22002: (22002, "User Not Found"),
+    22004: (22004, "User Is Not Active"),
+    23001: (23001, "Invalid Credentials"),
+    23013: (29003, "Token Is Not Bound to the User"),
+    23016: (23001, "Invalid Credentials"),
+    23019: (10001, "Permission Not Allowed"),
+    23022: (55000, "Invalid Signature"),
+    23023: (10002, "Invalid Input"),
+    23024: (10001, "Permission Not Allowed"),
+    23025: (23025, "Web API Error"),
+    23036: (29017, "Invalid Token Status"),
+    36000: (36000, "Device Not Found"),
+    36004: (29002, "Token Not Active"),
+    23100: (23100, "Authentication pending"),
+}
+
+
 def return_code_for(error: ProviderError) -> int:
-    """The Centagate return code for any failure, core ones included."""
+    """The Centagate return code (2018 table) for any failure, core ones included."""
     if isinstance(error, CentagateError):
         return error.return_code
     if isinstance(error, RouteNotFound | MethodNotAllowed):
@@ -121,9 +177,30 @@ def return_code_for(error: ProviderError) -> int:
     return InvalidInput.return_code if error.http_status < 500 else ApiError.return_code
 
 
+def in_table(code: int, detail: str, table: str) -> tuple[int, str]:
+    """A 2018 code and its message as `table` spells them (the why after a colon is kept)."""
+    if table == "2018" or code not in CURRENT_CODES:
+        return code, detail
+    current, message = CURRENT_CODES[code]
+    _, colon, why = detail.partition(": ")
+    if not colon:
+        why = detail.rstrip(".")
+    return current, f"{message}: {why}" if why and why.lower() != message.lower() else message
+
+
+def table_in_use() -> str:
+    """The table of the app this request named (set by the views), else the default."""
+    table = g.get("centagate_return_codes")
+    if table is None:
+        # Checked at start by settings.read_settings; here only read.
+        table = current_state().config.options.get("centagate.return_codes", DEFAULT_RETURN_CODES)
+    return str(table)
+
+
 def envelope(code: int, message: str, obj: str = "") -> Response:
-    """Centagate's response body: ``object`` is JSON-encoded text, empty on failure."""
-    return jsonify({"code": code, "message": message, "object": obj})
+    """Centagate's response body: ``code`` a string, as the real server sends it (SecureMetric's
+    own client casts it to String); ``object`` JSON-encoded text, empty on failure."""
+    return jsonify({"code": str(code), "message": message, "object": obj})
 
 
 def render(error: ProviderError) -> Response:
@@ -133,6 +210,9 @@ def render(error: ProviderError) -> Response:
     (unknown path, wrong method, oversized body, injected faults, crashes) keep their HTTP
     status so clients that check it still see them, with the envelope as the body.
     """
-    response = envelope(return_code_for(error), error.detail)
+    code = return_code_for(error)
+    if isinstance(error, RouteNotFound | MethodNotAllowed) and table_in_use() == "current":
+        code = ApiError.return_code  # "Web API Error": the current table has no "API not found"
+    response = envelope(*in_table(code, error.detail, table_in_use()))
     response.status_code = error.http_status
     return response

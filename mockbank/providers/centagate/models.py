@@ -10,15 +10,13 @@ import base64
 import binascii
 import hmac
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from mockbank.centagate import ORDER_NAMES, device_otp, qr_content
-from mockbank.fixtures import FixtureReader
+from mockbank.centagate import device_otp, qr_content
 from mockbank.providers.centagate.errors import (
     ApiNotFound,
     AuthenticationDataNotFound,
@@ -58,6 +56,12 @@ AUTH_QR_FIELDS = (
     "transactionValue",
     "isTransaction",
 )
+# A QR *login* on authQrCode ("QR Code Authentication API", CentagateDocs 1.4.3.3.05): no
+# transaction fields; its tokenId and otpType are read but enter neither HMAC nor checks.
+AUTH_QR_LOGIN_FIELDS = tuple(
+    f for f in AUTH_QR_FIELDS if f not in ("transactionValue", "isTransaction")
+)
+AUTH_QR_LOGIN_OPTIONAL = ("transactionValue", "isTransaction", "tokenId", "otpType")
 # Read for the HMAC only: the Python sample of "Request QR Code Transaction Signing" sends a
 # transactionId and signs it.
 REQUEST_QR_OPTIONAL = ("transactionId",)
@@ -97,6 +101,7 @@ class App:
     integration_key: str
     secret_key: str
     hmac_order: str  # "any" or one of ORDER_NAMES (strict)
+    return_codes: str | None = None  # "current" or "2018"; None: the centagate.return_codes option
 
 
 @dataclass(frozen=True)
@@ -123,132 +128,6 @@ class CentagateFixtures:
     users: dict[str, User]
     devices: dict[str, DeviceAccount]
     company: dict[str, str]
-
-
-def _status(reader: FixtureReader, where: str) -> Status:
-    value = reader.get(where, str, default="active")
-    if value not in {s.value for s in Status}:
-        raise reader.fail(where, f"must be 'active' or 'inactive', not {value!r}")
-    return Status(value)
-
-
-def load_fixtures(reader: FixtureReader) -> CentagateFixtures:
-    """Validate ``fixtures/centagate.json``; errors name the file and the field."""
-    apps: dict[str, App] = {}
-    for where, _node in reader.items("apps"):
-        order = reader.get(f"{where}.hmacOrder", str, default="any")
-        if order != "any" and order not in ORDER_NAMES:
-            raise reader.fail(
-                f"{where}.hmacOrder", f"must be 'any' or one of {', '.join(ORDER_NAMES)}"
-            )
-        app = App(
-            app_id=reader.get(f"{where}.appId", str),
-            name=reader.get(f"{where}.name", str, default="app"),
-            integration_key=reader.get(f"{where}.integrationKey", str),
-            secret_key=reader.get(f"{where}.secretKey", str),
-            hmac_order=order,
-        )
-        if not app.integration_key or not app.secret_key:
-            raise reader.fail(where, "integrationKey and secretKey must not be empty")
-        if app.integration_key in apps:
-            raise reader.fail(f"{where}.integrationKey", "is used by another app")
-        apps[app.integration_key] = app
-    company = reader.get("company", dict, default={})
-    users: dict[str, User] = {}
-    devices: dict[str, DeviceAccount] = {}
-    for where, node in reader.items("users"):
-        if not isinstance(node, dict):
-            raise reader.fail(where, "expected an object")
-        username = reader.get(f"{where}.username", str)
-        if not username or username in users:
-            raise reader.fail(f"{where}.username", "must be non-empty and unique")
-        owned: list[str] = []
-        for index, device in enumerate(reader.get(f"{where}.devices", list, default=[])):
-            dwhere = f"{where}.devices.{index}"
-            if not isinstance(device, dict):
-                raise reader.fail(dwhere, "expected an object")
-            dev_acc_id = reader.get(f"{dwhere}.devAccId", str)
-            secret = reader.get(f"{dwhere}.secret", str)
-            if not dev_acc_id or dev_acc_id in devices:
-                raise reader.fail(f"{dwhere}.devAccId", "must be non-empty and unique")
-            if not secret:
-                raise reader.fail(f"{dwhere}.secret", "must not be empty")
-            devices[dev_acc_id] = DeviceAccount(
-                dev_acc_id=dev_acc_id,
-                username=username,
-                secret=secret,
-                status=_status(reader, f"{dwhere}.status"),
-                label=reader.get(f"{dwhere}.label", str, default=dev_acc_id),
-            )
-            owned.append(dev_acc_id)
-        users[username] = User(
-            username=username,
-            user_id=reader.get(f"{where}.userId", str),
-            email=reader.get(f"{where}.email", str, default=""),
-            status=_status(reader, f"{where}.status"),
-            devices=tuple(owned),
-        )
-    if not apps:
-        raise reader.fail("apps", "at least one app is required")
-    return CentagateFixtures(apps, users, devices, {k: str(v) for k, v in company.items()})
-
-
-def seed(store: Store, fixtures: CentagateFixtures, *, now: datetime) -> None:
-    """Write users and device accounts (status, wrong-OTP count) where absent.
-
-    A device locked by wrong OTPs stays locked across restarts until a reset.
-    """
-    for user in fixtures.users.values():
-        store.add(
-            NS_USER,
-            user.username,
-            {"username": user.username, "status": user.status.value, "lastSuccessLogin": 0},
-            now=now,
-        )
-    for device in fixtures.devices.values():
-        store.add(
-            NS_DEVICE,
-            device.dev_acc_id,
-            {
-                "devAccId": device.dev_acc_id,
-                "username": device.username,
-                "status": device.status.value,
-                "failedAttempts": 0,
-                "locked": False,
-            },
-            now=now,
-        )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The app's ``centagate.*`` options, checked: a bad value fails at start, not per request."""
-
-    hmac_order: str | None  # None: each app's own fixture setting
-    challenge_ttl_s: float
-
-
-MAX_CHALLENGE_TTL_S = 366 * 86_400
-
-
-def read_settings(options: Mapping[str, Any]) -> Settings:
-    """``centagate.hmac_order`` and ``centagate.challenge_ttl_s``; ValueError names the bad one."""
-    order = options.get("centagate.hmac_order")
-    if order is not None and order != "any" and order not in ORDER_NAMES:
-        raise ValueError(
-            f"centagate.hmac_order must be 'any' or one of {', '.join(ORDER_NAMES)}, not {order!r}"
-        )
-    ttl = options.get("centagate.challenge_ttl_s", DEFAULT_CHALLENGE_TTL_S)
-    try:
-        ttl_s = float(ttl)
-    except (TypeError, ValueError):
-        ttl_s = math.nan
-    if isinstance(ttl, bool) or not 0 < ttl_s <= MAX_CHALLENGE_TTL_S:
-        raise ValueError(
-            f"centagate.challenge_ttl_s must be a number of seconds above 0 and at most "
-            f"{MAX_CHALLENGE_TTL_S}, not {ttl!r}"
-        )
-    return Settings(hmac_order=order or None, challenge_ttl_s=ttl_s)
 
 
 # -- request parsing --------------------------------------------------------------------------
@@ -461,25 +340,12 @@ def _record_wrong_otp(store: Store, dev_acc_id: str, *, now: datetime) -> dict[s
     return store.update(NS_DEVICE, dev_acc_id, count, now=now)
 
 
-def authorize_qr_code(
-    store: Store,
-    fixtures: CentagateFixtures,
-    app: App,
-    fields: Mapping[str, str],
-    ids: IdSource,
-    *,
-    now: datetime,
-) -> dict[str, Any]:
-    """Verify the OTP for a challenge and consume it; the answer's ``object`` fields."""
-    # Required (so never empty) on the v2 paths; on the 2018 paths it may be left out.
-    if fields["isTransaction"] not in ("1", ""):
-        raise InvalidInput('Invalid input: isTransaction must be "1"', field="isTransaction")
-    fields = _with_device(store, fixtures, fields, now=now)
-    device = check_user_and_device(store, fixtures, fields["username"], fields["devAccId"], now=now)
-    record = store.record(NS_CHALLENGE, fields["challenge"])
+def usable_challenge(store: Store, otp_challenge: str, *, now: datetime) -> dict[str, Any]:
+    """A challenge that exists, is unused and unexpired; 23016 saying which otherwise."""
+    record = store.record(NS_CHALLENGE, otp_challenge)
     if record is None:
         raise AuthenticationDataNotFound(
-            f"Authentication data does not exist: no challenge {fields['challenge']}"
+            f"Authentication data does not exist: no challenge {otp_challenge}"
         )
     if record.used:
         raise AuthenticationDataNotFound(
@@ -490,7 +356,13 @@ def authorize_qr_code(
             "Authentication data does not exist: the challenge expired "
             f"at {record.value['expiresAt']}"
         )
-    challenge = record.value
+    value: dict[str, Any] = record.value
+    return value
+
+
+def _check_answer_matches(
+    challenge: Mapping[str, Any], app: App, device: DeviceAccount, fields: Mapping[str, str]
+) -> None:
     if challenge["devAccId"] != device.dev_acc_id or challenge["integrationKey"] != (
         app.integration_key
     ):
@@ -510,40 +382,105 @@ def authorize_qr_code(
         raise InvalidInput(
             "Invalid input: authToken is not the one issued with this challenge", field="authToken"
         )
+
+
+def _check_otp(
+    store: Store, device: DeviceAccount, challenge: Mapping[str, Any], otp: str, *, now: datetime
+) -> None:
     expected = device_otp(device.secret, challenge["otpChallenge"], challenge["plainText"])
-    if not hmac.compare_digest(fields["otp"].strip().encode(), expected.encode()):
-        counted = _record_wrong_otp(store, device.dev_acc_id, now=now)
-        if counted is not None and counted["locked"]:
-            raise TokenLocked(
-                f"OTP token locked: {MAX_WRONG_OTPS} wrong OTPs for {device.dev_acc_id}"
-            )
-        left = MAX_WRONG_OTPS - int(counted["failedAttempts"]) if counted else 0
-        raise InvalidCredentials(f"Invalid credentials: wrong OTP ({left} attempts left)")
-    # Atomic: of many concurrent correct answers, exactly one consumes the challenge.
-    if store.take_once(NS_CHALLENGE, fields["challenge"], now=now) is None:
+    if hmac.compare_digest(otp.strip().encode(), expected.encode()):
+        return
+    counted = _record_wrong_otp(store, device.dev_acc_id, now=now)
+    if counted is not None and counted["locked"]:
+        raise TokenLocked(f"OTP token locked: {MAX_WRONG_OTPS} wrong OTPs for {device.dev_acc_id}")
+    left = MAX_WRONG_OTPS - int(counted["failedAttempts"]) if counted else 0
+    raise InvalidCredentials(f"Invalid credentials: wrong OTP ({left} attempts left)")
+
+
+def authorize_qr_code(
+    store: Store,
+    fixtures: CentagateFixtures,
+    app: App,
+    fields: Mapping[str, str],
+    ids: IdSource,
+    *,
+    now: datetime,
+) -> dict[str, Any]:
+    """Verify the OTP for a challenge and consume it; the answer's ``object`` fields.
+
+    Without ``isTransaction`` and ``transactionValue`` (a QR *login*, "QR Code Authentication
+    API") the same checks run and the record says ``login``; with them it is a signing.
+    """
+    # Required (so never empty) for a signing on the v2 paths; absent for a login.
+    if fields["isTransaction"] not in ("1", ""):
+        raise InvalidInput('Invalid input: isTransaction must be "1"', field="isTransaction")
+    fields = _with_device(store, fixtures, fields, now=now)
+    device = check_user_and_device(store, fixtures, fields["username"], fields["devAccId"], now=now)
+    challenge = usable_challenge(store, fields["challenge"], now=now)
+    _check_answer_matches(challenge, app, device, fields)
+    _check_otp(store, device, challenge, fields["otp"], now=now)
+    kind = "transaction" if fields["isTransaction"] or fields["transactionValue"] else "login"
+    return complete(
+        store,
+        fixtures,
+        app,
+        challenge,
+        ids,
+        now=now,
+        kind=kind,
+        transaction_value=fields["transactionValue"],
+    )
+
+
+def complete(
+    store: Store,
+    fixtures: CentagateFixtures,
+    app: App,
+    challenge: Mapping[str, Any],
+    ids: IdSource,
+    *,
+    now: datetime,
+    kind: str,
+    transaction_value: str = "",
+) -> dict[str, Any]:
+    """Consume the challenge (atomically, once), record the signing or login, build the
+    authentication object the answer carries."""
+    if store.take_once(NS_CHALLENGE, challenge["otpChallenge"], now=now) is None:
         raise AuthenticationDataNotFound(
             "Authentication data does not exist: the challenge was already used"
         )
-    store.update(NS_DEVICE, device.dev_acc_id, _reset_failures, now=now)
-    previous = store.get(NS_USER, device.username, now=now) or {}
-    store.update(NS_USER, device.username, _stamp_login(now), now=now)
+    dev_acc_id, username = challenge["devAccId"], challenge["username"]
+    store.update(NS_DEVICE, dev_acc_id, _reset_failures, now=now)
+    previous = store.get(NS_USER, username, now=now) or {}
+    store.update(NS_USER, username, _stamp_login(now), now=now)
     add_new(
         store,
         NS_TRANSACTION,
         challenge["requestId"],
         {
             "requestId": challenge["requestId"],
-            "username": device.username,
-            "devAccId": device.dev_acc_id,
+            "kind": kind,
+            "username": username,
+            "devAccId": dev_acc_id,
             "otpChallenge": challenge["otpChallenge"],
             "details": challenge["details"],
-            "transactionValue": fields["transactionValue"],
+            "transactionValue": transaction_value,
             "appId": app.app_id,
             "signedAt": now.isoformat(),
         },
         now=now,
     )
-    user = fixtures.users[device.username]
+    return _auth_object(fixtures, app, challenge, ids, int(previous.get("lastSuccessLogin", 0)))
+
+
+def _auth_object(
+    fixtures: CentagateFixtures,
+    app: App,
+    challenge: Mapping[str, Any],
+    ids: IdSource,
+    last_login: int,
+) -> dict[str, Any]:
+    user = fixtures.users[challenge["username"]]
     company = fixtures.company
     return {
         "appId": app.app_id,
@@ -562,7 +499,7 @@ def authorize_qr_code(
         "multiStepAuth": False,
         "email": user.email,
         "groupId": company.get("groupId", "1"),
-        "lastSuccessLogin": int(previous.get("lastSuccessLogin", 0)),
+        "lastSuccessLogin": last_login,
         "uuid": ids.new_uuid(),
     }
 
@@ -580,25 +517,7 @@ def _stamp_login(now: datetime) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return stamp
 
 
-def _user_view(value: dict[str, Any]) -> dict[str, Any]:
-    # The wire keeps Centagate's epoch milliseconds; here it is ISO-8601, because a 13-digit
-    # number passes the Luhn check one time in ten and reads as a card number to leak scanners.
-    millis = int(value.get("lastSuccessLogin", 0))
-    when = datetime.fromtimestamp(millis / 1000, tz=UTC).isoformat() if millis else None
-    return {**value, "lastSuccessLogin": when}
-
-
 # -- views of state ---------------------------------------------------------------------------
-def challenge_state(store: Store, otp_challenge: str, *, now: datetime) -> ChallengeState | None:
-    """Pending, used or expired; None for a challenge that never existed."""
-    record = store.record(NS_CHALLENGE, otp_challenge)
-    if record is None:
-        return None
-    if record.used:
-        return ChallengeState.USED
-    return ChallengeState.EXPIRED if record.expired(now) else ChallengeState.PENDING
-
-
 def pending_challenges(store: Store, dev_acc_id: str, *, now: datetime) -> list[dict[str, Any]]:
     """Usable challenges for one device, newest first (what the device page lists)."""
     found = [
@@ -618,36 +537,3 @@ def pending_challenge(
         return None
     value: dict[str, Any] = record.value
     return value
-
-
-def state_view(store: Store, fixtures: CentagateFixtures, *, now: datetime) -> dict[str, Any]:
-    """Apps, users, devices, challenges and signed transactions; secrets left out."""
-    challenges = []
-    for record in store.records(NS_CHALLENGE):
-        state = challenge_state(store, record.key, now=now)
-        challenges.append(
-            {
-                "otpChallenge": record.key,
-                "username": record.value["username"],
-                "devAccId": record.value["devAccId"],
-                "plainText": record.value["plainText"],
-                "state": state.value if state else None,
-                "expiresAt": record.value["expiresAt"],
-            }
-        )
-    return {
-        "apps": [
-            {
-                "appId": a.app_id,
-                "name": a.name,
-                "integrationKey": a.integration_key,
-                "secretKey": "***",
-                "hmacOrder": a.hmac_order,
-            }
-            for a in fixtures.apps.values()
-        ],
-        "users": [_user_view(r.value) for r in store.records(NS_USER)],
-        "devices": [r.value for r in store.records(NS_DEVICE)],
-        "challenges": challenges,
-        "transactions": [r.value for r in store.records(NS_TRANSACTION)],
-    }

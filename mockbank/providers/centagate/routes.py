@@ -10,7 +10,8 @@ import segno
 from flask import Blueprint, Response, g, render_template, request
 
 from mockbank.centagate import otp_from_qr, qr_content
-from mockbank.providers.centagate import auth, models
+from mockbank.providers.centagate import auth, models, outofband
+from mockbank.providers.centagate import settings as settings_module
 from mockbank.providers.centagate.errors import envelope
 from mockbank.routing import endpoint, journal_note, skip_journal_body
 from mockbank.state import State, current_state
@@ -33,12 +34,19 @@ def _is_2018_path() -> bool:
     return API_PREFIXES[0] + "/" not in rule
 
 
+def _is_login(body: dict[str, Any]) -> bool:
+    """A QR login sends neither transaction field; a signing sends both (one alone is 10002)."""
+    return body.get("isTransaction") is None and body.get("transactionValue") is None
+
+
 def _authenticate(
     state: State, body: dict[str, Any], required: tuple[str, ...], api: str
 ) -> tuple[models.App, dict[str, str]]:
-    """Fields, app, HMAC and timestamp checks shared by both APIs."""
+    """Fields, app, HMAC and timestamp checks shared by the APIs."""
     optional: tuple[str, ...] = models.REQUEST_QR_OPTIONAL if api == "requestQrCode" else ()
-    if _is_2018_path():
+    if api == "authQRCode" and _is_login(body):
+        required, optional = models.AUTH_QR_LOGIN_FIELDS, models.AUTH_QR_LOGIN_OPTIONAL
+    if _is_2018_path() and api != "statecheck":
         legacy = (
             models.REQUEST_QR_FIELDS_2018 if api == "requestQrCode" else models.AUTH_QR_FIELDS_2018
         )
@@ -48,7 +56,10 @@ def _authenticate(
         fields = models.read_fields(body, required, optional)
     sent = models.read_hmac(body)
     app = models.find_app(_fixtures(state), fields["integrationKey"])
-    setting = models.read_settings(state.config.options).hmac_order or app.hmac_order
+    settings = settings_module.read_settings(state.config.options)
+    # From here on, failures are written in this app's return-code table.
+    g.centagate_return_codes = app.return_codes or settings.return_codes
+    setting = settings.hmac_order or app.hmac_order
     try:
         orders = auth.verify_hmac(fields, sent, app.secret_key, endpoint=api, setting=setting)
     except auth.SignatureMismatch as error:
@@ -83,7 +94,7 @@ def request_qr_code() -> Response:
     state = current_state()
     body = models.parse_body(request.get_data(cache=True))
     app, fields = _authenticate(state, body, models.REQUEST_QR_FIELDS, "requestQrCode")
-    ttl = models.read_settings(state.config.options).challenge_ttl_s
+    ttl = settings_module.read_settings(state.config.options).challenge_ttl_s
     obj = models.request_qr_code(
         state.store, _fixtures(state), app, fields, state, now=state.now(), ttl_s=ttl
     )
@@ -102,6 +113,17 @@ def auth_qr_code() -> Response:
     return _success(obj)
 
 
+def state_check() -> Response:
+    """Poll an out-of-band QR approval: pending until the device approves, then signed in."""
+    state = current_state()
+    body = models.parse_body(request.get_data(cache=True))
+    app, fields = _authenticate(state, body, outofband.STATECHECK_FIELDS, "statecheck")
+    obj = outofband.state_check(state.store, _fixtures(state), app, fields, state, now=state.now())
+    return _success(obj)
+
+
+for _rule in _routes("/session/statecheck"):
+    bp.add_url_rule(_rule, view_func=endpoint("statecheck")(state_check), methods=["POST"])
 for _rule in _routes("/req/requestQrCode") + _routes("/auth/requestQrCode"):
     bp.add_url_rule(_rule, view_func=endpoint("request-qr")(request_qr_code), methods=["POST"])
 # authQrCode is how the 2018 sample client spells it; JAX-RS paths are case-sensitive.
@@ -158,6 +180,9 @@ def device_page(dev_acc_id: str) -> tuple[str, int]:
             problem = f"Challenge {wanted or '(none)'} is not pending on this device any more."
             status = 410
         else:
+            # Online mode: the approval reaches the server (session/statecheck reports it);
+            # offline mode: the user types the OTP shown here into the bank's page.
+            outofband.approve(state.store, dev_acc_id, wanted, now=now)
             content = qr_content(dev_acc_id, match["otpChallenge"], match["plainText"])
             approved = {"challenge": wanted, "otp": otp_from_qr(device.secret, content)}
             skip_journal_body()  # the page now shows an OTP
