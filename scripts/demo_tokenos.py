@@ -23,6 +23,7 @@ from mockbank.tokenos import (
     encode_callback_state,
     generate_nonce,
 )
+from mockbank.tokenos_v2 import TokenApiError, TokenRestClient
 
 
 def say(text: str) -> None:
@@ -41,9 +42,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def consent(url: str, decision: str) -> str:
-    """POST the consent form as a user's browser would; return the callback URL."""
-    data = urllib.parse.urlencode({"decision": decision}).encode()
+def consent(url: str, decision: str, **fields: str) -> str:
+    """POST a payer's form as a browser would (consent, bank page); return where it redirects."""
+    data = urllib.parse.urlencode({"decision": decision, **fields}).encode()
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         opener.open(urllib.request.Request(url, data=data, method="POST"), timeout=30)
@@ -175,8 +176,113 @@ def main(argv: list[str] | None = None) -> int:
         client.parse_token_request_callback_url(denied, csrf)
     except CallbackError as refused:
         show("parse", str(refused))
+
+    rest = TokenRestClient("", member=merchant)
+    payment_id = payments_v2(root, rest)
+    vrp(root, rest)
+    refund(root, rest, payment_id)
     print("\nDemo complete.")
     return 0
+
+
+def sepa(amount: str, **extra: object) -> dict[str, object]:
+    """A v2 SEPA initiation from Iron Bank to the shop."""
+    initiation: dict[str, object] = {
+        "flowType": "API_ONLY",
+        "bankId": "iron",
+        "refId": generate_nonce()[:18],
+        "amount": {"value": amount, "currency": "EUR"},
+        "localInstrument": "SEPA",
+        "remittanceInformationPrimary": "Order 7",
+        "callbackUrl": "https://shop.example.com/paid",
+        "callbackState": "basket-7",
+        "creditor": {"iban": "DE02120300000000202051", "name": "Demo Bookshop"},
+    }
+    initiation.update(extra)
+    return initiation
+
+
+def payments_v2(root: str, rest: TokenRestClient) -> str:
+    """Payments v2: redirect, decoupled and Hosted Pages; the redirect payment's id."""
+    say("9. Payments v2 (redirect): the payer approves on the bank's page")
+    payment = rest.initiate_payment(sepa("25.00"), request_timeout=10)
+    show("payment", f"{payment['id']} {payment['status']}")
+    show("bank page", payment["authentication"]["redirectUrl"])
+    show("callback", consent(payment["authentication"]["redirectUrl"], "approve"))
+    advance_clock(root, 5)
+    show("v2 payment now", rest.get_payment(payment["id"])["status"])
+
+    say("10. Decoupled (magic amount 301.00): approved in the bank's app after 10 s")
+    decoupled = rest.initiate_payment(sepa("301.00"))
+    show("status", decoupled["status"])
+    advance_clock(root, 15)
+    show("decoupled payment now", rest.get_payment(decoupled["id"])["status"])
+
+    say("11. Hosted Pages: Token.io's bank selection, then the bank, then the callback")
+    hosted = sepa("12.00", flowType="FULL_HOSTED_PAGES")
+    del hosted["bankId"]
+    session = rest.initiate_payment(hosted)
+    show("Hosted Pages", session["authentication"]["redirectUrl"])
+    bank_page = consent(session["authentication"]["redirectUrl"], "continue", bankId="iron")
+    show("bank chosen, bank page", bank_page)
+    show("callback", consent(bank_page, "approve"))
+    return str(payment["id"])
+
+
+def vrp(root: str, rest: TokenRestClient) -> None:
+    """A sweeping VRP consent: authorised, a payment within the limits, one over, revoked."""
+    say("12. VRP: a consent of 50.00 GBP a payment, 100.00 GBP a day, authorised at the bank")
+    consent_made = rest.create_vrp_consent(
+        {
+            "bankId": "wood",
+            "refId": generate_nonce()[:18],
+            "remittanceInformationPrimary": "Sweep",
+            "scheme": "OBL_SWEEPING",
+            "localInstrument": "FASTER_PAYMENTS",
+            "currency": "GBP",
+            "creditor": {"sortCode": "400515", "accountNumber": "87654321", "name": "Savings"},
+            "maximumIndividualAmount": "50.00",
+            "periodicLimits": [{"maximumAmount": "100.00", "periodType": "DAY"}],
+            "callbackUrl": "https://shop.example.com/vrp",
+            "callbackState": "vrp-1",
+        }
+    )
+    show("callback", consent(consent_made["authentication"]["redirectUrl"], "approve"))
+    advance_clock(root, 1)
+    show("consent", rest.get_vrp_consent(consent_made["id"])["status"])
+    made = rest.initiate_vrp(consent_made["id"], "40.00", "GBP", generate_nonce()[:18], "Sweep")
+    show("VRP of 40.00", made["status"])
+    try:
+        rest.initiate_vrp(consent_made["id"], "70.00", "GBP", generate_nonce()[:18], "Sweep")
+    except TokenApiError as refused:
+        show("VRP over the limit", f"refused ({refused.error_code})")
+    show("revoked", rest.revoke_vrp_consent(consent_made["id"])["status"])
+
+
+def refund(root: str, rest: TokenRestClient, payment_id: str) -> None:
+    """Refund part of the completed redirect payment; more than remains is refused."""
+    say("13. Refund 10.00 of the 25.00 EUR payment; 20.00 more is refused")
+    initiation = {
+        "refId": generate_nonce()[:18],
+        "amount": {"value": "10.00", "currency": "EUR"},
+        "originalPaymentId": payment_id,
+        "localInstrument": "SEPA",
+        "description": "Returned book",
+    }
+    made = rest.initiate_refund(initiation)
+    show("refund", f"{made['id']} {made['status']}")
+    try:
+        rest.initiate_refund(
+            {
+                **initiation,
+                "refId": generate_nonce()[:18],
+                "amount": {"value": "20.00", "currency": "EUR"},
+            }
+        )
+    except TokenApiError as refused:
+        show("second refund", f"refused ({refused.message})")
+    advance_clock(root, 5)
+    show("refund now", rest.get_refund(made["id"])["status"])
 
 
 if __name__ == "__main__":

@@ -15,4 +15,11 @@ def test_demo_runs_against_a_live_server(mockbank: Mockbank) -> None:
     assert "Iron Checking: 4996.00 EUR" in out
     assert "after cancel: 403 PERMISSION_DENIED" in out
     assert "parse: Error at bank: access_denied" in out
+    assert "v2 payment now: INITIATION_COMPLETED" in out
+    assert "decoupled payment now: INITIATION_COMPLETED" in out
+    assert f"Hosted Pages: {base}/tokenos/session/pm2:" in out
+    assert "consent: AUTHORIZED" in out
+    assert "VRP over the limit: refused (Rules.VrpConsentViolation)" in out
+    assert "more than the 15.00 EUR left to refund" in out
+    assert "refund now: INITIATION_COMPLETED" in out
     assert "Demo complete." in out
