@@ -18,7 +18,7 @@ from mockbank.providers.tokenos import routes_pages as _routes_pages  # noqa: F4
 from mockbank.providers.tokenos import routes_v2 as _routes_v2  # noqa: F401 (views)
 from mockbank.providers.tokenos import webhook_routes as _webhook_routes  # noqa: F401 (views)
 from mockbank.providers.tokenos.errors import render
-from mockbank.providers.tokenos.models import payment_flow, payments_v2
+from mockbank.providers.tokenos.models import payment_flow, payments_query, payments_v2
 from mockbank.providers.tokenos.routes import bp
 from mockbank.state import State
 from mockbank.tokenos import (
@@ -140,7 +140,13 @@ def state_view(state: State) -> dict[str, Any]:
         }
         for r in store.records(models.NS_MEMBER)
     ]
-    return {"members": members, "tokenRequests": requests, "tokens": tokens, "transfers": transfers}
+    return {
+        "members": members,
+        "tokenRequests": requests,
+        "tokens": tokens,
+        "transfers": transfers,
+        **payments_query.state_summary(store),
+    }
 
 
 def credentials(fixtures: models.Fixtures | None) -> list[tuple[str, str]]:

@@ -79,3 +79,26 @@ def list_payments(
             items = [p for p in items if p.initiation.get(name) == wanted]
     chunk, info = f.page(items, offset, limit)
     return chunk, info, f.bool_arg(args, "partial")
+
+
+def state_summary(store: Store) -> dict[str, Any]:
+    """``/_mockbank/state/tokenos``: v2 payments, VRP consents and refunds as last stored."""
+    records = {
+        "paymentsV2": f.NS_PAYMENT,
+        "vrpConsents": f.NS_VRP_CONSENT,
+        "refunds": f.NS_REFUND,
+    }
+    summary: dict[str, Any] = {}
+    for name, namespace in records.items():
+        summary[name] = [
+            {
+                "id": r.key,
+                "memberId": r.value["memberId"],
+                "status": r.value["status"],
+                "amount": r.value["initiation"].get("amount")
+                or r.value["initiation"].get("maximumIndividualAmount"),
+            }
+            for r in store.records(namespace)
+            if "status" in r.value
+        ]
+    return summary
