@@ -16,7 +16,8 @@ from mockbank import __version__
 from mockbank.clock import parse_instant
 from mockbank.faults import FaultSpecError
 from mockbank.outbound import is_loopback
-from mockbank.state import UnknownProvider, current_state
+from mockbank.sandboxes import ENVIRON_NAME, SandboxError, Sandboxes, check_name
+from mockbank.state import State, UnknownProvider, current_state
 
 bp = Blueprint("control", __name__)
 
@@ -245,6 +246,69 @@ def ca_pem() -> Response:
 
     pem = ca_for_app(current_app).pem
     return Response(pem, mimetype="application/x-pem-file")
+
+
+def _sandbox_registry() -> Sandboxes:
+    """Sandboxes are managed from the default sandbox's control API only."""
+    if request.environ.get(ENVIRON_NAME) is not None:
+        raise ControlError(
+            400,
+            "not_in_sandbox",
+            "sandboxes are created, listed and removed through the unprefixed /_mockbank",
+        )
+    root: State = current_app.extensions["mockbank"]
+    return root.sandboxes
+
+
+def _sandbox_answer(entry: dict[str, Any]) -> dict[str, Any]:
+    base = f"{request.host_url.rstrip('/')}{request.script_root}/s/{entry['name']}"
+    return {
+        **entry,
+        "base_url": base,
+        "control_url": f"{base}/_mockbank",
+        "urls": {name: f"{base}/{name}" for name in current_state().providers},
+    }
+
+
+@bp.errorhandler(SandboxError)
+def _sandbox_error(error: SandboxError) -> Response:
+    return _error(error.status, error.code, error.message)
+
+
+@bp.post("/sandboxes")
+def sandboxes_create() -> Response:
+    """Create a sandbox (``name``, ``idle_ttl_s``, ``fixtures``); answers its base URLs."""
+    registry = _sandbox_registry()
+    record, _ = registry.create(_json_body())
+    entry = next((e for e in registry.list() if e["name"] == record.name), record.to_value())
+    response = jsonify(_sandbox_answer(entry))
+    response.status_code = 201
+    return response
+
+
+@bp.get("/sandboxes")
+def sandboxes_list() -> Response:
+    """Every live sandbox with its base URLs and idle deadline."""
+    entries = [_sandbox_answer(e) for e in _sandbox_registry().list()]
+    return jsonify({"sandboxes": entries, "count": len(entries)})
+
+
+@bp.get("/sandboxes/<name>")
+def sandboxes_get(name: str) -> Response:
+    registry = _sandbox_registry()
+    check_name(name)
+    entry = next((e for e in registry.list() if e["name"] == name), None)
+    if entry is None:
+        raise ControlError(404, "unknown_sandbox", f"no sandbox named {name!r}")
+    return jsonify(_sandbox_answer(entry))
+
+
+@bp.delete("/sandboxes/<name>")
+def sandboxes_delete(name: str) -> Response:
+    """Remove a sandbox and every record in it."""
+    if not _sandbox_registry().delete(name):
+        raise ControlError(404, "unknown_sandbox", f"no sandbox named {name!r}")
+    return jsonify({"deleted": name})
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

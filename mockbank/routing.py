@@ -27,6 +27,8 @@ from mockbank.errors import (
     RouteNotFound,
 )
 from mockbank.masking import mask_body, mask_headers, mask_text
+from mockbank.sandboxes import ENVIRON_STATE, SandboxDispatch, SandboxError
+from mockbank.state import current_state
 
 if TYPE_CHECKING:
     from mockbank.providers import Provider
@@ -108,9 +110,16 @@ def install(app: Flask, state: State) -> None:
         req: Any = request._get_current_object()  # type: ignore[attr-defined]
         ctx: Any = g._get_current_object()
         ctx.started = time.perf_counter()
-        ctx.correlation_id = state.request_id()
         provider = provider_for_path(state, req.path)
         ctx.provider = provider
+        try:
+            served = current_state()  # the sandbox's state under /s/<name>/, else the app's
+        except SandboxError as error:
+            # Answered (and journaled) by the default sandbox, in the provider's format.
+            req.environ[ENVIRON_STATE] = state
+            ctx.correlation_id = state.request_id()
+            raise RouteNotFound(error.message) from None
+        ctx.correlation_id = served.request_id()
         if provider is None:
             return
         if provider.max_body_bytes is not None:
@@ -120,7 +129,7 @@ def install(app: Flask, state: State) -> None:
         req.get_data(cache=True, parse_form_data=False)
         view = app.view_functions.get(req.endpoint or "")
         ctx.endpoint_name = getattr(view, ENDPOINT_ATTR, None)
-        fault = state.faults.match(provider.name, ctx.endpoint_name)
+        fault = served.faults.match(provider.name, ctx.endpoint_name)
         if fault is None:
             return
         ctx.fault = fault.id
@@ -138,7 +147,7 @@ def install(app: Flask, state: State) -> None:
             response.headers.setdefault("X-Request-Id", correlation_id)
         provider = getattr(g, "provider", None)
         if provider is not None:
-            _journal(state, provider, response)
+            _journal(_served(state), provider, response)
         if accesslog.log.isEnabledFor(logging.INFO):
             _access_line(provider, response)
         return response
@@ -167,10 +176,18 @@ def install(app: Flask, state: State) -> None:
             mask_text(request.path),
             correlation_id,
         )
-        state.record_server_error(error)
+        _served(state).record_server_error(error)
         return render_error(state, InternalError(correlation_id))
 
-    app.wsgi_app = _DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = SandboxDispatch(_DropMiddleware(app.wsgi_app))  # type: ignore[method-assign]
+
+
+def _served(root: State) -> State:
+    """The state serving this request, or the app's when its sandbox is unknown."""
+    try:
+        return current_state()
+    except SandboxError:
+        return root
 
 
 def _journal(state: State, provider: Provider, response: Response) -> None:

@@ -11,9 +11,10 @@ from base64 import urlsafe_b64encode
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 from mockbank.clock import Clock, StoreClockBacking, parse_instant
 from mockbank.config import Config
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from faker import Faker
 
     from mockbank.providers import Provider
+    from mockbank.sandboxes import SandboxRecord
 
 # Sequences in the store that ids are made from (see `State.token_bytes`).
 ID_SEQUENCE = "mockbank.ids"
@@ -45,17 +47,25 @@ class State:
     """Clock, store, journal, faults and outbox of one app; nothing here is module-global."""
 
     def __init__(
-        self, config: Config | None = None, providers: dict[str, Provider] | None = None
+        self,
+        config: Config | None = None,
+        providers: dict[str, Provider] | None = None,
+        *,
+        store: Store | None = None,
+        sandbox: str | None = None,
+        fixture_overrides: dict[str, Any] | None = None,
+        endpoints: dict[str, set[str]] | None = None,
     ) -> None:
         from mockbank.providers import load_providers
+        from mockbank.sandboxes import Sandboxes
 
         self.config = config or Config()
         self.providers = providers if providers is not None else load_providers()
-        self.store: Store = (
-            SQLiteStore(self.config.state_path / "mockbank.sqlite3")
-            if self.config.state_path
-            else MemoryStore()
-        )
+        # None for the default (unprefixed) sandbox; a named sandbox's state shares the app's
+        # store under a prefix of its own (`mockbank.sandboxes`).
+        self.sandbox = sandbox
+        self.fixture_overrides = dict(fixture_overrides or {})
+        self.store: Store = store if store is not None else self._open_store()
         # With a persistent store, processes sharing it share the clock and the fault rules.
         self.clock = Clock(backing=StoreClockBacking(self.store) if self.store.persistent else None)
         self.journal = Journal(self.config.journal_capacity)
@@ -66,21 +76,45 @@ class State:
         self.outbound = OutboundPolicy(dict(self.config.upstreams), self.config.allow_outbound)
         self.outbox = Outbox(self.clock, self.outbound, self.faults)
         # Fault names: views add theirs when the app is built; outbound calls are named here.
-        self.endpoints: dict[str, set[str]] = {
-            name: set(provider.outbound_endpoints) for name, provider in self.providers.items()
-        }
+        self.endpoints: dict[str, set[str]] = (
+            endpoints
+            if endpoints is not None
+            else {name: set(p.outbound_endpoints) for name, p in self.providers.items()}
+        )
         self.server_errors: list[BaseException] = []
         self._errors_lock = threading.Lock()
         self.fixtures: dict[str, Any] = {}
+        self.sandboxes = Sandboxes(self, self._build_sandbox)
         self.load_fixtures()
         self.seed_providers()
+
+    def _open_store(self) -> Store:
+        if self.config.state_path:
+            return SQLiteStore(self.config.state_path / "mockbank.sqlite3")
+        return MemoryStore()
+
+    def _build_sandbox(self, record: SandboxRecord) -> State:
+        from mockbank.sandboxes import PrefixedStore, sandbox_prefix
+
+        return State(
+            self.config,
+            self.providers,
+            store=PrefixedStore(self.store, sandbox_prefix(record.name)),
+            sandbox=record.name,
+            fixture_overrides=record.fixtures,
+            endpoints=self.endpoints,
+        )
 
     # -- fixtures and reset -----------------------------------------------------------------
     def load_fixtures(self) -> None:
         """Read and validate every provider's fixture file (errors name file and field)."""
         directory = self.config.fixtures_dir or default_dir()
         for name, provider in self.providers.items():
-            path, data = load_json(directory, name)
+            if name in self.fixture_overrides:
+                path = Path(f"sandbox {self.sandbox} fixtures/{name}.json")
+                data = self.fixture_overrides[name]
+            else:
+                path, data = load_json(directory, name)
             reader = FixtureReader(path, data)
             self.fixtures[name] = provider.load_fixtures(reader)
             reader.check_unknown_keys(shipped_keys(name))
@@ -104,7 +138,11 @@ class State:
             self.journal.clear(provider)
             self.outbox.clear(provider)
         else:
-            self.store.reset()
+            # Everything of this sandbox's own; other sandboxes' records stay (they live under
+            # the `sandbox:` prefix in the default sandbox's store).
+            self.store.reset("mockbank.")
+            for name in self.providers:
+                self.store.reset(f"{name}.")
             self.faults.clear()
             self.journal.clear()
             self.outbox.clear()
@@ -117,6 +155,7 @@ class State:
         self.seed_providers(provider)
 
     def close(self) -> None:
+        self.sandboxes.close()
         self.outbox.close()
         self.store.close()
 
@@ -253,6 +292,19 @@ class State:
 
 
 def current_state() -> State:
-    """The `State` of the app handling the current request."""
-    state: State = current_app.extensions["mockbank"]
+    """The `State` serving the current request: its sandbox's, or the app's default one.
+
+    Raises `SandboxError` (404) for a request under ``/s/<name>/`` whose sandbox does not exist.
+    """
+    root: State = current_app.extensions["mockbank"]
+    if not has_request_context():
+        return root
+    from mockbank.sandboxes import ENVIRON_NAME, ENVIRON_STATE
+
+    environ = request.environ
+    state: State | None = environ.get(ENVIRON_STATE)
+    if state is None:
+        name = environ.get(ENVIRON_NAME)
+        state = root if name is None else root.sandboxes.resolve(name)
+        environ[ENVIRON_STATE] = state
     return state
