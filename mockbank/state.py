@@ -55,6 +55,7 @@ class State:
         sandbox: str | None = None,
         fixture_overrides: dict[str, Any] | None = None,
         endpoints: dict[str, set[str]] | None = None,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
         from mockbank.providers import load_providers
         from mockbank.sandboxes import Sandboxes
@@ -73,7 +74,10 @@ class State:
         self._faker: Faker | None = None
         self._faker_lock = threading.Lock()
         self.faults = Faults(self.random, set(self.providers), store=self.store)
-        self.outbound = OutboundPolicy(dict(self.config.upstreams), self.config.allow_outbound)
+        # Where outbound calls may go is the server's setting, shared by every sandbox.
+        self.outbound = outbound or OutboundPolicy(
+            dict(self.config.upstreams), self.config.allow_outbound
+        )
         self.outbox = Outbox(self.clock, self.outbound, self.faults)
         # Fault names: views add theirs when the app is built; outbound calls are named here.
         self.endpoints: dict[str, set[str]] = (
@@ -103,6 +107,7 @@ class State:
             sandbox=record.name,
             fixture_overrides=record.fixtures,
             endpoints=self.endpoints,
+            outbound=self.outbound,
         )
 
     # -- fixtures and reset -----------------------------------------------------------------

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from mockbank.accesslog import proxy_access
 from mockbank.proxy.ca import LocalCA, ca_for_app
+from mockbank.proxy.sandbox import route_to_sandbox
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -521,6 +522,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 continue
             name = f"HTTP_{name}"
             environ[name] = f"{environ[name]},{value}" if name in environ else value
+        route_to_sandbox(environ, context.connect_headers)
         app = self.server.proxy.app
         try:
             status, headers, data = _run_app(app, environ)
