@@ -91,3 +91,28 @@ def test_each_xdist_worker_gets_its_own_server(pytester: pytest.Pytester) -> Non
     assert sorted(ports) == ["port-gw0.txt", "port-gw1.txt"]
     assert all(len(p) == 1 for p in ports.values())  # one session server per worker
     assert ports["port-gw0.txt"] != ports["port-gw1.txt"]
+
+
+@pytest.mark.slow
+def test_sandbox_fixture_gives_each_test_its_own_sandbox(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        import requests
+
+        def test_first(mockbank_sandbox):
+            assert mockbank_sandbox.url("syspay").endswith(f"/s/{mockbank_sandbox.name}/syspay")
+            mockbank_sandbox.clock.advance(7200)
+            clock = requests.get(mockbank_sandbox.url("_mockbank", "/clock"), timeout=5).json()
+            assert clock["offset_s"] >= 7199
+            mockbank_sandbox.add_fault({"provider": "syspay", "status": 503})
+            detokenize = "/api/v2/partner/token/1000001/detokenize"
+            assert requests.post(mockbank_sandbox.url("syspay", detokenize)).status_code == 503
+
+        def test_second_starts_clean(mockbank_sandbox, mockbank_server):
+            clock = requests.get(mockbank_sandbox.url("_mockbank", "/clock"), timeout=5).json()
+            assert abs(clock["offset_s"]) < 5
+            assert mockbank_sandbox.faults.list() == []
+            names = requests.get(mockbank_server.url + "/_mockbank/sandboxes", timeout=5).json()
+            assert [s["name"] for s in names["sandboxes"]] == [mockbank_sandbox.name]
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    result.assert_outcomes(passed=2)
