@@ -522,7 +522,10 @@ def test_unexpected_failure_is_a_500_page_with_a_correlation_id(
     def broken(_: str) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(models, "card_outcome", broken)
+    # pay() looks the outcome up in its own module of the models package.
+    from mockbank.providers.quickstream.models import paying
+
+    monkeypatch.setattr(paying, "card_outcome", broken)
     response = client.post(page + "/pay", data=card_form(csrf))
     assert response.status_code == 500
     assert response.headers["Content-Type"].startswith("text/html")

@@ -1,0 +1,307 @@
+"""QuickStream's constants, facility fixtures, and money and date formatting."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from mockbank.fixtures import FixtureReader
+from mockbank.outbound import is_loopback
+from mockbank.providers.quickstream.errors import (
+    InvalidParameter,
+)
+from mockbank.quickstream import LISTED_ORDER, RULES
+
+TOKEN_NS = "quickstream.token"
+SESSION_NS = "quickstream.session"
+PAYMENT_NS = "quickstream.payment"
+VAULT_NS = "quickstream.vault"
+COUNTER_NS = "quickstream.counter"
+
+# "A security token is valid for 1 hour after it is created and can only be used once." (seed)
+TOKEN_TTL = timedelta(hours=1)
+# The payment page after a handoff: our choice, documented (the seed is silent).
+SESSION_TTL = timedelta(hours=1)
+
+CONNECTION_TYPES = ("QUICKWEB", "QUICKFRAME", "INVOICING", "QUICKCONNECT")
+QUICKWEB_CONNECTIONS = ("QUICKWEB", "QUICKFRAME")
+PRODUCTS = ("RECURRING", "INVOICING", "QUICKVAULT", "QUICKWEB")
+ACCOUNT_TYPES = ("CREDIT_CARD", "DIRECT_DEBIT")
+CURRENCIES = ("AUD", "NZD")
+REQUIRED = ("supplierBusinessCode", "connectionType", "product", "currencyCode")
+OPTIONAL = (
+    "accountType",
+    "registerPaymentAccount",
+    "principalAmount",
+    "customerReferenceNumber",
+    "paymentReference",
+    "returnUrl",
+    "cancelUrl",
+    "errorEmailToAddress",
+    "serverReturnUrl",
+    "receiptEmailAddress",
+)
+KNOWN = ("username", "password", *REQUIRED, *OPTIONAL)
+URL_PARAMS = ("returnUrl", "cancelUrl", "serverReturnUrl")
+EMAIL_PARAMS = ("errorEmailToAddress", "receiptEmailAddress")
+REFERENCE_MAX = 100
+CUSTOM_MAX = 100
+CUSTOM_NAME = re.compile(r"custom[A-Z][A-Za-z0-9_]*")
+AMOUNT = re.compile(r"([0-9]{1,9})(?:\.([0-9]{1,2}))?")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Values may hold tabs and line breaks (a multi-line custom field); names never.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+NAME_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+SCHEMES = ("VISA", "MASTERCARD", "AMEX", "DINERS", "JCB", "UPOP")
+
+
+class SessionStatus(StrEnum):
+    """A payment session: open until paid (approved or declined) or cancelled."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class SummaryCode(StrEnum):
+    """QuickStream's summary of a transaction outcome."""
+
+    APPROVED = "0"
+    DECLINED = "1"
+
+
+# The QuickStream test environment: the last two digits of the card number choose the outcome
+# (DESIGN §2). 00-89 approve with response code 08.
+APPROVED_RESPONSE = ("08", "Honour with identification")
+DECLINES: dict[str, tuple[str, str]] = {
+    "90": ("01", "Refer to card issuer"),
+    "91": ("04", "Pick-up card"),
+    "92": ("05", "Do not honour"),
+    "93": ("91", "Issuer or switch is inoperative"),
+    "94": ("54", "Expired card"),
+    "95": ("42", "No universal account"),
+    "96": ("51", "Not sufficient funds"),
+    "97": ("62", "Restricted card"),
+    "98": ("43", "Stolen card, pick up"),
+    "99": ("01", "Refer to card issuer"),
+}
+BANK_APPROVED = ("00", "Approved or completed successfully")
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts other scripts' digits."""
+    return text.isascii() and text.isdigit()
+
+
+def _check_url(name: str, value: str) -> None:
+    if len(value) > 2000:
+        raise InvalidParameter(f"{name} must be at most 2000 characters.", field=name)
+    if re.search(r"[\s\x00-\x1f\x7f]", value):
+        raise InvalidParameter(f"{name} must not contain spaces or control characters.", field=name)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a bracketed host that is no IP address, such as https://[zz]/
+        raise InvalidParameter(f"{name} has an invalid host, got {value!r}.", field=name) from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidParameter(f"{name} must be an absolute HTTPS URL, got {value!r}.", field=name)
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise InvalidParameter(
+            f"{name} must use HTTPS (plain http is accepted for loopback hosts only).",
+            field=name,
+        )
+    try:
+        _ = parts.port
+    except ValueError:
+        raise InvalidParameter(f"{name} has an invalid port.", field=name) from None
+
+
+# -- fixtures -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Facility:
+    """One merchant facility: credentials, allow-list, notification and passback settings."""
+
+    name: str
+    username: str
+    password: str
+    supplier_business_codes: tuple[str, ...]
+    community_code: str
+    allowed_ips: tuple[str, ...]
+    quick_vault: bool
+    notification_username: str
+    notification_password: str
+    server_return_url: str | None
+    error_email: str | None
+    passback_secret: str
+    passback_method: str
+    passback_rule: str
+    surcharges_bp: Mapping[str, int]  # basis points per card scheme; absent = not accepted
+
+
+@dataclass(frozen=True)
+class QuickStreamFixtures:
+    """The validated contents of ``fixtures/quickstream.json``."""
+
+    facilities: tuple[Facility, ...]
+
+    def facility_by_username(self, username: str) -> Facility | None:
+        """The facility these token-request credentials name, if any."""
+        return next((f for f in self.facilities if f.username == username), None)
+
+    def all_allowed_ips(self) -> list[str]:
+        """Every facility's allow-list entries together."""
+        return [ip for f in self.facilities for ip in f.allowed_ips]
+
+
+def _percent_to_bp(reader: FixtureReader, where: str, value: Any) -> int:
+    text = str(value) if isinstance(value, str | int | float) and value is not True else ""
+    match = re.fullmatch(r"([0-9]{1,2})(?:\.([0-9]{1,2}))?", text)
+    if match is None:
+        raise reader.fail(where, f'expected a percentage such as "1.00", got {value!r}')
+    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+
+
+def load_fixtures(reader: FixtureReader) -> QuickStreamFixtures:
+    """Validate ``fixtures/quickstream.json``; every error names the file and the field."""
+    facilities: list[Facility] = []
+    seen: set[str] = set()
+    for where, node in reader.items("facilities"):
+        if not isinstance(node, dict):
+            raise reader.fail(where, "expected an object")
+
+        def text(name: str, where: str = where) -> str:
+            value: str = reader.get(f"{where}.{name}", str)
+            if not value.strip():
+                raise reader.fail(f"{where}.{name}", "must not be empty")
+            return value
+
+        username = text("username")
+        if username in seen:
+            raise reader.fail(f"{where}.username", f"duplicate username {username!r}")
+        seen.add(username)
+        codes = reader.get(f"{where}.supplierBusinessCodes", list)
+        if not codes or not all(isinstance(c, str) and c for c in codes):
+            raise reader.fail(f"{where}.supplierBusinessCodes", "expected non-empty strings")
+        ips = reader.get(f"{where}.allowedIps", list)
+        for index, ip in enumerate(ips):
+            try:
+                ipaddress.ip_network(ip, strict=False)
+            except (TypeError, ValueError):
+                raise reader.fail(
+                    f"{where}.allowedIps.{index}", f"not an IP address or network: {ip!r}"
+                ) from None
+        reader.get(f"{where}.notification", dict)
+        reader.get(f"{where}.passback", dict)
+        method = reader.get(f"{where}.passback.method", str, default="POST").upper()
+        if method not in ("POST", "GET"):
+            raise reader.fail(f"{where}.passback.method", f"expected POST or GET, got {method!r}")
+        rule = reader.get(f"{where}.passback.hmacRule", str, default=LISTED_ORDER)
+        if rule not in RULES:
+            raise reader.fail(f"{where}.passback.hmacRule", f"expected one of {', '.join(RULES)}")
+        server_url = reader.get(
+            f"{where}.notification.serverReturnUrl", (str, type(None)), default=None
+        )
+        if server_url:
+            try:
+                _check_url("serverReturnUrl", server_url)
+            except InvalidParameter as error:
+                raise reader.fail(f"{where}.notification.serverReturnUrl", str(error)) from None
+        surcharges = reader.get(f"{where}.surcharges", dict)
+        rates: dict[str, int] = {}
+        for scheme, value in surcharges.items():
+            if scheme not in SCHEMES:
+                raise reader.fail(
+                    f"{where}.surcharges.{scheme}", f"unknown card scheme; one of {SCHEMES}"
+                )
+            rates[scheme] = _percent_to_bp(reader, f"{where}.surcharges.{scheme}", value)
+        facilities.append(
+            Facility(
+                name=text("name"),
+                username=username,
+                password=text("password"),
+                supplier_business_codes=tuple(codes),
+                community_code=text("communityCode"),
+                allowed_ips=tuple(ips),
+                quick_vault=reader.get(f"{where}.quickVault", bool, default=False),
+                notification_username=reader.get(f"{where}.notification.username", str),
+                notification_password=reader.get(f"{where}.notification.password", str),
+                server_return_url=server_url or None,
+                error_email=reader.get(
+                    f"{where}.notification.errorEmailToAddress", (str, type(None)), default=None
+                ),
+                passback_secret=reader.get(f"{where}.passback.secret", str),
+                passback_method=method,
+                passback_rule=rule,
+                surcharges_bp=rates,
+            )
+        )
+    if not facilities:
+        raise reader.fail("facilities", "at least one facility is required")
+    return QuickStreamFixtures(tuple(facilities))
+
+
+# -- money and formatting ------------------------------------------------------------------
+def parse_amount(text: str) -> int | None:
+    """Cents from a positive amount with at most 2 decimals; None when not one."""
+    match = AMOUNT.fullmatch(text.strip())
+    if match is None:
+        return None
+    cents = int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+    return cents if cents > 0 else None
+
+
+def amount_problem(text: str) -> str:
+    """What is wrong with an amount the payer typed, in words a payer understands."""
+    text = text.strip().removeprefix("$").strip()
+    if not text:
+        return "Enter the amount to pay, such as 100.00."
+    match = re.fullmatch(r"([0-9]+)(?:\.([0-9]*))?", text) if text.isascii() else None
+    if match is None:
+        return "Enter the amount in dollars and cents using digits only, such as 100.00."
+    if len(match.group(2) or "") > 2:
+        return "Enter the amount with at most 2 decimal places (cents), such as 100.00."
+    if len(match.group(1).lstrip("0")) > 9:
+        return "This amount is too large to pay here."
+    return "Enter an amount greater than zero, such as 100.00."
+
+
+def format_amount(cents: int) -> str:
+    """``12345`` cents as ``123.45``, QuickStream's amount format."""
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def surcharge_cents(principal: int, basis_points: int) -> int:
+    """Round half up to the cent, as a payer would on paper."""
+    return (principal * basis_points + 5000) // 10000
+
+
+def sydney(now: datetime) -> datetime:
+    """QuickStream reports times in Sydney; fall back to AEST where no tz database exists."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        return now.astimezone(ZoneInfo("Australia/Sydney"))
+    except Exception:  # no tz database on this machine: a fixed +10:00 is close enough
+        from datetime import timezone
+
+        return now.astimezone(timezone(timedelta(hours=10)))
+
+
+def created_date_time(now: datetime) -> str:
+    """``10 Jan 2017 01:11:31``, the passback example's format."""
+    return sydney(now).strftime("%d %b %Y %H:%M:%S")
+
+
+def settlement_date(now: datetime) -> str:
+    """``yyyyMMdd``: today in Sydney, the next day after the 18:00 cut-off, weekends to Monday."""
+    local = sydney(now)
+    day = local.date() + timedelta(days=1 if local.hour >= 18 else 0)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day.strftime("%Y%m%d")

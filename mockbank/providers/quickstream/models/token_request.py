@@ -1,0 +1,258 @@
+"""The secure token request and the handoff to a QuickWeb session."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mockbank.providers.quickstream.errors import (
+    CommunityMismatch,
+    InvalidParameter,
+    SessionCheckFailed,
+    SessionExpired,
+    SessionUnknown,
+    TokenExpired,
+    TokenUnknown,
+    TokenUsed,
+    WrongConnectionType,
+)
+from mockbank.providers.quickstream.models.common import (
+    ACCOUNT_TYPES,
+    CONNECTION_TYPES,
+    CONTROL_CHARS,
+    CURRENCIES,
+    CUSTOM_MAX,
+    CUSTOM_NAME,
+    EMAIL,
+    EMAIL_PARAMS,
+    KNOWN,
+    NAME_CONTROL_CHARS,
+    PRODUCTS,
+    QUICKWEB_CONNECTIONS,
+    REFERENCE_MAX,
+    REQUIRED,
+    SESSION_NS,
+    SESSION_TTL,
+    TOKEN_NS,
+    TOKEN_TTL,
+    URL_PARAMS,
+    Facility,
+    QuickStreamFixtures,
+    SessionStatus,
+    _check_url,
+    format_amount,
+    parse_amount,
+)
+from mockbank.store import Store, add_new
+
+
+# -- the secure token request -------------------------------------------------------------
+@dataclass
+class TokenGrant:
+    """A newly issued token and the unknown parameter names it ignored."""
+
+    token: str
+    unknown: list[str] = field(default_factory=list)
+
+
+def single_values(params: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Parameters by name; a repeated name or a control character is refused."""
+    values: dict[str, str] = {}
+    for name, value in params:
+        if name in values:
+            raise InvalidParameter(f"{name} is given more than once.", field=name)
+        if NAME_CONTROL_CHARS.search(name):
+            raise InvalidParameter(
+                f"A parameter name contains control characters: {name!r}.", field=name
+            )
+        if CONTROL_CHARS.search(value):
+            raise InvalidParameter(f"{name} contains control characters.", field=name)
+        values[name] = value
+    return values
+
+
+def validate_token_request(
+    facility: Facility, values: Mapping[str, str]
+) -> tuple[dict[str, Any], list[str]]:
+    """The parameters a token stores, and the unknown names; raises `InvalidParameter`."""
+    for name in REQUIRED:
+        if not values.get(name, "").strip():
+            raise InvalidParameter(f"{name} is required.", field=name)
+    code = values["supplierBusinessCode"]
+    if code not in facility.supplier_business_codes:
+        raise InvalidParameter(
+            f"supplierBusinessCode {code!r} does not belong to this facility.",
+            field="supplierBusinessCode",
+        )
+    enums = (
+        ("connectionType", CONNECTION_TYPES),
+        ("product", PRODUCTS),
+        ("currencyCode", CURRENCIES),
+        ("accountType", ACCOUNT_TYPES),
+    )
+    for name, allowed in enums:
+        value = values.get(name, "")
+        if value and value not in allowed:
+            raise InvalidParameter(
+                f"{name} must be one of {', '.join(allowed)}, got {value!r}.", field=name
+            )
+    register = values.get("registerPaymentAccount", "").lower()
+    if register not in ("", "true", "false"):
+        raise InvalidParameter(
+            "registerPaymentAccount must be true or false.", field="registerPaymentAccount"
+        )
+    principal = values.get("principalAmount", "")
+    if principal and parse_amount(principal) is None:
+        raise InvalidParameter(
+            "principalAmount must be a positive amount with at most 2 decimals, such as 100.00.",
+            field="principalAmount",
+        )
+    for name in URL_PARAMS:
+        if values.get(name):
+            _check_url(name, values[name])
+    for name in EMAIL_PARAMS:
+        if values.get(name) and not EMAIL.fullmatch(values[name]):
+            raise InvalidParameter(f"{name} is not an email address.", field=name)
+    for name in ("customerReferenceNumber", "paymentReference"):
+        if len(values.get(name, "")) > REFERENCE_MAX:
+            raise InvalidParameter(
+                f"{name} must be at most {REFERENCE_MAX} characters.", field=name
+            )
+    custom: dict[str, str] = {}
+    unknown: list[str] = []
+    for name, value in values.items():
+        if name in KNOWN:
+            continue
+        if name.startswith("custom"):
+            if not CUSTOM_NAME.fullmatch(name):
+                raise InvalidParameter(
+                    f"{name}: a custom parameter name must be 'custom' followed by an "
+                    "uppercase letter, such as customPayeeName.",
+                    field=name,
+                )
+            if len(value) > CUSTOM_MAX:
+                raise InvalidParameter(
+                    f"{name} must be at most {CUSTOM_MAX} characters.", field=name
+                )
+            custom[name] = value
+        else:
+            unknown.append(name)
+    registers = register == "true" or values["product"] == "QUICKVAULT"
+    if registers and not facility.quick_vault:
+        raise InvalidParameter(
+            "registerPaymentAccount needs QuickVault, which this facility does not have.",
+            field="registerPaymentAccount",
+        )
+    if registers and not values.get("customerReferenceNumber"):
+        raise InvalidParameter(
+            "customerReferenceNumber is required to register a payment account in QuickVault.",
+            field="customerReferenceNumber",
+        )
+    stored: dict[str, Any] = {name: values[name] for name in KNOWN[2:] if values.get(name)}
+    if principal:  # kept as QuickStream formats amounts: "100" and " 100.5 " become 100.00, 100.50
+        stored["principalAmount"] = format_amount(parse_amount(principal) or 0)
+    stored["registerPaymentAccount"] = registers
+    stored["custom"] = custom
+    return stored, unknown
+
+
+def issue_token(
+    store: Store,
+    facility: Facility,
+    values: Mapping[str, str],
+    *,
+    now: datetime,
+    new_token: Callable[[], str],
+) -> TokenGrant:
+    """Validate a secure token request and store its parameters under a new token."""
+    stored, unknown = validate_token_request(facility, values)
+    record = {
+        "facility": facility.username,
+        "communityCode": facility.community_code,
+        "params": stored,
+        "unknownParameters": unknown,
+    }
+    while True:  # a collision is astronomically unlikely, but add() makes it impossible
+        token = new_token()
+        if store.add(TOKEN_NS, token, record, now=now, expires_at=now + TOKEN_TTL):
+            return TokenGrant(token, unknown)
+
+
+# -- the handoff ---------------------------------------------------------------------------
+def handoff(
+    store: Store,
+    fixtures: QuickStreamFixtures,
+    token: str,
+    community_code: str,
+    *,
+    now: datetime,
+    new_secret: Callable[[], str],
+) -> tuple[str, dict[str, Any]]:
+    """Consume a token atomically and open a payment session; returns (session id, session).
+
+    Every check runs before the token is taken, so a refused handoff consumes nothing.
+    """
+    if not token:
+        raise InvalidParameter("The handoff needs the token parameter.", field="token")
+    if not community_code:
+        raise InvalidParameter(
+            "The handoff needs the communityCode parameter.", field="communityCode"
+        )
+    record = store.record(TOKEN_NS, token)
+    if record is None:
+        raise TokenUnknown()
+    if record.used:
+        raise TokenUsed()
+    if record.expired(now):
+        raise TokenExpired()
+    if not hmac.compare_digest(
+        community_code.encode("utf-8"), str(record.value["communityCode"]).encode("utf-8")
+    ):
+        raise CommunityMismatch()
+    params = record.value["params"]
+    if params["connectionType"] not in QUICKWEB_CONNECTIONS:
+        raise WrongConnectionType(
+            f"This token was requested with connectionType {params['connectionType']}; "
+            "QuickWeb accepts QUICKWEB or QUICKFRAME tokens."
+        )
+    if fixtures.facility_by_username(record.value["facility"]) is None:
+        raise TokenUnknown()  # the facility was removed from the fixtures since
+    taken = store.take_once(TOKEN_NS, token, now=now)
+    if taken is None:
+        # Another request took it between our checks and now: report what it is now.
+        again = store.record(TOKEN_NS, token)
+        if again is not None and again.expired(now) and not again.used:
+            raise TokenExpired()
+        raise TokenUsed()
+    session_id = new_secret()
+    session = {
+        "facility": taken["facility"],
+        "communityCode": taken["communityCode"],
+        "params": taken["params"],
+        "csrf": new_secret(),
+        "binding": new_secret(),
+        "status": SessionStatus.OPEN.value,
+        "transaction": None,
+        "tokenPrefix": token[:6],
+    }
+    add_new(store, SESSION_NS, session_id, session, now=now, expires_at=now + SESSION_TTL)
+    return session_id, session
+
+
+def load_session(
+    store: Store, session_id: str, *, now: datetime, binding: str | None = None
+) -> dict[str, Any]:
+    """A session by id; with `binding`, also check the browser's session cookie."""
+    record = store.record(SESSION_NS, session_id)
+    if record is None:
+        raise SessionUnknown()
+    if record.expired(now):
+        raise SessionExpired()
+    if binding is not None and not hmac.compare_digest(
+        binding.encode("utf-8"), str(record.value["binding"]).encode("utf-8")
+    ):
+        raise SessionCheckFailed()
+    return record.value
