@@ -23,6 +23,7 @@ ROUTES = [
 ]
 READS = [
     ("GET", "/transactions/{x}"),
+    ("GET", "/transactions/{x}/refunds"),
     ("GET", "/transactions?pageNumber={x}"),
     ("GET", "/transactions?pageSize={x}"),
     ("GET", "/customers/{x}"),

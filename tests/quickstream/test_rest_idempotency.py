@@ -118,3 +118,31 @@ def test_one_key_raced_across_two_processes_sharing_a_store(tmp_path: Path) -> N
         for process in processes:
             process.send_signal(signal.SIGTERM)
             process.communicate(timeout=15)
+
+
+def test_fifty_payments_racing_for_one_single_use_token_charge_once(rest: Rest) -> None:
+    body = payment(25.00, singleUseTokenId=rest.token())
+    clients = [Rest(rest.base) for _ in range(CLIENTS)]
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        answers = list(pool.map(lambda client: client.transact(body), clients))  # new key each
+    assert sorted(a.status_code for a in answers) == [201] + [422] * (CLIENTS - 1)
+    for refused in (a for a in answers if a.status_code == 422):
+        assert assert_envelope(refused, 422)["errors"][0]["fieldName"] == "singleUseTokenId"
+    assert len(rest.call("GET", "/transactions").json()["data"]) == 1
+
+
+def test_concurrent_refunds_never_exceed_the_payment(rest: Rest) -> None:
+    paid = rest.transact(payment(10.00, singleUseTokenId=rest.token())).json()
+    body = {
+        "transactionType": "REFUND",
+        "parentReceiptNumber": paid["receiptNumber"],
+        "principalAmount": 1.00,
+    }
+    clients = [Rest(rest.base) for _ in range(20)]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(lambda client: client.transact(body), clients))
+    assert sorted(a.status_code for a in answers) == [201] * 10 + [422] * 10
+    refunds = rest.call("GET", f"/transactions/{paid['receiptNumber']}/refunds?pageSize=100").json()
+    assert len(refunds["data"]) == 10
+    assert {r["parentReceiptNumber"] for r in refunds["data"]} == {paid["receiptNumber"]}
+    assert rest.call("GET", f"/transactions/{paid['receiptNumber']}").json()["refundable"] is False

@@ -163,6 +163,7 @@ def list_transactions(
         ("customerReferenceNumber", "customer_reference_number"),
         ("paymentReferenceNumber", "payment_reference_number"),
         ("status", "status"),
+        ("parentReceiptNumber", "parent_receipt_number"),
     ):
         if filters.get(name):
             found = [t for t in found if str(getattr(t, attribute)) == filters[name]]

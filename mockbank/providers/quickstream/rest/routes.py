@@ -150,6 +150,19 @@ def get_transaction(receipt_number: str) -> Response:
     return _json(wire.transaction(_base(), facility, txn, state.now()))
 
 
+@bp.get("/transactions/<receipt_number>/refunds")
+@endpoint("rest-transaction")
+def list_refunds(receipt_number: str) -> Response:
+    """The refunds of one transaction, newest first."""
+    state, _, facility = _caller(*SECRET)
+    if payments.get_transaction(state.store, facility, receipt_number) is None:
+        raise NotFound("The receiptNumber path parameter may be incorrect.")
+    filters = {"transactionType": "REFUND", "parentReceiptNumber": receipt_number}
+    found = payments.list_transactions(state.store, facility, filters)
+    now = state.now()
+    return _listing([wire.transaction(_base(), facility, t, now) for t in found], {})
+
+
 @bp.post("/customers")
 @endpoint("rest-customers")
 def create_customer() -> Response:

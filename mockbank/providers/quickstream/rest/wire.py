@@ -100,6 +100,8 @@ def transaction(base: str, facility: Facility, txn: Transaction, now: datetime) 
         links.append(link("void", base + "/transactions", "POST"))
     if txn.refundable():
         links.append(link("refund", base + "/transactions", "POST"))
+    if txn.refunded:
+        links.append(link("refunds", href + "/refunds"))
     if txn.parent_receipt_number:
         links.append(link("parent", f"{base}/transactions/{txn.parent_receipt_number}"))
     details = account_fields(txn.account)
