@@ -18,7 +18,8 @@ import requests
 from mockbank.masking import luhn_valid
 from tests.scripts import free_port, run_script, start_serve, wait_for_health
 
-DEMOS = ["quickstream", "syspay", "centagate", "forter", "tokenos"]
+PROVIDERS = ["quickstream", "syspay", "centagate", "forter", "tokenos"]
+DEMOS = ["quickstream", "quickstream_rest", "syspay", "centagate", "forter", "tokenos"]
 CARD_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 
 
@@ -61,11 +62,11 @@ def test_all_demos_run_and_leave_no_card_number_behind(tmp_path: Path) -> None:
             "outbox": requests.get(base + "/_mockbank/outbox", timeout=10).text,
             **{
                 f"state/{name}": requests.get(f"{base}/_mockbank/state/{name}", timeout=10).text
-                for name in DEMOS
+                for name in PROVIDERS
             },
         }
         journal = json.loads(written["journal"])
-        assert {e["provider"] for e in journal["requests"]} == set(DEMOS)
+        assert {e["provider"] for e in journal["requests"]} == set(PROVIDERS)
     finally:
         server.send_signal(signal.SIGTERM)
         log, _ = server.communicate(timeout=15)
