@@ -7,7 +7,7 @@ settings live in their own top-level ``restApi`` object so the facility objects 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -108,7 +108,9 @@ def load_fixtures(reader: FixtureReader) -> Fixtures:
     base = models.load_fixtures(reader)
     reader.get("restApi", dict, default={})
     rest = RestSettings(_read_keys(reader, base), _read_origins(reader))
-    return Fixtures(facilities=base.facilities, rest=rest)
+    # Every field QuickWeb's loader filled is carried over, whatever QuickWeb adds later.
+    carried = {f.name: getattr(base, f.name) for f in fields(base)}
+    return Fixtures(**carried, rest=rest)
 
 
 def origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 from mockbank.providers.quickstream import models
 from mockbank.providers.quickstream.models import Facility
-from mockbank.providers.quickstream.rest.errors import Invalid, invalid
+from mockbank.providers.quickstream.rest.errors import invalid
 from mockbank.providers.quickstream.rest.fields import Body, read_account
 from mockbank.providers.quickstream.rest.records import TOKEN_NS, SingleUseToken
 from mockbank.store import Store
@@ -82,7 +82,7 @@ def take_token(store: Store, facility: Facility, token_id: str, *, now: datetime
     if value is None:
         # Another request took it (or it expired) between the check and now.
         check_token(store, facility, token_id, now=now)
-        raise Invalid([], "singleUseTokenId has already been used.")
+        raise invalid("singleUseTokenId", token_id, "singleUseTokenId has already been used.")
     return SingleUseToken.from_value(value)
 
 
