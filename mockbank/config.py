@@ -95,6 +95,10 @@ class Config:
     control_token: str | None = None
     trusted_proxies: frozenset[str] = frozenset()
     journal_capacity: int = 10_000
+    # This process's name in the journal and the outbox (several serve one shared store).
+    instance: str = ""
+    # A shared store's URL (``postgresql://...``); None: memory, or SQLite under state_path.
+    store_url: str | None = None
     max_body_bytes: int = 1024 * 1024
     # Provider settings, keyed "provider.setting" (e.g. "centagate.challenge_ttl_s").
     options: Mapping[str, Any] = field(default_factory=dict)

@@ -7,11 +7,12 @@ The outbound policy (`mockbank.outbound`) is applied here, for every provider.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from mockbank.clock import Clock
 from mockbank.faults import Faults
 from mockbank.masking import mask_body, mask_headers
 from mockbank.outbound import OutboundPolicy, OutboundRefused
+from mockbank.store import MemoryStore, Store
 
 DEFAULT_RETRY_DELAYS = (0.0, 10.0, 60.0)
 ATTEMPT_TIMEOUT_S = 5.0
@@ -50,6 +52,8 @@ class Message:
     label: str | None = None
     # Fault rules for this provider and endpoint name fail attempts without sending.
     fault_endpoint: str | None = None
+    # When (epoch seconds on the app clock) a process claimed it for an attempt.
+    claimed_at: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         content_type = self.headers.get("Content-Type")
@@ -83,20 +87,114 @@ def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+NAMESPACE = "mockbank.outbox"
+ID_SEQUENCE = "mockbank.outbox-ids"
+# A message claimed by a process that died mid-delivery is taken up again after this long.
+LEASE_S = 60.0
+_RECORD_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _email_value(email: Email | None) -> dict[str, str] | None:
+    return None if email is None else {"to": email.to, "subject": email.subject, "body": email.body}
+
+
+def _email(value: dict[str, str] | None) -> Email | None:
+    return None if value is None else Email(value["to"], value["subject"], value["body"])
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+
+
+def to_value(message: Message) -> dict[str, Any]:
+    """A message as a store record (the body as Base64, times as epoch seconds)."""
+    return {
+        "id": message.id,
+        "provider": message.provider,
+        "kind": message.kind,
+        "created_at": message.created_at.timestamp(),
+        "status": message.status,
+        "url": message.url,
+        "method": message.method,
+        "headers": message.headers,
+        "body": base64.b64encode(message.body).decode("ascii"),
+        "retry_delays": list(message.retry_delays),
+        "next_attempt_at": None
+        if message.next_attempt_at is None
+        else message.next_attempt_at.timestamp(),
+        "attempts": message.attempts,
+        "email": _email_value(message.email),
+        "fallback": _email_value(message.fallback),
+        "label": message.label,
+        "fault_endpoint": message.fault_endpoint,
+        "claimed_at": message.claimed_at,
+    }
+
+
+def from_value(value: dict[str, Any]) -> Message:
+    return Message(
+        id=int(value["id"]),
+        provider=value["provider"],
+        kind=value["kind"],
+        created_at=datetime.fromtimestamp(value["created_at"], tz=UTC),
+        status=value["status"],
+        url=value.get("url"),
+        method=value.get("method", "POST"),
+        headers=dict(value.get("headers") or {}),
+        body=base64.b64decode(value.get("body") or ""),
+        retry_delays=tuple(value.get("retry_delays") or DEFAULT_RETRY_DELAYS),
+        next_attempt_at=_dt(value.get("next_attempt_at")),
+        attempts=list(value.get("attempts") or []),
+        email=_email(value.get("email")),
+        fallback=_email(value.get("fallback")),
+        label=value.get("label"),
+        fault_endpoint=value.get("fault_endpoint"),
+        claimed_at=value.get("claimed_at"),
+    )
+
+
+class _Refused(Exception):
+    """A claim or change that no longer applies (another process got there first)."""
+
+
 class Outbox:
-    def __init__(self, clock: Clock, policy: OutboundPolicy, faults: Faults | None = None) -> None:
+    """Messages kept in the app's store, delivered by a worker thread of any process.
+
+    With a shared store (SQLite, PostgreSQL) every process sees every message, and a message is
+    claimed atomically before each attempt, so it is delivered once across the cluster.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        policy: OutboundPolicy,
+        faults: Faults | None = None,
+        *,
+        store: Store | None = None,
+        instance: str = "",
+    ) -> None:
         self.clock = clock
         self.policy = policy
         self.faults = faults
-        self._messages: list[Message] = []
+        self.store: Store = store if store is not None else MemoryStore()
+        self.instance = instance
         self._cond = threading.Condition()
-        self._next_id = 1
         self._worker: threading.Thread | None = None
         self._stopping = False
         self._busy = 0
+        # Other processes add messages too: a shared store is polled, memory is notified.
+        self._poll_s = 0.25 if self.store.persistent else 0.05
         clock.on_change(self._wake)
 
     # -- enqueueing -------------------------------------------------------------------------
+    def _add(self, message: Message) -> Message:
+        self.store.add(NAMESPACE, _key(message.id), to_value(message), now=_RECORD_TIME)
+        with self._cond:
+            if message.status == "pending":
+                self._ensure_worker()
+            self._cond.notify_all()
+        return message
+
     def send_http(
         self,
         provider: str,
@@ -112,9 +210,9 @@ class Outbox:
     ) -> Message:
         """Queue an HTTP call; the first attempt is due at once."""
         now = self.clock.now()
-        with self._cond:
-            message = Message(
-                self._next_id,
+        return self._add(
+            Message(
+                self.store.next_sequence(ID_SEQUENCE),
                 provider,
                 "http",
                 now,
@@ -129,17 +227,13 @@ class Outbox:
                 label=label,
                 fault_endpoint=fault_endpoint,
             )
-            self._next_id += 1
-            self._messages.append(message)
-            self._ensure_worker()
-            self._cond.notify_all()
-        return message
+        )
 
     def record_email(self, provider: str, email: Email, *, label: str | None = None) -> Message:
         """Record an email the provider would have sent (mockbank never sends mail)."""
-        with self._cond:
-            message = Message(
-                self._next_id,
+        return self._add(
+            Message(
+                self.store.next_sequence(ID_SEQUENCE),
                 provider,
                 "email",
                 self.clock.now(),
@@ -147,10 +241,7 @@ class Outbox:
                 email=email,
                 label=label,
             )
-            self._next_id += 1
-            self._messages.append(message)
-            self._cond.notify_all()
-        return message
+        )
 
     def redeliver(self, message_id: int) -> Message:
         """Send an HTTP message again now, whatever its past attempts (one more attempt).
@@ -158,35 +249,49 @@ class Outbox:
         Raises `LookupError` for an unknown id and `ValueError` for an email or a message
         that is already waiting for an attempt.
         """
-        with self._cond:
-            message = next((m for m in self._messages if m.id == message_id), None)
-            if message is None:
-                raise LookupError(f"no outbox message with id {message_id}")
+        found = self.store.record(NAMESPACE, _key(message_id))
+        if found is None:
+            raise LookupError(f"no outbox message with id {message_id}")
+        now = self.clock.now()
+
+        def again(value: dict[str, Any]) -> dict[str, Any]:
+            message = from_value(value)
             if message.kind != "http":
                 raise ValueError(f"message {message_id} is an email: mockbank never sends mail")
             if message.status in ("pending", "delivering"):
                 raise ValueError(f"message {message_id} is already {message.status}")
-            now = self.clock.now()
             due = (now - message.created_at).total_seconds()
             message.retry_delays = (*message.retry_delays[: len(message.attempts)], due)
             message.status, message.next_attempt_at = "pending", now
+            return to_value(message)
+
+        changed = self.store.update(NAMESPACE, _key(message_id), again, now=_RECORD_TIME)
+        if changed is None:
+            raise LookupError(f"no outbox message with id {message_id}")
+        with self._cond:
             self._ensure_worker()
             self._cond.notify_all()
-            return message
+        return from_value(changed)
 
     # -- reading ----------------------------------------------------------------------------
     def messages(self, provider: str | None = None) -> list[Message]:
-        with self._cond:
-            return [m for m in self._messages if provider is None or m.provider == provider]
+        found = [from_value(r.value) for r in self.store.records(NAMESPACE)]
+        found.sort(key=lambda m: m.id)
+        return [m for m in found if provider is None or m.provider == provider]
+
+    def message(self, message_id: int) -> Message:
+        """One message as it stands now (a `Message` is a snapshot, not a live view)."""
+        found = self.store.record(NAMESPACE, _key(message_id))
+        if found is None:
+            raise LookupError(f"no outbox message with id {message_id}")
+        return from_value(found.value)
 
     def clear(self, provider: str | None = None) -> None:
-        with self._cond:
-            self._messages = [
-                m for m in self._messages if provider is not None and m.provider != provider
-            ]
+        for message in self.messages(provider):
+            self.store.delete(NAMESPACE, _key(message.id))
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait until no message is due now or being delivered; False on timeout."""
+        """Wait until no message is due now or being delivered here; False on timeout."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while self._busy or self._due(self.clock.now()):
@@ -198,11 +303,7 @@ class Outbox:
 
     # -- delivery ---------------------------------------------------------------------------
     def _due(self, now: datetime) -> list[Message]:
-        return [
-            m
-            for m in self._messages
-            if m.status == "pending" and m.next_attempt_at is not None and m.next_attempt_at <= now
-        ]
+        return [m for m in self.messages() if _is_due(m, now)]
 
     def _wake(self) -> None:
         with self._cond:
@@ -221,17 +322,40 @@ class Outbox:
         if self._worker is not None:
             self._worker.join(timeout=2)
 
+    def _claim(self, message: Message, now: datetime) -> Message | None:
+        """Mark a due message as being delivered by this process; None if another was first."""
+
+        def claim(value: dict[str, Any]) -> dict[str, Any]:
+            current = from_value(value)
+            if not _is_due(current, now):
+                raise _Refused
+            current.status, current.claimed_at = "delivering", now.timestamp()
+            return to_value(current)
+
+        try:
+            changed = self.store.update(NAMESPACE, _key(message.id), claim, now=_RECORD_TIME)
+        except _Refused:
+            return None
+        return None if changed is None else from_value(changed)
+
+    def _next(self) -> Message | None:
+        with self._cond:
+            while not self._stopping:
+                now = self.clock.now()
+                for candidate in self._due(now):
+                    claimed = self._claim(candidate, now)
+                    if claimed is not None:
+                        self._busy += 1
+                        return claimed
+                # Real time passing also makes retries due when the clock is not frozen.
+                self._cond.wait(self._poll_s)
+        return None
+
     def _run(self) -> None:
         while True:
-            with self._cond:
-                while not self._stopping and not self._due(self.clock.now()):
-                    # Real time passing also makes retries due when the clock is not frozen.
-                    self._cond.wait(0.05)
-                if self._stopping:
-                    return
-                message = self._due(self.clock.now())[0]
-                message.status = "delivering"
-                self._busy += 1
+            message = self._next()
+            if message is None:
+                return
             try:
                 self._attempt(message)
             finally:
@@ -239,10 +363,8 @@ class Outbox:
                     self._busy -= 1
                     self._cond.notify_all()
 
-    def _attempt(self, message: Message) -> None:
-        started = self.clock.now()
-        attempt: dict[str, Any] = {"at": _iso(started), "number": len(message.attempts) + 1}
-        final = False
+    def _try(self, message: Message, attempt: dict[str, Any]) -> tuple[bool, bool]:
+        """Make one attempt; (delivered, final). Fills `attempt` with what happened."""
         try:
             target = self.policy.resolve(message.url or "")
             if target.echo:
@@ -253,35 +375,65 @@ class Outbox:
                 else None
             )
             if injected:
-                attempt["error"], ok = injected, False
-            else:
-                status = _post(target.url, message.method, message.headers, message.body)
-                attempt["status"] = status
-                ok = 200 <= status < 300
-                if not ok:
-                    attempt["error"] = f"HTTP {status}"
+                attempt["error"] = injected
+                return False, False
+            status = _post(target.url, message.method, message.headers, message.body)
+            attempt["status"] = status
+            if not 200 <= status < 300:
+                attempt["error"] = f"HTTP {status}"
+                return False, False
+            return True, False
         except OutboundRefused as refused:
             attempt["error"] = str(refused)
-            ok, final = False, True
+            return False, True
         except (OSError, http.client.HTTPException) as failure:
             attempt["error"] = f"{type(failure).__name__}: {failure}"
-            ok = False
-        with self._cond:
-            message.attempts.append(attempt)
+            return False, False
+
+    def _attempt(self, message: Message) -> None:
+        started = self.clock.now()
+        attempt: dict[str, Any] = {"at": _iso(started), "number": len(message.attempts) + 1}
+        if self.instance:
+            attempt["instance"] = self.instance
+        ok, final = self._try(message, attempt)
+        fallback: list[Email] = []
+
+        def settle(value: dict[str, Any]) -> dict[str, Any]:
+            current = from_value(value)
+            current.attempts.append(attempt)
+            current.claimed_at = None
+            fallback.clear()
             if ok:
-                message.status, message.next_attempt_at = "delivered", None
-                return
-            if final or len(message.attempts) >= len(message.retry_delays):
-                message.status = "undeliverable" if final else "failed"
-                message.next_attempt_at = None
-                fallback = message.fallback
+                current.status, current.next_attempt_at = "delivered", None
+            elif final or len(current.attempts) >= len(current.retry_delays):
+                current.status = "undeliverable" if final else "failed"
+                current.next_attempt_at = None
+                if current.fallback is not None:
+                    fallback.append(current.fallback)
             else:
-                delay = message.retry_delays[len(message.attempts)]
-                message.status = "pending"
-                message.next_attempt_at = message.created_at + timedelta(seconds=delay)
-                fallback = None
-        if fallback is not None:
-            self.record_email(message.provider, fallback, label=f"after message {message.id}")
+                delay = current.retry_delays[len(current.attempts)]
+                current.status = "pending"
+                current.next_attempt_at = current.created_at + timedelta(seconds=delay)
+            return to_value(current)
+
+        self.store.update(NAMESPACE, _key(message.id), settle, now=_RECORD_TIME)
+        for email in fallback:
+            self.record_email(message.provider, email, label=f"after message {message.id}")
+
+
+def _key(message_id: int) -> str:
+    return f"{message_id:012d}"
+
+
+def _is_due(message: Message, now: datetime) -> bool:
+    if message.status == "pending":
+        return message.next_attempt_at is not None and message.next_attempt_at <= now
+    # A claim whose process died (or stalled) past the lease is taken up again.
+    return (
+        message.status == "delivering"
+        and message.claimed_at is not None
+        and now.timestamp() - message.claimed_at > LEASE_S
+    )
 
 
 def _post(url: str, method: str, headers: dict[str, str], body: bytes) -> int:

@@ -78,7 +78,9 @@ class State:
         self.outbound = outbound or OutboundPolicy(
             dict(self.config.upstreams), self.config.allow_outbound
         )
-        self.outbox = Outbox(self.clock, self.outbound, self.faults)
+        self.outbox = Outbox(
+            self.clock, self.outbound, self.faults, store=self.store, instance=self.config.instance
+        )
         # Fault names: views add theirs when the app is built; outbound calls are named here.
         self.endpoints: dict[str, set[str]] = (
             endpoints

@@ -61,10 +61,10 @@ def test_delivers_once_when_the_receiver_accepts(outbox: Outbox) -> None:
             body=b"a=1&cardNumber=4111111111111111",
         )
         assert outbox.wait_idle(5)
-        assert message.status == "delivered"
+        assert outbox.message(message.id).status == "delivered"
         assert receiver.calls[0][0] == "/notify"
         assert receiver.calls[0][2] == b"a=1&cardNumber=4111111111111111"
-        listed = message.as_dict()
+        listed = outbox.message(message.id).as_dict()
         assert "4111111111111111" not in listed["body"]
         assert listed["attempts"][0]["status"] == 200
     finally:
@@ -77,18 +77,18 @@ def test_retries_follow_the_app_clock_then_record_the_fallback_email(outbox: Out
         fallback = Email("errors@merchant.example", "Notification failed", "receipt 123")
         message = outbox.send_http("demo", receiver.url, body=b"x=1", fallback=fallback)
         assert outbox.wait_idle(5)
-        assert len(message.attempts) == 1
-        assert message.status == "pending"
+        assert len(outbox.message(message.id).attempts) == 1
+        assert outbox.message(message.id).status == "pending"
         outbox.clock.advance(9)
         assert outbox.wait_idle(5)
-        assert len(message.attempts) == 1  # not due before +10 s of clock
+        assert len(outbox.message(message.id).attempts) == 1  # not due before +10 s of clock
         outbox.clock.advance(1)
         assert outbox.wait_idle(5)
-        assert len(message.attempts) == 2
+        assert len(outbox.message(message.id).attempts) == 2
         outbox.clock.advance(50)
         assert outbox.wait_idle(5)
-        assert len(message.attempts) == 3
-        assert message.status == "failed"
+        assert len(outbox.message(message.id).attempts) == 3
+        assert outbox.message(message.id).status == "failed"
         emails = [m for m in outbox.messages() if m.kind == "email"]
         assert [e.email.to for e in emails if e.email] == ["errors@merchant.example"]
         assert len(receiver.calls) == 3
@@ -104,9 +104,9 @@ def test_a_host_outside_the_policy_is_never_contacted(outbox: Outbox) -> None:
         fallback=Email("errors@yoursite.com.au", "failed", "body"),
     )
     assert outbox.wait_idle(5)
-    assert message.status == "undeliverable"
-    assert len(message.attempts) == 1
-    assert "--upstream yoursite.com.au=URL" in message.attempts[0]["error"]
+    assert outbox.message(message.id).status == "undeliverable"
+    assert len(outbox.message(message.id).attempts) == 1
+    assert "--upstream yoursite.com.au=URL" in outbox.message(message.id).attempts[0]["error"]
     assert [m.kind for m in outbox.messages()] == ["http", "email"]
 
 
@@ -117,7 +117,7 @@ def test_a_mapped_host_is_delivered_to_its_mapping() -> None:
     try:
         message = box.send_http("demo", "https://yoursite.com.au/receiveRequest?x=1", body=b"")
         assert box.wait_idle(5)
-        assert message.status == "delivered"
+        assert box.message(message.id).status == "delivered"
         assert receiver.calls[0][0] == "/hook/receiveRequest?x=1"
     finally:
         box.close()
@@ -138,11 +138,11 @@ def test_fault_rules_fail_outbound_attempts_without_sending() -> None:
     try:
         message = box.send_http("demo", receiver.url, body=b"x=1", fault_endpoint="notify")
         assert box.wait_idle(5)
-        assert message.attempts[0]["error"] == "injected fault: HTTP 503"
+        assert box.message(message.id).attempts[0]["error"] == "injected fault: HTTP 503"
         assert receiver.calls == []  # the failed attempt never reached the network
         clock.advance(10)
         assert box.wait_idle(5)
-        assert message.status == "delivered"
+        assert box.message(message.id).status == "delivered"
         assert len(receiver.calls) == 1
     finally:
         box.close()
