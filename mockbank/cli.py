@@ -6,8 +6,10 @@ import argparse
 import os
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +17,14 @@ from mockbank import __version__, accesslog
 from mockbank.config import (
     EXIT_INVALID,
     Config,
+    ResourceUnusable,
     StartupError,
     check_state_dir,
+    check_store_url,
     from_environment,
     parse_port,
     parse_whole,
+    redact_store_url,
 )
 from mockbank.control_cli import ControlFailed
 from mockbank.fixtures import FixtureError
@@ -46,6 +51,20 @@ def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         metavar="PATH",
         help="directory for the SQLite store and the CA; survives restarts "
         "(MOCKBANK_STATE; default: in memory)",
+    )
+    p.add_argument(
+        "--store",
+        default=None,
+        metavar="URL",
+        help="a store shared by several mockbank processes: postgresql://user@host/db "
+        "(MOCKBANK_STORE; needs mockbank[postgresql])",
+    )
+    p.add_argument(
+        "--instance",
+        default=None,
+        metavar="NAME",
+        help="this process's name in the journal and the outbox (MOCKBANK_INSTANCE, "
+        "default host:port)",
     )
     p.add_argument(
         "--fixtures",
@@ -143,6 +162,10 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str] | None = 
         raise StartupError(str(error)) from None
     if config.state_path is not None:
         check_state_dir(config.state_path, "--state" if args.state else "MOCKBANK_STATE")
+    if config.store_url is not None:
+        check_store_url(config.store_url, "--store" if args.store else "MOCKBANK_STORE")
+    if not config.instance:
+        config = replace(config, instance=f"{socket.gethostname()}:{config.port}")
     return config
 
 
@@ -158,6 +181,8 @@ def _config(args: argparse.Namespace, environ: dict[str, str] | None) -> Config:
         ("fixtures", "fixtures_dir"),
         ("seed", "seed"),
         ("control_token", "control_token"),
+        ("store", "store_url"),
+        ("instance", "instance"),
     ):
         value = getattr(args, flag)
         if value is not None:
@@ -196,6 +221,8 @@ def banner(config: Config, app: Any, services: list[Any]) -> str:
             lines.append(f"      {label}: {value}")
     if config.state_path:
         lines.append(f"\n  state in {config.state_path}")
+    if config.store_url:
+        lines.append(f"\n  shared store {redact_store_url(config.store_url)} as {config.instance}")
     lines.append("\nCtrl-C stops.")
     return "\n".join(lines)
 
@@ -217,7 +244,10 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     accesslog.configure(args.log_format, args.log_level, quiet=args.quiet)
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except ConnectionError as error:  # a shared store that cannot be reached: one line, exit 3
+        raise ResourceUnusable(str(error)) from None
     state = app.extensions["mockbank"]
     server = create_server(
         app,

@@ -156,6 +156,10 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         values["seed"] = parse_whole(env["MOCKBANK_SEED"], "MOCKBANK_SEED", example=DEFAULT_SEED)
     if env.get("MOCKBANK_STATE"):
         values["state_path"] = Path(env["MOCKBANK_STATE"])
+    if env.get("MOCKBANK_STORE"):
+        values["store_url"] = env["MOCKBANK_STORE"]
+    if env.get("MOCKBANK_INSTANCE"):
+        values["instance"] = env["MOCKBANK_INSTANCE"]
     if env.get("MOCKBANK_FIXTURES"):
         values["fixtures_dir"] = Path(env["MOCKBANK_FIXTURES"])
     if env.get("MOCKBANK_UPSTREAM"):
@@ -167,3 +171,33 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     if env.get("MOCKBANK_TRUSTED_PROXIES"):
         values["trusted_proxies"] = frozenset(_split(env["MOCKBANK_TRUSTED_PROXIES"]))
     return values
+
+
+def redact_store_url(url: str) -> str:
+    """A store URL fit to print: any password replaced."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def check_store_url(url: str, name: str = "--store") -> None:
+    """Refuse a store URL mockbank cannot use, saying what would work."""
+    from urllib.parse import urlsplit
+
+    scheme = urlsplit(url).scheme
+    if scheme not in ("postgresql", "postgres"):
+        raise StartupError(
+            f"{name} {redact_store_url(url)!r} is not a postgresql:// URL; "
+            "use --state DIR for SQLite, or leave both out to keep state in memory"
+        )
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        raise StartupError(
+            f"{name} needs the PostgreSQL driver: pip install 'mockbank[postgresql]'"
+        ) from None

@@ -76,7 +76,7 @@ def _json_body() -> dict[str, Any]:
 
 @bp.get("/health")
 def health() -> Response:
-    """Liveness, version and the providers served."""
+    """Liveness, version, the providers served and this process's instance name."""
     state = current_state()
     return jsonify(
         {
@@ -84,8 +84,22 @@ def health() -> Response:
             "version": __version__,
             "providers": list(state.providers),
             "now": state.clock_snapshot()["now"],
+            "instance": state.config.instance or None,
         }
     )
+
+
+@bp.get("/ready")
+def ready() -> Response:
+    """Readiness for orchestrators and load balancers: 200 once the store answers, else 503."""
+    state = current_state()
+    try:
+        state.store.record("mockbank.ready", "probe")
+    except Exception as error:  # any store failure means: do not route traffic here yet
+        response = jsonify({"ready": False, "reason": f"the store does not answer: {error}"})
+        response.status_code = 503
+        return response
+    return jsonify({"ready": True, "instance": state.config.instance or None})
 
 
 @bp.post("/reset")

@@ -95,6 +95,10 @@ class State:
         self.seed_providers()
 
     def _open_store(self) -> Store:
+        if self.config.store_url:
+            from mockbank.store_postgresql import PostgreSQLStore
+
+            return PostgreSQLStore(self.config.store_url)
         if self.config.state_path:
             return SQLiteStore(self.config.state_path / "mockbank.sqlite3")
         return MemoryStore()

@@ -86,13 +86,30 @@ def migrate(connection: Connection[Any]) -> int:
     return current
 
 
+class StoreUnreachable(ConnectionError):
+    """The PostgreSQL store could not be reached or migrated at start."""
+
+    def __init__(self, dsn: str, error: BaseException) -> None:
+        from mockbank.config import redact_store_url
+
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        super().__init__(f"the store {redact_store_url(dsn)} cannot be used: {reason}")
+
+
 class PostgreSQLStore:
     """Records in PostgreSQL behind a connection pool; every operation is one atomic statement
     or one transaction, so it holds across threads, processes and hosts alike."""
 
     persistent = True
 
-    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 20) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 20,
+        connect_timeout_s: float = 15.0,
+    ) -> None:
         from psycopg_pool import ConnectionPool
 
         self.dsn = dsn
@@ -101,12 +118,17 @@ class PostgreSQLStore:
             dsn,
             min_size=min_size,
             max_size=max_size,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "connect_timeout": 10},
             open=True,
             name="mockbank",
+            timeout=30,
         )
-        with self._pool.connection() as connection:
-            self.schema_version = migrate(connection)
+        try:
+            with self._pool.connection(timeout=connect_timeout_s) as connection:
+                self.schema_version = migrate(connection)
+        except Exception as error:
+            self._pool.close()
+            raise StoreUnreachable(dsn, error) from None
 
     def _execute(self, sql: str, args: tuple[Any, ...] = ()) -> int:
         with self._pool.connection() as connection:
