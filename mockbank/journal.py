@@ -33,6 +33,8 @@ class Entry:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: str = ""
     notes: dict[str, Any] = field(default_factory=dict)
+    # The process that served it, when several share one store (``--instance``).
+    instance: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

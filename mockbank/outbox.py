@@ -185,6 +185,9 @@ class Outbox:
         # Other processes add messages too: a shared store is polled, memory is notified.
         self._poll_s = 0.25 if self.store.persistent else 0.05
         clock.on_change(self._wake)
+        if self.store.persistent:
+            # Messages other processes queued (or left half-done) are this worker's too.
+            self._ensure_worker()
 
     # -- enqueueing -------------------------------------------------------------------------
     def _add(self, message: Message) -> Message:

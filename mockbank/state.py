@@ -21,6 +21,7 @@ from mockbank.config import Config
 from mockbank.faults import Fault, Faults
 from mockbank.fixtures import FixtureReader, default_dir, load_json, shipped_keys
 from mockbank.journal import Entry, Journal
+from mockbank.journal_store import StoreJournal
 from mockbank.outbound import OutboundPolicy
 from mockbank.outbox import Message, Outbox
 from mockbank.store import MemoryStore, SQLiteStore, Store
@@ -69,7 +70,11 @@ class State:
         self.store: Store = store if store is not None else self._open_store()
         # With a persistent store, processes sharing it share the clock and the fault rules.
         self.clock = Clock(backing=StoreClockBacking(self.store) if self.store.persistent else None)
-        self.journal = Journal(self.config.journal_capacity)
+        self.journal: Journal = (
+            StoreJournal(self.store, self.config.journal_capacity, self.config.instance)
+            if self.store.persistent
+            else Journal(self.config.journal_capacity)
+        )
         self.random = random.Random(self.config.seed)
         self._faker: Faker | None = None
         self._faker_lock = threading.Lock()

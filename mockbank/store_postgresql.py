@@ -10,6 +10,7 @@ runs once, in order, under an advisory lock, so instances starting together agre
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -112,6 +113,10 @@ class PostgreSQLStore:
     ) -> None:
         from psycopg_pool import ConnectionPool
 
+        # The pool logs each failed try; at start one clear line (StoreUnreachable) says it.
+        pool_log = logging.getLogger("psycopg.pool")
+        level = pool_log.level
+        pool_log.setLevel(logging.CRITICAL)
         self.dsn = dsn
         self._writes = 0
         self._pool: ConnectionPool = ConnectionPool(
@@ -129,6 +134,8 @@ class PostgreSQLStore:
         except Exception as error:
             self._pool.close()
             raise StoreUnreachable(dsn, error) from None
+        finally:
+            pool_log.setLevel(level)
 
     def _execute(self, sql: str, args: tuple[Any, ...] = ()) -> int:
         with self._pool.connection() as connection:
