@@ -28,3 +28,11 @@ def test_token_request_benchmark_prints_its_ratios() -> None:
     )
     assert "mockbank / minimal Flask = " in output
     assert "mockbank / bare WSGI     = " in output
+
+
+@pytest.mark.slow
+def test_cluster_benchmark_prints_each_setup() -> None:
+    output = run("cluster.py", "--seconds", "1", "--connections", "4", "--max-instances", "2")
+    assert "1 instance, memory store" in output
+    assert "2 instance(s), PostgreSQL, nginx" in output
+    assert "vs memory" in output
