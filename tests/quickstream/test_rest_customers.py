@@ -145,3 +145,20 @@ def test_businesses_accepted_cards_and_surcharges(rest: Rest) -> None:
     ).json()
     assert (queried["cardScheme"], queried["surchargePercentage"]) == ("AMEX", "2.50")
     assert_envelope(rest.call("GET", "/businesses/NOPE"), 404)
+
+
+def test_an_account_quickweb_registered_pays_through_the_rest_api(mockbank: Mockbank) -> None:
+    from tests.quickstream.conftest import card_form, open_session
+
+    client = mockbank.client()
+    page, csrf = open_session(client, registerPaymentAccount="true")
+    assert client.post(page + "/pay", data=card_form(csrf, "4000000000000010")).status_code == 303
+    [vault] = mockbank.state.provider_state("quickstream")["vaultAccounts"]
+    token = vault["accountToken"]
+    rest = Rest(mockbank.url("quickstream", "/rest/v1"))
+    account = rest.call("GET", f"/accounts/{token}").json()
+    assert (account["cardNumber"], account["customerId"]) == ("400000...010", None)
+    paid = rest.transact(payment(8.00, accountToken=token, eci="RECURRING")).json()
+    assert (paid["status"], paid["creditCard"]["accountToken"]) == ("Approved", token)
+    assert rest.call("DELETE", f"/accounts/{token}").status_code == 200
+    assert_envelope(rest.transact(payment(8.00, accountToken=token)), 422)

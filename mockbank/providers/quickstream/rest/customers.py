@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from mockbank.providers.quickstream import models
 from mockbank.providers.quickstream.models import Facility
 from mockbank.providers.quickstream.rest import tokens
 from mockbank.providers.quickstream.rest.errors import NotFound, invalid
@@ -15,7 +16,10 @@ from mockbank.providers.quickstream.rest.records import (
     ACCOUNT_NS,
     CUSTOMER_NS,
     Account,
+    BankAccount,
+    Card,
     Customer,
+    PaymentAccount,
 )
 from mockbank.store import Store
 
@@ -132,10 +136,47 @@ def _not_default(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def find_account(store: Store, facility: Facility, account_token: str) -> Account | None:
+    """A QuickVault account: registered through this API, or by a QuickWeb payment."""
     record = store.record(ACCOUNT_NS, account_token)
-    if record is None or record.value.get("facility") != facility.username:
+    if record is None:
+        return quickweb_account(store, facility, account_token)
+    if record.value.get("facility") != facility.username:
         return None
     return Account.from_value(record.value)
+
+
+def quickweb_account(store: Store, facility: Facility, account_token: str) -> Account | None:
+    """An account QuickWeb registered (``registerPaymentAccount``), seen as a REST account.
+
+    QuickVault is one vault: the token from a QuickWeb passback pays through the REST API too.
+    QuickWeb keeps the card masked to its last three digits, enough for the test outcome.
+    """
+    record = store.record(models.VAULT_NS, account_token)
+    value = record.value if record is not None else {}
+    if value.get("facility") != facility.username:
+        return None
+    masked = str(value.get("maskedCardNumber") or "")
+    if value.get("accountType") == "CREDIT_CARD" and masked:
+        card = Card(
+            masked=masked,
+            last_four=masked[-3:],
+            scheme=str(value.get("cardScheme", "")),
+            expiry_month=str(value.get("expiryDateMonth", "")),
+            expiry_year=str(value.get("expiryDateYear", "")),
+            cardholder_name=str(value.get("cardholderName", "")),
+        )
+        account = PaymentAccount(card=card)
+    elif value.get("accountType") == "DIRECT_DEBIT" and value.get("bsb"):
+        bank = BankAccount(
+            str(value.get("accountName", "")),
+            str(value["bsb"]),
+            str(value.get("maskedAccountNumber", "")),
+        )
+        account = PaymentAccount(bank=bank)
+    else:
+        return None
+    created = str(value.get("createdAt", ""))
+    return Account(account_token, facility.username, "", account, False, created)
 
 
 def default_account(store: Store, facility: Facility, customer_id: str) -> Account | None:
@@ -145,6 +186,8 @@ def default_account(store: Store, facility: Facility, customer_id: str) -> Accou
 def delete_account(store: Store, facility: Facility, account_token: str) -> Account | None:
     """Remove an account from QuickVault; it can no longer be used for payments."""
     account = find_account(store, facility, account_token)
-    if account is not None and store.delete(ACCOUNT_NS, account_token):
+    if account is None:
+        return None
+    if store.delete(ACCOUNT_NS, account_token) or store.delete(models.VAULT_NS, account_token):
         return account
     return None

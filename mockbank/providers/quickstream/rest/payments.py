@@ -127,7 +127,7 @@ def _peek_source(
         account = customers.find_account(store, facility, value)
         if account is None:
             raise invalid("accountToken", value, "accountToken is not valid.")
-        return account.account, account.account_token, account.customer_id
+        return account.account, account.account_token, account.customer_id or None
     default = customers.default_account(store, facility, value)
     if default is None:
         raise invalid("customerId", value, "customerId has no enabled default account.")

@@ -170,13 +170,12 @@ def customer(base: str, item: Customer) -> dict[str, Any]:
 
 def account(base: str, item: Account) -> dict[str, Any]:
     href = f"{base}/accounts/{item.account_token}"
+    links = [link("self", href), link("delete", href, "DELETE")]
+    if item.customer_id:  # an account QuickWeb registered belongs to no REST customer
+        links.append(link("customer", f"{base}/customers/{item.customer_id}"))
     return {
-        "links": [
-            link("self", href),
-            link("delete", href, "DELETE"),
-            link("customer", f"{base}/customers/{item.customer_id}"),
-        ],
-        "customerId": item.customer_id,
+        "links": links,
+        "customerId": item.customer_id or None,
         "accountToken": item.account_token,
         "defaultAccount": item.default_account,
         **account_fields(item.account),
