@@ -161,6 +161,35 @@ def requests_list() -> Response:
     return jsonify({"requests": [e.as_dict() for e in entries], "count": len(entries)})
 
 
+@bp.get("/requests/<int:entry_id>")
+def requests_one(entry_id: int) -> Response:
+    """One journal entry: masked headers and bodies, notes, timing."""
+    entries = current_state().requests(since=entry_id - 1)
+    if not entries or entries[0].id != entry_id:
+        raise ControlError(404, "unknown_request", f"no journal entry with id {entry_id}")
+    return jsonify(entries[0].as_dict())
+
+
+@bp.get("/console")
+def console() -> Response:
+    """What the dashboard shows: every provider's card and the clock."""
+    from mockbank import console_data
+
+    return jsonify(console_data.overview(current_state(), request.host_url.rstrip("/")))
+
+
+@bp.get("/console/<provider>")
+def console_provider(provider: str) -> Response:
+    """A provider's page: routes, credentials, live records, magic values, browser pages."""
+    from mockbank import console_data
+
+    state = current_state()
+    base = request.host_url.rstrip("/")
+    return jsonify(
+        console_data.provider_page(state, state.provider(provider), current_app.url_map, base)
+    )
+
+
 @bp.delete("/requests")
 def requests_clear() -> Response:
     state = current_state()

@@ -1,8 +1,13 @@
-"""``/``: the dashboard: providers, base URLs, seeded credentials, clock, last requests."""
+"""``/`` and ``/<provider>``: the dashboard console (clock, requests, faults, outbox, resets).
+
+The pages are empty shells: ``static/console/console.js`` fills them from the control API
+(``/_mockbank/console`` and friends), sending the control token when the server has one. So
+the pages themselves never carry a credential, a record or a journal entry.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, abort, render_template
 
 from mockbank import __version__
 from mockbank.state import current_state
@@ -10,29 +15,29 @@ from mockbank.state import current_state
 bp = Blueprint("dashboard", __name__)
 
 
-@bp.get("/")
-def index() -> str:
-    """The dashboard page; the requests table refreshes itself from the control API."""
-    state = current_state()
-    base = request.host_url.rstrip("/")
-    providers = [
-        {
-            "name": p.name,
-            "title": p.title,
-            "url": base + p.prefix,
-            "hosts": p.hosts,
-            "credentials": p.credentials(state.fixtures.get(p.name)),
-            "endpoints": sorted(state.endpoints.get(p.name, ())),
-            "items": p.dashboard(state) if p.dashboard else [],
-        }
-        for p in state.providers.values()
-    ]
-    return render_template(
-        "dashboard.html",
-        version=__version__,
-        providers=providers,
-        clock=state.clock_snapshot(),
-        requests=[e.as_dict() for e in reversed(state.requests(limit=50))],
-        outbox=[m.as_dict() for m in state.outbox_messages()[-20:]],
-        faults=[f.as_dict() for f in state.faults.list()],
+def _page(view: str, provider: str = "", title: str = "mockbank dashboard") -> Response:
+    html = render_template(
+        "console.html", version=__version__, view=view, provider=provider, title=title
     )
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/")
+def index() -> Response:
+    """The console: providers, clock, request inspector, faults, outbox."""
+    return _page("overview")
+
+
+@bp.get("/<name>")
+def provider_page(name: str) -> Response:
+    """A provider's page at its base URL: endpoints, credentials, live records, magic values."""
+    provider = current_state().providers.get(name)
+    if provider is None:
+        abort(404)
+    return _page("provider", name, f"{provider.title} · mockbank")

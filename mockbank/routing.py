@@ -111,6 +111,8 @@ def install(app: Flask, state: State) -> None:
         ctx: Any = g._get_current_object()
         ctx.started = time.perf_counter()
         provider = provider_for_path(state, req.path)
+        if provider is not None and (req.endpoint or "").startswith("dashboard."):
+            provider = None  # the console's page about a provider is not a provider request
         ctx.provider = provider
         try:
             served = current_state()  # the sandbox's state under /s/<name>/, else the app's
@@ -133,6 +135,7 @@ def install(app: Flask, state: State) -> None:
         if fault is None:
             return
         ctx.fault = fault.id
+        journal_note("fault", {"id": fault.id, "action": fault.action, "status": fault.status})
         if fault.latency_ms:
             time.sleep(fault.latency_ms / 1000)
         if fault.action == "drop":

@@ -12,7 +12,9 @@ from flask.testing import FlaskClient
 
 def test_dashboard_lists_providers_credentials_and_requests(demo_client: FlaskClient) -> None:
     demo_client.post("/demo/tokens", data={"card": "4111111111111111"})
-    html = demo_client.get("/").get_data(as_text=True)
+    # The page is a shell; its script reads the cards and the journal from the control API.
+    html = demo_client.get("/_mockbank/console").get_data(as_text=True)
+    html += demo_client.get("/_mockbank/requests").get_data(as_text=True)
     assert "Demo Bank" in html
     assert "http://localhost/demo" in html
     assert "demo-user" in html
@@ -51,7 +53,8 @@ def test_dashboard_shows_pending_centagate_qr_codes(mockbank: Any) -> None:
     body["hmac"] = sign(body, "mockbank-secret-key")
     answer = client.post("/centagate/v2/CentagateWS/webresources/req/requestQrCode", json=body)
     challenge = json.loads(answer.get_json()["object"])["otpChallenge"]
-    html = client.get("/").get_data(as_text=True)
-    assert f"alice-device-1: challenge {challenge}" in html
-    assert 'src="data:image/png;base64,' in html
-    assert 'href="/centagate/device/alice-device-1"' in html
+    cards = client.get("/_mockbank/console").get_json()["providers"]
+    items = next(p["items"] for p in cards if p["name"] == "centagate")
+    assert items[0]["label"] == f"alice-device-1: challenge {challenge}"
+    assert items[0]["image"].startswith("data:image/png;base64,")
+    assert items[0]["href"] == "/centagate/device/alice-device-1"
