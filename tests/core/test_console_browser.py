@@ -165,7 +165,8 @@ def test_opening_a_request_shows_masked_headers_bodies_and_a_replay_curl(
     curl = page.locator("#curl")
     curl.wait_for()
     text = curl.inner_text()
-    assert text.startswith(f"curl -i -X POST '{mockbank.server.url}/forter/v9/nothing/411111******1111'")
+    url = f"{mockbank.server.url}/forter/v9/nothing/411111******1111"
+    assert text.startswith(f"curl -i -X POST '{url}'")
     assert "-H 'X-Trace: abc'" in text
     assert "--data-raw" in text
     assert CARD not in page.locator("#inspector").inner_text()
