@@ -83,7 +83,7 @@ def test_magic_values_list_the_return_codes(state: State) -> None:
 
 
 def test_dashboard_lists_the_seeded_credentials_and_device_pages(client: Any) -> None:
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/_mockbank/console").get_data(as_text=True)
     assert "mockbank-integration-key" in page
     assert "mockbank-secret-key" in page
     assert "/centagate/device/alice-device-1" in page

@@ -177,9 +177,7 @@ def test_opening_a_request_shows_masked_headers_bodies_and_a_replay_curl(
 
 
 @pytest.mark.browser
-def test_resetting_a_provider_from_its_page_forgets_its_records(
-    mockbank: Any, page: Any
-) -> None:
+def test_resetting_a_provider_from_its_page_forgets_its_records(mockbank: Any, page: Any) -> None:
     requests.post(mockbank.url("quickstream", "/CommunityTokenRequestServlet"), data=TOKEN_REQUEST)
     requests.get(mockbank.url("syspay", "/kept"))
     page.goto(mockbank.url("quickstream"))

@@ -323,7 +323,7 @@ def test_live_tokenize_then_use_through_the_api(mockbank: Mockbank) -> None:
 
 def test_dashboard_lists_tokens_masked(client: FlaskClient) -> None:
     api(client, "tokenize", {**CARD, "alias": {"key": "shop", "value": "c-9"}})
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/_mockbank/console").get_data(as_text=True)
     assert "ftr1df95272f9e204c5791427722cc4ef407" in page
     assert "alias shop=c-9" in page
     assert "4111111111111111" not in page

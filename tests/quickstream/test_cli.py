@@ -57,7 +57,7 @@ def test_magic_values_are_published_and_consistent(client: FlaskClient) -> None:
 
 
 def test_dashboard_lists_the_seeded_credentials(client: FlaskClient) -> None:
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/_mockbank/console").get_data(as_text=True)
     for value in ("merchant / merchant-secret", "SUPPLIER1", "COMMUNITY1", "passback-secret"):
         assert value in html
 
@@ -65,7 +65,7 @@ def test_dashboard_lists_the_seeded_credentials(client: FlaskClient) -> None:
 def test_dashboard_shows_live_tokens_and_payments(client: FlaskClient) -> None:
     page, csrf = open_session(client)
     client.post(page + "/pay", data=card_form(csrf))
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/_mockbank/console").get_data(as_text=True)
     assert "used" in html
     assert "approved" in html
     assert "AUD 101.00 08 Honour with identification" in html

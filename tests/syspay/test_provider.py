@@ -137,7 +137,7 @@ def test_dashboard_and_banner_show_seeded_credentials(client: Any, state: Any) -
     assert lines["partner (IMAGE)"] == "imageOnlyPartner / imageOnlyPassphrase"
     assert lines["merchant"] == "myMerchantLogin / myMerchantPassphrase"
     assert "4111111111111111" not in str(lines)
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/_mockbank/console").get_data(as_text=True)
     assert "myPartnerLogin / myPartnerPassphrase" in page
 
 

@@ -41,9 +41,13 @@ def test_transfer_consent_walks_bank_email_accounts_and_approves(
     assert "Merchant 123 asks for a payment of up to 25.00 EUR" in (
         page.locator("#summary").inner_text()
     )
-    names = page.locator("label.choice").all_inner_texts()
+    names = page.locator("label.choice:not(.disabled)").all_inner_texts()
     assert any("Iron Bank" in n for n in names)
     assert not any("Gold Bank" in n for n in names)  # information only: no payments
+    assert not any("Wood Bank" in n for n in names)  # GBP accounts, a EUR payment
+    gold = page.locator("label.choice.disabled[data-unavailable=gold]")
+    assert "does not offer payments through Token" in gold.inner_text()
+    assert gold.locator("input").is_disabled()
     page.screenshot(path=str(artifacts / "tokenos-consent-1-bank.png"))
     page.check("input[value=iron]")
     page.click("#continue")

@@ -142,5 +142,6 @@ def test_consent_page_shows_acting_as_and_narrows_banks_by_destination_country(
     page = requests.get(live.url_for("tokenos", f"/app/request-token/{stored['id']}"), timeout=10)
     assert page.status_code == 200
     assert "Corner Bakery asks for" in page.text
-    assert 'value="wood"' in page.text
-    assert 'value="iron"' not in page.text
+    assert 'value="wood" checked' in page.text
+    assert 'value="iron" disabled' in page.text  # shown, not choosable: not in GB
+    assert "is not in GB" in page.text

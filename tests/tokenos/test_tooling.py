@@ -177,6 +177,6 @@ def test_cli_prints_the_seeded_identities(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_dashboard_lists_the_tokenos_credentials(client: FlaskClient) -> None:
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/_mockbank/console/tokenos").get_data(as_text=True)
     assert "sandbox-api-key" in page
     assert "payer@example.com" in page

@@ -35,6 +35,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "resource_transferDestinations": "payment details",
         "resource_fundsConfirmation": "confirmation of funds",
         "resource_standingOrders": "standing orders",
+        "bank_unavailable_currency": "holds {bank_currency} accounts; this payment is in "
+        "{currency}",
+        "bank_unavailable_payments": "does not offer payments through Token",
+        "bank_unavailable_information": "does not share account information through Token",
+        "bank_unavailable_country": "is not in {country}",
+        "back_to_banks": "← Choose another bank",
+        "back_to_email": "← Use another email",
+        "no_accounts": "You have no account at {bank} that can be used for this request. "
+        "Choose another bank, or deny the request.",
+        "account_label": "{name} ({currency}), account number ending {last4}",
     },
     "de": {
         "title": "Token: Anfrage bestätigen",
@@ -64,6 +74,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "resource_transferDestinations": "Zahlungsdaten",
         "resource_fundsConfirmation": "Bestätigung der Deckung",
         "resource_standingOrders": "Daueraufträge",
+        "bank_unavailable_currency": "führt Konten in {bank_currency}; diese Zahlung ist in "
+        "{currency}",
+        "bank_unavailable_payments": "bietet keine Zahlungen über Token an",
+        "bank_unavailable_information": "teilt keine Kontoinformationen über Token",
+        "bank_unavailable_country": "ist nicht in {country}",
+        "back_to_banks": "← Andere Bank wählen",
+        "back_to_email": "← Andere E-Mail-Adresse",
+        "no_accounts": "Sie haben bei {bank} kein Konto, das für diese Anfrage verwendet "
+        "werden kann. Wählen Sie eine andere Bank oder lehnen Sie die Anfrage ab.",
+        "account_label": "{name} ({currency}), Kontonummer endet auf {last4}",
     },
 }
 

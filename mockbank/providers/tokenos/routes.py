@@ -695,6 +695,12 @@ def _consent_page(
         description=payload.get("description"),
         ref_id=payload.get("refId"),
         banks=consent.banks,
+        unavailable=[
+            (bank, TEXTS[lang][f"bank_unavailable_{reason}"].format(**values))
+            for bank, reason, values in consent.unavailable
+        ],
+        bank_fixed=bool(record["requestOptions"].get("bankId") or consent.source),
+        payer_fixed=bool(record["requestOptions"].get("from") or {}),
         bank=consent.bank,
         email=email or (consent.payer.email if consent.payer else None),
         accounts=consent.accounts,
@@ -757,6 +763,11 @@ def consent(request_id: str) -> Response:
         return _redirect(denied)
     bank_id = form.get("bankId") or None
     email = (form.get("email") or "").strip() or None
+    back = form.get("back", "")  # a step's way back: choose the bank or the email again
+    if back == "bank":
+        bank_id, decision = None, ""
+    elif back == "email":
+        email, decision = None, ""
     error: str | None = None
     found: models.Consent | None = None
     for _ in range(3):

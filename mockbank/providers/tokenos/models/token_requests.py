@@ -293,6 +293,34 @@ class Consent:
     accounts: list[PayerAccount]
     banks: list[Bank]
     source: PayerAccount | None = None
+    # Banks that cannot serve this request, each with why: (bank, reason, values), where the
+    # reason is "currency", "payments", "information" or "country" (the page words it).
+    unavailable: tuple[tuple[Bank, str, dict[str, str]], ...] = ()
+
+
+def _usable_banks(
+    fixtures: Fixtures, payload: dict[str, Any], transfer: bool
+) -> tuple[list[Bank], list[tuple[Bank, str, dict[str, str]]]]:
+    """The banks that can serve a request, and the others with the reason they cannot."""
+    usable: list[Bank] = []
+    unusable: list[tuple[Bank, str, dict[str, str]]] = []
+    currency = str(payload["transferBody"]["currency"]) if transfer else ""
+    country = payload.get("destinationCountry")
+    needed = "supportsSendPayment" if transfer else "supportsInformation"
+    in_country = [
+        b for b in fixtures.banks.values() if b.features.get(needed) and b.country == country
+    ]
+    for bank in fixtures.banks.values():
+        if not bank.features.get(needed):
+            unusable.append((bank, "payments" if transfer else "information", {}))
+        elif country and in_country and bank.country != country:
+            unusable.append((bank, "country", {"country": str(country)}))
+        elif transfer and bank.currency != currency:
+            values = {"bank_currency": bank.currency, "currency": currency}
+            unusable.append((bank, "currency", values))
+        else:
+            usable.append(bank)
+    return usable, unusable
 
 
 def consent_state(
@@ -309,11 +337,7 @@ def consent_state(
     options = request["requestOptions"]
     payload = request["requestPayload"]
     transfer = request["kind"] == "TRANSFER"
-    needed = "supportsSendPayment" if transfer else "supportsInformation"
-    banks = [b for b in fixtures.banks.values() if b.features.get(needed)]
-    country = payload.get("destinationCountry")
-    if country:
-        banks = [b for b in banks if b.country == country] or banks
+    banks, unavailable = _usable_banks(fixtures, payload, transfer)
     # Options set by the TPP win over the form: the seed says bankId and from skip screens.
     # A sourceAccountId names the account, so it fixes the bank too.
     source = fixtures.payer_account(str(options.get("sourceAccountId") or ""))
@@ -334,12 +358,9 @@ def consent_state(
     accounts: list[PayerAccount] = []
     if bank and payer:
         accounts = [a for a in payer.accounts if a.bank_id == bank.id]
-        if transfer:
-            currency = payload["transferBody"]["currency"]
-            accounts = [a for a in accounts if bank.currency == currency]
         if source is not None:
             accounts = [a for a in accounts if a.id == source.id]
-    return Consent(request, bank, payer, accounts, banks, source)
+    return Consent(request, bank, payer, accounts, banks, source, tuple(unavailable))
 
 
 def approve(
