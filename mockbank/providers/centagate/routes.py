@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 from typing import Any
 
 import segno
@@ -185,25 +186,53 @@ def device_page(dev_acc_id: str) -> tuple[str, int]:
             outofband.approve(state.store, dev_acc_id, wanted, now=now)
             content = qr_content(dev_acc_id, match["otpChallenge"], match["plainText"])
             approved = {"challenge": wanted, "otp": otp_from_qr(device.secret, content)}
+            # Approved on the device: no longer pending there, until the OTP is used or expires.
+            state.store.add(APPROVED_NS, wanted, {"approvedAt": now.isoformat()}, now=now)
             skip_journal_body()  # the page now shows an OTP
-    challenges = [
-        {
-            **c,
-            "qrCode": qr_content(dev_acc_id, c["otpChallenge"], c["plainText"]),
-            "image": qr_data_uri(qr_content(dev_acc_id, c["otpChallenge"], c["plainText"])),
-        }
-        for c in models.pending_challenges(state.store, dev_acc_id, now=now)
-    ]
+    pending, waiting = [], []
+    for c in models.pending_challenges(state.store, dev_acc_id, now=now):
+        content = qr_content(dev_acc_id, c["otpChallenge"], c["plainText"])
+        shown = {**c, "qrCode": content, "expires": _readable(c["expiresAt"], now)}
+        if state.store.record(APPROVED_NS, c["otpChallenge"]) is None:
+            pending.append({**shown, "image": qr_data_uri(content)})
+        elif approved is None or approved["challenge"] != c["otpChallenge"]:
+            waiting.append({**shown, "otp": otp_from_qr(device.secret, content)})
+    if waiting or approved:
+        skip_journal_body()
     page = render_template(
         "centagate/device.html",
         device=device,
         dev_acc_id=dev_acc_id,
-        challenges=challenges,
+        challenges=pending,
+        waiting=waiting,
         approved=approved,
         problem=problem,
         now=now.isoformat(),
+        # What the page's script compares to reload when the lists change; the challenge
+        # approved by this POST counts as waiting, as it will on the next GET.
+        fingerprint=" ".join(
+            sorted(
+                [c["otpChallenge"] for c in pending]
+                + ["a:" + c["otpChallenge"] for c in waiting]
+                + (["a:" + approved["challenge"]] if approved else [])
+            )
+        ),
     )
     return page, status
+
+
+APPROVED_NS = "centagate.device_approval"
+
+
+def _readable(iso: str, now: datetime) -> str:
+    """``2026-12-03T10:15:02+00:00`` as ``3 Dec 2026, 10:15:02 UTC (in 2 min 30 s)``."""
+    try:
+        at = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    left = int((at - now).total_seconds())
+    span = f"{left // 60} min {left % 60} s" if left >= 60 else f"{max(left, 0)} s"
+    return f"{at.day} {at:%b %Y, %H:%M:%S} UTC (in {span})"
 
 
 @bp.get("/device/<dev_acc_id>/qr/<otp_challenge>.png")
