@@ -15,10 +15,9 @@ serves the table as data.
 
 from __future__ import annotations
 
-from html import escape
 from typing import ClassVar
 
-from flask import Response, g, jsonify, request
+from flask import Response, g, jsonify, render_template, request
 
 from mockbank import errors as core
 from mockbank.errors import ProviderError
@@ -281,12 +280,14 @@ def request_uuid() -> str:
 
 
 def _html_page(error: ProviderError) -> Response:
+    """The card URL's failures as a page in the card page's style."""
     title = "Card details unavailable" if error.http_status == 410 else "SysPay"
-    body = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{escape(title)}</title></head><body>"
-        f"<h1>{escape(title)}</h1><p class='reason'>{escape(error.detail)}</p>"
-        f"<p>Error {syspay_code(error)} (HTTP {error.http_status}).</p></body></html>"
+    body = render_template(
+        "syspay/unavailable.html",
+        title=title,
+        detail=error.detail,
+        code=syspay_code(error),
+        status=error.http_status,
     )
     response = Response(body, status=error.http_status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"

@@ -475,14 +475,19 @@ def open_redirect(store: Store, redirect_id: str, *, now: datetime) -> tuple[Red
         if record.used_at is not None:
             raise errors.RedirectUsed(
                 "This detokenization URL was already used at "
-                f"{_iso(record.used_at)}; it works once. Request another one."
+                f"{readable_time(record.used_at)}; it works once. Request another one."
             )
         raise errors.RedirectExpired(
-            f"This detokenization URL expired at {_iso(record.expires_at)} "
+            f"This detokenization URL expired at {readable_time(record.expires_at)} "
             "(60 seconds after it was requested). Request another one."
         )
     redirect = Redirect.from_value(value)
     return redirect, load_token(store, redirect.token_id, now=now)
+
+
+def readable_time(moment: datetime | None) -> str:
+    """``3 Dec 2026, 10:15:02 UTC``: how the card pages write a time."""
+    return "?" if moment is None else f"{moment.day} {moment:%b %Y, %H:%M:%S} UTC"
 
 
 def _iso(moment: datetime | None) -> str:

@@ -197,6 +197,7 @@ def open_redirect(redirect_id: str) -> Response:
             card=token.card,
             number_groups=group_digits(token.card.number),
             redirect=redirect,
+            shown_at=models.readable_time(state.now()),
         )
         response = Response(page, mimetype="text/html")
     response.headers.update(NO_STORE)
