@@ -175,7 +175,8 @@ def console() -> Response:
     """What the dashboard shows: every provider's card and the clock."""
     from mockbank import console_data
 
-    return jsonify(console_data.overview(current_state(), request.host_url.rstrip("/")))
+    base = request.host_url.rstrip("/") + request.script_root
+    return jsonify(console_data.overview(current_state(), base))
 
 
 @bp.get("/console/<provider>")
@@ -184,7 +185,7 @@ def console_provider(provider: str) -> Response:
     from mockbank import console_data
 
     state = current_state()
-    base = request.host_url.rstrip("/")
+    base = request.host_url.rstrip("/") + request.script_root
     return jsonify(
         console_data.provider_page(state, state.provider(provider), current_app.url_map, base)
     )

@@ -17,7 +17,12 @@ bp = Blueprint("dashboard", __name__)
 
 def _page(view: str, provider: str = "", title: str = "mockbank dashboard") -> Response:
     html = render_template(
-        "console.html", version=__version__, view=view, provider=provider, title=title
+        "console.html",
+        version=__version__,
+        view=view,
+        provider=provider,
+        title=title,
+        sandbox=current_state().sandbox or "default",
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = (

@@ -242,3 +242,33 @@ def test_with_a_control_token_the_console_asks_once_and_shows_a_401(
     page.goto(guarded.url + "/syspay")  # kept for the session: not asked again
     page.locator("#records h3").first.wait_for()
     assert page.locator("#token-form").is_hidden()
+
+
+@pytest.mark.browser
+def test_the_console_switches_between_sandboxes(
+    mockbank: Any, mockbank_sandbox: Any, page: Any, artifacts: Path
+) -> None:
+    problems = _watch(page)
+    answer = requests.post(
+        mockbank_sandbox.url("quickstream", "/CommunityTokenRequestServlet"), data=TOKEN_REQUEST
+    )
+    assert answer.text.startswith("token=")
+    page.goto(mockbank.server.url + "/quickstream")
+    page.locator("#sandbox option", has_text=f"sandbox {mockbank_sandbox.name}").wait_for(
+        state="attached"
+    )
+    page.select_option("#sandbox", mockbank_sandbox.name)
+    page.wait_for_url(f"**/s/{mockbank_sandbox.name}/quickstream")
+    status = page.locator("[data-records=tokens] td[data-column=status]")
+    status.first.wait_for()
+    assert status.first.inner_text() == "active"
+    page.get_by_role("button", name="+1 day").click()
+    page.locator("[data-records=tokens] td[data-column=status]", has_text="expired").wait_for()
+    assert mockbank_sandbox.clock.snapshot()["offset_s"] >= 86_399
+    assert abs(mockbank.clock.snapshot()["offset_s"]) < 5  # the default sandbox's clock stayed
+    page.screenshot(path=str(artifacts / "console-sandbox.png"), full_page=True)
+    nav = [a.get_attribute("href") for a in page.locator("#nav a").all()]
+    assert all(href.startswith(f"/s/{mockbank_sandbox.name}/") for href in nav), nav
+    page.select_option("#sandbox", "default")
+    page.wait_for_url(f"{mockbank.server.url}/quickstream")
+    assert problems == []

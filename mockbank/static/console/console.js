@@ -4,7 +4,10 @@
 "use strict";
 
 (() => {
-  const API = "/_mockbank";
+  // Under /s/<sandbox>/ the console shows (and controls) that sandbox; ROOT is its prefix.
+  const ROOT = document.body.dataset.root || "";
+  const SANDBOX = document.body.dataset.sandbox || "default";
+  const API = ROOT + "/_mockbank";
   const TOKEN_KEY = "mockbank.controlToken";
   const TICK_MS = 1500;
   const KEEP = 300; // request rows kept in the inspector
@@ -235,15 +238,38 @@
 
   function card(p) {
     return el("section", { class: "card", "data-provider": p.name },
-      el("header", {}, el("h3", {}, el("a", { href: "/" + p.name, text: p.title })),
+      el("header", {}, el("h3", {}, el("a", { href: ROOT + "/" + p.name, text: p.title })),
         el("code", { class: "base", text: p.url }), resetButton(p.name)),
       credentials(p), items(p.items, 6));
   }
 
+  // The sandbox switcher: the default sandbox and every live one (listed by the unprefixed API).
+  async function sandboxes() {
+    const select = $("#sandbox");
+    if (!select || select.dataset.loaded) return;
+    select.dataset.loaded = "1";
+    let names = [];
+    try {
+      const headers = { Accept: "application/json" };
+      if (ui.token) headers.Authorization = "Bearer " + ui.token;
+      const response = await fetch("/_mockbank/sandboxes", { headers, cache: "no-store" });
+      if (response.ok) names = (await response.json()).sandboxes.map((s) => s.name);
+    } catch (error) { names = []; }
+    const options = ["default", ...names.filter((n) => n !== SANDBOX)];
+    if (SANDBOX !== "default") options.push(SANDBOX);
+    select.replaceChildren(...[...new Set(options)].map((name) =>
+      el("option", { value: name, text: name === "default" ? "default sandbox" : "sandbox " + name, selected: name === SANDBOX })));
+    select.addEventListener("change", () => {
+      const rest = location.pathname.slice(ROOT.length) || "/";
+      location.assign((select.value === "default" ? "" : "/s/" + select.value) + rest);
+    });
+  }
+
   function nav() {
-    const links = [el("a", { href: "/", text: "overview", class: view === "overview" ? "here" : "" })];
-    for (const p of ui.providers) links.push(el("a", { href: "/" + p.name, text: p.title, class: p.name === only ? "here" : "" }));
+    const links = [el("a", { href: ROOT + "/", text: "overview", class: view === "overview" ? "here" : "" })];
+    for (const p of ui.providers) links.push(el("a", { href: ROOT + "/" + p.name, text: p.title, class: p.name === only ? "here" : "" }));
     $("#nav").replaceChildren(...links);
+    sandboxes();
   }
 
   function providerPage(p) {
@@ -251,7 +277,7 @@
       el("thead", {}, el("tr", {}, ["methods", "path", "view"].map((c) => el("th", { text: c })))),
       el("tbody", {}, p.routes.map((r) => el("tr", {},
         el("td", { text: r.methods.join(" ") }),
-        el("td", {}, r.page ? el("a", { href: r.path, text: r.path }) : el("code", { text: r.path })),
+        el("td", {}, r.page ? el("a", { href: ROOT + r.path, text: r.path }) : el("code", { text: r.path })),
         el("td", { text: r.view })))));
     const pages = p.pages.length ? el("ul", {}, p.pages.map((page) => el("li", {},
       el("a", { href: page.href, text: page.label }), page.detail ? " — " + page.detail : ""))) : el("p", { class: "muted", text: "Pages open from the flows below (a payment page from a token, a consent page from a token request)." });
@@ -331,7 +357,7 @@
 
   function curl(entry) {
     const skip = new Set(["host", "content-length", "connection", "accept-encoding"]);
-    const url = location.origin + entry.path + (entry.query ? "?" + entry.query : "");
+    const url = location.origin + ROOT + entry.path + (entry.query ? "?" + entry.query : "");
     const parts = ["curl -i -X " + entry.method + " " + quote(url)];
     for (const [name, value] of Object.entries(entry.request_headers || {})) {
       if (!skip.has(name.toLowerCase())) parts.push("  -H " + quote(name + ": " + value));
