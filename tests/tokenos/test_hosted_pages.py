@@ -129,3 +129,27 @@ def test_hosted_pages_end_to_end_in_chromium(page: Any, live: LiveServer, artifa
     assert query == {"payment-id": [payment["id"]], "state": ["basket-7"]}
     advance(live, 5)
     assert status(live, payment["id"]) == "INITIATION_COMPLETED"
+
+
+def test_real_hostnames_work_in_process(app: Any) -> None:
+    """An integrator's code calling api.sandbox.token.io and app.sandbox.token.io, unchanged."""
+    from mockbank.testing import inprocess
+
+    with inprocess(app):
+        session = requests.Session()
+        session.auth = ("", "sandbox-api-key")
+        answer = session.post(
+            "https://api.sandbox.token.io/v2/payments", json={"initiation": hosted()}, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+        payment = answer.json()["payment"]
+        # Token.io's documented Hosted Pages URL, built by the TPP from the payment id.
+        hosted_url = f"https://app.sandbox.token.io/session/{payment['id']}"
+        assert "Iron Bank" in requests.get(hosted_url, timeout=10).text
+        chosen = requests.post(hosted_url, data={"bankId": "iron"}, allow_redirects=False)
+        bank_page = chosen.headers["Location"]
+        assert bank_page.startswith("https://app.sandbox.token.io/tokenos/mock-bank/payments/")
+        done = requests.post(bank_page, data={"decision": "approve"}, allow_redirects=False)
+        assert callback_params(done)["payment-id"] == payment["id"]
+        status = session.get(f"https://api.sandbox.token.io/v2/payments/{payment['id']}").json()
+        assert status["payment"]["status"] == "INITIATION_PENDING_REDIRECT_AUTH_VERIFICATION"

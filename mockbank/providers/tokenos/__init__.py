@@ -43,6 +43,8 @@ HOSTS = (
     "api.sandbox.token.io",
     "web-app.token.io",
     "web-app.sandbox.token.io",
+    "app.token.io",  # Hosted Pages v2: https://app.token.io/session/<paymentId>
+    "app.sandbox.token.io",
 )
 
 

@@ -28,6 +28,7 @@ from mockbank.providers.tokenos.models.fixtures import Fixtures, PayerAccount
 from mockbank.providers.tokenos.models.payment_initiation import Initiation, check_bank
 from mockbank.providers.tokenos.models.v2_common import StatusChange, Step
 from mockbank.store import Store
+from mockbank.tokenos import base58
 
 S = flow.PaymentStatus
 ID_SUFFIX = ":2gFUX1NDgpN"  # the suffix of the OpenAPI's example payment ids
@@ -508,7 +509,8 @@ def payment_view(payment: Payment, base: str, fixtures: Fixtures, now: datetime)
         "statusReasonInformation": payment.reason,
         "convertedToFutureDatedPayment": False,
     }
-    digest = hashlib.sha256(payment.id.encode()).hexdigest()
+    # base58, not hex: a long run of digits would read as a card number to the journal's masking.
+    digest = base58(hashlib.sha256(payment.id.encode()).digest())
     if payment.status in flow.BANK_STATUS:
         view["bankPaymentStatus"] = flow.BANK_STATUS[S(payment.status)]
         view["bankPaymentId"] = digest[:16]
