@@ -136,3 +136,20 @@ def test_vrp_consent_and_vrp_notify_their_changes(
         "INITIATION_PROCESSING",
         "INITIATION_COMPLETED",
     ]
+
+
+def test_an_abandoned_payment_is_notified_failed_by_the_next_call(
+    live: LiveServer, webhook_receiver: WebhookReceiver
+) -> None:
+    live.state.clock.freeze()
+    subscribe(live, webhook_receiver)
+    abandoned = create(live, sepa_initiation())
+    webhook_receiver.wait_for(2)
+    live.state.clock.advance(15 * 60)
+    # Any later call on these endpoints applies the timeout; nobody reads the payment itself.
+    create(live, sepa_initiation())
+    assert statuses(webhook_receiver, live, "payment", abandoned["id"]) == [
+        "INITIATION_PENDING",
+        "INITIATION_PENDING_REDIRECT_AUTH",
+        "INITIATION_FAILED",
+    ]

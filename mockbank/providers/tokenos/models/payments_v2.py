@@ -219,6 +219,7 @@ def store_new(
     for _ in range(50):
         candidate = replace(payment, id=new_id(prefix, rng, ID_SUFFIX))
         if store.add(f.NS_PAYMENT, candidate.id, candidate.to_value(), now=now):
+            f.index_due(store, f.NS_PAYMENT, candidate.id, candidate.schedule, now=now)
             return candidate
     raise RuntimeError("could not find a free payment id")  # pragma: no cover
 
@@ -312,6 +313,7 @@ def transition(
 
     if store.update(f.NS_PAYMENT, payment_id, change, now=now) is None:
         raise PaymentNotFound(payment_id)
+    f.index_due(store, f.NS_PAYMENT, payment_id, result["payment"].schedule, now=now)
     return result["payment"], result["changes"]
 
 
@@ -545,10 +547,11 @@ def _refund_details(payment: Payment, fixtures: Fixtures, now: float) -> dict[st
 
 
 def sweep(store: Store, *, now: datetime) -> list[StatusChange]:
-    """Apply every payment's due steps (so status changes are reported without a poll)."""
-    at, changes = _clock(now), []
-    for record in store.records(f.NS_PAYMENT):
-        steps = record.value.get("schedule") or []
-        if steps and min(float(s["at"]) for s in steps) <= at:
-            changes.extend(transition(store, record.key, None, now=now)[1])
+    """Apply the due steps of every payment that has one (so changes are reported unpolled)."""
+    changes = []
+    for key in f.due_keys(store, f.NS_PAYMENT, now=now):
+        try:
+            changes.extend(transition(store, key, None, now=now)[1])
+        except PaymentNotFound:  # gone since it was indexed
+            store.delete(f.NS_DUE, f"{f.NS_PAYMENT}|{key}")
     return changes

@@ -177,6 +177,7 @@ def create_refund(
         raise
     refund = Refund(refund_id, member_id, init, PENDING, "Received", at, at, tuple(steps))
     store.put(f.NS_REFUND, refund_id, refund.to_value(), now=now)
+    f.index_due(store, f.NS_REFUND, refund_id, refund.schedule, now=now)
     created = StatusChange("refund", refund_id, member_id, PENDING, "Received", at, refund)
     return refund, [*changes, created]
 
@@ -192,6 +193,7 @@ def transition(store: Store, refund_id: str, *, now: datetime) -> tuple[Refund, 
 
     if store.update(f.NS_REFUND, refund_id, change, now=now) is None:
         raise ResourceNotFound("refund", "refundId", refund_id)
+    f.index_due(store, f.NS_REFUND, refund_id, result["refund"].schedule, now=now)
     return result["refund"], result["changes"]
 
 
@@ -284,10 +286,11 @@ def _date_arg(args: dict[str, list[str]], name: str) -> float | None:
 
 
 def sweep(store: Store, *, now: datetime) -> list[StatusChange]:
-    """Apply every refund's due steps."""
-    at, changes = now.timestamp(), []
-    for record in store.records(f.NS_REFUND):
-        steps = record.value.get("schedule") or []
-        if steps and min(float(s["at"]) for s in steps) <= at:
-            changes.extend(transition(store, record.key, now=now)[1])
+    """Apply the due steps of every refund that has one."""
+    changes = []
+    for key in f.due_keys(store, f.NS_REFUND, now=now):
+        try:
+            changes.extend(transition(store, key, now=now)[1])
+        except ResourceNotFound:  # gone since it was indexed
+            store.delete(f.NS_DUE, f"{f.NS_REFUND}|{key}")
     return changes

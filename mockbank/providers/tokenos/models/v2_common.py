@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from mockbank.providers.tokenos.errors_v2 import FieldExpected, FieldInvalid, FieldInvalidFormat
+from mockbank.store import Store
 from mockbank.tokenos import RawNumber, base58
 
 NS_PAYMENT = "tokenos.v2_payment"
@@ -23,6 +24,8 @@ NS_PAYMENT_REF = "tokenos.v2_payment_ref"
 NS_VRP_CONSENT = "tokenos.vrp_consent"
 NS_REFUND = "tokenos.refund"
 NS_REFUND_REF = "tokenos.refund_ref"
+NS_DUE = "tokenos.v2_due"  # "<namespace>|<id>" → the earliest step ahead, for the sweeps
+NEXT_KEY = "next"  # in NS_DUE: the earliest of them all
 
 REF_ID_MAX = 18  # the OpenAPI's refId: "should not exceed 18 characters"
 TEXT_MAX = 1000
@@ -90,6 +93,38 @@ def due_steps(schedule: tuple[Step, ...], now: float) -> tuple[tuple[Step, ...],
     """(steps due at `now`, steps still ahead), both in order."""
     ordered = sorted(schedule, key=lambda s: s.at)
     return tuple(s for s in ordered if s.at <= now), tuple(s for s in ordered if s.at > now)
+
+
+def index_due(
+    store: Store, namespace: str, key: str, schedule: tuple[Step, ...], *, now: datetime
+) -> None:
+    """Note when a resource's next step falls due, so sweeps read only what is due."""
+    if not schedule:
+        store.delete(NS_DUE, f"{namespace}|{key}")
+        return
+    at = min(step.at for step in schedule)
+    store.put(NS_DUE, f"{namespace}|{key}", {"at": at}, now=now)
+    # One record holds the earliest moment anything falls due: most requests read only it.
+    if not store.add(NS_DUE, NEXT_KEY, {"at": at}, now=now):
+        store.update(NS_DUE, NEXT_KEY, lambda v: {"at": min(float(v["at"]), at)}, now=now)
+
+
+def due_keys(store: Store, namespace: str, *, now: datetime) -> list[str]:
+    """The ids in `namespace` with a step due at `now` (cheap when nothing is due)."""
+    at = now.timestamp()
+    earliest = store.get(NS_DUE, NEXT_KEY, now=now)
+    if earliest is None or float(earliest["at"]) > at:
+        return []
+    prefix = f"{namespace}|"
+    entries = [(r.key, float(r.value["at"])) for r in store.records(NS_DUE) if r.key != NEXT_KEY]
+    keys = [k.removeprefix(prefix) for k, t in entries if k.startswith(prefix) and t <= at]
+    # What stays due elsewhere or later; the resources swept now index their next step again.
+    rest = [t for k, t in entries if not (k.startswith(prefix) and t <= at)]
+    if rest:
+        store.put(NS_DUE, NEXT_KEY, {"at": min(rest)}, now=now)
+    else:
+        store.delete(NS_DUE, NEXT_KEY)
+    return keys
 
 
 def iso(epoch: float) -> str:

@@ -328,6 +328,7 @@ def transition(
 
     if store.update(f.NS_VRP_CONSENT, consent_id, change, now=now) is None:
         raise ResourceNotFound("VRP consent", "vrpConsentId", consent_id)
+    f.index_due(store, f.NS_VRP_CONSENT, consent_id, result["consent"].schedule, now=now)
     return result["consent"], result["changes"]
 
 
@@ -492,10 +493,11 @@ def period_total(consent: VrpConsent, start: float, end: float, now: float) -> D
 
 
 def sweep(store: Store, *, now: datetime) -> list[StatusChange]:
-    """Apply every consent's due steps."""
-    at, changes = now.timestamp(), []
-    for record in store.records(f.NS_VRP_CONSENT):
-        steps = record.value.get("schedule") or []
-        if steps and min(float(s["at"]) for s in steps) <= at:
-            changes.extend(transition(store, record.key, None, now=now)[1])
+    """Apply the due steps of every consent that has one."""
+    changes = []
+    for key in f.due_keys(store, f.NS_VRP_CONSENT, now=now):
+        try:
+            changes.extend(transition(store, key, None, now=now)[1])
+        except ResourceNotFound:  # gone since it was indexed
+            store.delete(f.NS_DUE, f"{f.NS_VRP_CONSENT}|{key}")
     return changes

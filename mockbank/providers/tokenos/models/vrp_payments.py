@@ -236,6 +236,7 @@ def create_vrp(
         vrp_consent_id=consent_id,
     )
     store.put(f.NS_PAYMENT, payment_id, payment.to_value(), now=now)
+    f.index_due(store, f.NS_PAYMENT, payment_id, payment.schedule, now=now)
     return payment, [*changes, *more, payment.change("vrp", at)]
 
 
