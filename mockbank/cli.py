@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import signal
@@ -16,6 +17,7 @@ from typing import Any
 from mockbank import __version__, accesslog
 from mockbank.config import (
     EXIT_INVALID,
+    EXIT_UNUSABLE,
     Config,
     ResourceUnusable,
     StartupError,
@@ -29,6 +31,7 @@ from mockbank.config import (
 from mockbank.control_cli import ControlFailed
 from mockbank.fixtures import FixtureError
 from mockbank.outbound import is_loopback, parse_upstreams
+from mockbank.serving import DEFAULT_SERVER, SERVERS, PortInUse
 
 
 def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -129,6 +132,13 @@ def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         default=(os.environ.get("MOCKBANK_LOG_LEVEL") or "info").lower(),
         help="least severe messages shown; info shows the access log (MOCKBANK_LOG_LEVEL)",
     )
+    p.add_argument(
+        "--server",
+        choices=SERVERS,
+        default=os.environ.get("MOCKBANK_SERVER") or DEFAULT_SERVER,
+        help=f"the HTTP server (MOCKBANK_SERVER, default {DEFAULT_SERVER}; "
+        "docs/performance.md says why)",
+    )
     p.add_argument("--quiet", action="store_true", help="print no banner and no access log")
     p.set_defaults(func=serve)
 
@@ -228,10 +238,24 @@ def banner(config: Config, app: Any, services: list[Any]) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run the app with waitress (and the providers' services) until Ctrl-C or SIGTERM."""
-    from waitress.server import create_server  # type: ignore[import-untyped]
+    """Run the app on the chosen server (and the providers' services) until Ctrl-C or SIGTERM."""
+    try:
+        return _serve(args)
+    except KeyboardInterrupt:  # Ctrl-C while starting: stop quietly, as Ctrl-C later does
+        return 130
+    except PortInUse as error:
+        flag, role = error.flag or "--port", error.role or "every provider"
+        print(
+            f"mockbank: port {error.port} ({flag}, {role}) is in use; "
+            f"pick another or {flag} 0",
+            file=sys.stderr,
+        )
+        return EXIT_UNUSABLE
 
+
+def _serve(args: argparse.Namespace) -> int:
     from mockbank.app import create_app
+    from mockbank.serving import make_server, raise_fd_limit
 
     config = config_from_args(args)
     if not is_loopback(config.host) and not config.control_token:
@@ -244,39 +268,35 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     accesslog.configure(args.log_format, args.log_level, quiet=args.quiet)
+    raise_fd_limit()  # every open connection is a descriptor; the default 1024 is too few
     try:
         app = create_app(config)
     except ConnectionError as error:  # a shared store that cannot be reached: one line, exit 3
         raise ResourceUnusable(str(error)) from None
     state = app.extensions["mockbank"]
-    server = create_server(
-        app,
-        host=config.host,
-        port=config.port,
-        threads=args.threads,
-        ident="mockbank",
-        clear_untrusted_proxy_headers=False,
-        channel_timeout=120,
-    )
-    if config.port == 0:  # the banner and the services must name the port really bound
-        config = Config.from_mapping({**config.__dict__, "port": server.effective_port})
     services: list[Any] = []
-    for provider in state.providers.values():
-        if provider.services is not None:
-            services.extend(provider.services(app, config))
-    for service in services:
-        service.start()
-    if not args.quiet:
-        print(banner(config, app, services), flush=True)
-
-    def stop(signum: int, frame: Any) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
     try:
-        server.run()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+        server = make_server(args.server, app, config.host, config.port, args.threads)
+    except OSError:
+        state.close()
+        raise
+    try:
+        if config.port == 0:  # the banner and the services must name the port really bound
+            config = Config.from_mapping({**config.__dict__, "port": server.port})
+        for provider in state.providers.values():
+            if provider.services is not None:
+                services.extend(provider.services(app, config))
+        for service in services:
+            service.start()
+        if not args.quiet:
+            print(banner(config, app, services), flush=True)
+
+        def stop(signum: int, frame: Any) -> None:
+            raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, stop)
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+            server.run()
     finally:
         server.close()
         for service in services:

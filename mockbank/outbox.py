@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from mockbank.clock import Clock
 from mockbank.faults import Faults
 from mockbank.masking import mask_body, mask_headers
-from mockbank.outbound import OutboundPolicy, OutboundRefused
+from mockbank.outbound import OutboundPolicy, OutboundRefused, http_connection
 from mockbank.store import MemoryStore, Store
 
 DEFAULT_RETRY_DELAYS = (0.0, 10.0, 60.0)
@@ -441,10 +441,7 @@ def _is_due(message: Message, now: datetime) -> bool:
 
 def _post(url: str, method: str, headers: dict[str, str], body: bytes) -> int:
     parts = urlsplit(url)
-    connection_class = (
-        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    )
-    connection = connection_class(parts.hostname or "", parts.port, timeout=ATTEMPT_TIMEOUT_S)
+    connection = http_connection(url, ATTEMPT_TIMEOUT_S)  # localhost names: no DNS
     try:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection.request(method, path, body=body, headers=headers)

@@ -1,50 +1,64 @@
-"""The forward-proxy front door (DESIGN §3): absolute-URI requests and CONNECT with TLS
-interception, each decrypted request handed to the same Flask app's Forter proxy view.
+"""The forward-proxy front door: absolute-URI requests and CONNECT with TLS interception, each
+decrypted request handed to the same Flask app's Forter proxy view.
 
 One port serves plain ``http://`` proxying, ``CONNECT host:port`` tunnels (answered 200 or
 407, then TLS with a leaf minted for ``host`` by the local CA), and an ``https://`` proxy URL
-(TLS to the proxy, TLS again inside the tunnel through memory BIOs). Inside a tunnel the
-connection is kept alive across requests. werkzeug's own handler closes every connection and
-drains the socket after each request, so the HTTP/1.1 loop here is our own, on top of
-`http.server.BaseHTTPRequestHandler`'s connection loop; the request line and headers are parsed
-here too (http.server's ``email``-based parsing cost a tenth of a proxied request), and the app
-is called directly as a WSGI callable.
+(TLS to the proxy, TLS again inside the tunnel through memory BIOs). Connections are kept alive
+across requests. An event loop (`mockbank.proxy.reactor`) holds idle connections and collects
+plain request heads; a bounded pool of threads runs `ProxyConnection.run` when a request is
+ready. The request line and headers are parsed here (http.server's ``email``-based parsing cost
+a tenth of a proxied request), the body's framing per RFC 9112 (`mockbank.proxy.http`), and the
+app is called directly as a WSGI callable.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
+import errno
 import json
 import logging
-import re
 import socket
-import socketserver
 import ssl
-import sys
 import threading
+import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from mockbank.accesslog import proxy_access
+from mockbank.outbound import is_loopback
 from mockbank.proxy.ca import LocalCA, ca_for_app
+from mockbank.proxy.http import (
+    MAX_BODY_BYTES,
+    MAX_LINE,
+    BadHead,
+    FramingError,
+    HeadTooLarge,
+    Reader,
+    RequestHeaders,
+    body_framing,
+    read_chunked,
+    read_request_headers,
+)
+from mockbank.proxy.reactor import BACKLOG, HEAD_TIMEOUT_S, Reactor
 from mockbank.proxy.sandbox import route_to_sandbox
+from mockbank.proxy.tls import TLSInTLS
+from mockbank.proxy.wsgi import environ_for, response_head, run_app
 
 if TYPE_CHECKING:
     from flask import Flask
+
+__all__ = ["MAX_BODY_BYTES", "ForterProxy", "ProxyConnection", "ProxyContext"]
 
 log = logging.getLogger("mockbank.proxy")
 
 PROXY_PATH = "/forter/proxy"
 CONNECT_PATH = "/forter/proxy/connect"
-MAX_BODY_BYTES = 10 * 1024 * 1024  # DESIGN §1: the proxy accepts bodies up to 10 MiB
-IDLE_TIMEOUT_S = 120.0
-POLL_S = 0.05
-TLS_HANDSHAKE = 0x16
-_SKIP_RESPONSE_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding"})
+BODY_TIMEOUT_S = 30.0  # the longest wait for the next bytes of a body
+NOT_A_WEB_SERVER = (
+    "This is the Forter detokenization proxy: use it as an HTTP proxy (absolute-URI "
+    "requests or CONNECT), not as a web server."
+)
 
 
 @dataclass
@@ -56,250 +70,77 @@ class ProxyContext:
     connect_headers: dict[str, str] = field(default_factory=dict)
     connect_authenticated: bool = False
     tunnel: bool = False
+    relay_loopback: bool = True  # False when the proxy listens on a non-loopback address
 
 
-class _Writer(io.BufferedIOBase):
-    """A write-only file over ``sendall`` (``SocketIO.write`` may write only part)."""
-
-    def __init__(self, sock: Any) -> None:
-        self._sock = sock
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self._sock.sendall(data)
-        return len(data)
-
-
-MAX_HEADERS = 100  # as http.client: more is a 431
-MAX_LINE = 65536
-
-
-class RequestHeaders:
-    """A request's header fields in arrival order, looked up case-insensitively.
-
-    ``http.server`` parses headers with the ``email`` package, which costs about as much as
-    the rest of the proxy's own work on a small request; this is the subset the proxy uses.
-    """
-
-    __slots__ = ("_fields", "_index")
-
-    def __init__(self, fields: list[tuple[str, str]]) -> None:
-        self._fields = fields
-        self._index: dict[str, str] = {}
-        for name, value in fields:
-            self._index.setdefault(name.lower(), value)  # the first one wins, as in email
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self._index.get(name.lower(), default)
-
-    def items(self) -> list[tuple[str, str]]:
-        return list(self._fields)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._index
-
-    def __len__(self) -> int:
-        return len(self._fields)
-
-
-class _HeadTooLarge(Exception):
-    pass
-
-
-class _BadHead(Exception):
-    pass
-
-
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
-
-def read_request_headers(rfile: Any) -> RequestHeaders:
-    """Read header lines up to the blank line (obs-fold lines joined to the previous one)."""
-    fields: list[tuple[str, str]] = []
-    while True:
-        line = rfile.readline(MAX_LINE + 1)
-        if len(line) > MAX_LINE:
-            raise _HeadTooLarge("Line too long")
-        if line in (b"\r\n", b"\n", b""):
-            break
-        if len(fields) >= MAX_HEADERS:
-            raise _HeadTooLarge("Too many headers")
-        text = line.decode("iso-8859-1").rstrip("\r\n")
-        if text[:1] in (" ", "\t") and fields:
-            name, value = fields[-1]
-            fields[-1] = (name, f"{value} {text.strip()}")
-            continue
-        name, colon, value = text.partition(":")
-        # What is forwarded must be a well-formed field: a token name (RFC 9110 §5.1) and no
-        # CR or NUL in the value, which a target could read as the start of another field.
-        if not colon or not _TOKEN.fullmatch(name) or "\r" in value or "\0" in value:
-            raise _BadHead(f"Malformed header line {text[:60]!r}")
-        fields.append((name, value.strip()))
-    return RequestHeaders(fields)
-
-
-class TLSInTLS:
-    """A TLS server session running over an already-TLS socket (an ``https://`` proxy URL)."""
-
-    def __init__(self, outer: ssl.SSLSocket, context: ssl.SSLContext) -> None:
-        self.outer = outer
-        self._incoming = ssl.MemoryBIO()
-        self._outgoing = ssl.MemoryBIO()
-        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
-        self._run(self._tls.do_handshake)
-
-    def _flush(self) -> None:
-        data = self._outgoing.read()
-        if data:
-            self.outer.sendall(data)
-
-    def _run(self, operation: Any, *args: Any) -> Any:
-        while True:
-            try:
-                result = operation(*args)
-            except ssl.SSLWantReadError:
-                self._flush()
-                data = self.outer.recv(65536)
-                if data:
-                    self._incoming.write(data)
-                else:
-                    self._incoming.write_eof()
-                continue
-            self._flush()
-            return result
-
-    def recv(self, size: int) -> bytes:
-        try:
-            data: bytes = self._run(self._tls.read, size)
-            return data
-        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-            return b""
-
-    def recv_into(self, buffer: Any, size: int = 0) -> int:
-        data = self.recv(size or len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def sendall(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written: int = self._run(self._tls.write, view)
-            view = view[written:]
-
-    def send(self, data: bytes) -> int:
-        self.sendall(data)
-        return len(data)
-
-    def makefile(self, mode: str = "rb", buffering: int = -1) -> Any:
-        raw = socket.SocketIO(self, "rb")  # type: ignore[arg-type]
-        return io.BufferedReader(raw)
-
-    def _decref_socketios(self) -> None:
-        pass  # SocketIO.close calls this on real sockets
-
-    def settimeout(self, value: float | None) -> None:
-        self.outer.settimeout(value)
-
-    def close(self) -> None:
-        self.outer.close()
-
-
-class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, proxy: ForterProxy, address: tuple[str, int]) -> None:
-        self.proxy = proxy
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.address_family = family
-        super().__init__(address, ProxyHandler)
-
-    def track(self, sock: socket.socket) -> None:
-        with self._open_lock:
-            self._open.add(sock)
-
-    def untrack(self, sock: socket.socket) -> None:
-        with self._open_lock:
-            self._open.discard(sock)
-
-    def close_all(self) -> None:
-        with self._open_lock:
-            sockets, self._open = list(self._open), set()
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-class ProxyHandler(BaseHTTPRequestHandler):
+class ProxyConnection:
     """One client connection: absolute-URI requests, or a CONNECT tunnel, kept alive."""
 
-    protocol_version = "HTTP/1.1"
-    server: _Server
-    timeout = IDLE_TIMEOUT_S
-
-    def setup(self) -> None:
-        self.raw: socket.socket = self.request
-        self.raw.settimeout(IDLE_TIMEOUT_S)
+    def __init__(self, proxy: ForterProxy, sock: socket.socket, address: Any) -> None:
+        self.proxy = proxy
+        self.raw = sock
+        self.client_address = address if isinstance(address, tuple) else ("", 0)
         # urllib3 leaves Nagle on behind a proxy; without NODELAY both ends wait 40 ms.
-        self.raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # wrap_socket detaches the plain socket; a duplicate descriptor keeps reaching the
-        # connection for socket options, the "drop" fault and shutdown when the proxy stops.
-        self.control = self.raw.dup()
-        self.server.track(self.control)
-        self.connection: Any = self.raw
+        # connection for the event loop, the "drop" fault and shutdown when the proxy stops.
+        self.control = sock.dup()
+        self.connection: Any = sock
+        self.reader = Reader(sock, timeout=BODY_TIMEOUT_S)
+        self.buffer = self.reader.buffer  # the event loop appends a plain request head here
         self.tunnel: tuple[str, int, dict[str, str]] | None = None
         self.close_connection = True
-        self._closables: list[Any] = []  # every TLS layer, closed in finish()
+        self.command, self.path, self.request_version = "", "", "HTTP/1.1"
+        self.headers = RequestHeaders([])
+        self._layers: list[Any] = []  # every TLS layer, closed in close()
+        self._closed = False
+
+    @property
+    def plain(self) -> bool:
+        return self.connection is self.raw
+
+    def run(self) -> bool:
+        """Serve the requests that are ready; True if the connection stays open for more."""
         try:
-            first = self.raw.recv(1, socket.MSG_PEEK)
-        except OSError:
-            first = b""
-        if first[:1] == bytes([TLS_HANDSHAKE]):
-            # An https:// proxy URL: the client speaks TLS to the proxy itself.
-            try:
-                self.connection = self.server.proxy.outer_context().wrap_socket(
-                    self.raw, server_side=True
-                )
-                self._closables.append(self.connection)
-            except (ssl.SSLError, OSError):
-                self.connection = None
-        self._files()
+            if self.plain and not self.buffer and not self._outer_tls():
+                return False
+            while True:
+                self.reader.deadline = time.monotonic() + HEAD_TIMEOUT_S
+                if not self._handle_one() or self.close_connection:
+                    return False
+                if not self._pending():
+                    return True
+        except (OSError, ssl.SSLError, ValueError):
+            return False  # the client went away, stalled, or the proxy is stopping
 
-    def _files(self) -> None:
-        previous = getattr(self, "rfile", None)
-        if previous is not None:
-            with contextlib.suppress(OSError):
-                previous.close()
-        if self.connection is None:
-            self.rfile = io.BytesIO(b"")
-            self.wfile = _Writer(self.raw)
+    def _pending(self) -> bool:
+        pending = getattr(self.connection, "pending", None)
+        return self.reader.buffered > 0 or (pending is not None and pending() > 0)
+
+    def _outer_tls(self) -> bool:
+        """The event loop saw a TLS handshake: the client speaks TLS to the proxy itself."""
+        self.raw.settimeout(HEAD_TIMEOUT_S)
+        try:
+            self._layer(self.proxy.outer_context().wrap_socket(self.raw, server_side=True))
+        except (ssl.SSLError, OSError):
+            return False
+        return True
+
+    def _layer(self, connection: Any) -> None:
+        self.connection = connection
+        self._layers.append(connection)
+        self.reader.connection = connection
+
+    def close(self) -> None:
+        if self._closed:
             return
-        self.rfile = self.connection.makefile("rb")
-        self.wfile = _Writer(self.connection)
-
-    def finish(self) -> None:
-        self.server.untrack(self.control)
-        with contextlib.suppress(OSError):
-            self.rfile.close()
-        with contextlib.suppress(OSError):
-            self.control.close()
-        for layer in reversed(self._closables):
-            with contextlib.suppress(OSError):
+        self._closed = True
+        for layer in reversed(self._layers):
+            with contextlib.suppress(OSError, ValueError):
                 layer.close()
-        with contextlib.suppress(OSError):
-            self.raw.close()
-
-    def handle(self) -> None:
-        if self.connection is None:
-            return
-        # The client going away (or the server stopping) leaves nothing to answer.
-        with contextlib.suppress(OSError, ssl.SSLError, ValueError):
-            super().handle()
+        for sock in (self.raw, self.control):
+            with contextlib.suppress(OSError):
+                sock.close()
 
     def _quickack(self) -> None:
         # Linux may delay an ACK by 40 ms, and a client with Nagle on (urllib3 behind a proxy)
@@ -308,21 +149,32 @@ class ProxyHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError, AttributeError):
             self.control.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
 
-    def handle_one_request(self) -> None:
+    # -- one request ----------------------------------------------------------------------
+    def _handle_one(self) -> bool:
+        line = self.reader.readline(MAX_LINE + 1)
+        if line in (b"\r\n", b"\n"):  # one empty line before a request line is allowed
+            line = self.reader.readline(MAX_LINE + 1)
+        if not line:
+            return False
         self._quickack()
-        super().handle_one_request()
-
-    def parse_request(self) -> bool:
-        """The request line and headers (HTTP/1.0 and 1.1), without the ``email`` package."""
-        self.command = None  # type: ignore[assignment]
-        self.request_version = "HTTP/0.9"
         self.close_connection = True
-        self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
-        words = self.requestline.split()
+        if len(line) > MAX_LINE:
+            self.send_error(414, "Request line too long")
+            return False
+        if not self._parse_request(line):
+            return False
+        self.reader.deadline = None
+        self._dispatch()
+        return True
+
+    def _parse_request(self, line: bytes) -> bool:
+        """The request line and headers (HTTP/1.0 and 1.1) and the body's framing."""
+        requestline = line.decode("iso-8859-1").rstrip("\r\n")
+        words = requestline.split()
         if not words:
             return False
         if len(words) != 3:
-            self.send_error(400, f"Bad request syntax ({self.requestline[:100]!r})")
+            self.send_error(400, f"Bad request syntax ({requestline[:100]!r})")
             return False
         command, path, version = words
         if version not in ("HTTP/1.1", "HTTP/1.0"):
@@ -333,34 +185,30 @@ class ProxyHandler(BaseHTTPRequestHandler):
             return False
         self.command, self.path, self.request_version = command, path, version
         try:
-            self.headers = read_request_headers(self.rfile)  # type: ignore[assignment]
-        except _HeadTooLarge as error:
+            self.headers = read_request_headers(self.reader)
+            self.framing = body_framing(self.headers, version)
+        except HeadTooLarge as error:
             self.send_error(431, str(error))
             return False
-        except _BadHead as error:
+        except BadHead as error:
             self.send_error(400, str(error))
+            return False
+        except FramingError as error:
+            self.send_error(error.status, str(error))
             return False
         connection = (self.headers.get("Connection") or "").lower()
         keep_alive = version == "HTTP/1.1" or "keep-alive" in connection
         self.close_connection = not keep_alive or "close" in connection
         expect = (self.headers.get("Expect") or "").lower()
         if expect == "100-continue" and version == "HTTP/1.1":
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         return True
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("do_"):
-            return self._dispatch
-        raise AttributeError(name)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the journal records every proxied request, masked; keep the server log quiet
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Protocol-level failures (bad request line, huge headers) as Forter-style JSON."""
-        text = message or self.responses.get(code, ("Error",))[0]
-        proxy_access(getattr(self, "command", None) or "-", getattr(self, "path", "-"), code)
-        body = json.dumps({"error": text, "code": "BAD_PROXY_REQUEST"}).encode()
+    def send_error(self, code: int, message: str) -> None:
+        """Protocol-level failures (bad request line, framing, huge headers) as Forter JSON;
+        the connection closes after it, so nothing that follows is read as a request."""
+        proxy_access(self.command or "-", self.path or "-", code)
+        body = json.dumps({"error": message, "code": "BAD_PROXY_REQUEST"}).encode()
         self._write(code, [("Content-Type", "application/json")], body, close=True)
 
     # -- dispatch -------------------------------------------------------------------------
@@ -383,14 +231,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if self.path.startswith(("http://", "https://")):
             self._forward(self.path, {}, tunnel=False)
             return
-        self.send_error(
-            400,
-            "This is the Forter detokenization proxy: use it as an HTTP proxy (absolute-URI "
-            "requests or CONNECT), not as a web server.",
-        )
-
-    def _headers(self) -> list[tuple[str, str]]:
-        return [(k, v) for k, v in self.headers.items()]
+        self.send_error(400, NOT_A_WEB_SERVER)
 
     def _connect(self) -> None:
         host, _, port_text = self.path.rpartition(":")
@@ -400,197 +241,126 @@ class ProxyHandler(BaseHTTPRequestHandler):
             return
         port = int(port_text)
         connect_headers = {k.lower(): v for k, v in self.headers.items()}
-        context = ProxyContext(
-            target=f"https://{_authority(host, port, 443)}/",
-            raw_headers=self._headers(),
-            connect_headers=connect_headers,
-            tunnel=True,
-        )
-        status, headers, body = self._call_app(CONNECT_PATH, context, b"")
+        context = self._context(f"https://{_authority(host, port, 443)}/", tunnel=True)
+        context.connect_headers = connect_headers
+        status, headers, body = self._call_app(CONNECT_PATH, context, b"", 0)
         if status != 200:
             self._write(status, headers, body, close=True)
             return
-        self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        tls_context = self.server.proxy.ca.server_context(host)
+        if self.reader.buffered:  # TLS bytes before our 200: not a client we can serve
+            self.send_error(400, "data sent before the CONNECT was answered")
+            return
+        self.connection.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        tls_context = self.proxy.ca.server_context(host)
+        self.connection.settimeout(HEAD_TIMEOUT_S)
         try:
             if isinstance(self.connection, ssl.SSLSocket):
-                self.connection = TLSInTLS(self.connection, tls_context)
+                self._layer(TLSInTLS(self.connection, tls_context))
             else:
-                self.connection = tls_context.wrap_socket(self.connection, server_side=True)
-            self._closables.append(self.connection)
+                self._layer(tls_context.wrap_socket(self.connection, server_side=True))
         except (ssl.SSLError, OSError):
             # The client did not trust our CA (or gave up): nothing more can be said to it.
             self.close_connection = True
             return
-        self._files()
         self.tunnel = (host, port, connect_headers)
         self.close_connection = False
+
+    def _context(self, target: str, *, tunnel: bool) -> ProxyContext:
+        return ProxyContext(
+            target=target,
+            raw_headers=self.headers.items(),
+            tunnel=tunnel,
+            relay_loopback=self.proxy.relay_loopback,
+        )
 
     def _read_body(self) -> tuple[bytes, int | None]:
         """The request body, and the declared length when it is over the limit (unread)."""
         self._quickack()
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            total = 0
-            while True:
-                line = self.rfile.readline(1024)
-                size_text = line.split(b";", 1)[0].strip()
-                try:
-                    size = int(size_text, 16)
-                except ValueError:
-                    raise _BadRequest("malformed chunked body") from None
-                if size == 0:
-                    while self.rfile.readline(8192) not in (b"\r\n", b"\n", b""):
-                        pass  # trailers are dropped
-                    break
-                total += size
-                if total > MAX_BODY_BYTES:
-                    self.close_connection = True
-                    return b"", total
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(8)
-            return b"".join(chunks), None
-        length_text = self.headers.get("Content-Length")
-        if not length_text:
-            return b"", None
-        if not length_text.strip().isdigit():
-            raise _BadRequest("Content-Length must be a number")
-        length = int(length_text)
-        if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            return b"", length
-        data = self.rfile.read(length)
-        if len(data) < length:
-            raise OSError("client closed mid-body")
-        return data, None
+        kind, length = self.framing
+        if kind == "chunked":
+            body, over = read_chunked(self.reader, MAX_BODY_BYTES)
+        elif length > MAX_BODY_BYTES:
+            body, over = b"", length
+        else:
+            body, over = self.reader.read(length), None
+            if len(body) < length:
+                raise ConnectionAbortedError("the client closed mid-body")
+        if over is not None:
+            self.close_connection = True  # the rest of the body is never read
+        return body, over
 
     def _forward(self, target: str, connect_headers: dict[str, str], *, tunnel: bool) -> None:
         try:
             body, declared = self._read_body()
-        except _BadRequest as error:
-            self.send_error(400, str(error))
+        except FramingError as error:
+            self.send_error(error.status, str(error))
             return
-        context = ProxyContext(
-            target=target,
-            raw_headers=[
-                (k, v)
-                for k, v in self._headers()
-                if k.lower() not in ("content-length", "transfer-encoding")
-            ],
-            connect_headers=connect_headers,
-            connect_authenticated=tunnel,
-            tunnel=tunnel,
-        )
-        status, headers, out = self._call_app(PROXY_PATH, context, body, declared=declared)
+        context = self._context(target, tunnel=tunnel)
+        context.raw_headers = [
+            (k, v)
+            for k, v in context.raw_headers
+            if k.lower() not in ("content-length", "transfer-encoding")
+        ]
+        context.connect_headers = connect_headers
+        context.connect_authenticated = tunnel
+        length = declared if declared is not None else len(body)
+        status, headers, out = self._call_app(PROXY_PATH, context, body, length)
         self._write(status, headers, out, close=self.close_connection)
 
     # -- the app ---------------------------------------------------------------------------
     def _call_app(
-        self, path: str, context: ProxyContext, body: bytes, *, declared: int | None = None
+        self, path: str, context: ProxyContext, body: bytes, length: int
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        parts = urlsplit(context.target)
-        environ: dict[str, Any] = {
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": parts.scheme or "http",
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-            "werkzeug.socket": self.control,
-            "SERVER_SOFTWARE": "mockbank-forter-proxy",
-            "REQUEST_METHOD": self.command,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": path,
-            "QUERY_STRING": "",
-            "REQUEST_URI": self.path,
-            "RAW_URI": self.path,
-            "REMOTE_ADDR": self.client_address[0],
-            "REMOTE_PORT": self.client_address[1],
-            "SERVER_NAME": parts.hostname or "",
-            "SERVER_PORT": str(parts.port or (443 if parts.scheme == "https" else 80)),
-            "SERVER_PROTOCOL": self.request_version,
-            "CONTENT_LENGTH": str(declared if declared is not None else len(body)),
-            "mockbank.proxy": context,
-        }
-        for key, value in self.headers.items():
-            name = key.upper().replace("-", "_")
-            if "_" in key or name in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
-                continue
-            if name == "CONTENT_TYPE":
-                environ[name] = value
-                continue
-            name = f"HTTP_{name}"
-            environ[name] = f"{environ[name]},{value}" if name in environ else value
+        environ = environ_for(
+            (self.command, self.path, self.request_version),
+            self.headers,
+            target=context.target,
+            path=path,
+            body=body,
+            content_length=length,
+            client=self.client_address,
+            extra={"werkzeug.socket": self.control, "mockbank.proxy": context},
+        )
         route_to_sandbox(environ, context.connect_headers)
-        app = self.server.proxy.app
         try:
-            status, headers, data = _run_app(app, environ)
+            status, headers, data = run_app(self.proxy.app, environ)
         except ConnectionAbortedError:
             raise  # a "drop" fault: the socket is already shut
         except Exception:  # the app renders its own errors; this is a bug below Flask
             log.exception("the proxy could not run the app for %s", self.command)
             body_565 = b'{"error": "An unexpected error has occurred.", "code": "UNEXPECTED_ERROR"}'
             return 565, [("Content-Type", "application/json")], body_565
-        code = int(status.split(None, 1)[0])
-        return code, headers, data
+        return int(status.split(None, 1)[0]), headers, data
 
     def _write(
         self, status: int, headers: list[tuple[str, str]], body: bytes, *, close: bool
     ) -> None:
-        reason = self.responses.get(status, ("",))[0] or _REASONS.get(status, "Unknown")
-        lines = [f"HTTP/1.1 {status} {reason}"]
-        for name, value in headers:
-            if name.lower() in _SKIP_RESPONSE_HEADERS or name.lower() == "content-length":
-                continue
-            lines.append(f"{name}: {value}")
-        head_only = self.command == "HEAD"
-        lines.append(f"Content-Length: {len(body)}")
         if close:
-            lines.append("Connection: close")
             self.close_connection = True
-        payload = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(payload if head_only else payload + body)
-
-
-def _run_app(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
-    """Call the WSGI app and collect its whole answer (status, headers, body)."""
-    started: list[Any] = []
-    written: list[bytes] = []
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        if exc_info is not None and started:
-            raise exc_info[1].with_traceback(exc_info[2])
-        started[:] = [status, list(headers)]
-        return written.append
-
-    result = app(environ, start_response)
-    try:
-        for chunk in result:
-            written.append(chunk)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    if not started:
-        raise RuntimeError("the app returned without calling start_response")
-    return started[0], started[1], b"".join(written)
-
-
-class _BadRequest(Exception):
-    pass
-
-
-_REASONS = {
-    555: "Token Not Found",
-    556: "Validation Error",
-    565: "Unexpected Error",
-}
+        head = response_head(status, headers, len(body), close=close)
+        self.connection.sendall(head if self.command == "HEAD" else head + body)
 
 
 def _authority(host: str, port: int, default: int) -> str:
     shown = f"[{host}]" if ":" in host else host
     return shown if port == default else f"{shown}:{port}"
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    from mockbank.serving import PortInUse
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(BACKLOG)
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUse(port, "--proxy-port", "the Forter proxy") from None
+        raise
+    return sock
 
 
 class ForterProxy:
@@ -606,13 +376,20 @@ class ForterProxy:
         *,
         ca: LocalCA | None = None,
         ca_dir: Path | None = None,
+        relay_loopback: bool | None = None,
     ) -> None:
         self.app = app
         self.ca = ca or ca_for_app(app, ca_dir)
         self.app.extensions["mockbank.proxy.ca"] = self.ca
         self.host = host
-        self._server = _Server(self, (host, port))
-        self.port: int = self._server.server_address[1]
+        # Listening beyond loopback, the proxy relays to loopback targets only where mapped
+        # (--upstream): it must not open the machine's local services to the network.
+        self.relay_loopback = is_loopback(host) if relay_loopback is None else relay_loopback
+        listener = _listen(host, port)
+        self.port: int = listener.getsockname()[1]
+        self._reactor = Reactor(
+            listener, lambda sock, address: ProxyConnection(self, sock, address)
+        )
         # The proxy as an http:// URL (CONNECT and absolute-URI requests), and the same port as
         # an https:// proxy URL (TLS to the proxy, then the tunnel).
         self.url = f"http://{_authority(host, self.port, 0)}"
@@ -647,23 +424,25 @@ class ForterProxy:
     def start(self) -> None:
         """Serve in a daemon thread (the listening socket is already bound)."""
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": POLL_S},
+            target=self._reactor.serve_forever,
             name=f"mockbank-forter-proxy-{self.port}",
             daemon=True,
         )
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop accepting, close open tunnels, and wait for the listener thread."""
-        self._server.shutdown()
-        self._server.close_all()
-        self._server.server_close()
+        """Stop accepting, close open connections and tunnels, wait for the listener thread."""
+        self._reactor.stop(timeout=5 if self._thread is not None else 0)
         if self._thread is not None:
             self._thread.join(timeout=5)
         pool = self.app.extensions.pop("mockbank.proxy.pool", None)
         if pool is not None:
             pool.close()
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now (idle, sending a head, or being served)."""
+        return self._reactor.open_connections
 
     def __enter__(self) -> ForterProxy:
         self.start()

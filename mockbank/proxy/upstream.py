@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from mockbank.outbound import create_connection
+
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 30.0
 IDLE_PER_HOST = 16
@@ -208,7 +210,7 @@ class UpstreamPool:
     def connect(self, key: Key) -> Connection:
         scheme, host, port = key
         try:
-            sock = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S)
+            sock = create_connection((host, port), CONNECT_TIMEOUT_S)
         except OSError as error:
             raise Unreachable(f"{scheme}://{host}:{port}: {error}") from None
         try:

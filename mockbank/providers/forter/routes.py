@@ -208,7 +208,7 @@ def proxy() -> Response:
     journal_note("token", resolved.token)
     journal_note("tokenSource", choice.source)
     try:
-        target = state.outbound.resolve(context.target)
+        target = state.outbound.resolve(context.target, loopback=context.relay_loopback)
     except OutboundRefused as error:
         raise TargetUnreachable(str(error)) from None
     body = request.get_data(cache=True)
