@@ -10,13 +10,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from mockbank.fixtures import default_dir
+from tests.scripts import free_port, wait_for_health
 
 FIX = "use a number from 0 to 65535 (0 picks a free port)"
 NO_STATE = "pick another path, or leave --state out to keep state in memory"
@@ -184,3 +190,127 @@ def test_read_only_state_exits_3_naming_the_path(tmp_path: Path) -> None:
         f"change its permissions or {NO_STATE}",
         3,
     )
+
+
+# -- the server's own start-up: ports in use, Ctrl-C, the server's log noise ------------------
+
+SERVE = [sys.executable, "-m", "mockbank.cli", "serve", "--quiet"]
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port some other program is listening on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        yield int(sock.getsockname()[1])
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*SERVE, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("server", ["granian", "waitress"])
+def test_port_in_use_is_one_line_naming_port_flag_and_fix(taken_port: int, server: str) -> None:
+    done = _run("--server", server, "--port", str(taken_port), "--proxy-port", "0")
+    assert done.returncode == 3
+    assert done.stderr == (
+        f"mockbank: port {taken_port} (--port, every provider) is in use; "
+        "pick another or --port 0\n"
+    )
+
+
+def test_proxy_port_in_use_is_one_line_naming_the_forter_proxy(taken_port: int) -> None:
+    done = _run("--port", "0", "--proxy-port", str(taken_port))
+    assert done.returncode == 3
+    assert done.stderr == (
+        f"mockbank: port {taken_port} (--proxy-port, the Forter proxy) is in use; "
+        "pick another or --proxy-port 0\n"
+    )
+
+
+def test_a_second_serve_on_the_same_port_is_refused_not_shared() -> None:
+    """granian binds with SO_REUSEPORT: a second server must still see the port as taken."""
+    port = free_port()
+    first = subprocess.Popen(
+        [*SERVE, "--port", str(port), "--proxy-port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}", first)
+        done = _run("--port", str(port), "--proxy-port", "0")
+        assert done.returncode == 3
+        assert f"port {port} (--port, every provider) is in use" in done.stderr
+    finally:
+        first.terminate()
+        first.communicate(timeout=15)
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.2, 0.5])
+def test_ctrl_c_during_start_up_prints_no_traceback(delay: float) -> None:
+    # The interpreter's own start-up is not mockbank's: the signal comes once mockbank's
+    # command module is loaded, `delay` seconds into mockbank's start-up.
+    code = (
+        "import sys, mockbank.cli; print('loaded', flush=True); "
+        f"sys.exit(mockbank.cli.main({['serve', '--quiet', '--port', '0', '--proxy-port', '0']!r}))"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "loaded\n"
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert "Traceback" not in stderr
+    assert "KeyboardInterrupt" not in stderr
+    assert process.returncode in (0, 130)
+
+
+@pytest.mark.slow
+def test_waitress_queue_warnings_are_not_shown_at_the_default_level() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            *SERVE,
+            "--server",
+            "waitress",
+            "--threads",
+            "1",
+            "--port",
+            str(port),
+            "--proxy-port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(url, process)
+        fault = {"provider": "quickstream", "latency_ms": 100, "count": 20}
+        assert requests.post(url + "/_mockbank/faults", json=fault, timeout=5).ok
+        # Twenty requests at once on one worker thread: waitress queues nineteen of them.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(20) as pool:
+            statuses = list(
+                pool.map(
+                    lambda _: requests.get(url + "/quickstream/", timeout=30).status_code,
+                    range(20),
+                )
+            )
+        assert len(statuses) == 20
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=15)
+    assert "Task queue depth" not in output
+    assert "Traceback" not in output
