@@ -36,3 +36,15 @@ def test_cluster_benchmark_prints_each_setup() -> None:
     assert "1 instance, memory store" in output
     assert "2 instance(s), PostgreSQL, nginx" in output
     assert "vs memory" in output
+
+
+@pytest.mark.slow
+def test_server_comparison_prints_each_servers_figures_and_ratio() -> None:
+    import shutil
+
+    output = run("servers.py", "--seconds", "1", "--rounds", "1", "--idle", "50")
+    for line in ("health with 50 idle + slowloris:", "keep-alive: yes", "one process: yes"):
+        assert line in output
+    assert "drop fault: connection broken" in output
+    if shutil.which("wrk"):
+        assert "granian / waitress throughput = " in output
