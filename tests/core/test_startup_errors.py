@@ -239,7 +239,7 @@ def test_a_second_serve_on_the_same_port_is_refused_not_shared() -> None:
         text=True,
     )
     try:
-        wait_for_health(f"http://127.0.0.1:{port}", first)
+        wait_for_health(f"http://127.0.0.1:{port}", first, timeout=90)
         done = _run("--port", str(port), "--proxy-port", "0")
         assert done.returncode == 3
         assert f"port {port} (--port, every provider) is in use" in done.stderr
@@ -295,7 +295,7 @@ def test_waitress_queue_warnings_are_not_shown_at_the_default_level() -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_health(url, process)
+        wait_for_health(url, process, timeout=90)
         fault = {"provider": "quickstream", "latency_ms": 100, "count": 20}
         assert requests.post(url + "/_mockbank/faults", json=fault, timeout=5).ok
         # Twenty requests at once on one worker thread: waitress queues nineteen of them.

@@ -70,7 +70,7 @@ def served(request: pytest.FixtureRequest) -> Iterator[Served]:
         text=True,
     )
     try:
-        wait_for_health(f"http://127.0.0.1:{port}", process)
+        wait_for_health(f"http://127.0.0.1:{port}", process, timeout=90)
         yield Served(process, port, proxy_port)
     finally:
         process.terminate()

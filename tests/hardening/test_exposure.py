@@ -148,7 +148,7 @@ def test_serve_binds_the_proxy_to_the_same_host_as_the_providers(tmp_path: Path)
         text=True,
     )
     try:
-        wait_for_health(f"http://127.0.0.2:{port}", process)
+        wait_for_health(f"http://127.0.0.2:{port}", process, timeout=90)
         socket.create_connection(("127.0.0.2", proxy_port), timeout=5).close()
         for where in (port, proxy_port):
             with pytest.raises(ConnectionRefusedError):
