@@ -1,4 +1,4 @@
-"""Shared pieces of the benchmarks: start a WSGI app on waitress in a subprocess, load it.
+"""Shared pieces of the benchmarks: start a WSGI app on mockbank's server in a subprocess, load it.
 
 Load comes from wrk when it is installed (Debian package ``wrk``), else from a bounded pool of
 Python keep-alive clients. Everything runs on loopback and stops by itself.
@@ -42,8 +42,12 @@ def wait_until_up(port: int, timeout: float = 20.0) -> None:
 
 
 @contextmanager
-def waitress_app(module_code: str, threads: int = 16) -> Iterator[str]:
-    """Serve ``app`` defined by `module_code` on waitress in a subprocess; yields its URL."""
+def waitress_app(module_code: str, threads: int = 16, server: str = "waitress") -> Iterator[str]:
+    """Serve ``app`` defined by `module_code` in a subprocess; yields its URL.
+
+    `server` is one of `mockbank serve`'s servers, set up exactly as mockbank sets it up
+    (`mockbank.serving.make_server`), so a reference app and mockbank compare like for like.
+    """
     port = free_port()
     with tempfile.TemporaryDirectory() as directory:
         script = Path(directory) / "bench_app.py"
@@ -51,8 +55,10 @@ def waitress_app(module_code: str, threads: int = 16) -> Iterator[str]:
             module_code
             + f"""
 if __name__ == "__main__":
-    from waitress import serve
-    serve(app, host="127.0.0.1", port={port}, threads={threads}, _quiet=True)
+    import logging
+    from mockbank.serving import make_server
+    logging.getLogger("waitress").setLevel(logging.ERROR)
+    make_server({server!r}, app, "127.0.0.1", {port}, {threads}).run()
 """
         )
         process = subprocess.Popen(

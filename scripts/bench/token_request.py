@@ -1,9 +1,10 @@
 """QuickStream's secure token request under load, as ratios measured in one run.
 
 DESIGN §4: `mockbank serve` should reach at least 80% of a minimal Flask app doing the same
-checks on the same server (waitress), and at least a quarter of WireMock serving a static stub
-of the same request (measured only where Java and the npm package ``wiremock`` are present).
-A bare WSGI app on the same server shows the server's own ceiling. Loopback only; bounded.
+checks on the same server (mockbank's default, granian), and at least a quarter of WireMock
+serving a static stub of the same request (measured only where Java and the npm package
+``wiremock`` are present). A bare WSGI app on the same server shows the server's own ceiling.
+Loopback only; bounded.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from harness import ROOT, free_port, load, wait_until_up, waitress_app
+
+from mockbank.serving import DEFAULT_SERVER
 
 FORM = urlencode({
     "username": "merchant", "password": "merchant-secret", "supplierBusinessCode": "SUPPLIER1",
@@ -170,8 +173,8 @@ def main() -> int:
     args = parser.parse_args()
     with (
         mockbank_serve() as mockbank_url,
-        waitress_app(MINIMAL_FLASK) as minimal_base,
-        waitress_app(BARE_WSGI) as bare_base,
+        waitress_app(MINIMAL_FLASK, server=DEFAULT_SERVER) as minimal_base,
+        waitress_app(BARE_WSGI, server=DEFAULT_SERVER) as bare_base,
         wiremock_stub(not args.no_wiremock) as wiremock_url,
     ):
         urls = {
@@ -184,7 +187,8 @@ def main() -> int:
         rates = interleaved(urls, args.rounds, args.seconds, args.connections)
     mockbank, minimal, bare = rates["mockbank"], rates["minimal"], rates["bare"]
     wiremock = rates.get("wiremock")
-    print(f"median of {args.rounds} alternating rounds of {args.seconds:g} s each")
+    rounds = f"{args.rounds} alternating rounds of {args.seconds:g} s each"
+    print(f"median of {rounds}, every app on {DEFAULT_SERVER}")
     print(f"mockbank serve, token request:   {mockbank:9.0f} req/s")
     print(f"minimal Flask, same checks:      {minimal:9.0f} req/s")
     print(f"bare WSGI app, same server:      {bare:9.0f} req/s")
