@@ -107,13 +107,20 @@ def test_refused_handoff_shows_an_error_page_and_consumes_nothing(
     assert _handoff(client, real).status_code == 303  # the real token still works
 
 
+@pytest.mark.parametrize(
+    ("connection", "words"),
+    [
+        pytest.param("INVOICING", "INVOICING", id="invoicing-not-emulated"),
+        pytest.param("QUICKCONNECT", "returnUrl", id="quickconnect-without-return-url"),
+    ],
+)
 def test_token_for_another_connection_type_is_refused_and_kept(
-    client: FlaskClient, state: State
+    client: FlaskClient, state: State, connection: str, words: str
 ) -> None:
-    token = get_token(client, connectionType="QUICKCONNECT")
+    token = get_token(client, connectionType=connection)
     response = _handoff(client, token)
     assert response.status_code == 400
-    assert "QUICKCONNECT" in response.get_data(as_text=True)
+    assert words in response.get_data(as_text=True)
     record = state.store.record(models.TOKEN_NS, token)
     assert record is not None
     assert not record.used

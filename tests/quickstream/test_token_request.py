@@ -295,10 +295,23 @@ def test_inprocess_mode_routes_the_real_hostname(mockbank_inprocess: object) -> 
         assert page.url.startswith("https://quickweb.westpac.com.au/quickstream/quickweb/")
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
         assert csrf is not None
+        # The seed's token asks for RECURRING: the page sets up a recurring payment, whose
+        # first instalment (dated today, Sydney) is paid at once.
+        today = re.search(
+            r'id="firstPaymentDate" name="firstPaymentDate" min="([0-9-]+)"', page.text
+        )
+        assert today is not None
         form = card_form(csrf.group(1), amount="5.00")
+        form.update(
+            customerReferenceNumber="CUST-1",
+            frequency="MONTHLY",
+            firstPaymentDate=today.group(1),
+            scheduleType="CONTINUE_UNTIL_FURTHER_NOTICE",
+        )
         receipt = browser.post(page.url + "/pay", data=form, timeout=10)
         assert receipt.status_code == 200
         assert 'id="receipt-number"' in receipt.text
+        assert 'id="schedule-id"' in receipt.text
 
 
 def test_live_server_in_a_fresh_app_serves_tokens() -> None:

@@ -135,6 +135,8 @@ def state_view(state: State) -> dict[str, Any]:
         ],
         "payments": [r.value for r in store.records(models.PAYMENT_NS)],
         "vaultAccounts": [r.value for r in store.records(models.VAULT_NS)],
+        # QuickWeb Recurring: the recurring payments customers set up (masked account token).
+        "recurringPayments": [r.value for r in store.records(models.RECURRING_NS)],
         **rest.state_view(state),
     }
 

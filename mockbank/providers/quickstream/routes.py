@@ -103,6 +103,8 @@ def handoff() -> ResponseReturnValue:
     """The handoff: consume the token and send the browser to its payment page."""
     state = current_state()
     source = request.form if request.method == "POST" else request.args
+    if models.token_connection(state.store, source.get("token", "")) == "QUICKCONNECT":
+        return _quickconnect(state, source.to_dict())
     session_id, session = models.handoff(
         state.store,
         _fixtures(state),
@@ -125,6 +127,48 @@ def handoff() -> ResponseReturnValue:
     return response
 
 
+def _quickconnect(state: State, form: dict[str, str]) -> ResponseReturnValue:
+    """QuickConnect's direct post: pay with the posted card, then back to the merchant."""
+    token, community = form.pop("token", ""), form.pop("communityCode", "")
+    journal_note("form", models.masked_form(form))
+    stored = models.check_token(
+        state.store,
+        _fixtures(state),
+        token,
+        community,
+        now=state.now(),
+        connections=("QUICKCONNECT",),
+    )
+    return_url = stored["params"].get("returnUrl")
+    if not return_url:
+        raise InvalidParameter("A QuickConnect token needs a returnUrl to send the payer back to.")
+    try:
+        facility, session, transaction = models.quickconnect(
+            state.store,
+            _fixtures(state),
+            token,
+            community,
+            form,
+            now=state.now(),
+            new_secret=lambda: state.token_urlsafe(24),
+            new_account_token=lambda: state.token_hex(10),
+        )
+    except models.PaymentInvalid as invalid:
+        # Nothing is taken: the merchant's page shows the problems and posts again.
+        journal_note("invalid_fields", sorted(invalid.errors))
+        refused = {
+            "summaryCode": "3",
+            "responseDescription": "Invalid payment details",
+            "errorFields": ",".join(sorted(invalid.errors)),
+        }
+        return redirect(models.passback_get_url(return_url, refused), code=303)
+    journal_note("receipt_number", transaction["receiptNumber"])
+    _send_notification(state, facility, session, transaction)
+    _record_receipt_email(state, facility, session, transaction)
+    fields = models.passback_fields(facility, session, transaction)
+    return redirect(models.passback_get_url(return_url, fields), code=303)
+
+
 def _binding() -> str:
     return request.cookies.get(COOKIE, "")
 
@@ -143,6 +187,10 @@ def _page(
     methods = models.allowed_methods(params)
     html = render_template(
         "quickstream/payment.html",
+        kind=models.page_kind(params),
+        frequencies=models.FREQUENCIES,
+        schedule_types=models.SCHEDULE_TYPES,
+        today=models.sydney(state.now()).date().isoformat(),
         session_id=session_id,
         facility=facility,
         params=params,
@@ -184,7 +232,11 @@ def pay(session_id: str) -> ResponseReturnValue:
     form = request.form.to_dict()
     # The raw body is not journaled (form parsing consumes it); this masked copy is.
     journal_note("form", models.masked_form(form))
+    session = models.load_session(state.store, session_id, now=state.now())
+    kind = models.page_kind(session["params"])
     try:
+        if kind != "payment":
+            return _register(state, facility, session_id, form, kind)
         transaction = models.pay(
             state.store,
             facility,
@@ -206,7 +258,48 @@ def pay(session_id: str) -> ResponseReturnValue:
     session = models.load_session(state.store, session_id, now=state.now())
     _send_notification(state, facility, session, transaction)
     _record_receipt_email(state, facility, session, transaction)
-    return redirect(url_for(".receipt", session_id=session_id), code=303)
+    return _after_completion(facility, session_id, session)
+
+
+def _register(
+    state: State, facility: models.Facility, session_id: str, form: dict[str, str], kind: str
+) -> ResponseReturnValue:
+    """QuickVault registration only, or a QuickWeb Recurring setup; then the notification."""
+    common: dict[str, Any] = {
+        "csrf": form.get("csrf", ""),
+        "binding": _binding(),
+        "now": state.now(),
+        "new_account_token": lambda: state.token_hex(10),
+    }
+    if kind == "registration":
+        record = models.register_only(state.store, facility, session_id, form, **common)
+    else:
+        record = models.create_recurring(
+            state.store,
+            facility,
+            session_id,
+            form,
+            next_receipt=lambda: models.next_receipt_number(state.store, now=state.now()),
+            **common,
+        )
+        journal_note("schedule", record.get("scheduleId", "not created"))
+    journal_note("account_token", record["accountToken"] if record["successFlag"] else None)
+    session = models.load_session(state.store, session_id, now=state.now())
+    url = session["params"].get("serverReturnUrl") or facility.server_return_url
+    if url:
+        fields = models.registration_fields(session, record)
+        planned = models.notification_for(facility, url, session["params"], fields)
+        _deliver(state, planned, f"notification for account {record['accountToken']}")
+    return _after_completion(facility, session_id, session)
+
+
+def _after_completion(
+    facility: models.Facility, session_id: str, session: dict[str, Any]
+) -> ResponseReturnValue:
+    """The receipt page, or straight back to the merchant for a facility without one."""
+    if facility.receipt_page or not session["params"].get("returnUrl"):
+        return redirect(url_for(".receipt", session_id=session_id), code=303)
+    return _passback(facility, session)
 
 
 def _send_notification(
@@ -219,7 +312,6 @@ def _send_notification(
     if planned is None:
         journal_note("notification", "none: no serverReturnUrl")
         return
-    credentials = f"{planned.username}:{planned.password}".encode()
     receipt = transaction["receiptNumber"]
     fallback = None
     if planned.error_email:
@@ -234,17 +326,25 @@ def _send_notification(
                 f"Summary code: {transaction['summaryCode']}\n"
             ),
         )
+    _deliver(state, planned, f"notification for receipt {receipt}", fallback)
+
+
+def _deliver(
+    state: State, planned: models.Notification, label: str, fallback: Email | None = None
+) -> None:
+    """Hand one notification to the outbox (retries, the failure email)."""
+    credentials = f"{planned.username}:{planned.password}".encode()
     message = state.outbox.send_http(
         "quickstream",
         planned.url,
         headers={
-            "Content-Type": FORM_TYPE,
+            "Content-Type": planned.content_type,
             "Authorization": "Basic " + base64.b64encode(credentials).decode("ascii"),
         },
         body=planned.body,
         retry_delays=NOTIFY_RETRY_DELAYS,
         fallback=fallback,
-        label=f"notification for receipt {receipt}",
+        label=label,
         fault_endpoint="notify",
     )
     journal_note("notification", f"outbox message {message.id}")
@@ -276,8 +376,9 @@ def receipt(session_id: str) -> ResponseReturnValue:
     session = models.load_session(state.store, session_id, now=state.now(), binding=_binding())
     transaction = models.require_transaction(session)
     facility = _facility(state, session["facility"])
+    registered = transaction.get("kind") in ("registration", "recurring")
     html = render_template(
-        "quickstream/receipt.html",
+        "quickstream/registered.html" if registered else "quickstream/receipt.html",
         session_id=session_id,
         facility=facility,
         params=session["params"],
@@ -300,12 +401,19 @@ def return_to_merchant(session_id: str) -> ResponseReturnValue:
     session = models.load_session(state.store, session_id, now=state.now(), binding=_binding())
     if not auth.secrets_equal(request.form.get("csrf", ""), session["csrf"]):
         raise SessionCheckFailed()
+    return _passback(_facility(state, session["facility"]), session)
+
+
+def _passback(facility: models.Facility, session: dict[str, Any]) -> ResponseReturnValue:
+    """The signed passback to returnUrl: an auto-submitted POST form, or a GET redirect."""
     transaction = models.require_transaction(session)
-    facility = _facility(state, session["facility"])
     return_url = session["params"].get("returnUrl")
     if not return_url:
         raise NotCompleted("The merchant gave no returnUrl; this receipt is the last page.")
-    fields = models.passback_fields(facility, session, transaction)
+    if transaction.get("kind") in ("registration", "recurring"):
+        fields = models.signed_registration_fields(facility, session, transaction)
+    else:
+        fields = models.passback_fields(facility, session, transaction)
     journal_note("passback", {"method": facility.passback_method, "url": return_url})
     if facility.passback_method == "GET":
         return redirect(models.passback_get_url(return_url, fields), code=303)

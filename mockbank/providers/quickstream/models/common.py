@@ -59,6 +59,8 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NAME_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
+# QuickStream posts the server-to-server notification "as form parameters or as XML".
+NOTIFICATION_FORMATS = ("FORM", "XML")
 SCHEMES = ("VISA", "MASTERCARD", "AMEX", "DINERS", "JCB", "UPOP")
 
 
@@ -142,6 +144,8 @@ class Facility:
     passback_method: str
     passback_rule: str
     surcharges_bp: Mapping[str, int]  # basis points per card scheme; absent = not accepted
+    notification_format: str = "FORM"  # server-to-server notification: FORM or XML
+    receipt_page: bool = True  # False: straight from "Make payment" to the passback
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,11 @@ def load_fixtures(reader: FixtureReader) -> QuickStreamFixtures:
                 _check_url("serverReturnUrl", server_url)
             except InvalidParameter as error:
                 raise reader.fail(f"{where}.notification.serverReturnUrl", str(error)) from None
+        notify_format = reader.get(f"{where}.notification.format", str, default="FORM").upper()
+        if notify_format not in NOTIFICATION_FORMATS:
+            raise reader.fail(
+                f"{where}.notification.format", f"expected one of {', '.join(NOTIFICATION_FORMATS)}"
+            )
         surcharges = reader.get(f"{where}.surcharges", dict)
         rates: dict[str, int] = {}
         for scheme, value in surcharges.items():
@@ -239,6 +248,8 @@ def load_fixtures(reader: FixtureReader) -> QuickStreamFixtures:
                 passback_method=method,
                 passback_rule=rule,
                 surcharges_bp=rates,
+                notification_format=notify_format,
+                receipt_page=reader.get(f"{where}.receiptPage", bool, default=True),
             )
         )
     if not facilities:

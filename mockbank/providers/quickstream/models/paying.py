@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
+from xml.etree import ElementTree
 
 from mockbank.masking import mask_value
 from mockbank.providers.quickstream.errors import (
@@ -289,6 +290,7 @@ class Notification:
     username: str
     password: str
     error_email: str | None
+    content_type: str = "application/x-www-form-urlencoded"
 
 
 def plan_notification(
@@ -299,14 +301,34 @@ def plan_notification(
     url = params.get("serverReturnUrl") or facility.server_return_url
     if not url:
         return None
-    body = urlencode(notification_fields(session, transaction)).encode("utf-8")
+    return notification_for(facility, url, params, notification_fields(session, transaction))
+
+
+def notification_for(
+    facility: Facility, url: str, params: Mapping[str, Any], fields: list[tuple[str, str]]
+) -> Notification:
+    """The fields as the facility takes them: form parameters, or XML."""
+    if facility.notification_format == "XML":
+        body, content_type = notification_xml(fields), "application/xml; charset=utf-8"
+    else:
+        body, content_type = urlencode(fields).encode("utf-8"), "application/x-www-form-urlencoded"
     return Notification(
         url=url,
         body=body,
         username=facility.notification_username,
         password=facility.notification_password,
         error_email=params.get("errorEmailToAddress") or facility.error_email,
+        content_type=content_type,
     )
+
+
+def notification_xml(fields: list[tuple[str, str]]) -> bytes:
+    """``<PaymentResponse>`` with one element per field, in the form's order (our layout)."""
+    root = ElementTree.Element("PaymentResponse")
+    for name, value in fields:
+        ElementTree.SubElement(root, name).text = value
+    data: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data
 
 
 def receipt_email_body(

@@ -182,19 +182,16 @@ def issue_token(
 
 
 # -- the handoff ---------------------------------------------------------------------------
-def handoff(
+def check_token(
     store: Store,
     fixtures: QuickStreamFixtures,
     token: str,
     community_code: str,
     *,
     now: datetime,
-    new_secret: Callable[[], str],
-) -> tuple[str, dict[str, Any]]:
-    """Consume a token atomically and open a payment session; returns (session id, session).
-
-    Every check runs before the token is taken, so a refused handoff consumes nothing.
-    """
+    connections: tuple[str, ...] = QUICKWEB_CONNECTIONS,
+) -> dict[str, Any]:
+    """The token's stored request if it may be handed off now; nothing is consumed."""
     if not token:
         raise InvalidParameter("The handoff needs the token parameter.", field="token")
     if not community_code:
@@ -213,13 +210,38 @@ def handoff(
     ):
         raise CommunityMismatch()
     params = record.value["params"]
-    if params["connectionType"] not in QUICKWEB_CONNECTIONS:
+    if params["connectionType"] not in connections:
         raise WrongConnectionType(
             f"This token was requested with connectionType {params['connectionType']}; "
-            "QuickWeb accepts QUICKWEB or QUICKFRAME tokens."
+            f"this handoff accepts {' or '.join(connections)} tokens."
         )
     if fixtures.facility_by_username(record.value["facility"]) is None:
         raise TokenUnknown()  # the facility was removed from the fixtures since
+    value: dict[str, Any] = record.value
+    return value
+
+
+def token_connection(store: Store, token: str) -> str | None:
+    """The connectionType a token was requested for (None: unknown token)."""
+    record = store.record(TOKEN_NS, token)
+    return None if record is None else str(record.value["params"]["connectionType"])
+
+
+def handoff(
+    store: Store,
+    fixtures: QuickStreamFixtures,
+    token: str,
+    community_code: str,
+    *,
+    now: datetime,
+    new_secret: Callable[[], str],
+    connections: tuple[str, ...] = QUICKWEB_CONNECTIONS,
+) -> tuple[str, dict[str, Any]]:
+    """Consume a token atomically and open a payment session; returns (session id, session).
+
+    Every check runs before the token is taken, so a refused handoff consumes nothing.
+    """
+    check_token(store, fixtures, token, community_code, now=now, connections=connections)
     taken = store.take_once(TOKEN_NS, token, now=now)
     if taken is None:
         # Another request took it between our checks and now: report what it is now.
