@@ -148,6 +148,7 @@ def register_only(
     # The page's checks need an amount; a registration has none, so one cent stands in.
     checked = check_payment_form(facility, {**params, "principalAmount": "0.01"}, form, now=now)
     record = {"kind": "registration", **_account_record(checked, new_account_token(), now=now)}
+    record["successFlag"] = True
     _complete(store, session_id, record, now=now)
     register_account(store, facility, params, record, now=now)
     return record
