@@ -13,8 +13,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 import resource
 import socket
+import stat
+import struct
+import threading
 import time
 from typing import Any, Protocol
 
@@ -115,7 +119,12 @@ class _Granian:
         )
 
     def run(self) -> None:
-        self._server.serve(target_loader=lambda *_: self.app, wrap_loader=False)
+        reaper = SilentReaper(self.port)
+        reaper.start()
+        try:
+            self._server.serve(target_loader=lambda *_: self.app, wrap_loader=False)
+        finally:
+            reaper.stop()
 
     def close(self) -> None:
         pass  # serve() stops its worker and closes the listener before it returns
@@ -216,3 +225,61 @@ def _maintenance(server: Any, now: float) -> None:
         )
         if slow_head or channel.last_activity < cutoff:
             channel.will_close = True
+
+
+class SilentReaper(threading.Thread):
+    """Closes connections to `port` that have sent nothing at all for `after` seconds.
+
+    granian cuts off a request head that has started and stalls, and an idle keep-alive
+    connection, but keeps a connection that never sends a byte for as long as the client
+    likes. Linux reports each socket's received byte count and the time since its last data
+    (TCP_INFO): a socket of ours on `port` with none received, older than `after`, is shut
+    down, and granian then closes it. Elsewhere this does nothing.
+    """
+
+    def __init__(self, port: int, after: float = IDLE_TIMEOUT_S, every: float = 5.0) -> None:
+        super().__init__(name="mockbank-silent-reaper", daemon=True)
+        self.port, self.after, self.every = port, after, every
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every):
+            reap_silent(self.port, self.after)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+_TCP_INFO: int | None = getattr(socket, "TCP_INFO", None)
+_INFO = struct.Struct("=52xI72xQ")  # tcpi_last_data_recv (ms) at 52, tcpi_bytes_received at 128
+
+
+def reap_silent(port: int, after: float) -> int:
+    """Shut down this process's connections to `port` that never sent a byte in `after` s."""
+    if _TCP_INFO is None or not os.path.isdir("/proc/self/fd"):
+        return 0
+    reaped = 0
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError, ValueError):
+            if _silent_for(int(name), port) >= after:
+                with socket.socket(fileno=os.dup(int(name))) as sock:
+                    sock.shutdown(socket.SHUT_RDWR)
+                reaped += 1
+    return reaped
+
+
+def _silent_for(fd: int, port: int) -> float:
+    """Seconds a connection to `port` on `fd` has been open without sending a byte, or -1."""
+    if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+        return -1
+    with socket.socket(fileno=os.dup(fd)) as sock:
+        if sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return -1
+        if sock.type != socket.SOCK_STREAM or sock.getsockname()[1] != port:
+            return -1
+        sock.getpeername()  # a listener has no peer: OSError
+        info = sock.getsockopt(socket.IPPROTO_TCP, _TCP_INFO or 0, _INFO.size)
+    if len(info) < _INFO.size:
+        return -1
+    last_data_recv, bytes_received = _INFO.unpack(info)
+    return -1 if bytes_received else last_data_recv / 1000
