@@ -34,19 +34,29 @@ def test_v2_bank_shape(live: LiveServer) -> None:
 @pytest.mark.parametrize(
     ("query", "ids"),
     [
-        pytest.param("countries=DE&countries=GB", ["iron", "wood"], id="countries"),
+        pytest.param("countries=DE&countries=GB", ["iron", "ob-modelo", "wood"], id="countries"),
         pytest.param("countries=de,fr", ["gold", "iron"], id="countries-comma"),
         pytest.param("search=wood", ["wood"], id="search-name"),
         pytest.param("search=IRONDE", ["iron"], id="search-bic"),
         pytest.param("bics=irondeffxxx", ["iron"], id="bics"),
-        pytest.param("supportedLocalInstruments=SEPA_INSTANT", ["gold", "iron"], id="rails"),
+        pytest.param(
+            "supportedLocalInstruments=SEPA_INSTANT", ["ngp-cbi-05034", "gold", "iron"], id="rails"
+        ),
         pytest.param("supportsSinglePayment=false", ["gold"], id="flag-false"),
-        pytest.param("supportsVariableRecurringPayment=true", ["wood"], id="vrp"),
-        pytest.param("openBankingStandards=NextGenPsd2", ["gold", "iron"], id="standard"),
+        pytest.param("supportsVariableRecurringPayment=true", ["ob-modelo", "wood"], id="vrp"),
+        pytest.param(
+            "openBankingStandards=NextGenPsd2", ["ngp-cbi-05034", "gold", "iron"], id="standard"
+        ),
         pytest.param("bankGroup=HSBC", [], id="group"),
-        pytest.param("sort=COUNTRY", ["iron", "gold", "wood"], id="sort-country"),
-        pytest.param("sort=RANK", ["iron", "wood", "gold"], id="sort-rank"),
-        pytest.param("perPage=2&page=2", ["wood"], id="paging"),
+        pytest.param(
+            "sort=COUNTRY",
+            ["iron", "gold", "ob-modelo", "wood", "ngp-cbi-05034"],
+            id="sort-country",
+        ),
+        pytest.param(
+            "sort=RANK", ["iron", "wood", "gold", "ngp-cbi-05034", "ob-modelo"], id="sort-rank"
+        ),
+        pytest.param("perPage=2&page=2", ["iron", "ob-modelo"], id="paging"),
         pytest.param("page=9", [], id="past-the-end"),
     ],
 )
@@ -69,9 +79,9 @@ def test_bad_v2_bank_queries_are_400(live: LiveServer, query: str) -> None:
 
 
 def test_bank_countries_with_the_references_filters(live: LiveServer) -> None:
-    assert _get(live, "/bank/countries").json() == {"countries": ["DE", "FR", "GB"]}
+    assert _get(live, "/bank/countries").json() == {"countries": ["DE", "FR", "GB", "IT"]}
     paying = _get(live, "/bank/countries?bank_features.supports_single_payment.value=true")
-    assert paying.json() == {"countries": ["DE", "GB"]}
+    assert paying.json() == {"countries": ["DE", "GB", "IT"]}
     assert _get(live, "/bank/countries?ids=gold&ids=wood").json() == {"countries": ["FR", "GB"]}
     assert _get(live, "/bank/countries?providers=FinAPI").json() == {"countries": ["FR"]}
     bad = _get(live, "/bank/countries?bank_features.supports_teleport.value=true")

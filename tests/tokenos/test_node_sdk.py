@@ -37,7 +37,7 @@ def test_sdk_runs_the_documented_flow_against_mockbank(mockbank: Mockbank) -> No
     assert result.returncode == 0, result.stderr
     steps = {line["step"]: line for line in map(json.loads, result.stdout.splitlines())}
     assert steps["member"]["alias"].endswith(".com.noverify")
-    assert steps["banks"]["ids"] == ["iron", "wood", "gold"]
+    assert steps["banks"]["ids"] == ["iron", "wood", "gold", "ngp-cbi-05034", "ob-modelo"]
     assert steps["banks"]["paymentPage2"] == ["wood"]
     consent_url = mockbank.url("tokenos", "/app/request-token/rq:")
     assert steps["transfer-request"]["url"].startswith(consent_url)

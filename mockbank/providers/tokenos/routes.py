@@ -35,6 +35,7 @@ from mockbank.providers.tokenos.errors import (
 )
 from mockbank.providers.tokenos.i18n import TEXTS, format_amount, pick_language
 from mockbank.providers.tokenos.models import rest_v1
+from mockbank.providers.tokenos.models.standing_orders import account_standing_orders
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 from mockbank.tokenos import KeyPair, generate_keys
@@ -574,18 +575,25 @@ def standing_orders(account_id: str) -> Response:
     models.checked_account(
         state.store, caller.id, _grant(state, caller), account_id, "standingOrders", now=state.now()
     )
-    return jsonify(models.standing_orders_page(_arg("page.offset"), _arg("page.limit")))
+    return jsonify(
+        models.standing_orders_page(
+            state.store, account_id, _arg("page.offset"), _arg("page.limit"), now=state.now()
+        )
+    )
 
 
 @bp.get("/accounts/<account_id>/standing-orders/<standing_order_id>")
 @endpoint("standing-order")
 def standing_order(account_id: str, standing_order_id: str) -> Response:
-    """One standing order; the model banks hold none."""
+    """One standing order set up from the account."""
     state, _ = _state()
     caller = authenticate()
     models.checked_account(
         state.store, caller.id, _grant(state, caller), account_id, "standingOrders", now=state.now()
     )
+    for order in account_standing_orders(state.store, account_id, now=state.now()):
+        if order["id"] == standing_order_id:
+            return jsonify({"standingOrder": order, "status": "SUCCESSFUL_REQUEST"})
     raise NotFound(f"standing order {standing_order_id} not found in {account_id}")
 
 
@@ -612,14 +620,8 @@ def funds_confirmation(account_id: str) -> Response:
 # Paths of @token-io/tpp@1.0.57 outside the seed's flow. A clear 501 names the operation,
 # where an unknown path would only say "no endpoint".
 UNEMULATED: list[tuple[str, str, str]] = [
-    ("PUT", "/profilepicture", "profile pictures"),
-    ("GET", "/members/<member_id>/profilepicture/<size>", "profile pictures"),
-    ("GET", "/blobs/<blob_id>", "blobs"),
     ("POST", "/customization", "web-app customization"),
     ("PUT", "/token-requests/<request_id>/transfer-destinations", "transfer destination callbacks"),
-    ("POST", "/standing-order-submissions", "standing orders"),
-    ("GET", "/standing-order-submissions", "standing orders"),
-    ("GET", "/standing-order-submissions/<submission_id>", "standing orders"),
     ("POST", "/bulk-transfers", "bulk transfers"),
     ("GET", "/bulk-transfers/<bulk_transfer_id>", "bulk transfers"),
     ("PUT", "/eidas/register", "eIDAS"),
@@ -656,12 +658,23 @@ for _method, _rule, _feature in UNEMULATED:
 def _describe(request_record: dict[str, Any], lang: str) -> str:
     texts = TEXTS[lang]
     payload = request_record["requestPayload"]
+    if request_record["kind"] == "STANDING_ORDER":
+        body = payload["standingOrderBody"]
+        return texts["standing_order"].format(
+            amount=format_amount(Decimal(str(body["amount"])), lang),
+            currency=body["currency"],
+            frequency=body["frequency"],
+            start=body["startDate"],
+        )
     if request_record["kind"] == "TRANSFER":
         body = payload["transferBody"]
-        return texts["transfer"].format(
+        text = texts["transfer"].format(
             amount=format_amount(Decimal(str(body["lifetimeAmount"])), lang),
             currency=body["currency"],
         )
+        if body.get("executionDate"):
+            text += ", " + texts["execution_date"].format(date=body["executionDate"])
+        return text
     kinds = [k for k, _ in models.access_resources(payload["accessBody"])]
     labels = [texts.get(f"resource_{k}", k) for k in dict.fromkeys(kinds)]
     return texts["access"].format(resources=", ".join(labels))
@@ -704,7 +717,7 @@ def _consent_page(
         bank=consent.bank,
         email=email or (consent.payer.email if consent.payer else None),
         accounts=consent.accounts,
-        transfer=record["kind"] == "TRANSFER",
+        transfer=record["kind"] != "ACCESS",
         error=error,
     )
     journal_note("consent_step", step)

@@ -26,6 +26,7 @@ from mockbank.providers.tokenos.models.common import (
     parse_amount,
 )
 from mockbank.providers.tokenos.models.fixtures import Fixtures
+from mockbank.providers.tokenos.models.standing_orders import account_standing_orders
 from mockbank.providers.tokenos.models.tokens import (
     account_balance,
     is_cancelled,
@@ -324,13 +325,14 @@ def transfer_destinations(account: dict[str, Any], fixtures: Fixtures) -> list[d
     return [{**rail, "customerData": {"legalNames": [holder]}}]
 
 
-def standing_orders_page(offset: str, limit: str) -> dict[str, Any]:
-    """``GET /accounts/<id>/standing-orders``: none exist, the model banks make single payments.
-
-    Seed FAQ: "the banks in our network currently only support single immediate payments",
-    and standing-order token requests are UNIMPLEMENTED here, so every list is empty.
-    """
+def standing_orders_page(
+    store: Store, account_id: str, offset: str, limit: str, *, now: datetime
+) -> dict[str, Any]:
+    """``GET /accounts/<id>/standing-orders``: the standing orders set up from this account
+    (by redeeming standing order tokens), oldest first."""
     start, count = page_window(offset, limit)
-    page = paged("standingOrders", [], start, count)
+    page = paged(
+        "standingOrders", account_standing_orders(store, account_id, now=now), start, count
+    )
     page["status"] = "SUCCESSFUL_REQUEST"
     return page

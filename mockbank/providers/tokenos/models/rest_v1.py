@@ -21,6 +21,7 @@ from mockbank.providers.tokenos.models.common import (
     page_window,
     paged,
 )
+from mockbank.providers.tokenos.models.standing_orders import NS_SUBMISSION_OF_TOKEN
 from mockbank.store import Store
 
 ROLES = ("ANY", "FROM", "TO", "ISSUER")
@@ -88,9 +89,9 @@ def _processed(store: Store, result: Mapping[str, Any], *, now: datetime) -> dic
         # "present if a transfer resource is created": the first transfer of the token.
         if transfers:
             answer["transferId"] = transfers[0]["id"]
-        submissions = token.get("submissions") or []
-        if submissions:
-            answer["standingOrderSubmissionId"] = submissions[0]
+        submission = store.get(NS_SUBMISSION_OF_TOKEN, token_id, now=now)
+        if submission is not None:
+            answer["standingOrderSubmissionId"] = submission["id"]
     return answer
 
 

@@ -44,6 +44,12 @@ from mockbank.providers.tokenos.models.common import (
 )
 from mockbank.providers.tokenos.models.fixtures import Bank, Fixtures, Payer, PayerAccount
 from mockbank.providers.tokenos.models.members import normalize_alias, resolve_alias
+from mockbank.providers.tokenos.models.schedules import (
+    check_execution_date,
+    check_standing_order_body,
+    standing_order_terms,
+)
+from mockbank.providers.tokenos.models.sources import instructed_bank, instructed_source
 from mockbank.store import Store, add_new
 from mockbank.tokenos import KeyPair, base58, canonical_json, encode_uri_component
 
@@ -69,8 +75,10 @@ def store_token_request(
         if payload.get(k) is not None
     ]
     if len(kinds) != 1:
-        raise InvalidArgument("requestPayload needs exactly one of transferBody or accessBody")
-    if kinds[0] in ("standingOrderBody", "bulkTransferBody"):
+        raise InvalidArgument(
+            "requestPayload needs exactly one of transferBody, standingOrderBody or accessBody"
+        )
+    if kinds[0] == "bulkTransferBody":
         raise Unimplemented(f"{kinds[0]} token requests are not emulated by mockbank")
     redirect = text_field(payload.get("redirectUrl"), "requestPayload.redirectUrl")
     parts = urlsplit(redirect or "")
@@ -131,6 +139,11 @@ def store_token_request(
             "requestPayload.transferBody.instructions.transferDestinations",
         )
         _object_list(transfer.get("destinations"), "requestPayload.transferBody.destinations")
+        check_execution_date(transfer, "requestPayload.transferBody", now=now)
+    elif kinds[0] == "standingOrderBody":
+        check_standing_order_body(
+            payload["standingOrderBody"], "requestPayload.standingOrderBody", now=now
+        )
     else:
         access_resources(object_field(payload["accessBody"], "requestPayload.accessBody"))
     # A preselected bank must be able to do what is asked (gold is information only).
@@ -139,7 +152,7 @@ def store_token_request(
         bank = fixtures.banks.get(str(bank_id))
         if bank is None:
             raise InvalidArgument(f"requestOptions.bankId {bank_id!r} is not a known bank")
-        needed = "supportsSendPayment" if kinds[0] == "transferBody" else "supportsInformation"
+        needed = "supportsInformation" if kinds[0] == "accessBody" else "supportsSendPayment"
         if not bank.features.get(needed):
             raise InvalidArgument(f"bank {bank.id} does not support {needed}")
     source = text_field(
@@ -155,12 +168,10 @@ def store_token_request(
                 f"requestOptions.sourceAccountId {source} is at bank {source_bank.id},"
                 f" not requestOptions.bankId {bank_id}"
             )
-        needed = "supportsSendPayment" if kinds[0] == "transferBody" else "supportsInformation"
+        needed = "supportsInformation" if kinds[0] == "accessBody" else "supportsSendPayment"
         if not source_bank.features.get(needed):
             raise InvalidArgument(f"bank {source_bank.id} does not support {needed}")
-        if kinds[0] == "transferBody" and source_bank.currency != payload["transferBody"].get(
-            "currency"
-        ):
+        if kinds[0] != "accessBody" and source_bank.currency != payload[kinds[0]].get("currency"):
             raise InvalidArgument(
                 f"requestOptions.sourceAccountId {source} holds {source_bank.currency}"
             )
@@ -181,11 +192,18 @@ def store_token_request(
         "requestPayload": stored_payload,
         "requestOptions": options,
         "createdAtMs": str(ms(now)),
-        "kind": "TRANSFER" if kinds[0] == "transferBody" else "ACCESS",
+        "kind": KINDS[kinds[0]],
     }
     expires_at = now + timedelta(seconds=ttl_s)
     add_new(store, NS_REQUEST, request_id, record, now=now, expires_at=expires_at)
     return token_request_proto(record)
+
+
+KINDS = {
+    "transferBody": "TRANSFER",
+    "accessBody": "ACCESS",
+    "standingOrderBody": "STANDING_ORDER",
+}
 
 
 def _object_list(value: Any, where: str) -> list[dict[str, Any]]:
@@ -304,7 +322,8 @@ def _usable_banks(
     """The banks that can serve a request, and the others with the reason they cannot."""
     usable: list[Bank] = []
     unusable: list[tuple[Bank, str, dict[str, str]]] = []
-    currency = str(payload["transferBody"]["currency"]) if transfer else ""
+    body = payload.get("transferBody") or payload.get("standingOrderBody") or {}
+    currency = str(body["currency"]) if transfer else ""
     country = payload.get("destinationCountry")
     needed = "supportsSendPayment" if transfer else "supportsInformation"
     in_country = [
@@ -336,12 +355,19 @@ def consent_state(
     request = pending_request(store, request_id, now=now)
     options = request["requestOptions"]
     payload = request["requestPayload"]
-    transfer = request["kind"] == "TRANSFER"
+    transfer = request["kind"] != "ACCESS"  # a standing order pays from one account too
     banks, unavailable = _usable_banks(fixtures, payload, transfer)
     # Options set by the TPP win over the form: the seed says bankId and from skip screens.
     # A sourceAccountId names the account, so it fixes the bank too.
-    source = fixtures.payer_account(str(options.get("sourceAccountId") or ""))
-    chosen = options.get("bankId") or (source.bank_id if source else None) or bank_id
+    source = fixtures.payer_account(str(options.get("sourceAccountId") or "")) or instructed_source(
+        fixtures, payload
+    )
+    chosen = (
+        options.get("bankId")
+        or instructed_bank(payload)
+        or (source.bank_id if source else None)
+        or bank_id
+    )
     bank = fixtures.banks.get(str(chosen)) if chosen else None
     if chosen and (bank is None or bank not in banks):
         raise InvalidArgument(f"bank {chosen!r} cannot be used for this request")
@@ -390,7 +416,7 @@ def approve(
         raise InvalidArgument(f"account {unknown[0]} is not one of the payer's accounts here")
     request = consent.request
     payload = request["requestPayload"]
-    transfer = request["kind"] == "TRANSFER"
+    transfer = request["kind"] != "ACCESS"
     chosen = [by_id[a] for a in dict.fromkeys(account_ids)] or (
         consent.accounts[:1] if transfer else list(consent.accounts)
     )
@@ -419,7 +445,11 @@ def approve(
         "receiptRequested": (request["requestOptions"].get("receiptRequested") or None),
         "tokenRequestId": request_id,
     }
-    if transfer:
+    if request["kind"] == "STANDING_ORDER":
+        token_payload["standingOrder"] = standing_order_terms(
+            payload["standingOrderBody"], consent.payer.member_id, chosen[0].id
+        )
+    elif transfer:
         body = payload["transferBody"]
         instructions = object_field(body.get("instructions"), "transferBody.instructions")
         terms: dict[str, Any] = {
@@ -439,6 +469,8 @@ def approve(
             terms["instructions"]["destinations"] = body["destinations"]
         if body.get("amount") not in (None, ""):
             terms["amount"] = str(body["amount"])
+        if body.get("executionDate"):
+            terms["executionDate"] = body["executionDate"]
         token_payload["transfer"] = terms
     else:
         resources: list[dict[str, Any]] = []
@@ -496,7 +528,7 @@ def approve(
         token_id,
         {
             "token": token,
-            "type": "TRANSFER" if transfer else "ACCESS",
+            "type": request["kind"],
             "toMemberId": payload["to"]["id"],
             "fromMemberId": consent.payer.member_id,
             "transfers": [],

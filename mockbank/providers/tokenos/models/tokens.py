@@ -39,6 +39,7 @@ from mockbank.providers.tokenos.models.common import (
 )
 from mockbank.providers.tokenos.models.fixtures import Fixtures
 from mockbank.providers.tokenos.models.members import find_key
+from mockbank.providers.tokenos.models.schedules import execution_ms
 from mockbank.store import Store, add_new
 from mockbank.tokenos import base58, canonical_json, verify, verify_json
 
@@ -125,14 +126,19 @@ def transfer_outcome(amount: Decimal, available: Decimal) -> TransactionStatus:
 
 
 def settles_at(entry: Mapping[str, Any]) -> datetime:
-    """When the app clock moves a transfer out of PROCESSING."""
+    """When the app clock moves a transfer out of PROCESSING: 5 s after it is made, or, for a
+    future-dated transfer, at 00:00 UTC on its execution date if that is later."""
     created = datetime.fromtimestamp(int(entry["createdAtMs"]) / 1000, tz=UTC)
-    return created + timedelta(seconds=TRANSFER_SETTLE_S)
+    settles = created + timedelta(seconds=TRANSFER_SETTLE_S)
+    executes = entry.get("executesAtMs")
+    if executes:
+        settles = max(settles, datetime.fromtimestamp(int(executes) / 1000, tz=UTC))
+    return settles
 
 
 def transfer_status(entry: Mapping[str, Any], now: datetime) -> TransactionStatus:
     """PROCESSING for 5 s of app clock, then the outcome decided at redemption."""
-    if ms(now) - int(entry["createdAtMs"]) < TRANSFER_SETTLE_S * 1000:
+    if now < settles_at(entry):
         return TransactionStatus.PROCESSING
     return TransactionStatus(entry["outcome"])
 
@@ -164,7 +170,9 @@ def redeem_token(
     if record["toMemberId"] != caller:
         raise PermissionDenied(f"token {token_id} can only be redeemed by its payee")
     if record["type"] != "TRANSFER":
-        raise InvalidArgument(f"token {token_id} is an access token, not a transfer token")
+        raise InvalidArgument(
+            f"token {token_id} is a {record['type'].lower()} token, not a transfer token"
+        )
     check_redeemable(record, amount, currency, now)
     ref_key = f"{token_id}|{ref_id}"
     transfer_id = new_id("t", rng, TOKEN_SUFFIX)
@@ -180,6 +188,8 @@ def redeem_token(
     source = record["token"]["payload"]["transfer"]["instructions"]["source"]["account"]["token"]
     account_id = source["accountId"]
     now_ms = ms(now)
+    executes = execution_ms(record["token"]["payload"]["transfer"].get("executionDate"))
+    schedule = {"executesAtMs": str(executes)} if executes and executes > now_ms else {}
 
     def spend(current: dict[str, Any]) -> dict[str, Any]:
         check_redeemable(current, amount, currency, now)
@@ -189,6 +199,7 @@ def redeem_token(
                 "amount": str(amount),
                 "createdAtMs": str(now_ms),
                 "outcome": outcome,
+                **schedule,
             }
         )
         return current
@@ -218,6 +229,7 @@ def redeem_token(
         "sourceAccountId": account_id,
         "createdAtMs": str(now_ms),
         "outcome": outcome.value,
+        **schedule,
     }
     add_new(store, NS_TRANSFER, transfer_id, entry, now=now)
     return transfer_view(entry, now)
@@ -254,7 +266,7 @@ def _default_amount(record: dict[str, Any]) -> tuple[Decimal, str]:
     """No amount given: the token's per-charge amount, else its lifetime amount (what the SDK's
     ``redeemToken(token)`` sends)."""
     if record["type"] != "TRANSFER":
-        raise InvalidArgument(f"token {record['token']['id']} is an access token")
+        raise InvalidArgument(f"token {record['token']['id']} is not a transfer token")
     terms = record["token"]["payload"]["transfer"]
     return Decimal(str(terms.get("amount") or terms["lifetimeAmount"])), terms["currency"]
 
