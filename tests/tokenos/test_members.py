@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from mockbank.tokenos import (
     Member,
     TokenClient,
+    TokenError,
     hash_alias,
 )
 
@@ -62,3 +65,22 @@ def test_profile_round_trip(merchant: Member) -> None:
     assert merchant.call("GET", f"/members/{merchant.member_id}/profile-name") == {
         "profileName": "Merchant 123"
     }
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["msjs-x1y2z3ab+noverify@example.com", "shop.example.com", "abc.com.noverify"],
+    ids=["sample-noverify-email-shape", "domain", "domain-noverify"],
+)
+def test_domain_aliases_as_token_io_accepts_them(token_client: TokenClient, value: str) -> None:
+    member = token_client.create_member({"type": "DOMAIN", "value": value})
+    query = f"alias.type=DOMAIN&alias.value={quote(value)}"
+    resolved = token_client.call("GET", f"/resolve-alias?{query}")
+    assert resolved["member"]["id"] == member.member_id
+
+
+@pytest.mark.parametrize("value", ["under_score.com", "user@example.com", "x" * 300 + ".com"])
+def test_malformed_domain_aliases_are_refused(token_client: TokenClient, value: str) -> None:
+    with pytest.raises(TokenError) as failure:
+        token_client.create_member({"type": "DOMAIN", "value": value})
+    assert failure.value.status == 400

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mockbank.pytest_plugin import Mockbank
+from tests.tokenos.pictures import png_bytes
 
 NODE_DIR = Path(__file__).parent / "node"
 
@@ -64,3 +65,36 @@ def test_sdk_runs_the_documented_flow_against_mockbank(mockbank: Mockbank) -> No
     # Every call the SDK made was signed and verified: nothing went through leniently.
     notes = [e.notes for e in mockbank.journal.entries(provider="tokenos")]
     assert not any(n.get("auth") == "lenient" for n in notes)
+
+
+def test_the_merchant_samples_calls_run_unchanged(mockbank: Mockbank, tmp_path: Path) -> None:
+    """Token.io's merchant sample flow: +noverify DOMAIN alias, profile picture, standing order,
+    a future-dated transfer executing when the app clock reaches its date, one-step payment."""
+    node = _node_or_skip()
+    picture = tmp_path / "southside.png"
+    picture.write_bytes(png_bytes(300, 200))
+    result = subprocess.run(
+        [node, str(NODE_DIR / "merchant_sample.js"), mockbank.url("tokenos"), str(picture)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    steps = {line["step"]: line for line in map(json.loads, result.stdout.splitlines())}
+    assert steps["start-up"]["alias"].endswith("+noverify@example.com")
+    assert steps["start-up"]["pictureType"] == "image/png"
+    assert steps["start-up"]["smallBytes"] < steps["start-up"]["originalBytes"]
+    standing = steps["standing-order"]
+    assert (standing["first"], standing["later"]) == ("PROCESSING", "SUCCESS")
+    assert standing["frequency"] == "MNTH"
+    assert standing["listed"] is True
+    # Still PROCESSING a day before its date; executed once the clock reaches it.
+    assert steps["future-dated"]["statuses"] == ["PROCESSING", "PROCESSING", "SUCCESS"]
+    assert steps["one-step"] == {
+        "step": "one-step",
+        "issuer": "ngp-cbi-05034",
+        "source": "a:bpm-conto",
+        "status": "PROCESSING",
+    }
+    assert "done" in steps

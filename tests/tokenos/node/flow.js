@@ -50,9 +50,9 @@ async function main() {
     const profile = await member.getProfile(member.memberId());
     assert.strictEqual(profile.displayNameFirst, 'Merchant 123');
     assert.strictEqual(await member.getProfileName(member.memberId()), 'Merchant 123');
-    // Outside the emulation: a clear 501 UNIMPLEMENTED, not a bare "no endpoint".
-    const picture = await expectFailure(member.getProfilePicture(member.memberId(), 'SMALL'), /501/);
-    assert.strictEqual(picture.tokenError, 'UNIMPLEMENTED');
+    // No picture uploaded yet: NOT_FOUND (merchant_sample.js uploads one).
+    const picture = await expectFailure(member.getProfilePicture(member.memberId(), 'SMALL'), /404/);
+    assert.strictEqual(picture.tokenError, 'NOT_FOUND');
     report('member', {memberId: member.memberId(), alias: aliases[0].value});
 
     // 2. Banks, with a feature filter and paging.
