@@ -3,6 +3,7 @@ standing orders and their webhooks (by the Python client and requests)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -141,3 +142,16 @@ def test_only_the_payee_redeems_a_live_standing_order_token(
         )
     assert transfer.value.status == 400
     assert live.state.store.records("tokenos.so_submission") == []
+
+
+def test_concurrent_redemptions_make_one_submission(live: LiveServer, merchant: Member) -> None:
+    token = _token(live, merchant)
+
+    def redeem(_: int) -> str:
+        answer = merchant.call("POST", "/standing-order-submissions", {"tokenId": token["id"]})
+        return str(answer["submission"]["id"])
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        ids = set(pool.map(redeem, range(20)))
+    assert len(ids) == 1
+    assert len(live.state.store.records("tokenos.so_submission")) == 1
