@@ -231,6 +231,8 @@ def nginx(directory: Path, upstreams: list[str]) -> Iterator[Nginx]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:

@@ -12,6 +12,8 @@ import json
 import re
 import signal
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +29,7 @@ import requests
 
 from mockbank.centagate import otp_from_qr, sign
 from mockbank.syspay import wsse_header
-from tests.scripts import free_port, start_serve, wait_for_health
+from tests.scripts import free_port, start_serve
 from tests.services import nginx, nginx_missing
 
 pytestmark = pytest.mark.slow
@@ -41,7 +43,8 @@ class Instance:
     name: str
     port: int
     proxy_port: int
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[bytes]
+    log: Any
 
     @property
     def url(self) -> str:
@@ -61,22 +64,42 @@ class Cluster:
 
 def _start(dsn: str, name: str) -> Instance:
     port, proxy_port = free_port(), free_port()
-    process = start_serve(
-        "--store",
-        dsn,
-        "--instance",
-        name,
-        "--port",
-        str(port),
-        "--proxy-port",
-        str(proxy_port),
-        "--quiet",
-        "--upstream",
-        "api.forter-secure.com=echo",
+    # The server's output, read only if it fails to start; closed by _stop.
+    log = tempfile.TemporaryFile()  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockbank.cli",
+            "serve",
+            "--store",
+            dsn,
+            "--instance",
+            name,
+            "--port",
+            str(port),
+            "--proxy-port",
+            str(proxy_port),
+            "--quiet",
+            "--upstream",
+            "api.forter-secure.com=echo",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
-    instance = Instance(name, port, proxy_port, process)
-    wait_for_health(instance.url, process, timeout=60)
-    return instance
+    instance = Instance(name, port, proxy_port, process, log)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise AssertionError(f"{name} exited: {log.read().decode(errors='replace')}")
+        try:
+            if requests.get(instance.url + "/_mockbank/health", timeout=2).status_code == 200:
+                return instance
+        except requests.RequestException:
+            time.sleep(0.1)
+    _stop(instance)
+    raise AssertionError(f"{name} did not answer health within 90 s")
 
 
 def _stop(instance: Instance) -> None:
@@ -87,6 +110,7 @@ def _stop(instance: Instance) -> None:
         except subprocess.TimeoutExpired:
             instance.process.kill()
             instance.process.wait()
+    instance.log.close()
 
 
 @pytest.fixture(scope="module")
@@ -471,6 +495,7 @@ def test_killing_an_instance_mid_load_loses_no_acknowledged_record(cluster: Clus
         time.sleep(0.05)
     victim.process.send_signal(signal.SIGKILL)
     victim.process.wait()
+    victim.log.close()
     stop.set()
     for worker in workers:
         worker.join(timeout=10)
