@@ -52,7 +52,7 @@ def test_dashboard_lists_rest_transactions_and_idempotency_keys(client: FlaskCli
             "eci": "INTERNET",
         },
     ).get_json()
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/_mockbank/console").get_data(as_text=True)
     assert f"REST PAYMENT {paid['receiptNumber']} Approved" in page
     assert "Idempotency-Key dash-key-1" in page
     assert SECRET_KEY in page
