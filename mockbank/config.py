@@ -99,6 +99,8 @@ class Config:
     instance: str = ""
     # A shared store's URL (``postgresql://...``); None: memory, or SQLite under state_path.
     store_url: str | None = None
+    # The journal's memory bound: the oldest entries go once their bodies add up to this.
+    journal_max_bytes: int = 32 * 1024 * 1024
     max_body_bytes: int = 1024 * 1024
     # Provider settings, keyed "provider.setting" (e.g. "centagate.challenge_ttl_s").
     options: Mapping[str, Any] = field(default_factory=dict)

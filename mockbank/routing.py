@@ -26,6 +26,7 @@ from mockbank.errors import (
     ProviderError,
     RouteNotFound,
 )
+from mockbank.journal import masked_body
 from mockbank.masking import mask_body, mask_headers, mask_text
 from mockbank.sandboxes import ENVIRON_STATE, SandboxDispatch, SandboxError
 from mockbank.state import current_state
@@ -219,9 +220,11 @@ def _journal(state: State, provider: Provider, response: Response) -> None:
         correlation_id=getattr(ctx, "correlation_id", ""),
         remote_addr=req.remote_addr,
         request_headers=mask_headers(req.headers),
-        request_body=mask_body(body, req.content_type),
+        request_body=masked_body(body, req.content_type),
         response_headers=mask_headers(response.headers),
-        response_body="<not recorded>" if skip else mask_body(response_body, response.content_type),
+        response_body="<not recorded>"
+        if skip
+        else masked_body(response_body, response.content_type),
         notes=dict(getattr(ctx, "journal_notes", {})),
     )
 

@@ -73,7 +73,7 @@ class State:
         self.journal: Journal = (
             StoreJournal(self.store, self.config.journal_capacity, self.config.instance)
             if self.store.persistent
-            else Journal(self.config.journal_capacity)
+            else Journal(self.config.journal_capacity, self.config.journal_max_bytes)
         )
         self.random = random.Random(self.config.seed)
         self._faker: Faker | None = None
