@@ -18,7 +18,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -184,6 +184,39 @@ def check_count(count: int) -> None:
         raise ValueError("a sequence reserves at least one number")
 
 
+class _Stored:
+    """One record as the memory store keeps it: the value as JSON text, times as floats.
+
+    Text rather than a dict: a few hundred bytes instead of several KiB of small objects per
+    record, and every read is a fresh copy that no caller can use to change stored state.
+    """
+
+    __slots__ = ("created", "expires", "text", "used")
+
+    def __init__(self, text: str, created: float, expires: float | None) -> None:
+        self.text = text
+        self.created = created
+        self.expires = expires
+        self.used: float | None = None
+
+    def usable(self, now: float) -> bool:
+        return self.used is None and (self.expires is None or now < self.expires)
+
+    def value(self) -> Value:
+        value: Value = json.loads(self.text)
+        return value
+
+    def record(self, namespace: str, key: str) -> Record:
+        return Record(
+            namespace,
+            key,
+            self.value(),
+            datetime.fromtimestamp(self.created, tz=UTC),
+            _dt(self.expires),
+            _dt(self.used),
+        )
+
+
 class MemoryStore:
     """In-memory backend: one lock, so every operation is atomic."""
 
@@ -192,7 +225,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         # Records by namespace, so listing one namespace never scans the others.
-        self._data: dict[str, dict[str, Record]] = {}
+        self._data: dict[str, dict[str, _Stored]] = {}
         self._sequences: dict[str, int] = {}
         self._writes = 0
 
@@ -201,12 +234,9 @@ class MemoryStore:
         if self._writes % PURGE_EVERY_WRITES == 0:
             self._purge_locked(now, PURGE_GRACE_S)
 
-    def _find(self, namespace: str, key: str) -> Record | None:
+    def _find(self, namespace: str, key: str) -> _Stored | None:
         space = self._data.get(namespace)
         return None if space is None else space.get(key)
-
-    def _set(self, record: Record) -> None:
-        self._data.setdefault(record.namespace, {})[record.key] = record
 
     def add(
         self,
@@ -217,10 +247,12 @@ class MemoryStore:
         now: datetime,
         expires_at: datetime | None = None,
     ) -> bool:
+        text = json.dumps(value)
         with self._lock:
-            if self._find(namespace, key) is not None:
+            space = self._data.setdefault(namespace, {})
+            if key in space:
                 return False
-            self._set(Record(namespace, key, _copy(value), now, expires_at))
+            space[key] = _Stored(text, now.timestamp(), _ts(expires_at))
             self._wrote(now)
             return True
 
@@ -233,30 +265,34 @@ class MemoryStore:
         now: datetime,
         expires_at: datetime | None = None,
     ) -> None:
+        text = json.dumps(value)
         with self._lock:
-            self._data.setdefault(namespace, {}).pop(key, None)  # a replaced record is newest
-            self._set(Record(namespace, key, _copy(value), now, expires_at))
+            space = self._data.setdefault(namespace, {})
+            space.pop(key, None)  # a replaced record is the newest
+            space[key] = _Stored(text, now.timestamp(), _ts(expires_at))
             self._wrote(now)
 
     def get(self, namespace: str, key: str, *, now: datetime) -> Value | None:
         with self._lock:
-            record = self._find(namespace, key)
-            if record is None or not record.usable(now):
+            stored = self._find(namespace, key)
+            if stored is None or not stored.usable(now.timestamp()):
                 return None
-            return _copy(record.value)
+            text = stored.text
+        return dict(json.loads(text))
 
     def record(self, namespace: str, key: str) -> Record | None:
         with self._lock:
-            record = self._find(namespace, key)
-            return None if record is None else replace(record, value=_copy(record.value))
+            stored = self._find(namespace, key)
+            return None if stored is None else stored.record(namespace, key)
 
     def take_once(self, namespace: str, key: str, *, now: datetime) -> Value | None:
         with self._lock:
-            record = self._find(namespace, key)
-            if record is None or not record.usable(now):
+            stored = self._find(namespace, key)
+            if stored is None or not stored.usable(now.timestamp()):
                 return None
-            self._set(replace(record, used_at=now))
-            return _copy(record.value)
+            stored.used = now.timestamp()
+            text = stored.text
+        return dict(json.loads(text))
 
     def update(
         self,
@@ -268,12 +304,14 @@ class MemoryStore:
         expires_at: datetime | None = None,
     ) -> Value | None:
         with self._lock:
-            record = self._find(namespace, key)
-            if record is None or not record.usable(now):
+            stored = self._find(namespace, key)
+            if stored is None or not stored.usable(now.timestamp()):
                 return None
-            new_value = _copy(change(_copy(record.value)))
-            self._set(replace(record, value=new_value, expires_at=expires_at or record.expires_at))
-            return _copy(new_value)
+            text = json.dumps(change(stored.value()))
+            stored.text = text
+            if expires_at is not None:
+                stored.expires = expires_at.timestamp()
+        return dict(json.loads(text))
 
     def delete(self, namespace: str, key: str) -> bool:
         with self._lock:
@@ -286,9 +324,7 @@ class MemoryStore:
 
     def records(self, namespace: str) -> list[Record]:
         with self._lock:
-            found = [
-                replace(r, value=_copy(r.value)) for r in self._data.get(namespace, {}).values()
-            ]
+            found = [s.record(namespace, k) for k, s in self._data.get(namespace, {}).items()]
         return sorted(found, key=lambda r: r.created_at)
 
     def next_sequence(self, name: str, count: int = 1) -> int:
@@ -317,11 +353,7 @@ class MemoryStore:
         cutoff = now.timestamp() - grace_s
         purged = 0
         for namespace, space in list(self._data.items()):
-            stale = [
-                k
-                for k, r in space.items()
-                if r.expires_at is not None and r.expires_at.timestamp() <= cutoff
-            ]
+            stale = [k for k, s in space.items() if s.expires is not None and s.expires <= cutoff]
             for key in stale:
                 del space[key]
             purged += len(stale)
