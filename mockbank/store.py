@@ -11,10 +11,7 @@ store that already holds records never hands out an id twice, whichever process 
 from __future__ import annotations
 
 import json
-import logging
-import os
 import sqlite3
-import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from mockbank.private_files import private_directory, private_file
+
 Value = dict[str, Any]
 Updater = Callable[[Value], Value]
 
@@ -30,8 +29,6 @@ Updater = Callable[[Value], Value]
 # recently expired token can still be told apart from an unknown one.
 PURGE_GRACE_S = 3600.0
 PURGE_EVERY_WRITES = 500
-
-log = logging.getLogger(__name__)
 
 
 class RecordExists(Exception):
@@ -382,35 +379,6 @@ CREATE TABLE IF NOT EXISTS sequences (
 );
 """
 
-# The database and its -wal/-shm companions hold card numbers: owner-only, like an SSH key.
-FILE_MODE = 0o600
-DIRECTORY_MODE = 0o700
-
-
-def _private_directory(directory: Path) -> None:
-    """Create the state directory owner-only; warn when an existing one is open to others."""
-    if not directory.exists():
-        directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
-        os.chmod(directory, DIRECTORY_MODE)  # mkdir's mode is filtered by the umask
-        return
-    mode = stat.S_IMODE(directory.stat().st_mode)
-    if mode & 0o077:
-        log.warning(
-            "state directory %s is mode %o; other users can list it (chmod 700 %s)",
-            directory,
-            mode,
-            directory,
-        )
-
-
-def _private_file(path: Path) -> None:
-    """Create `path` (or tighten it) as mode 0600 before SQLite opens it."""
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    try:
-        os.fchmod(descriptor, FILE_MODE)
-    finally:
-        os.close(descriptor)
-
 
 class SQLiteStore:
     """SQLite backend: one connection behind a lock per process, WAL, take-once in one UPDATE.
@@ -423,12 +391,12 @@ class SQLiteStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        _private_directory(self.path.parent)
-        _private_file(self.path)
+        private_directory(self.path.parent)
+        private_file(self.path)
         for suffix in ("-wal", "-shm"):  # left by an older version or another process
             companion = self.path.with_name(self.path.name + suffix)
             if companion.exists():
-                _private_file(companion)
+                private_file(companion)
         self._lock = threading.RLock()
         self._writes = 0
         self._db = sqlite3.connect(
