@@ -26,6 +26,9 @@ FORTER_TOKEN = "ftr1df95272f9e204c5791427722cc4ef407"
 FORTER_CVC_TOKEN = "ftr1c0ffee00000000000000000000000001"
 CENTAGATE_KEY = "mockbank-secret-key"
 COMMUNITY = "COMMUNITY1"
+# Centagate return codes (the current table): a wrong OTP, and a device locked by five of them.
+CENTAGATE_WRONG_OTP = 23001
+CENTAGATE_LOCKED = 29017
 
 
 @dataclass
@@ -174,7 +177,7 @@ def centagate_request(server: Server, device: str = "alice-device-1") -> dict[st
 def centagate_challenge(server: Server, device: str = "alice-device-1") -> dict[str, Any]:
     sent = centagate_request(server, device)
     envelope = sent["envelope"]
-    assert envelope["code"] == 0, envelope
+    assert int(envelope["code"]) == 0, envelope
     return {"request": sent["request"], "qr": json.loads(envelope["object"])}
 
 
@@ -194,7 +197,7 @@ def centagate_authorize(server: Server, issued: dict[str, Any], *, wrong: bool =
     body.pop("hmac")
     body["hmac"] = sign(body, CENTAGATE_KEY)
     answer = requests.post(_centagate_api(server) + "/auth/authQRCode", json=body, timeout=20)
-    code: int = answer.json()["code"]
+    code = int(answer.json()["code"])
     return code
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.hardening.clients import (
+    CENTAGATE_LOCKED,
+    CENTAGATE_WRONG_OTP,
     FORTER_CVC_TOKEN,
     FORTER_TOKEN,
     Server,
@@ -92,10 +94,8 @@ def test_used_and_locked_seeded_records_stay_so_across_a_restart_until_reset(
         assert '"cvc": "737"' in used.json()["body"]
         # Five wrong OTPs lock alice's seeded device.
         for _ in range(5):
-            assert centagate_authorize(server, centagate_challenge(server), wrong=True) in (
-                23001,
-                23036,
-            )
+            code = centagate_authorize(server, centagate_challenge(server), wrong=True)
+            assert code in (CENTAGATE_WRONG_OTP, CENTAGATE_LOCKED)
         handed = quickstream_token(server, 1)
         assert quickstream_handoff(server, handed) == 200
     finally:
@@ -109,7 +109,7 @@ def test_used_and_locked_seeded_records_stay_so_across_a_restart_until_reset(
         cvc_token = next(t for t in view["tokens"] if t["token"] == FORTER_CVC_TOKEN)
         assert cvc_token["hasCvc"] is False  # and its CVC is gone, not just hidden
         locked = centagate_request(server)["envelope"]
-        assert locked["code"] == 23036, locked  # the seeded device stays locked
+        assert int(locked["code"]) == CENTAGATE_LOCKED, locked  # the seeded device stays locked
         assert quickstream_handoff(server, handed) != 200  # a used token stays used
 
         assert server.post("/_mockbank/reset").status_code == 200
