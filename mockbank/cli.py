@@ -102,6 +102,13 @@ def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="require 'Authorization: Bearer T' on /_mockbank (MOCKBANK_CONTROL_TOKEN)",
     )
     p.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="the URL clients use to reach this server, e.g. behind a reverse proxy; "
+        "generated links use it and its host is accepted (MOCKBANK_PUBLIC_URL)",
+    )
+    p.add_argument(
         "--trusted-proxy",
         action="append",
         default=[],
@@ -193,6 +200,7 @@ def _config(args: argparse.Namespace, environ: dict[str, str] | None) -> Config:
         ("control_token", "control_token"),
         ("store", "store_url"),
         ("instance", "instance"),
+        ("public_url", "public_url"),
     ):
         value = getattr(args, flag)
         if value is not None:
@@ -246,8 +254,7 @@ def serve(args: argparse.Namespace) -> int:
     except PortInUse as error:
         flag, role = error.flag or "--port", error.role or "every provider"
         print(
-            f"mockbank: port {error.port} ({flag}, {role}) is in use; "
-            f"pick another or {flag} 0",
+            f"mockbank: port {error.port} ({flag}, {role}) is in use; pick another or {flag} 0",
             file=sys.stderr,
         )
         return EXIT_UNUSABLE
@@ -255,6 +262,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from mockbank.app import create_app
+    from mockbank.hosts import set_bound_address
     from mockbank.serving import make_server, raise_fd_limit
 
     config = config_from_args(args)
@@ -283,6 +291,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         if config.port == 0:  # the banner and the services must name the port really bound
             config = Config.from_mapping({**config.__dict__, "port": server.port})
+        set_bound_address(app, config.host, server.port)
         for provider in state.providers.values():
             if provider.services is not None:
                 services.extend(provider.services(app, config))

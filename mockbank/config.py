@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mockbank.outbound import parse_upstreams
 
@@ -93,6 +94,8 @@ class Config:
     upstreams: Mapping[str, str] = field(default_factory=dict)
     allow_outbound: frozenset[str] = frozenset()
     control_token: str | None = None
+    # The URL clients reach this server by, when a reverse proxy stands in front of it.
+    public_url: str | None = None
     trusted_proxies: frozenset[str] = frozenset()
     journal_capacity: int = 10_000
     # This process's name in the journal and the outbox (several serve one shared store).
@@ -124,6 +127,7 @@ class Config:
             upstreams={k.lower(): v for k, v in self.upstreams.items()},
             allow_outbound=frozenset(h.lower() for h in self.allow_outbound),
             trusted_proxies=frozenset(self.trusted_proxies),
+            public_url=read_public_url(self.public_url),
         )
 
     def option(self, name: str, default: Any = None) -> Any:
@@ -136,6 +140,18 @@ class Config:
             return self.state_path
         base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         return Path(base) / "mockbank"
+
+
+def read_public_url(value: str | None) -> str | None:
+    """Validate ``--public-url``: an http(s) URL with a host; returned without a trailing /."""
+    if value is None or not value.strip():
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"--public-url must be an http:// or https:// URL, got {value!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"--public-url takes no query or fragment, got {value!r}")
+    return value.strip().rstrip("/")
 
 
 def _split(value: str | None) -> list[str]:
@@ -170,6 +186,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         values["allow_outbound"] = frozenset(_split(env["MOCKBANK_ALLOW_OUTBOUND"]))
     if env.get("MOCKBANK_CONTROL_TOKEN"):
         values["control_token"] = env["MOCKBANK_CONTROL_TOKEN"]
+    if env.get("MOCKBANK_PUBLIC_URL"):
+        values["public_url"] = env["MOCKBANK_PUBLIC_URL"]
     if env.get("MOCKBANK_TRUSTED_PROXIES"):
         values["trusted_proxies"] = frozenset(_split(env["MOCKBANK_TRUSTED_PROXIES"]))
     return values

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from mockbank import __version__
 from mockbank.clock import parse_instant
 from mockbank.faults import FaultSpecError
+from mockbank.masking import mask_cards_in
 from mockbank.outbound import is_loopback
 from mockbank.sandboxes import ENVIRON_NAME, SandboxError, Sandboxes, check_name
 from mockbank.state import State, UnknownProvider, current_state
@@ -44,8 +46,44 @@ def _unknown_provider(error: UnknownProvider) -> Response:
     return _error(404, "unknown_provider", str(error))
 
 
+# Content types a web page can send cross-site without a CORS preflight.
+SIMPLE_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _refuse_cross_site() -> None:
+    """State-changing calls come from scripts and tools, never from another site's page."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    site = request.headers.get("Sec-Fetch-Site", "").lower()
+    if site in ("cross-site", "same-site"):
+        raise ControlError(403, "cross_site", f"the control API refuses {site} requests")
+    origin = request.headers.get("Origin")
+    if origin is not None and not _same_origin(origin):
+        raise ControlError(
+            403, "cross_site", f"the control API refuses requests from the page at {origin[:100]}"
+        )
+    if request.mimetype in SIMPLE_TYPES:
+        raise ControlError(
+            415,
+            "unsupported_media_type",
+            f"send JSON ('Content-Type: application/json') or no body, not {request.mimetype}",
+        )
+
+
+def _same_origin(origin: str) -> bool:
+    """The page's origin is this server as the caller reached it, or ``--public-url``."""
+    public = current_state().config.public_url
+    allowed = {f"{request.scheme}://{request.host}".lower()}
+    if public:
+        parts = urlsplit(public)
+        allowed.add(f"{parts.scheme}://{parts.netloc}".lower())
+    return origin.strip().lower() in allowed
+
+
 @bp.before_request
 def _authorize() -> None:
+    _refuse_cross_site()
     token = current_state().config.control_token
     if token:
         sent = request.headers.get("Authorization", "")
@@ -204,7 +242,7 @@ def requests_clear() -> Response:
 @bp.get("/state/<provider>")
 def provider_state(provider: str) -> Response:
     """A provider's records (tokens, vault accounts, transfers...), masked."""
-    return jsonify(current_state().provider_state(provider))
+    return jsonify(mask_cards_in(current_state().provider_state(provider)))
 
 
 @bp.get("/faults")
@@ -253,7 +291,8 @@ def outbox() -> Response:
     if provider:
         state.provider(provider)
     messages = state.outbox_messages(provider or None)
-    return jsonify({"messages": [m.as_dict() for m in messages], "count": len(messages)})
+    shown = mask_cards_in([m.as_dict() for m in messages])
+    return jsonify({"messages": shown, "count": len(messages)})
 
 
 @bp.post("/outbox/<int:message_id>/redeliver")

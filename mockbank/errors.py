@@ -54,6 +54,12 @@ class MalformedRequest(ProviderError):
     message = "The request could not be parsed."
 
 
+class NestedTooDeep(MalformedRequest):
+    """A JSON body nested past the limit, refused before any view parses it."""
+
+    message = "The JSON body is nested too deeply."
+
+
 class FaultInjected(ProviderError):
     """A failure a test asked for through the faults API."""
 

@@ -26,8 +26,15 @@ from mockbank.errors import (
     ProviderError,
     RouteNotFound,
 )
+from mockbank.guards import (
+    add_security_headers,
+    check_json_depth,
+    host_refused,
+    short_traceback,
+)
+from mockbank.hosts import INPROCESS_KEY, NAMES_KEY, PROXY_KEY, ServerNames, provider_hostnames
 from mockbank.journal import masked_body
-from mockbank.masking import mask_body, mask_headers, mask_text
+from mockbank.masking import mask_form, mask_headers, mask_text
 from mockbank.sandboxes import ENVIRON_STATE, SandboxDispatch, SandboxError
 from mockbank.state import current_state
 
@@ -93,11 +100,76 @@ def _http_to_provider_error(exc: HTTPException) -> ProviderError:
         return PayloadTooLarge(f"The request body is over the {limit} byte limit.")
     if code == 400:
         return MalformedRequest(exc.description or None)
+    if code >= 500:  # Flask's own 500 (a hook failed): still the correlation id, no details
+        return InternalError(getattr(g, "correlation_id", "-"))
     return ProviderError(exc.description or exc.name, status=code)
 
 
-def install(app: Flask, state: State) -> None:
-    """Register the hooks and error handlers that every provider relies on."""
+def _check_host(names: ServerNames, environ: dict[str, Any]) -> None:
+    """Refuse a Host that is not a name of this server (DNS rebinding)."""
+    if PROXY_KEY in environ or environ.get(INPROCESS_KEY):
+        return  # the proxy's Host is the target; in-process requests never crossed a network
+    host = environ.get("HTTP_HOST")
+    if host is not None and not names.allows(host):
+        raise host_refused(host)
+
+
+def _provider_of(state: State, req: Any) -> Provider | None:
+    """The provider whose path this is; None for the control API, dashboard, static files."""
+    if req.endpoint and req.endpoint.endswith(".static"):
+        return None  # a page's script or style: neither journaled nor faulted
+    if (req.endpoint or "").startswith("dashboard."):
+        return None  # the console's page about a provider is not a provider request
+    return provider_for_path(state, req.path)
+
+
+def _guard(names: ServerNames, req: Any, provider: Provider | None) -> None:
+    """Host and body checks every request passes, before any view runs."""
+    _check_host(names, req.environ)
+    if provider is None:
+        if req.path.startswith("/_mockbank/"):
+            check_json_depth(req.get_data(cache=True), req.content_type)
+        return
+    if provider.max_body_bytes is not None:
+        req.max_content_length = provider.max_body_bytes
+    # Read the body once, up front: form parsing then works from the cached copy and the
+    # journal still sees the raw bytes. Over the size limit this raises 413.
+    body = req.get_data(cache=True, parse_form_data=False)
+    if PROXY_KEY not in req.environ:  # the proxy forwards bodies, it never parses them
+        check_json_depth(body, req.content_type)
+
+
+def _journal_safely(state: State, provider: Provider, response: Response) -> None:
+    try:
+        _journal(state, provider, response)
+    except Exception as error:  # the answer is made: losing its journal entry is not
+        log.error(
+            "could not journal %s %s (correlation id %s): %s",
+            request.method,
+            mask_text(request.path[:200]),
+            getattr(g, "correlation_id", "-"),
+            type(error).__name__,
+        )
+
+
+def _unexpected_error(state: State, error: Exception) -> Response:
+    """A bug: a 500 in the provider's format naming the request id; a bounded log entry."""
+    correlation_id = getattr(g, "correlation_id", "-")
+    # Bounded: a deep recursion's traceback alone would be hundreds of kilobytes.
+    log.error(
+        "unexpected error in %s %s (correlation id %s)\n%s",
+        request.method,
+        mask_text(request.path[:200]),
+        correlation_id,
+        short_traceback(error),
+    )
+    state.record_server_error(error)
+    journal_note("error", type(error).__name__)
+    return render_error(state, InternalError(correlation_id))
+
+
+def _collect_endpoints(app: Flask, state: State) -> None:
+    """Each provider's endpoint names (what faults and the journal call its views)."""
     for name, provider in state.providers.items():
         for rule in app.url_map.iter_rules():
             if rule.endpoint.startswith(f"{provider.blueprint.name}."):
@@ -105,16 +177,38 @@ def install(app: Flask, state: State) -> None:
                 if hasattr(view, ENDPOINT_ATTR):
                     state.endpoints[name].add(getattr(view, ENDPOINT_ATTR))
 
+
+def _apply_fault(state: State, provider: Provider, ctx: Any) -> None:
+    """Carry out the first fault rule matching this request, if any."""
+    fault = state.faults.match(provider.name, ctx.endpoint_name)
+    if fault is None:
+        return
+    ctx.fault = fault.id
+    journal_note("fault", {"id": fault.id, "action": fault.action, "status": fault.status})
+    if fault.latency_ms:
+        time.sleep(fault.latency_ms / 1000)
+    if fault.action == "drop":
+        raise DropConnection()
+    if fault.action == "status":
+        raise FaultInjected(fault.message, status=fault.status)
+
+
+def install(app: Flask, state: State) -> None:
+    """Register the hooks and error handlers that every provider relies on."""
+    _collect_endpoints(app, state)
+    names = ServerNames.build(
+        state.config, provider_hostnames(state.providers, state.config.options)
+    )
+    app.extensions[NAMES_KEY] = names
+
     @app.before_request
     def _begin() -> None:
         # Plain objects, not the context-local proxies: this runs on every request.
         req: Any = request._get_current_object()  # type: ignore[attr-defined]
         ctx: Any = g._get_current_object()
         ctx.started = time.perf_counter()
-        provider = provider_for_path(state, req.path)
-        if provider is not None and (req.endpoint or "").startswith("dashboard."):
-            provider = None  # the console's page about a provider is not a provider request
-        ctx.provider = provider
+        # Set first: a request refused by the guard is still journaled under its provider.
+        provider = ctx.provider = _provider_of(state, req)
         try:
             served = current_state()  # the sandbox's state under /s/<name>/, else the app's
         except SandboxError as error:
@@ -123,35 +217,23 @@ def install(app: Flask, state: State) -> None:
             ctx.correlation_id = state.request_id()
             raise RouteNotFound(error.message) from None
         ctx.correlation_id = served.request_id()
+        _guard(names, req, provider)
         if provider is None:
             return
-        if provider.max_body_bytes is not None:
-            req.max_content_length = provider.max_body_bytes
-        # Read the body once, up front: form parsing then works from the cached copy and the
-        # journal still sees the raw bytes. Over the size limit this raises 413.
-        req.get_data(cache=True, parse_form_data=False)
         view = app.view_functions.get(req.endpoint or "")
         ctx.endpoint_name = getattr(view, ENDPOINT_ATTR, None)
-        fault = served.faults.match(provider.name, ctx.endpoint_name)
-        if fault is None:
-            return
-        ctx.fault = fault.id
-        journal_note("fault", {"id": fault.id, "action": fault.action, "status": fault.status})
-        if fault.latency_ms:
-            time.sleep(fault.latency_ms / 1000)
-        if fault.action == "drop":
-            raise DropConnection()
-        if fault.action == "status":
-            raise FaultInjected(fault.message, status=fault.status)
+        _apply_fault(served, provider, ctx)
 
     @app.after_request
     def _finish(response: Response) -> Response:
         correlation_id = getattr(g, "correlation_id", None)
         if correlation_id:
             response.headers.setdefault("X-Request-Id", correlation_id)
+        if PROXY_KEY not in request.environ:  # a target's answer is relayed unchanged
+            add_security_headers(response)
         provider = getattr(g, "provider", None)
         if provider is not None:
-            _journal(_served(state), provider, response)
+            _journal_safely(_served(state), provider, response)
         if accesslog.log.isEnabledFor(logging.INFO):
             _access_line(provider, response)
         return response
@@ -173,15 +255,7 @@ def install(app: Flask, state: State) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
-        correlation_id = getattr(g, "correlation_id", "-")
-        log.exception(
-            "unexpected error in %s %s (correlation id %s)",
-            request.method,
-            mask_text(request.path),
-            correlation_id,
-        )
-        _served(state).record_server_error(error)
-        return render_error(state, InternalError(correlation_id))
+        return _unexpected_error(_served(state), error)
 
     app.wsgi_app = SandboxDispatch(_DropMiddleware(app.wsgi_app))  # type: ignore[method-assign]
 
@@ -212,9 +286,7 @@ def _journal(state: State, provider: Provider, response: Response) -> None:
         endpoint=getattr(ctx, "endpoint_name", None),
         method=req.method,
         path=mask_text(req.path),
-        query=mask_body(query.decode("latin-1"), "application/x-www-form-urlencoded")
-        if query
-        else "",
+        query=mask_form(query.decode("latin-1")) if query else "",
         status=response.status_code,
         latency_ms=round(latency, 3),
         correlation_id=getattr(ctx, "correlation_id", ""),

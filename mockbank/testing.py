@@ -13,6 +13,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from mockbank.hosts import INPROCESS_KEY, provider_hostnames, set_bound_address
 from mockbank.state import State
 
 
@@ -36,6 +37,7 @@ class LiveServer:
         self._server.daemon_threads = True  # type: ignore[attr-defined]
         self.host = host
         self.port = self._server.server_port
+        set_bound_address(app, host, self.port)
         self._thread: threading.Thread | None = None
 
     @property
@@ -82,11 +84,8 @@ def provider_hosts(state: State, extra: Mapping[str, str] | None = None) -> dict
     (a list or a comma/space-separated string, e.g. Centagate's own domain) and `extra`."""
     routes: dict[str, str] = {}
     for name, provider in state.providers.items():
-        configured = state.config.option(f"{name}.hosts") or ()
-        if isinstance(configured, str):
-            configured = configured.replace(",", " ").split()
-        for host in (*provider.hosts, *configured):
-            routes[str(host).lower()] = name
+        for host in provider_hostnames({name: provider}, state.config.options):
+            routes[host.lower()] = name
     for host, name in (extra or {}).items():
         state.provider(name)
         routes[host.lower()] = name
@@ -157,7 +156,7 @@ class InProcess:
             method=prepared.method,
             headers=headers,
             data=_body_bytes(prepared.body),
-            environ_overrides={"REMOTE_ADDR": "127.0.0.1"},
+            environ_overrides={"REMOTE_ADDR": "127.0.0.1", INPROCESS_KEY: True},
         )
         try:
             app_iter, status, response_headers = run_wsgi_app(self.app, builder.get_environ())

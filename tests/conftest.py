@@ -109,3 +109,17 @@ def postgres_dsn(postgres: Any, request: pytest.FixtureRequest) -> str:
 
     name = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40]
     return str(postgres.database(f"t_{name}_{uuid.uuid4().hex[:8]}"))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print how many generated cases each fuzz test ran (``fuzz_cases`` user properties)."""
+    lines = [
+        str(value)
+        for report in terminalreporter.stats.get("passed", [])
+        for name, value in getattr(report, "user_properties", [])
+        if name == "fuzz_cases"
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "fuzz cases run")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)

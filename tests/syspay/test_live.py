@@ -85,10 +85,14 @@ def test_text_and_image_urls_work_once_over_http(mockbank: Any) -> None:
     assert requests.get(image_url, timeout=10).status_code == 410
 
 
-def test_redirect_url_uses_the_host_the_caller_used(mockbank: Any) -> None:
+def test_redirect_url_is_built_from_the_server_address_not_the_host_header(
+    mockbank: Any,
+) -> None:
+    # Called as localhost, the link still names the address the server is bound to: a Host
+    # header never decides where a one-time card link points.
     base = f"http://localhost:{mockbank.server.port}/syspay"
     url = _detokenize(mockbank, "TEXT", base)
-    assert url.startswith(f"http://localhost:{mockbank.server.port}/syspay/redirect/")
+    assert url.startswith(f"{mockbank.server.url}/syspay/redirect/")
 
 
 def test_fifty_concurrent_visits_give_exactly_one_200(mockbank: Any) -> None:

@@ -17,6 +17,7 @@ from mockbank.centagate import (
     sign,
 )
 from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
+from mockbank.masking import mask_cards
 from mockbank.providers import Provider
 from mockbank.providers.centagate import errors, models, settings, views
 from mockbank.providers.centagate.routes import bp, qr_data_uri
@@ -139,7 +140,7 @@ def _dashboard(state: State) -> list[dict[str, str]]:
             items.append(
                 {
                     "label": f"{dev_acc_id}: challenge {challenge['otpChallenge']}",
-                    "detail": challenge["plainText"],
+                    "detail": mask_cards(challenge["plainText"]),
                     "image": qr_data_uri(content),
                     "href": f"/centagate/device/{dev_acc_id}",
                 }

@@ -16,6 +16,7 @@ from mockbank.errors import (
     InternalError,
     MalformedRequest,
     MethodNotAllowed,
+    NestedTooDeep,
     PayloadTooLarge,
     ProviderError,
     RouteNotFound,
@@ -214,5 +215,7 @@ def render(error: ProviderError) -> Response:
     if isinstance(error, RouteNotFound | MethodNotAllowed) and table_in_use() == "current":
         code = ApiError.return_code  # "Web API Error": the current table has no "API not found"
     response = envelope(*in_table(code, error.detail, table_in_use()))
-    response.status_code = error.http_status
+    # A body nested too deeply is refused before the view parses it; the view itself
+    # answers an unparseable body as invalid input (10002) with HTTP 200.
+    response.status_code = 200 if isinstance(error, NestedTooDeep) else error.http_status
     return response

@@ -11,6 +11,7 @@ import segno
 from flask import Blueprint, Response, g, render_template, request
 
 from mockbank.centagate import otp_from_qr, qr_content
+from mockbank.masking import mask_cards, mask_cards_in
 from mockbank.providers.centagate import auth, models, outofband
 from mockbank.providers.centagate import settings as settings_module
 from mockbank.providers.centagate.errors import envelope
@@ -192,7 +193,13 @@ def device_page(dev_acc_id: str) -> tuple[str, int]:
     pending, waiting = [], []
     for c in models.pending_challenges(state.store, dev_acc_id, now=now):
         content = qr_content(dev_acc_id, c["otpChallenge"], c["plainText"])
-        shown = {**c, "qrCode": content, "expires": _readable(c["expiresAt"], now)}
+        # Text on the page has card numbers masked; the QR itself carries the whole
+        # transaction text, as the device derives the OTP from it.
+        shown = {
+            **mask_cards_in(c),
+            "qrCode": mask_cards(content),
+            "expires": _readable(c["expiresAt"], now),
+        }
         if state.store.record(APPROVED_NS, c["otpChallenge"]) is None:
             pending.append({**shown, "image": qr_data_uri(content)})
         elif approved is None or approved["challenge"] != c["otpChallenge"]:

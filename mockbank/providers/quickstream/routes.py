@@ -21,7 +21,7 @@ from mockbank.providers.quickstream.errors import (
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 
-bp = Blueprint("quickstream", __name__, template_folder="templates")
+bp = Blueprint("quickstream", __name__, template_folder="templates", static_folder="static")
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FIELDS = 200

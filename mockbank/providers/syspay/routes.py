@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
+from mockbank.hosts import external_base_url, host_name
 from mockbank.providers.syspay import errors, models, validation
 from mockbank.providers.syspay.auth import Identity, LoginKind, verify_wsse_header
 from mockbank.routing import endpoint, journal_note, skip_journal_body
@@ -166,12 +168,13 @@ def _detokenize_response(version: str, redirect: models.Redirect) -> Response:
 
 
 def _redirect_url(redirect_id: str) -> str:
-    """Absolute on the host the caller used; on SysPay's own hosts, SysPay's own path."""
-    if (request.host.rsplit(":", 1)[0]).lower() in HOSTS:
+    """Absolute, on this server's external base URL; on SysPay's own hosts, SysPay's path."""
+    base = external_base_url()
+    if host_name(urlsplit(base).netloc) in HOSTS:
         # Like the seed's http://www.syspay.com/redirect/detokenize/<uuid>; the in-process
         # router adds the /syspay prefix back when the URL is followed.
-        return f"{request.host_url}redirect/detokenize/{redirect_id}"
-    return url_for(".open_redirect", redirect_id=redirect_id, _external=True)
+        return f"{base}/redirect/detokenize/{redirect_id}"
+    return base + url_for(".open_redirect", redirect_id=redirect_id)
 
 
 @bp.route("/redirect/detokenize/<redirect_id>", methods=["GET"])
