@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from mockbank import __version__
 from mockbank.clock import parse_instant
 from mockbank.faults import FaultSpecError
+from mockbank.hosts import external_base_url
 from mockbank.masking import mask_cards_in
 from mockbank.outbound import is_loopback
 from mockbank.sandboxes import ENVIRON_NAME, SandboxError, Sandboxes, check_name
@@ -344,7 +345,7 @@ def _sandbox_registry() -> Sandboxes:
 
 
 def _sandbox_answer(entry: dict[str, Any]) -> dict[str, Any]:
-    base = f"{request.host_url.rstrip('/')}{request.script_root}/s/{entry['name']}"
+    base = f"{external_base_url()}{request.script_root}/s/{entry['name']}"
     return {
         **entry,
         "base_url": base,

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from mockbank.hosts import external_base_url
 from mockbank.providers.tokenos import events, routes
 from mockbank.providers.tokenos.errors_v2 import (
     ConsentNotAuthorized,
@@ -104,7 +105,7 @@ def _context() -> tuple[State, Fixtures, str, datetime]:
 
 def base_url() -> str:
     """Where this gateway is mounted, for the redirect URLs it hands out."""
-    return request.host_url.rstrip("/") + request.script_root + routes.PREFIX
+    return external_base_url() + request.script_root + routes.PREFIX
 
 
 def _settings(state: State) -> payments.Settings:

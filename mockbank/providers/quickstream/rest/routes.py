@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
+from mockbank.hosts import external_base_url
 from mockbank.providers.quickstream.models import Facility
 from mockbank.providers.quickstream.rest import customers, idempotency, payments, tokens, wire
 from mockbank.providers.quickstream.rest.auth import authenticate
@@ -37,7 +38,7 @@ def _caller(*allowed: KeyType) -> tuple[State, ApiKey, Facility]:
 
 
 def _base() -> str:
-    return url_for(".root", _external=True).rstrip("/")
+    return external_base_url() + url_for(".root").rstrip("/")
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
