@@ -132,7 +132,7 @@ def test_a_journal_failure_loses_the_entry_not_the_answer(
     def broken(*_: Any, **__: Any) -> str:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(routing, "mask_body", broken)
+    monkeypatch.setattr(routing, "masked_body", broken)
     caplog.set_level(logging.ERROR, logger="mockbank")
     response = app.test_client().post("/forter/v1/tokenization/tokenize", json={"a": 1})
     assert response.status_code == 401  # Forter's own answer: no credentials were sent
