@@ -107,20 +107,22 @@ def test_refused_handoff_shows_an_error_page_and_consumes_nothing(
     assert _handoff(client, real).status_code == 303  # the real token still works
 
 
-@pytest.mark.parametrize(
-    ("connection", "words"),
-    [
-        pytest.param("INVOICING", "INVOICING", id="invoicing-not-emulated"),
-        pytest.param("QUICKCONNECT", "returnUrl", id="quickconnect-without-return-url"),
-    ],
-)
-def test_token_for_another_connection_type_is_refused_and_kept(
-    client: FlaskClient, state: State, connection: str, words: str
+def test_invoicing_token_hands_off_to_the_invoices_page(client: FlaskClient) -> None:
+    token = get_token(client, connectionType="INVOICING", product="INVOICING")
+    response = _handoff(client, token)
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Pay your invoices" in page
+    assert 'id="invoice-INV-5001"' in page
+
+
+def test_quickconnect_token_without_return_url_is_refused_and_kept(
+    client: FlaskClient, state: State
 ) -> None:
-    token = get_token(client, connectionType=connection)
+    token = get_token(client, connectionType="QUICKCONNECT")
     response = _handoff(client, token)
     assert response.status_code == 400
-    assert words in response.get_data(as_text=True)
+    assert "returnUrl" in response.get_data(as_text=True)
     record = state.store.record(models.TOKEN_NS, token)
     assert record is not None
     assert not record.used

@@ -99,6 +99,8 @@ def seed(state: State) -> None:
     """
     start = state.random.randint(1_000_000_000, 1_899_999_999)
     state.store.add(models.COUNTER_NS, "receipt", {"next": start}, now=state.now())
+    fixtures: models.QuickStreamFixtures = state.fixtures["quickstream"]
+    models.seed_invoices(state.store, fixtures.invoices, now=state.now())
 
 
 def _token_view(record: Any, now: Any) -> dict[str, Any]:
@@ -137,6 +139,8 @@ def state_view(state: State) -> dict[str, Any]:
         "vaultAccounts": [r.value for r in store.records(models.VAULT_NS)],
         # QuickWeb Recurring: the recurring payments customers set up (masked account token).
         "recurringPayments": [r.value for r in store.records(models.RECURRING_NS)],
+        # QuickWeb Invoicing: every invoice with what is left to pay (CLOSED at 0.00).
+        "invoices": [i.view() for i in models.all_invoices(store)],
         **rest.state_view(state),
     }
 

@@ -203,10 +203,19 @@ def _page(
         focus=models.focus_field(errors or {}, (values or {}).get("paymentMethod") or methods[0]),
         values=values or {},
         years=[str(models.sydney(state.now()).year + i) for i in range(0, 16)],
+        invoices=_invoices(state, session),
     )
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _invoices(state: State, session: dict[str, Any]) -> list[dict[str, Any]]:
+    """QuickWeb Invoicing: the open invoices of the token's customer (other pages: none)."""
+    if models.page_kind(session["params"]) != "invoicing":
+        return []
+    customer = session["params"].get("customerReferenceNumber", "")
+    return [i.view() for i in models.open_invoices(state.store, session["facility"], customer)]
 
 
 @bp.get("/quickweb/<session_id>")
@@ -235,9 +244,10 @@ def pay(session_id: str) -> ResponseReturnValue:
     session = models.load_session(state.store, session_id, now=state.now())
     kind = models.page_kind(session["params"])
     try:
-        if kind != "payment":
+        if kind not in ("payment", "invoicing"):
             return _register(state, facility, session_id, form, kind)
-        transaction = models.pay(
+        paying = models.pay_invoices if kind == "invoicing" else models.pay
+        transaction = paying(
             state.store,
             facility,
             session_id,

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mockbank.fixtures import FixtureReader
@@ -17,6 +17,9 @@ from mockbank.providers.quickstream.errors import (
     InvalidParameter,
 )
 from mockbank.quickstream import LISTED_ORDER, RULES
+
+if TYPE_CHECKING:
+    from mockbank.providers.quickstream.models.invoicing import Invoice
 
 TOKEN_NS = "quickstream.token"
 SESSION_NS = "quickstream.session"
@@ -30,7 +33,7 @@ TOKEN_TTL = timedelta(hours=1)
 SESSION_TTL = timedelta(hours=1)
 
 CONNECTION_TYPES = ("QUICKWEB", "QUICKFRAME", "INVOICING", "QUICKCONNECT")
-QUICKWEB_CONNECTIONS = ("QUICKWEB", "QUICKFRAME")
+QUICKWEB_CONNECTIONS = ("QUICKWEB", "QUICKFRAME", "INVOICING")
 PRODUCTS = ("RECURRING", "INVOICING", "QUICKVAULT", "QUICKWEB")
 ACCOUNT_TYPES = ("CREDIT_CARD", "DIRECT_DEBIT")
 CURRENCIES = ("AUD", "NZD")
@@ -153,6 +156,7 @@ class QuickStreamFixtures:
     """The validated contents of ``fixtures/quickstream.json``."""
 
     facilities: tuple[Facility, ...]
+    invoices: tuple[Invoice, ...] = ()  # QuickWeb Invoicing: seeded into the store
 
     def facility_by_username(self, username: str) -> Facility | None:
         """The facility these token-request credentials name, if any."""
@@ -254,7 +258,9 @@ def load_fixtures(reader: FixtureReader) -> QuickStreamFixtures:
         )
     if not facilities:
         raise reader.fail("facilities", "at least one facility is required")
-    return QuickStreamFixtures(tuple(facilities))
+    from mockbank.providers.quickstream.models.invoicing import read_invoices
+
+    return QuickStreamFixtures(tuple(facilities), read_invoices(reader, seen))
 
 
 # -- money and formatting ------------------------------------------------------------------

@@ -219,6 +219,7 @@ def passback_fields(
     # QuickStream's "Validating the hmac" example passback carries principalAmount and the
     # custom parameters too; the merchant gets them back without a lookup of its own.
     extra["principalAmount"] = str(transaction["principalAmount"])
+    extra.update(allocation_fields(transaction))
     extra.update(params.get("custom", {}))
     # Sent in the order they are signed: the listed fields, then any other in ASCII order of
     # its name (a bank account's accountName, accountToken, bsb...), so that a merchant who
@@ -277,7 +278,22 @@ def notification_fields(
     fields += [(n, str(transaction[n])) for n in _account_fields(transaction) if n != "cardScheme"]
     if "accountToken" in transaction:
         fields.append(("accountToken", str(transaction["accountToken"])))
+    fields += allocation_fields(transaction)
     fields += sorted(params.get("custom", {}).items())
+    return fields
+
+
+def allocation_fields(transaction: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``allocationCount`` then ``allocation<n>InvoiceNumber``/``Amount``/``Comment``."""
+    if "allocations" not in transaction:
+        return []
+    allocations = transaction["allocations"]
+    fields = [("allocationCount", str(len(allocations)))]
+    for n, allocation in enumerate(allocations, start=1):
+        fields.append((f"allocation{n}InvoiceNumber", allocation["invoiceNumber"]))
+        fields.append((f"allocation{n}Amount", allocation["amount"]))
+        if allocation["comment"]:
+            fields.append((f"allocation{n}Comment", allocation["comment"]))
     return fields
 
 

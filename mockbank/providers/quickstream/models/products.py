@@ -77,6 +77,8 @@ SCHEDULE_FIELDS = (
 
 def page_kind(params: Mapping[str, Any]) -> str:
     """What the QuickWeb page does for these token parameters."""
+    if "INVOICING" in (params.get("connectionType"), params.get("product")):
+        return "invoicing"
     if params.get("product") == "RECURRING":
         return "recurring"
     if params.get("product") == "QUICKVAULT" and not params.get("principalAmount"):

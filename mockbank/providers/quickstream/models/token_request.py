@@ -250,10 +250,14 @@ def handoff(
             raise TokenExpired()
         raise TokenUsed()
     session_id = new_secret()
+    params = dict(taken["params"])
+    if "INVOICING" in (params.get("connectionType"), params.get("product")):
+        # QuickWeb Invoicing: the payer's invoice allocations make the amount.
+        params.pop("principalAmount", None)
     session = {
         "facility": taken["facility"],
         "communityCode": taken["communityCode"],
-        "params": taken["params"],
+        "params": params,
         "csrf": new_secret(),
         "binding": new_secret(),
         "status": SessionStatus.OPEN.value,
