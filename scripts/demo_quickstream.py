@@ -51,17 +51,20 @@ class Merchant:
                 body = self.rfile.read(length).decode() if length else ""
                 parts = urlsplit(self.path)
                 fields = dict(parse_qsl(body or parts.query, keep_blank_values=True))
-                with merchant.arrived:
-                    merchant.received.append(
-                        (self.command, parts.path, dict(self.headers.items()), fields)
-                    )
-                    merchant.arrived.notify_all()
                 page = b"<html><body><h1>Thank you (merchant site)</h1></body></html>"
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html")
                 self.send_header("Content-Length", str(len(page)))
                 self.end_headers()
                 self.wfile.write(page)
+                self.wfile.flush()
+                # Only once the answer is out: the demo may end (and this thread with it) as
+                # soon as it hears of this request.
+                with merchant.arrived:
+                    merchant.received.append(
+                        (self.command, parts.path, dict(self.headers.items()), fields)
+                    )
+                    merchant.arrived.notify_all()
 
             do_GET = do_POST = _handle
 
