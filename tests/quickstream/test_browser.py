@@ -311,5 +311,8 @@ def test_browser_with_javascript_shows_only_the_chosen_payment_form(
     page.set_content(_handoff_form(mockbank, receiver))
     page.click("#make-payment")
     page.wait_for_selector("#payment-form")
+    # payment.js is an external script (no inline script under the CSP): wait until it ran.
+    page.wait_for_load_state("load")
+    page.wait_for_selector("#bank-fields", state="hidden", timeout=10_000)
     assert page.is_visible("#card-fields")
     assert page.is_hidden("#bank-fields")
