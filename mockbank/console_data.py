@@ -87,5 +87,4 @@ def provider_page(state: State, provider: Provider, url_map: Map, base: str) -> 
         "pages": browser_pages(state, provider, base),
         "records": state.provider_state(provider.name),
         "magic_values": magic,
-        "docs": provider.docs,
     }

@@ -130,8 +130,6 @@ def _guard(names: ServerNames, req: Any, provider: Provider | None) -> None:
         if req.path.startswith("/_mockbank/"):
             check_json_depth(req.get_data(cache=True), req.content_type)
         return
-    if provider.max_body_bytes is not None:
-        req.max_content_length = provider.max_body_bytes
     # Read the body once, up front: form parsing then works from the cached copy and the
     # journal still sees the raw bytes. Over the size limit this raises 413.
     body = req.get_data(cache=True, parse_form_data=False)

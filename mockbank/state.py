@@ -57,12 +57,19 @@ class State:
         fixture_overrides: dict[str, Any] | None = None,
         endpoints: dict[str, set[str]] | None = None,
         outbound: OutboundPolicy | None = None,
+        settings: dict[str, object] | None = None,
     ) -> None:
         from mockbank.providers import load_providers
         from mockbank.sandboxes import Sandboxes
 
         self.config = config or Config()
         self.providers = providers if providers is not None else load_providers()
+        # Each provider's checked options (its settings.py): a bad one stops the app here.
+        self.settings: dict[str, object] = (
+            settings
+            if settings is not None
+            else {n: p.read_settings(self.config.options) for n, p in self.providers.items()}
+        )
         # None for the default (unprefixed) sandbox; a named sandbox's state shares the app's
         # store under a prefix of its own (`mockbank.sandboxes`).
         self.sandbox = sandbox
@@ -119,6 +126,7 @@ class State:
             fixture_overrides=record.fixtures,
             endpoints=self.endpoints,
             outbound=self.outbound,
+            settings=self.settings,
         )
 
     # -- fixtures and reset -----------------------------------------------------------------

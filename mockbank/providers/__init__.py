@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import Blueprint, Response
@@ -40,6 +40,9 @@ class Provider:
     title: str
     blueprint: Blueprint
     render_error: Callable[[ProviderError], Response]
+    # Read and check the ``<name>.*`` options once, at start (its ``settings.py``); the result
+    # is ``State.settings[name]``. A bad or unknown option raises `SettingError` naming it.
+    read_settings: Callable[[Mapping[str, Any]], object]
     # Real hostnames that the in-process mode routes into this blueprint.
     hosts: tuple[str, ...] = ()
     # Validate fixtures/<name>.json and return what the provider keeps in State.fixtures.
@@ -61,9 +64,6 @@ class Provider:
     # Live items for the dashboard card: dicts with "label", and optionally "detail",
     # "image" (a data: URI, e.g. a QR code) and "href".
     dashboard: Callable[[State], list[dict[str, str]]] | None = None
-    max_body_bytes: int | None = None
-    docs: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def prefix(self) -> str:

@@ -14,6 +14,7 @@ from mockbank import create_app
 from mockbank.config import Config
 from mockbank.errors import ProviderError
 from mockbank.providers import Provider
+from mockbank.settings import check_known
 from mockbank.routing import endpoint
 from mockbank.state import State, current_state
 
@@ -57,6 +58,7 @@ def demo_provider() -> Provider:
         title="Demo Bank",
         blueprint=demo_bp,
         render_error=render,
+        read_settings=lambda options: check_known(options, "demo", ()),
         hosts=("api.demo-bank.example",),
         load_fixtures=lambda reader: {"user": reader.get("user", str)},
         credentials=lambda fixtures: [("user", fixtures["user"])],

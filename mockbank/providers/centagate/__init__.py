@@ -21,13 +21,13 @@ from mockbank.masking import mask_cards
 from mockbank.providers import Provider
 from mockbank.providers.centagate import errors, models, settings, views
 from mockbank.providers.centagate.routes import bp, qr_data_uri
+from mockbank.providers.centagate.settings import read_settings
 from mockbank.state import State
 
 __all__ = ["device_otp", "otp_from_qr", "parse_qr", "provider", "sign"]
 
 
 def _seed(state: State) -> None:
-    settings.read_settings(state.config.options)  # a bad option stops create_app, with its name
     settings.seed(state.store, state.fixtures["centagate"], now=state.now())
 
 
@@ -153,6 +153,7 @@ provider = Provider(
     title="Centagate",
     blueprint=bp,
     render_error=errors.render,
+    read_settings=read_settings,
     hosts=("centagate.example",),
     load_fixtures=settings.load_fixtures,
     seed=_seed,
@@ -161,5 +162,4 @@ provider = Provider(
     credentials=_credentials,
     cli=_cli,
     dashboard=_dashboard,
-    docs="docs/providers/centagate.md",
 )

@@ -193,8 +193,9 @@ def table_in_use() -> str:
     """The table of the app this request named (set by the views), else the default."""
     table = g.get("centagate_return_codes")
     if table is None:
-        # Checked at start by settings.read_settings; here only read.
-        table = current_state().config.options.get("centagate.return_codes", DEFAULT_RETURN_CODES)
+        from mockbank.providers.centagate.settings import settings
+
+        table = settings(current_state()).return_codes
     return str(table)
 
 

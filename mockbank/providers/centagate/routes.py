@@ -58,7 +58,7 @@ def _authenticate(
         fields = models.read_fields(body, required, optional)
     sent = models.read_hmac(body)
     app = models.find_app(_fixtures(state), fields["integrationKey"])
-    settings = settings_module.read_settings(state.config.options)
+    settings = settings_module.settings(state)
     # From here on, failures are written in this app's return-code table.
     g.centagate_return_codes = app.return_codes or settings.return_codes
     setting = settings.hmac_order or app.hmac_order
@@ -96,7 +96,7 @@ def request_qr_code() -> Response:
     state = current_state()
     body = models.parse_body(request.get_data(cache=True))
     app, fields = _authenticate(state, body, models.REQUEST_QR_FIELDS, "requestQrCode")
-    ttl = settings_module.read_settings(state.config.options).challenge_ttl_s
+    ttl = settings_module.settings(state).challenge_ttl_s
     obj = models.request_qr_code(
         state.store, _fixtures(state), app, fields, state, now=state.now(), ttl_s=ttl
     )

@@ -4,11 +4,10 @@ an error naming it."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockbank.centagate import ORDER_NAMES
 from mockbank.fixtures import FixtureReader
@@ -23,7 +22,11 @@ from mockbank.providers.centagate.models import (
     Status,
     User,
 )
+from mockbank.settings import check_known, choice, positive_seconds
 from mockbank.store import Store
+
+if TYPE_CHECKING:
+    from mockbank.state import State
 
 
 def _status(reader: FixtureReader, where: str) -> Status:
@@ -139,26 +142,24 @@ class Settings:
 MAX_CHALLENGE_TTL_S = 366 * 86_400
 
 
+OPTIONS = ("hmac_order", "challenge_ttl_s", "return_codes")
+
+
 def read_settings(options: Mapping[str, Any]) -> Settings:
-    """``centagate.hmac_order`` and ``centagate.challenge_ttl_s``; ValueError names the bad one."""
+    """The ``centagate.*`` options, checked; a `SettingError` names a bad or unknown one."""
+    check_known(options, "centagate", OPTIONS)
     order = options.get("centagate.hmac_order")
-    if order is not None and order != "any" and order not in ORDER_NAMES:
-        raise ValueError(
-            f"centagate.hmac_order must be 'any' or one of {', '.join(ORDER_NAMES)}, not {order!r}"
-        )
-    ttl = options.get("centagate.challenge_ttl_s", DEFAULT_CHALLENGE_TTL_S)
-    try:
-        ttl_s = float(ttl)
-    except (TypeError, ValueError):
-        ttl_s = math.nan
-    if isinstance(ttl, bool) or not 0 < ttl_s <= MAX_CHALLENGE_TTL_S:
-        raise ValueError(
-            f"centagate.challenge_ttl_s must be a number of seconds above 0 and at most "
-            f"{MAX_CHALLENGE_TTL_S}, not {ttl!r}"
-        )
-    codes = options.get("centagate.return_codes", DEFAULT_RETURN_CODES)
-    if codes not in RETURN_CODE_TABLES:
-        raise ValueError(
-            f"centagate.return_codes must be one of {', '.join(RETURN_CODE_TABLES)}, not {codes!r}"
-        )
-    return Settings(hmac_order=order or None, challenge_ttl_s=ttl_s, return_codes=str(codes))
+    if order is not None:
+        order = choice(options, "centagate.hmac_order", "any", ("any", *ORDER_NAMES))
+    ttl_s = positive_seconds(
+        options, "centagate.challenge_ttl_s", DEFAULT_CHALLENGE_TTL_S, high=MAX_CHALLENGE_TTL_S
+    )
+    codes = choice(options, "centagate.return_codes", DEFAULT_RETURN_CODES, RETURN_CODE_TABLES)
+    return Settings(hmac_order=order, challenge_ttl_s=ttl_s, return_codes=codes)
+
+
+def settings(state: State) -> Settings:
+    """This app's checked ``centagate.*`` options (read once, at start)."""
+    found = state.settings["centagate"]
+    assert isinstance(found, Settings)
+    return found

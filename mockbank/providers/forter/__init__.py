@@ -13,6 +13,7 @@ from mockbank.providers import Provider, Service
 from mockbank.providers.forter import models
 from mockbank.providers.forter.errors import ForterError, render
 from mockbank.providers.forter.routes import bp
+from mockbank.providers.forter.settings import read_settings, settings
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -61,9 +62,8 @@ def load_fixtures(reader: FixtureReader) -> dict[str, Any]:
 
 def seed(state: State) -> None:
     """Write the fixture tokens and their aliases (single-use ones expire 24 h from now)."""
-    models.read_hmac_encoding(state.config.options)  # a bad option stops create_app, named
     now = state.now()
-    ttl = float(state.config.option("forter.single_use_ttl_s", models.SINGLE_USE_TTL_S))
+    ttl = settings(state).single_use_ttl_s
     for entry in state.fixtures["forter"]["tokens"]:
         kind = models.TokenType(entry["type"])
         card: models.CardInput = entry["card"]
@@ -204,6 +204,7 @@ provider = Provider(
     title="Forter",
     blueprint=bp,
     render_error=render,
+    read_settings=read_settings,
     hosts=HOSTS,
     load_fixtures=load_fixtures,
     seed=seed,
@@ -213,5 +214,4 @@ provider = Provider(
     cli=cli,
     services=services,
     dashboard=dashboard,
-    docs="docs/providers/forter.md",
 )

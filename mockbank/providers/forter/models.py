@@ -709,16 +709,6 @@ HMAC_ENCODINGS = ("base64", "hex")
 DEFAULT_HMAC_ENCODING = "base64"
 
 
-def read_hmac_encoding(options: Mapping[str, Any]) -> str:
-    """``forter.hmac_encoding``: ``base64`` (default) or ``hex``; ValueError names the option."""
-    encoding = options.get("forter.hmac_encoding", DEFAULT_HMAC_ENCODING)
-    if encoding not in HMAC_ENCODINGS:
-        raise ValueError(
-            f"forter.hmac_encoding must be one of {', '.join(HMAC_ENCODINGS)}, not {encoding!r}"
-        )
-    return str(encoding)
-
-
 def hmac_signature(
     *,
     algorithm: str,

@@ -22,6 +22,7 @@ from mockbank.providers.forter.errors import (
     ValidationFailed,
     is_proxy_request,
 )
+from mockbank.providers.forter.settings import settings
 from mockbank.proxy.ca import ca_for_app
 from mockbank.proxy.server import MAX_BODY_BYTES, ProxyContext
 from mockbank.proxy.upstream import HOP_BY_HOP, Unreachable, UpstreamPool
@@ -75,7 +76,7 @@ def _tokenize(kind: models.TokenType) -> Response:
     card = models.parse_card_input(
         _json_body(), single_use=kind is models.TokenType.SINGLE_USE, now=now
     )
-    ttl = float(state.config.option("forter.single_use_ttl_s", models.SINGLE_USE_TTL_S))
+    ttl = settings(state).single_use_ttl_s
     token, record = models.tokenize(
         state.store, card, kind=kind, token_hex=state.token_hex, now=now, ttl_s=ttl
     )
@@ -230,7 +231,7 @@ def proxy() -> Response:
         request_uri=request_uri,
         body=substitution.body,
         now=now,
-        hmac_encoding=models.read_hmac_encoding(state.config.options),
+        hmac_encoding=settings(state).hmac_encoding,
     )
     for key, value in signing.items():
         journal_note(key, value)

@@ -15,6 +15,7 @@ from mockbank.providers import Provider
 from mockbank.providers.quickstream import models, rest
 from mockbank.providers.quickstream.errors import render
 from mockbank.providers.quickstream.routes import bp
+from mockbank.providers.quickstream.settings import read_settings
 from mockbank.quickstream import sign_passback, verify_passback
 from mockbank.state import State
 
@@ -260,6 +261,7 @@ provider = Provider(
     title="QuickStream / QuickWeb",
     blueprint=bp,
     render_error=render,
+    read_settings=read_settings,
     hosts=HOSTS,
     load_fixtures=rest.load_fixtures,
     seed=seed,
@@ -269,5 +271,4 @@ provider = Provider(
     cli=cli,
     outbound_endpoints=("notify",),
     dashboard=lambda state: dashboard(state) + rest.dashboard(state),
-    docs="docs/providers/quickstream.md",
 )

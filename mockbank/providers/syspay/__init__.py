@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from mockbank.providers import Provider
 from mockbank.providers.syspay import errors, models, validation
 from mockbank.providers.syspay.routes import HOSTS, bp
+from mockbank.providers.syspay.settings import read_settings
 from mockbank.syspay import password_digest, wsse_header
 
 if TYPE_CHECKING:
@@ -116,6 +117,7 @@ provider = Provider(
     title="SysPay",
     blueprint=bp,
     render_error=errors.render,
+    read_settings=read_settings,
     hosts=HOSTS,
     load_fixtures=validation.load_fixtures,
     seed=seed,
@@ -123,5 +125,4 @@ provider = Provider(
     magic_values=magic_values,
     credentials=credentials,
     cli=cli,
-    docs="docs/providers/syspay.md",
 )

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 from mockbank.hosts import external_base_url, host_name
 from mockbank.providers.syspay import errors, models, validation
 from mockbank.providers.syspay.auth import Identity, LoginKind, verify_wsse_header
+from mockbank.providers.syspay.settings import settings
 from mockbank.routing import endpoint, journal_note, skip_journal_body
 from mockbank.state import State, current_state
 
@@ -49,7 +50,7 @@ def _authenticate(state: State, kind: LoginKind) -> Identity:
         passphrases=fixtures.passphrases(str(kind)),
         partner_passphrases=fixtures.passphrases("partner"),
         now=state.now(),
-        window_s=float(state.config.option("syspay.created_window_s", models.DEFAULT_WINDOW_S)),
+        window_s=settings(state).created_window_s,
     )
     models.check_nonce_unused(state.store, identity)
     journal_note("login", identity.login)
@@ -152,7 +153,7 @@ def _success(version: str, body: dict[str, Any]) -> Response:
 
 
 def _redirect_ttl(state: State) -> float:
-    return float(state.config.option("syspay.redirect_ttl_s", models.DEFAULT_REDIRECT_TTL_S))
+    return settings(state).redirect_ttl_s
 
 
 def _detokenize_response(version: str, redirect: models.Redirect) -> Response:

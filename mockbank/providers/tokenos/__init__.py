@@ -19,8 +19,9 @@ from mockbank.providers.tokenos import routes_v2 as _routes_v2  # noqa: F401 (vi
 from mockbank.providers.tokenos import sdk_routes as _sdk_routes  # noqa: F401 (views)
 from mockbank.providers.tokenos import webhook_routes as _webhook_routes  # noqa: F401 (views)
 from mockbank.providers.tokenos.errors import render
-from mockbank.providers.tokenos.models import payment_flow, payments_query, payments_v2
+from mockbank.providers.tokenos.models import payment_flow, payments_query
 from mockbank.providers.tokenos.routes import bp
+from mockbank.providers.tokenos.settings import read_settings
 from mockbank.state import State
 from mockbank.tokenos import (
     TokenClient,
@@ -87,7 +88,6 @@ def seed(state: State) -> None:
             now=now,
         )
     models.seed_accounts(store, fixtures, seed=state.config.seed, now=now)
-    payments_v2.read_settings(state.config.options)  # a bad option stops create_app, with its name
 
 
 def state_view(state: State) -> dict[str, Any]:
@@ -211,6 +211,7 @@ provider = Provider(
     title="Token.io TokenOS",
     blueprint=bp,
     render_error=render,
+    read_settings=read_settings,
     hosts=HOSTS,
     load_fixtures=models.load_fixtures,
     seed=seed,
@@ -218,6 +219,5 @@ provider = Provider(
     magic_values=lambda: {**models.magic_values(), "payments_v2": payment_flow.magic_table()},
     credentials=credentials,
     cli=cli,
-    docs="docs/providers/tokenos.md",
     outbound_endpoints=(events.FAULT_ENDPOINT,),
 )

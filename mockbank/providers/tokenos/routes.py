@@ -63,7 +63,9 @@ def _state() -> tuple[State, models.Fixtures]:
 
 
 def _lenient(state: State) -> bool:
-    return bool(state.config.option("tokenos.lenient_signatures", False))
+    from mockbank.providers.tokenos.settings import settings
+
+    return settings(state).lenient_signatures
 
 
 def _body() -> Any:
@@ -317,7 +319,9 @@ def store_token_request() -> Response:
     """Keep a transfer or access token request for the consent flow."""
     state, fixtures = _state()
     caller = authenticate()
-    ttl = int(state.config.option("tokenos.token_request_ttl_s", models.REQUEST_TTL_S))
+    from mockbank.providers.tokenos.settings import settings
+
+    ttl = settings(state).token_request_ttl_s
     stored = models.store_token_request(
         state.store, caller.id, _body(), fixtures, now=state.now(), rng=state.token_bytes, ttl_s=ttl
     )
@@ -479,7 +483,9 @@ def _balance(
     found = models.checked_account(
         state.store, caller.id, _grant(state, caller), account_id, "balance", now=state.now()
     )
-    cache_s = int(state.config.option("tokenos.balance_cache_s", models.BALANCE_CACHE_S))
+    from mockbank.providers.tokenos.settings import settings
+
+    cache_s = settings(state).balance_cache_s
     balance = models.balance_view(
         state.store,
         fixtures,

@@ -192,7 +192,9 @@ def bank_payment_page(payment_id: str) -> Response:
 
 def routes_settings(state: State) -> payments.Settings:
     """The tokenos.* durations."""
-    return payments.read_settings(state.config.options)
+    from mockbank.providers.tokenos.settings import settings
+
+    return settings(state).payments
 
 
 # -- VRP consents: Hosted Pages and the bank --------------------------------------------------

@@ -109,7 +109,9 @@ def base_url() -> str:
 
 
 def _settings(state: State) -> payments.Settings:
-    return payments.read_settings(state.config.options)
+    from mockbank.providers.tokenos.settings import settings
+
+    return settings(state).payments
 
 
 def _request_timeout() -> int | None:

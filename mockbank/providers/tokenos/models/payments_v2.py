@@ -7,7 +7,7 @@ Every status change goes through `Payment.advance` (timed steps falling due) or 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -159,26 +159,6 @@ class Payment:
             payment = payment.with_status(step.status, step.reason, step.at)
             changes.append(payment.change(self.kind, step.at))
         return payment, changes
-
-
-def read_settings(options: Mapping[str, Any]) -> Settings:
-    """``tokenos.decoupled_approval_s``, ``tokenos.settlement_s``; ValueError names a bad one."""
-    values = {}
-    for name, default in (
-        ("decoupled_approval_s", flow.DECOUPLED_S),
-        ("settlement_s", flow.SETTLEMENT_S),
-    ):
-        raw = options.get(f"tokenos.{name}", default)
-        try:
-            number = -1.0 if isinstance(raw, bool) else float(raw)
-        except (TypeError, ValueError):
-            number = -1.0
-        if not 0 <= number <= 366 * 86400:  # NaN fails too
-            raise ValueError(
-                f"tokenos.{name} must be a number of seconds from 0 to 31622400, not {raw!r}"
-            )
-        values[name] = number
-    return Settings(values["decoupled_approval_s"], values["settlement_s"])
 
 
 def _clock(now: datetime) -> float:

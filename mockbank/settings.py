@@ -1,0 +1,84 @@
+"""Reading a provider's ``<provider>.<option>`` settings once, when the app is built.
+
+Every provider package has a ``settings.py`` with a frozen ``Settings`` dataclass and a
+``read_settings(options)`` built from the readers here. `State` calls it at start, so a
+malformed value stops `create_app` (and `mockbank serve`, exit code 2) with an error naming the
+option, its value and what it must be; views only read the checked dataclass.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mockbank.config import StartupError
+
+# Every provider accepts ``<provider>.hosts``: extra hostnames for the in-process mode.
+COMMON_OPTIONS = ("hosts",)
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off", ""})
+
+
+class SettingError(StartupError):
+    """A provider option that cannot be right; the message names it and says what it must be."""
+
+
+def check_known(options: Mapping[str, Any], provider: str, known: Iterable[str]) -> None:
+    """Refuse a ``<provider>.<name>`` option nobody reads (a typo would otherwise do nothing)."""
+    names = {*known, *COMMON_OPTIONS}
+    prefix = f"{provider}."
+    for key in options:
+        if key.startswith(prefix) and key[len(prefix) :] not in names:
+            raise SettingError(
+                f"{key} is not a {provider} option; the options are "
+                + ", ".join(f"{prefix}{n}" for n in sorted(names))
+            )
+
+
+def seconds(
+    options: Mapping[str, Any], name: str, default: float, *, low: float = 0, high: float
+) -> float:
+    """A number of seconds from `low` to `high`."""
+    raw = options.get(name, default)
+    try:
+        value = math.nan if isinstance(raw, bool) else float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not low <= value <= high:  # NaN fails too
+        raise SettingError(
+            f"{name} must be a number of seconds from {low:g} to {high:g}, not {raw!r}"
+        )
+    return value
+
+
+def positive_seconds(
+    options: Mapping[str, Any], name: str, default: float, *, high: float
+) -> float:
+    """A number of seconds above 0 and at most `high`."""
+    value = seconds(options, name, default, high=high)
+    if value == 0:
+        raise SettingError(f"{name} must be a number of seconds above 0, not {options.get(name)!r}")
+    return value
+
+
+def boolean(options: Mapping[str, Any], name: str, default: bool) -> bool:
+    """true/false, also spelled as the words an environment variable carries."""
+    raw = options.get(name, default)
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower() if isinstance(raw, str | int) else None
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SettingError(f"{name} must be true or false, not {raw!r}")
+
+
+def choice(options: Mapping[str, Any], name: str, default: str, allowed: Iterable[str]) -> str:
+    """One of `allowed`."""
+    raw = options.get(name, default)
+    allowed = tuple(allowed)
+    if not isinstance(raw, str) or raw not in allowed:
+        raise SettingError(f"{name} must be one of {', '.join(allowed)}, not {raw!r}")
+    return raw
