@@ -22,7 +22,7 @@ from typing import Any
 
 import segno
 
-from mockbank.centagate import device_otp, parse_qr, sign
+from mockbank.clients.centagate import device_otp, parse_qr, sign
 
 INTEGRATION_KEY = "mockbank-integration-key"
 SECRET_KEY = "mockbank-secret-key"

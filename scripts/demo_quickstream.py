@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from mockbank.quickstream import verify_passback
+from mockbank.clients.quickstream import verify_passback
 
 FACILITY = {
     "username": "merchant",

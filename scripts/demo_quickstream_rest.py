@@ -17,7 +17,7 @@ import sys
 import uuid
 from typing import Any
 
-from mockbank.quickstream import QuickStreamRestClient, QuickStreamRestError
+from mockbank.clients.quickstream_rest import QuickStreamRestClient, QuickStreamRestError
 
 
 def say(text: str) -> None:

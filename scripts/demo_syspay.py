@@ -21,8 +21,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from mockbank.clients.syspay import wsse_header
 from mockbank.masking import mask_cards
-from mockbank.syspay import wsse_header
 
 PARTNER = ("myPartnerLogin", "myPartnerPassphrase")
 IMAGE_ONLY = ("imageOnlyPartner", "imageOnlyPassphrase")

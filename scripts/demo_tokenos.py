@@ -16,14 +16,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from mockbank.tokenos import (
+from mockbank.clients.tokenos import (
     CallbackError,
     TokenClient,
     TokenError,
     encode_callback_state,
     generate_nonce,
 )
-from mockbank.tokenos_v2 import TokenApiError, TokenRestClient
+from mockbank.clients.tokenos_v2 import TokenApiError, TokenRestClient
 
 
 def say(text: str) -> None:

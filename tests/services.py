@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.scripts import free_port
+from tests.processes import free_port
 
 
 def _postgres_bin(name: str) -> str | None:

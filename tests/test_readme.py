@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from tests.scripts import free_port, start_serve, wait_for_health
+from tests.processes import free_port, start_serve, wait_for_health
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

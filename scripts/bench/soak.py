@@ -31,9 +31,9 @@ from pathlib import Path
 
 from harness import free_port, wait_until_up
 
-from mockbank.centagate import sign as centagate_sign
+from mockbank.clients.centagate import sign as centagate_sign
+from mockbank.clients.syspay import wsse_header
 from mockbank.clock import wall_epoch
-from mockbank.syspay import wsse_header
 
 ROOT = Path(__file__).resolve().parents[2]
 ADVANCE_EVERY = 1000

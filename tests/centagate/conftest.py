@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mockbank.centagate import sign
+from mockbank.clients.centagate import sign
 from mockbank.state import State
 
 API = "/centagate/v2/CentagateWS/webresources"
@@ -27,7 +27,7 @@ DETAILS = "Transfer RM 250.00 to Bob (acct 1234)"
 
 
 def reference_otp(secret: str, otp_challenge: str, plain_text: str) -> str:
-    """The DESIGN rule written independently of mockbank.centagate (struct, not int.from_bytes)."""
+    """The OTP rule written independently of mockbank.clients.centagate (struct, not from_bytes)."""
     message = otp_challenge + ":" + hashlib.sha256(plain_text.encode("utf-8")).hexdigest()
     mac = hmac.new(secret.encode("utf-8"), message.encode("utf-8"), "sha1").digest()
     offset = mac[19] & 0xF

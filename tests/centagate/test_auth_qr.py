@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mockbank import create_app
-from mockbank.centagate import sign
+from mockbank.clients.centagate import sign
 from tests.centagate.conftest import (
     ALICE_DEVICE,
     AUTH_QR,
@@ -56,7 +56,7 @@ def test_last_success_login_reports_the_previous_signing(api: Api) -> None:
 def test_state_view_shows_last_login_as_a_date_not_a_card_like_number(api: Api) -> None:
     from datetime import UTC, datetime
 
-    from tests.test_scripts import full_card_numbers
+    from tests.test_demos import full_card_numbers
 
     # 1795423487283 ms is Luhn-valid: the demo leak check failed whenever a run landed on one.
     api.state.clock.freeze(datetime.fromtimestamp(1795423487.283, tz=UTC))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mockbank.centagate import qr_content
 from mockbank.cli import main
+from mockbank.clients.centagate import qr_content
 from tests.centagate.conftest import Api, answer, reference_otp
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import segno
 from PIL import Image
 
-from tests.scripts import run_script
+from tests.processes import run_script
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo_centagate.py"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mockbank.centagate import sign
+from mockbank.clients.centagate import sign
 from tests.centagate.conftest import API, SECRET_KEY, Api, answer, auth_body
 
 AUTH_QR_CODE = f"{API}/auth/authQrCode"  # the spelling of the QR Code Authentication page

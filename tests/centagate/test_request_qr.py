@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mockbank.centagate import parse_qr, sign
+from mockbank.clients.centagate import parse_qr, sign
 from tests.centagate.conftest import (
     ALICE_DEVICE,
     API,

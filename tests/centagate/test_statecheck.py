@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from mockbank.centagate import sign
+from mockbank.clients.centagate import sign
 from tests.centagate.conftest import (
     API,
     INTEGRATION_KEY,

@@ -14,8 +14,8 @@ from mockbank import create_app
 from mockbank.config import Config
 from mockbank.errors import ProviderError
 from mockbank.providers import Provider
-from mockbank.settings import check_known
 from mockbank.routing import endpoint
+from mockbank.settings import check_known
 from mockbank.state import State, current_state
 
 demo_bp = Blueprint("demo", __name__)

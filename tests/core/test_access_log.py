@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from mockbank import accesslog
-from tests.scripts import default_signals, free_port, wait_for_health
+from tests.processes import default_signals, free_port, wait_for_health
 
 CARD = "4111111111111111"
 FORTER_TOKEN = "ftr1df95272f9e204c5791427722cc4ef407"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.scripts import SCRIPTS, run_script
+from tests.processes import SCRIPTS, run_script
 
 BENCH = SCRIPTS / "bench"
 

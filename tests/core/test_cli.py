@@ -12,7 +12,7 @@ import requests
 
 from mockbank import __version__
 from mockbank.cli import build_parser, config_from_args
-from tests.scripts import free_port, start_serve, wait_for_health
+from tests.processes import free_port, start_serve, wait_for_health
 
 
 def test_version() -> None:

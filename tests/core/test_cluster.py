@@ -27,9 +27,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from mockbank.centagate import otp_from_qr, sign
-from mockbank.syspay import wsse_header
-from tests.scripts import free_port, start_serve
+from mockbank.clients.centagate import otp_from_qr, sign
+from mockbank.clients.syspay import wsse_header
+from tests.processes import free_port, start_serve
 from tests.services import nginx, nginx_missing
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ import requests
 from mockbank import create_app
 from mockbank.testing import LiveServer
 from tests.core.test_outbox import Receiver
-from tests.scripts import default_signals, free_port
+from tests.processes import default_signals, free_port
 
 CARD = "4111111111111111"
 

@@ -39,7 +39,7 @@ def test_dashboard_shows_pending_centagate_qr_codes(mockbank: Any) -> None:
     import base64
     import json
 
-    from mockbank.centagate import sign
+    from mockbank.clients.centagate import sign
 
     client = mockbank.client()
     now = str(int(mockbank.clock.epoch()))

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from mockbank.clients.syspay import wsse_header
 from mockbank.pytest_plugin import MockbankSandbox
-from mockbank.syspay import wsse_header
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -131,7 +131,7 @@ def test_tokenos_consent_in_a_sandbox(
 def test_centagate_device_page_in_a_sandbox(
     mockbank: Any, mockbank_sandbox: MockbankSandbox, page: Any, artifacts: Path
 ) -> None:
-    from mockbank.centagate import sign
+    from mockbank.clients.centagate import sign
 
     sandbox = mockbank_sandbox
     api = sandbox.url("centagate", "/v2/CentagateWS/webresources")

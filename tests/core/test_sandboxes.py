@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockbank import create_app
-from mockbank.syspay import wsse_header
+from mockbank.clients.syspay import wsse_header
 
 PARTNER = ("myPartnerLogin", "myPartnerPassphrase")
 DETOKENIZE = "/syspay/api/v2/partner/token/1000001/detokenize"

@@ -11,8 +11,8 @@ from typing import Any
 
 import requests
 
-from mockbank.centagate import otp_from_qr, sign
-from tests.scripts import free_port, start_serve, wait_for_health
+from mockbank.clients.centagate import otp_from_qr, sign
+from tests.processes import free_port, start_serve, wait_for_health
 
 SECRET_KEY = "mockbank-secret-key"
 

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from mockbank.fixtures import default_dir
-from tests.scripts import free_port, wait_for_health
+from tests.processes import free_port, wait_for_health
 
 FIX = "use a number from 0 to 65535 (0 picks a free port)"
 NO_STATE = "pick another path, or leave --state out to keep state in memory"

@@ -20,7 +20,7 @@ import requests
 from mockbank.providers.forter import models
 from mockbank.pytest_plugin import ForterProxyHandle, Mockbank
 from tests.forter.conftest import CVC_TOKEN, TOKEN, Target
-from tests.scripts import free_port
+from tests.processes import free_port
 
 PAN = "4111111111111111"
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from mockbank.pytest_plugin import ForterProxyHandle, Mockbank
-from tests.scripts import run_script
+from tests.processes import run_script
 
 ROOT = Path(__file__).resolve().parents[2]
 

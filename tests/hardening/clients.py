@@ -16,10 +16,10 @@ from typing import Any
 
 import requests
 
-from mockbank.centagate import otp_from_qr, sign
-from mockbank.syspay import wsse_header
+from mockbank.clients.centagate import otp_from_qr, sign
+from mockbank.clients.syspay import wsse_header
+from tests.processes import free_port, start_serve, wait_for_health
 from tests.quickstream.rest_helpers import Rest, payment
-from tests.scripts import free_port, start_serve, wait_for_health
 
 FORTER_AUTH = ("SITE_ID", "SITE_SECRET")
 FORTER_TOKEN = "ftr1df95272f9e204c5791427722cc4ef407"

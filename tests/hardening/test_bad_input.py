@@ -13,7 +13,7 @@ import requests
 from flask import Flask
 
 from mockbank import routing
-from tests.scripts import free_port, start_serve, wait_for_health
+from tests.processes import free_port, start_serve, wait_for_health
 
 ROUTES = {
     "quickstream": "/quickstream/CommunityTokenRequestServlet",

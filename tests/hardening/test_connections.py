@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from mockbank.proxy.reactor import HEAD_TIMEOUT_S
-from tests.scripts import free_port, wait_for_health
+from tests.processes import free_port, wait_for_health
 
 pytestmark = pytest.mark.slow
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import requests
 
+from mockbank.clients.syspay import wsse_header
+from mockbank.clients.tokenos import TokenClient, encode_callback_state
 from mockbank.guards import CSP
 from mockbank.pytest_plugin import Mockbank
-from mockbank.syspay import wsse_header
-from mockbank.tokenos import TokenClient, encode_callback_state
 from tests.centagate.conftest import REQUEST_QR, qr_body
 from tests.quickstream.conftest import PAN_VISA, token_params
 

@@ -21,7 +21,7 @@ from flask import Flask
 from mockbank import create_app
 from mockbank.outbound import create_connection, http_connection
 from mockbank.proxy.server import ForterProxy
-from tests.scripts import free_port, wait_for_health
+from tests.processes import free_port, wait_for_health
 
 TOKEN = "ftr1df95272f9e204c5791427722cc4ef407"
 

@@ -14,10 +14,10 @@ import requests
 from flask import Flask
 
 from mockbank import create_app
+from mockbank.clients.syspay import wsse_header
 from mockbank.config import Config
 from mockbank.hosts import ServerNames
-from mockbank.syspay import wsse_header
-from tests.scripts import free_port, start_serve, wait_for_health
+from tests.processes import free_port, start_serve, wait_for_health
 
 EVIL = "attacker.example:8787"
 DETOKENIZE = "/syspay/api/v2/partner/token/1000001/detokenize"

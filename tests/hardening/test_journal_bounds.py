@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from mockbank import create_app
 from mockbank.journal import BODY_LIMIT, Journal, masked_body
-from tests.scripts import free_port, start_serve, wait_for_health
+from tests.processes import free_port, start_serve, wait_for_health
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 MARKER = re.compile(r"\.\.\.\[mockbank: (\d+) more bytes not recorded\]$")

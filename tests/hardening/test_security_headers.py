@@ -12,8 +12,8 @@ from flask import Flask, Response
 from flask.testing import FlaskClient
 
 from mockbank import create_app
+from mockbank.clients.syspay import wsse_header
 from mockbank.guards import CSP
-from mockbank.syspay import wsse_header
 from tests.centagate.conftest import REQUEST_QR, qr_body
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mockbank"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.scripts import SCRIPTS, run_script
+from tests.processes import SCRIPTS, run_script
 
 
 @pytest.mark.slow

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from mockbank.clients.quickstream import verify_passback
 from mockbank.pytest_plugin import Mockbank
-from mockbank.quickstream import verify_passback
 from tests.quickstream.conftest import PAN_VISA, Receiver, token_params
 
 pytestmark = pytest.mark.browser

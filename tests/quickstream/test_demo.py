@@ -11,8 +11,8 @@ from pathlib import Path
 import requests
 
 from mockbank.pytest_plugin import Mockbank
+from tests.processes import free_port, run_script
 from tests.quickstream.conftest import card_form
-from tests.scripts import free_port, run_script
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo_quickstream.py"
 

@@ -13,9 +13,9 @@ import requests
 from flask.testing import FlaskClient
 
 from mockbank import create_app
+from mockbank.clients.quickstream import verify_passback
 from mockbank.fixtures import FixtureError, default_dir
 from mockbank.pytest_plugin import Mockbank
-from mockbank.quickstream import verify_passback
 from mockbank.state import State
 from tests.quickstream.conftest import (
     PAN_VISA,

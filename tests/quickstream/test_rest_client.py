@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mockbank.clients.quickstream_rest import QuickStreamRestClient, QuickStreamRestError
 from mockbank.pytest_plugin import Mockbank
-from mockbank.quickstream import QuickStreamRestClient, QuickStreamRestError
 
 
 def test_the_client_runs_the_whole_api(mockbank: Mockbank) -> None:

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from mockbank.pytest_plugin import Mockbank
+from tests.processes import free_port, start_serve, wait_for_health
 from tests.quickstream.rest_helpers import Rest, assert_envelope, payment
-from tests.scripts import free_port, start_serve, wait_for_health
 
 CLIENTS = 50
 

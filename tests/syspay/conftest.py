@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from mockbank.clients.syspay import wsse_header
 from mockbank.state import State
-from mockbank.syspay import wsse_header
 
 PARTNER = ("myPartnerLogin", "myPartnerPassphrase")
 IMAGE_ONLY = ("imageOnlyPartner", "imageOnlyPassphrase")

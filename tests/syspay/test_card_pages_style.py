@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from mockbank.syspay import wsse_header
+from mockbank.clients.syspay import wsse_header
 from tests.syspay.conftest import GOOD_BODY, SEED_TOKEN
 
 READABLE = re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d:\d\d UTC")

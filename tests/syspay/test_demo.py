@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.scripts import run_script
+from tests.processes import run_script
 
 DEMO = Path(__file__).resolve().parents[2] / "scripts" / "demo_syspay.py"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mockbank.syspay import wsse_header
+from mockbank.clients.syspay import wsse_header
 from tests.syspay.conftest import MERCHANT, PARTNER, merchant_header, partner_header
 
 JUNK: list[Any] = [

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from mockbank.syspay import password_digest, wsse_header
+from mockbank.clients.syspay import password_digest, wsse_header
 from tests.syspay.conftest import IMAGE_ONLY, MERCHANT, PARTNER, SEED_TOKEN, card_body, redirects
 
 TOKENS = "/syspay/api/v2/merchant/token"

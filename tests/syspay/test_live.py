@@ -16,7 +16,7 @@ import pytest
 import requests
 from PIL import Image
 
-from mockbank.syspay import wsse_header
+from mockbank.clients.syspay import wsse_header
 from tests.syspay.conftest import GOOD_BODY, PARTNER, SEED_TOKEN, card_body
 
 SEED_VALUE = (

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import requests
 
+from mockbank.clients.syspay import wsse_header
 from mockbank.providers.syspay.models import Merchant
-from mockbank.syspay import wsse_header
 from tests.syspay.conftest import (
     MERCHANT,
     PARTNER,

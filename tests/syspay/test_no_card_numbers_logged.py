@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from mockbank.syspay import wsse_header
+from mockbank.clients.syspay import wsse_header
 from tests.syspay.conftest import GOOD_BODY, card_body
 
 SECRETS = (

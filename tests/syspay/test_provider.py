@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from mockbank.app import create_app
+from mockbank.clients.syspay import wsse_header
 from mockbank.fixtures import FixtureError, FixtureReader
 from mockbank.providers.syspay import provider
-from mockbank.syspay import wsse_header
 from mockbank.testing import LiveServer
 from tests.syspay.conftest import GOOD_BODY, SEED_TOKEN
 

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from mockbank.app import create_app
+from mockbank.clients.syspay import wsse_header
 from mockbank.clock import Clock
 from mockbank.providers import add_cli_commands
 from mockbank.providers.syspay import provider
 from mockbank.providers.syspay.auth import LoginKind, verify_wsse_header
-from mockbank.syspay import wsse_header
 from tests.syspay.conftest import DETOKENIZE, GOOD_BODY, PARTNER, SEED_TOKEN, partner_header
 
 SEED_CREATED = 1400000000

@@ -10,8 +10,8 @@ import pytest
 import requests
 from flask import Flask
 
+from mockbank.clients.tokenos import Member, TokenClient, encode_callback_state
 from mockbank.testing import LiveServer
-from mockbank.tokenos import Member, TokenClient, encode_callback_state
 from tests.tokenos.webhook_receiver import WebhookReceiver, start_receiver
 
 

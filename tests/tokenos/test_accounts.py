@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from mockbank import create_app
+from mockbank.clients.tokenos import Member, TokenError
 from mockbank.providers.tokenos import models
 from mockbank.state import State
 from mockbank.testing import LiveServer
-from mockbank.tokenos import Member, TokenError
 from tests.tokenos.conftest import PAYER, access_payload, consent, mint, transfer_payload
 
 

@@ -13,9 +13,7 @@ import requests
 from flask import Flask
 
 from mockbank import create_app
-from mockbank.state import State
-from mockbank.testing import LiveServer
-from mockbank.tokenos import (
+from mockbank.clients.tokenos import (
     Member,
     TokenClient,
     TokenError,
@@ -23,6 +21,8 @@ from mockbank.tokenos import (
     canonical_json,
     signing_payload,
 )
+from mockbank.state import State
+from mockbank.testing import LiveServer
 from tests.tokenos.conftest import PAYER, mint, transfer_payload
 
 

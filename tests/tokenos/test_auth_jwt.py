@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from mockbank.clients.tokenos import KeyPair, Member, base64url, generate_keys, jwt_bearer
 from mockbank.providers.tokenos.models import seeded_keys
 from mockbank.testing import LiveServer
-from mockbank.tokenos import KeyPair, Member, base64url, generate_keys, jwt_bearer
 from tests.tokenos.conftest import transfer_payload
 
 TPP_ID = "m:2fH1YspCejjhxqSss5hvLGMfb2Gm:5zKtXEAq"

@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 
 from mockbank import create_app
+from mockbank.clients.tokenos import Member, TokenClient
 from mockbank.fixtures import default_dir
 from mockbank.testing import LiveServer
-from mockbank.tokenos import Member, TokenClient
 from tests.tokenos.conftest import access_payload, transfer_payload
 from tests.tokenos.conftest import consent as post_consent
 from tests.tokenos.test_consent_browser import CALLBACK, catch_callback

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from mockbank.clients.tokenos import Member, TokenClient, encode_callback_state
 from mockbank.testing import LiveServer
-from mockbank.tokenos import Member, TokenClient, encode_callback_state
 from tests.tokenos.conftest import PAYER, access_payload, consent, transfer_payload
 
 pytestmark = pytest.mark.browser

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mockbank.pytest_plugin import Mockbank
-from tests.scripts import run_script
+from tests.processes import run_script
 
 
 def test_demo_runs_against_a_live_server(mockbank: Mockbank) -> None:

@@ -12,12 +12,12 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
+from mockbank.clients.tokenos import Member, auth_header, signing_payload
 from mockbank.clock import wall_epoch
 from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.routes import UNEMULATED, privileged_key
 from mockbank.state import State
 from mockbank.testing import LiveServer
-from mockbank.tokenos import Member, auth_header, signing_payload
 
 # The seeded TPP's sandbox API key, as HTTP Basic.
 TPP_BASIC = (

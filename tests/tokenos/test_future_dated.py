@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from mockbank.clients.tokenos import Member, TokenError
 from mockbank.testing import LiveServer
-from mockbank.tokenos import Member, TokenError
 from tests.tokenos.conftest import PAYER, access_payload, mint, transfer_payload
 from tests.tokenos.webhook_receiver import WebhookReceiver
 

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from mockbank import create_app
+from mockbank.clients.tokenos import Member, TokenClient, TokenError
 from mockbank.testing import LiveServer
-from mockbank.tokenos import Member, TokenClient, TokenError
 from tests.tokenos.conftest import PAYER, consent, mint, transfer_payload
 
 

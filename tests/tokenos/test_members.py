@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from mockbank.tokenos import (
+from mockbank.clients.tokenos import (
     Member,
     TokenClient,
     TokenError,

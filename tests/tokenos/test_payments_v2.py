@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import requests
 
+from mockbank.clients.tokenos import Member
 from mockbank.providers.tokenos.models.payment_flow import PaymentStatus
 from mockbank.testing import LiveServer
-from mockbank.tokenos import Member
 from tests.tokenos.v2_support import (
     advance,
     api,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from mockbank.tokenos import Member, TokenError
+from mockbank.clients.tokenos import Member, TokenError
 from tests.tokenos.pictures import png_bytes
 
 

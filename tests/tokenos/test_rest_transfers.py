@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from mockbank.clients.tokenos import Member
 from mockbank.testing import LiveServer
-from mockbank.tokenos import Member
 from tests.tokenos.conftest import access_payload, mint, transfer_payload
 from tests.tokenos.rest import approved_token, call
 

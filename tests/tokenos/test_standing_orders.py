@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from mockbank.clients.tokenos import Member, TokenError, encode_callback_state
 from mockbank.testing import LiveServer
-from mockbank.tokenos import Member, TokenError, encode_callback_state
 from tests.tokenos.conftest import PAYER, access_payload, consent, mint
 from tests.tokenos.webhook_receiver import WebhookReceiver
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import requests
 
+from mockbank.clients.tokenos import Member, TokenClient
 from mockbank.testing import LiveServer
-from mockbank.tokenos import Member, TokenClient
 from tests.tokenos.conftest import consent, transfer_payload
 from tests.tokenos.rest import call, store_request
 

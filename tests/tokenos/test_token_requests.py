@@ -8,13 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from mockbank.testing import LiveServer
-from mockbank.tokenos import (
+from mockbank.clients.tokenos import (
     Member,
     TokenClient,
     TokenError,
     verify_json,
 )
+from mockbank.testing import LiveServer
 from tests.tokenos.conftest import PAYER, access_payload, consent, mint, transfer_payload
 
 

@@ -15,17 +15,17 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
-from mockbank.providers.tokenos import models, provider
-from mockbank.pytest_plugin import Mockbank
-from mockbank.testing import InProcess, LiveServer
-from mockbank.tokenos import (
+from mockbank.clients.tokenos import (
     Member,
     TokenClient,
     auth_header,
     generate_keys,
     signing_payload,
 )
+from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
+from mockbank.providers.tokenos import models, provider
+from mockbank.pytest_plugin import Mockbank
+from mockbank.testing import InProcess, LiveServer
 from tests.tokenos.conftest import PAYER, transfer_payload
 
 

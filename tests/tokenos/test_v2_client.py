@@ -1,11 +1,12 @@
-"""The Python v2 client (`mockbank.tokenos.TokenRestClient`) reads like an integrator's code."""
+"""The Python v2 client (`mockbank.clients.tokenos_v2.TokenRestClient`) reads like real code."""
 
 from __future__ import annotations
 
 import pytest
 
+from mockbank.clients.tokenos import Member
+from mockbank.clients.tokenos_v2 import TokenApiError, TokenRestClient
 from mockbank.testing import LiveServer
-from mockbank.tokenos import Member, TokenApiError, TokenRestClient
 from tests.tokenos.test_vrp import consent_initiation
 from tests.tokenos.v2_support import callback_params, decide, sepa_initiation
 

@@ -3,8 +3,8 @@ once, signed, at its moment on the app clock, without anyone polling."""
 
 from __future__ import annotations
 
+from mockbank.clients.tokenos import TokenClient
 from mockbank.testing import LiveServer
-from mockbank.tokenos import TokenClient
 from tests.tokenos.v2_support import (
     api,
     approved,

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import requests
 
+from mockbank.clients.tokenos import Member, TokenClient, verify_webhook
 from mockbank.providers.tokenos import events
 from mockbank.testing import LiveServer
-from mockbank.tokenos import Member, TokenClient, verify_webhook
 from tests.tokenos.conftest import mint, transfer_payload
 from tests.tokenos.webhook_receiver import WebhookReceiver
 

@@ -7,15 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mockbank.centagate import (
-    AUTH_QR_ORDERS,
-    REQUEST_QR_ORDERS,
-    device_otp,
-    otp_from_qr,
-    parse_qr,
-    qr_content,
-    sign,
-)
+from mockbank.clients import centagate as client
 from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
 from mockbank.masking import mask_cards
 from mockbank.providers import Provider
@@ -23,8 +15,6 @@ from mockbank.providers.centagate import errors, models, settings, views
 from mockbank.providers.centagate.routes import bp, qr_data_uri
 from mockbank.providers.centagate.settings import read_settings
 from mockbank.state import State
-
-__all__ = ["device_otp", "otp_from_qr", "parse_qr", "provider", "sign"]
 
 
 def _seed(state: State) -> None:
@@ -69,8 +59,8 @@ def _magic_values() -> dict[str, Any]:
             "anyone else": "22002",
         },
         "hmac_orders": {
-            "authQRCode": {k: list(v) for k, v in AUTH_QR_ORDERS.items()},
-            "requestQrCode": {k: list(v) for k, v in REQUEST_QR_ORDERS.items()},
+            "authQRCode": {k: list(v) for k, v in client.AUTH_QR_ORDERS.items()},
+            "requestQrCode": {k: list(v) for k, v in client.REQUEST_QR_ORDERS.items()},
         },
         "otp_rule": (
             "HOTP-truncate(HMAC-SHA1(device secret, otpChallenge + ':' + "
@@ -85,7 +75,7 @@ def _magic_values() -> dict[str, Any]:
 def _otp_command(args: argparse.Namespace) -> int:
     """``mockbank centagate-otp --device ID --qr CONTENT``: print the OTP the app would show."""
     try:
-        content = parse_qr(args.qr)
+        content = client.parse_qr(args.qr)
     except ValueError as error:
         print(f"centagate-otp: {error}", file=sys.stderr)
         return 2
@@ -114,7 +104,7 @@ def _otp_command(args: argparse.Namespace) -> int:
             )
             return 2
         secret = device.secret
-    print(device_otp(secret, content.otp_challenge, content.plain_text))
+    print(client.device_otp(secret, content.otp_challenge, content.plain_text))
     return 0
 
 
@@ -136,7 +126,9 @@ def _dashboard(state: State) -> list[dict[str, str]]:
     items = []
     for dev_acc_id in state.fixtures["centagate"].devices:
         for challenge in models.pending_challenges(state.store, dev_acc_id, now=state.now()):
-            content = qr_content(dev_acc_id, challenge["otpChallenge"], challenge["plainText"])
+            content = client.qr_content(
+                dev_acc_id, challenge["otpChallenge"], challenge["plainText"]
+            )
             items.append(
                 {
                     "label": f"{dev_acc_id}: challenge {challenge['otpChallenge']}",

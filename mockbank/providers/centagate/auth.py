@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
-from mockbank.centagate import ORDER_NAMES, ORDERS, canonical_string, hmac_hex
+from mockbank.clients.centagate import ORDER_NAMES, ORDERS, canonical_string, hmac_hex
 from mockbank.masking import mask_text
 from mockbank.providers.centagate.errors import InvalidInput, InvalidSignature, RequestExpired
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from mockbank.centagate import device_otp, qr_content
+from mockbank.clients.centagate import device_otp, qr_content
 from mockbank.providers.centagate.errors import (
     ApiNotFound,
     AuthenticationDataNotFound,

@@ -10,7 +10,7 @@ from typing import Any
 import segno
 from flask import Blueprint, Response, g, render_template, request
 
-from mockbank.centagate import otp_from_qr, qr_content
+from mockbank.clients.centagate import otp_from_qr, qr_content
 from mockbank.masking import mask_cards, mask_cards_in
 from mockbank.providers.centagate import auth, models, outofband
 from mockbank.providers.centagate import settings as settings_module

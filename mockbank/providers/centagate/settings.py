@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mockbank.centagate import ORDER_NAMES
+from mockbank.clients.centagate import ORDER_NAMES
 from mockbank.fixtures import FixtureReader
 from mockbank.providers.centagate.errors import DEFAULT_RETURN_CODES, RETURN_CODE_TABLES
 from mockbank.providers.centagate.models import (

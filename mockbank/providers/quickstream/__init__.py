@@ -16,10 +16,7 @@ from mockbank.providers.quickstream import models, rest
 from mockbank.providers.quickstream.errors import render
 from mockbank.providers.quickstream.routes import bp
 from mockbank.providers.quickstream.settings import read_settings
-from mockbank.quickstream import sign_passback, verify_passback
 from mockbank.state import State
-
-__all__ = ["provider", "sign_passback", "verify_passback"]
 
 HOSTS = (
     "ws.qvalent.com",

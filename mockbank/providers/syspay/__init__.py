@@ -6,16 +6,14 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from mockbank.clients.syspay import wsse_header
 from mockbank.providers import Provider
 from mockbank.providers.syspay import errors, models, validation
 from mockbank.providers.syspay.routes import HOSTS, bp
 from mockbank.providers.syspay.settings import read_settings
-from mockbank.syspay import password_digest, wsse_header
 
 if TYPE_CHECKING:
     from mockbank.state import State
-
-__all__ = ["password_digest", "provider", "wsse_header"]
 
 
 def seed(state: State) -> None:

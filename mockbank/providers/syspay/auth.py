@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from mockbank.clients.syspay import password_digest
 from mockbank.providers.syspay import errors
-from mockbank.syspay import password_digest
 
 
 class LoginKind(StrEnum):

@@ -23,22 +23,6 @@ from mockbank.providers.tokenos.models import payment_flow, payments_query
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.settings import read_settings
 from mockbank.state import State
-from mockbank.tokenos import (
-    TokenClient,
-    canonical_json,
-    generate_keys,
-    generate_token_request_url,
-    parse_token_request_callback_url,
-)
-
-__all__ = [
-    "TokenClient",
-    "canonical_json",
-    "generate_keys",
-    "generate_token_request_url",
-    "parse_token_request_callback_url",
-    "provider",
-]
 
 HOSTS = (
     "api.token.io",

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from mockbank.clients.tokenos import SIGNATURE_SCHEME, loads, signing_payload, verify_json
 from mockbank.providers.tokenos.errors import InvalidArgument, Unauthenticated
-from mockbank.tokenos import SIGNATURE_SCHEME, loads, signing_payload, verify_json
 
 # created-at-ms further than this from the app clock is stale (our choice; Token.io's gateway
 # rejects old signatures but does not document the window).

@@ -18,11 +18,11 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from mockbank.clients.tokenos import base64url, base64url_decode
 from mockbank.providers.tokenos.errors import Unauthenticated
 from mockbank.providers.tokenos.models.common import NS_MEMBER
 from mockbank.providers.tokenos.models.members import find_key
 from mockbank.store import Store
-from mockbank.tokenos import base64url, base64url_decode
 
 CLAIMS = ("kid", "mid", "host", "method", "path", "exp")
 TOKEN_MAX = 8192

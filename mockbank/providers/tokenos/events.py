@@ -5,7 +5,7 @@ whenever a payment, transfer, refund or VRP changes status, with the event type 
 ``token-event`` header and an Ed25519 signature of the raw body in ``token-signature``. Token.io
 does not publish the signing key or algorithm; mockbank signs with the Token member's
 PRIVILEGED key (the key ``/resolve-alias`` + ``/members/<id>`` publish), base64url without
-padding, so `mockbank.tokenos.verify_webhook` checks a delivery with public data only.
+padding, so `mockbank.clients.tokenos.verify_webhook` checks a delivery with public data only.
 
 Every status change goes through `publish_event`; callers pass the member to notify, the event
 type, the object (``{"payment": {...}}``) and, for a change the app clock will make later, the
@@ -23,11 +23,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from mockbank.clients.tokenos import KeyPair, base64url, generate_keys
 from mockbank.outbox import Message
 from mockbank.providers.tokenos.errors import InvalidArgument, NotFound
 from mockbank.providers.tokenos.models.common import is_text, object_field
 from mockbank.store import Store
-from mockbank.tokenos import KeyPair, base64url, generate_keys
 
 if TYPE_CHECKING:
     from mockbank.state import State

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
+from mockbank.clients.tokenos import KeyPair, generate_keys
 from mockbank.providers.tokenos import events, models
 from mockbank.providers.tokenos.auth import (
     DEFAULT_WINDOW_S,
@@ -38,7 +39,6 @@ from mockbank.providers.tokenos.models import rest_v1
 from mockbank.providers.tokenos.models.standing_orders import account_standing_orders
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
-from mockbank.tokenos import KeyPair, generate_keys
 
 bp = Blueprint("tokenos", __name__, template_folder="templates")
 PREFIX = "/tokenos"

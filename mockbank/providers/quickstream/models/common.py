@@ -11,12 +11,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from mockbank.clients.quickstream import LISTED_ORDER, RULES
 from mockbank.fixtures import FixtureReader
 from mockbank.outbound import is_loopback
 from mockbank.providers.quickstream.errors import (
     InvalidParameter,
 )
-from mockbank.quickstream import LISTED_ORDER, RULES
 
 if TYPE_CHECKING:
     from mockbank.providers.quickstream.models.invoicing import Invoice

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 from xml.etree import ElementTree
 
+from mockbank.clients.quickstream import PASSBACK_ORDER, sign_passback
 from mockbank.masking import mask_value
 from mockbank.providers.quickstream.errors import (
     AlreadyProcessed,
@@ -37,7 +38,6 @@ from mockbank.providers.quickstream.models.payment_form import (
 from mockbank.providers.quickstream.models.token_request import (
     load_session,
 )
-from mockbank.quickstream import PASSBACK_ORDER, sign_passback
 from mockbank.store import Store, add_new
 
 

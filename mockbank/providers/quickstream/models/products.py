@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from mockbank.clients.quickstream import sign_passback
 from mockbank.providers.quickstream.errors import (
     AlreadyProcessed,
     SessionCheckFailed,
@@ -47,7 +48,6 @@ from mockbank.providers.quickstream.models.token_request import (
     handoff,
     load_session,
 )
-from mockbank.quickstream import sign_passback
 from mockbank.store import Store, add_new
 
 RECURRING_NS = "quickstream.recurring"

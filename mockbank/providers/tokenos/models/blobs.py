@@ -15,6 +15,7 @@ import io
 from datetime import datetime
 from typing import Any
 
+from mockbank.clients.tokenos import base58, canonical_json
 from mockbank.providers.tokenos.errors import InvalidArgument, NotFound, PermissionDenied
 from mockbank.providers.tokenos.models.common import (
     MEMBER_REALM_SUFFIX,
@@ -23,7 +24,6 @@ from mockbank.providers.tokenos.models.common import (
     text_field,
 )
 from mockbank.store import Store
-from mockbank.tokenos import base58, canonical_json
 
 NS_BLOB = "tokenos.blob"
 NS_PICTURE = "tokenos.profile_picture"

@@ -9,8 +9,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeGuard
 
+from mockbank.clients.tokenos import RawNumber, base58
 from mockbank.providers.tokenos.errors import InvalidArgument
-from mockbank.tokenos import RawNumber, base58
 
 NS_MEMBER = "tokenos.member"
 NS_ALIAS = "tokenos.alias"

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from mockbank.clients.tokenos import KEY_LEVELS, KeyPair, base58, generate_keys
 from mockbank.fixtures import FixtureReader
 from mockbank.providers.tokenos.models.common import AMOUNT, CURRENCY, FEATURES, MEMBER_REALM_SUFFIX
-from mockbank.tokenos import KEY_LEVELS, KeyPair, base58, generate_keys
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,16 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from mockbank.clients.tokenos import (
+    KEY_LEVELS,
+    KeyPair,
+    base58,
+    base64url_decode,
+    canonical_json,
+    hash_alias,
+    key_id,
+    verify_json,
+)
 from mockbank.providers.tokenos.errors import (
     Aborted,
     AlreadyExists,
@@ -28,16 +38,6 @@ from mockbank.providers.tokenos.models.common import (
     text_field,
 )
 from mockbank.store import Store, add_new
-from mockbank.tokenos import (
-    KEY_LEVELS,
-    KeyPair,
-    base58,
-    base64url_decode,
-    canonical_json,
-    hash_alias,
-    key_id,
-    verify_json,
-)
 
 
 def create_member(store: Store, body: Any, *, now: datetime, rng: Callable[[int], bytes]) -> str:

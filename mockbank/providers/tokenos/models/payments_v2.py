@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from mockbank.clients.tokenos import base58
 from mockbank.providers.tokenos.errors_v2 import (
     FieldExpected,
     FieldInvalid,
@@ -28,7 +29,6 @@ from mockbank.providers.tokenos.models.fixtures import Fixtures, PayerAccount
 from mockbank.providers.tokenos.models.payment_initiation import Initiation, check_bank
 from mockbank.providers.tokenos.models.v2_common import StatusChange, Step
 from mockbank.store import Store
-from mockbank.tokenos import base58
 
 S = flow.PaymentStatus
 ID_SUFFIX = ":2gFUX1NDgpN"  # the suffix of the OpenAPI's example payment ids

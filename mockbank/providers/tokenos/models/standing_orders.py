@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from mockbank.clients.tokenos import base58
 from mockbank.providers.tokenos.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -32,7 +33,6 @@ from mockbank.providers.tokenos.models.common import (
 from mockbank.providers.tokenos.models.schedules import parse_date
 from mockbank.providers.tokenos.models.tokens import is_cancelled, is_expired, token_record
 from mockbank.store import Store
-from mockbank.tokenos import base58
 
 NS_SUBMISSION = "tokenos.so_submission"
 NS_SUBMISSION_OF_TOKEN = "tokenos.so_submission_of_token"

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from mockbank.clients.tokenos import KeyPair, base58, canonical_json, encode_uri_component
 from mockbank.providers.tokenos.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -51,7 +52,6 @@ from mockbank.providers.tokenos.models.schedules import (
 )
 from mockbank.providers.tokenos.models.sources import instructed_bank, instructed_source
 from mockbank.store import Store, add_new
-from mockbank.tokenos import KeyPair, base58, canonical_json, encode_uri_component
 
 
 def store_token_request(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from mockbank.clients.tokenos import base58, canonical_json, verify, verify_json
 from mockbank.providers.tokenos.errors import (
     Aborted,
     AlreadyExists,
@@ -41,7 +42,6 @@ from mockbank.providers.tokenos.models.fixtures import Fixtures
 from mockbank.providers.tokenos.models.members import find_key
 from mockbank.providers.tokenos.models.schedules import execution_ms
 from mockbank.store import Store, add_new
-from mockbank.tokenos import base58, canonical_json, verify, verify_json
 
 
 def token_record(store: Store, token_id: str, *, now: datetime) -> dict[str, Any]:

@@ -15,9 +15,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from mockbank.clients.tokenos import RawNumber, base58
 from mockbank.providers.tokenos.errors_v2 import FieldExpected, FieldInvalid, FieldInvalidFormat
 from mockbank.store import Store
-from mockbank.tokenos import RawNumber, base58
 
 NS_PAYMENT = "tokenos.v2_payment"
 NS_PAYMENT_REF = "tokenos.v2_payment_ref"

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 if TYPE_CHECKING:
-    from mockbank.quickstream_rest import QuickStreamRestClient, QuickStreamRestError
+    from mockbank.clients.quickstream_rest import QuickStreamRestClient, QuickStreamRestError
 
 __all__ = [
     "LISTED_ORDER",
@@ -93,13 +93,3 @@ def verify_passback(
     expected = sign_passback(values, secret, rule=rule)
     # Compared in constant time; a non-ASCII value can never match a hex digest.
     return hmac.compare_digest(sent.lower().encode("utf-8"), expected.encode("ascii"))
-
-
-def __getattr__(name: str) -> object:
-    # The REST API's client (mockbank/quickstream_rest.py) is importable from here too, loaded
-    # on first use so that the app itself never imports requests.
-    if name in ("QuickStreamRestClient", "QuickStreamRestError"):
-        from mockbank import quickstream_rest
-
-        return getattr(quickstream_rest, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from mockbank.masking import find_card_numbers
-from tests.scripts import free_port, run_script, start_serve, wait_for_health
+from tests.processes import free_port, run_script, start_serve, wait_for_health
 
 PROVIDERS = ["quickstream", "syspay", "centagate", "forter", "tokenos"]
 DEMOS = ["quickstream", "quickstream_rest", "syspay", "centagate", "forter", "tokenos"]

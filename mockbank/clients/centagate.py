@@ -2,7 +2,7 @@
 
 Nothing here imports Flask, so client code and tests can use it on its own::
 
-    from mockbank.centagate import sign, device_otp, parse_qr
+    from mockbank.clients.centagate import sign, device_otp, parse_qr
 
     fields["hmac"] = sign(fields, "mockbank-secret-key")          # the seed's sample order
     otp = device_otp("alice-device-secret", challenge, plain_text)  # what the phone shows

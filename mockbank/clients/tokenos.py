@@ -642,13 +642,3 @@ class Member:
         """``GET /transfers/<id>``."""
         transfer: dict[str, Any] = self.call("GET", f"/transfers/{transfer_id}")["transfer"]
         return transfer
-
-
-def __getattr__(name: str) -> Any:
-    # The v2 REST client lives in its own module; `from mockbank.tokenos import
-    # TokenRestClient` works too (loaded on first use: it imports this module).
-    if name in ("TokenRestClient", "TokenApiError"):
-        from mockbank import tokenos_v2
-
-        return getattr(tokenos_v2, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,7 +3,7 @@
 Token.io publishes no Python SDK for this API; the method names follow the OpenAPI's
 operations (InitiatePayment, GetPayment, GetPayments, ProvideEmbeddedFields, CreateVrpConsent,
 ...). It authenticates with a sandbox API key (HTTP Basic ``memberId:apiKey``) or, given a
-`mockbank.tokenos.Member`, signs every call with the member's Ed25519 key.
+`mockbank.clients.tokenos.Member`, signs every call with the member's Ed25519 key.
 
     client = TokenRestClient("http://127.0.0.1:8787/tokenos", api_key="sandbox-api-key")
     payment = client.initiate_payment({"flowType": "API_ONLY", "bankId": "iron", ...})
@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import requests
 
 if TYPE_CHECKING:
-    from mockbank.tokenos import Member
+    from mockbank.clients.tokenos import Member
 
 Params = dict[str, Any]
 
@@ -96,8 +96,8 @@ class TokenRestClient:
 
     def _signature(self, method: str, path: str, body: Any, query: str) -> str:
         """The member's ``Token-Ed25519-SHA512`` header for this call."""
+        from mockbank.clients.tokenos import auth_header, signing_payload
         from mockbank.clock import wall_epoch
-        from mockbank.tokenos import auth_header, signing_payload
 
         assert self.member is not None
         # Wall time is right here: this runs in the client, which has no app clock.
