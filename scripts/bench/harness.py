@@ -48,6 +48,15 @@ def waitress_app(module_code: str, threads: int = 16, server: str = "waitress") 
     `server` is one of `mockbank serve`'s servers, set up exactly as mockbank sets it up
     (`mockbank.serving.make_server`), so a reference app and mockbank compare like for like.
     """
+    with served_app(module_code, threads, server) as (url, _):
+        yield url
+
+
+@contextmanager
+def served_app(
+    module_code: str, threads: int = 16, server: str = "waitress"
+) -> Iterator[tuple[str, int]]:
+    """`waitress_app`, yielding the URL and the server's process id."""
     port = free_port()
     with tempfile.TemporaryDirectory() as directory:
         script = Path(directory) / "bench_app.py"
@@ -69,7 +78,7 @@ if __name__ == "__main__":
         )
         try:
             wait_until_up(port)
-            yield f"http://127.0.0.1:{port}"
+            yield f"http://127.0.0.1:{port}", process.pid
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=10)
