@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -119,19 +121,56 @@ class MemoryClockBacking:
             return self._setting
 
 
+# The settings a request has read from the store, per backing: a request reads the shared
+# setting once (a store round trip), however often it asks the time. Set by `request_scope`.
+_REQUEST_SETTINGS: ContextVar[dict[object, ClockSetting] | None] = ContextVar(
+    "mockbank_clock_settings", default=None
+)
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """Within one request, a shared clock's setting is read from the store once.
+
+    Time still runs (the wall clock is read on every use); a move made by another process
+    during the request is seen from the next request on. A move made by this request is
+    seen at once.
+    """
+    token = _REQUEST_SETTINGS.set({})
+    try:
+        yield
+    finally:
+        _REQUEST_SETTINGS.reset(token)
+
+
 class StoreClockBacking:
-    """The setting as a record in the store, read on every use, changed atomically."""
+    """The setting as a record in the store, read once per request, changed atomically."""
 
     def __init__(self, store: Store, namespace: str = CLOCK_NAMESPACE) -> None:
         self._store = store
         self._namespace = namespace
 
     def load(self) -> ClockSetting:
-        return ClockSetting.from_value(
+        settings = _REQUEST_SETTINGS.get()
+        if settings is not None:
+            cached = settings.get(self)
+            if cached is not None:
+                return cached
+        setting = ClockSetting.from_value(
             self._store.get(self._namespace, CLOCK_KEY, now=_RECORD_TIME)
         )
+        if settings is not None:
+            settings[self] = setting
+        return setting
 
     def change(self, change: Change) -> ClockSetting:
+        setting = self._change(change)
+        settings = _REQUEST_SETTINGS.get()
+        if settings is not None:
+            settings[self] = setting
+        return setting
+
+    def _change(self, change: Change) -> ClockSetting:
         while True:
             value = self._store.update(
                 self._namespace,

@@ -75,11 +75,20 @@ def check_json_depth(body: bytes, content_type: str | None) -> None:
         )
 
 
-def add_security_headers(response: Response) -> None:
-    """nosniff and no-referrer everywhere; CSP and frame denial on HTML pages."""
+def add_security_headers(response: Response, request_id: str | None = None) -> None:
+    """nosniff and no-referrer everywhere; CSP and frame denial on HTML pages.
+
+    With `request_id`, also ``X-Request-Id`` unless the view set one. One pass over the
+    headers: `Headers.setdefault` scans them all for every name.
+    """
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    present = {key.lower() for key, _ in headers.items()}
+    if request_id is not None and "x-request-id" not in present:
+        headers.add("X-Request-Id", request_id)
+    if "x-content-type-options" not in present:
+        headers.add("X-Content-Type-Options", "nosniff")
+    if "referrer-policy" not in present:
+        headers.add("Referrer-Policy", "no-referrer")
     if response.mimetype != "text/html":
         return
     own = headers.get("Content-Security-Policy")

@@ -12,7 +12,7 @@ from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from mockbank.journal import DEFAULT_CAPACITY, Entry, Journal
+from mockbank.journal import DEFAULT_CAPACITY, Capture, Entry, Journal
 from mockbank.store import Store
 
 NAMESPACE = "mockbank.journal"
@@ -61,6 +61,10 @@ class StoreJournal(Journal):
         if self._written % TRIM_EVERY == 0:
             self._trim(entry_id)
         return entry
+
+    def record_capture(self, capture: Capture) -> None:
+        """Masked at once: the store may be a file or a database other processes read."""
+        self.record(**capture.fields())
 
     def _trim(self, newest: int) -> None:
         with self._trim_lock:

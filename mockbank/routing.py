@@ -17,6 +17,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from mockbank import accesslog
+from mockbank.clock import request_scope
 from mockbank.errors import (
     FaultInjected,
     InternalError,
@@ -33,8 +34,8 @@ from mockbank.guards import (
     short_traceback,
 )
 from mockbank.hosts import INPROCESS_KEY, NAMES_KEY, PROXY_KEY, ServerNames, provider_hostnames
-from mockbank.journal import masked_body
-from mockbank.masking import mask_form, mask_headers, mask_text
+from mockbank.journal import Capture
+from mockbank.masking import mask_text
 from mockbank.sandboxes import ENVIRON_STATE, SandboxDispatch, SandboxError
 from mockbank.state import current_state
 
@@ -224,12 +225,13 @@ def install(app: Flask, state: State) -> None:
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        correlation_id = getattr(g, "correlation_id", None)
-        if correlation_id:
-            response.headers.setdefault("X-Request-Id", correlation_id)
+        ctx: Any = g._get_current_object()
+        correlation_id = getattr(ctx, "correlation_id", None) or None
         if PROXY_KEY not in request.environ:  # a target's answer is relayed unchanged
-            add_security_headers(response)
-        provider = getattr(g, "provider", None)
+            add_security_headers(response, correlation_id)
+        elif correlation_id:
+            response.headers.setdefault("X-Request-Id", correlation_id)
+        provider = getattr(ctx, "provider", None)
         if provider is not None:
             _journal_safely(_served(state), provider, response)
         if accesslog.log.isEnabledFor(logging.INFO):
@@ -267,6 +269,7 @@ def _served(root: State) -> State:
 
 
 def _journal(state: State, provider: Provider, response: Response) -> None:
+    """Hand the journal this request's parts; it masks them when it is read."""
     req: Any = request._get_current_object()  # type: ignore[attr-defined]
     ctx: Any = g._get_current_object()
     try:
@@ -274,29 +277,41 @@ def _journal(state: State, provider: Provider, response: Response) -> None:
     except Exception:  # a body the server could not read is journaled as empty
         body = b""
     skip = getattr(ctx, "journal_skip_body", False) or response.direct_passthrough
-    response_body = b"" if skip or response.is_streamed else response.get_data()
+    response_body = None if skip else b"" if response.is_streamed else response.get_data()
     started = getattr(ctx, "started", None)
     latency = (time.perf_counter() - started) * 1000 if started else 0.0
-    query = req.query_string
-    state.journal.record(
-        time=state.now(),
-        provider=provider.name,
-        endpoint=getattr(ctx, "endpoint_name", None),
-        method=req.method,
-        path=mask_text(req.path),
-        query=mask_form(query.decode("latin-1")) if query else "",
-        status=response.status_code,
-        latency_ms=round(latency, 3),
-        correlation_id=getattr(ctx, "correlation_id", ""),
-        remote_addr=req.remote_addr,
-        request_headers=mask_headers(req.headers),
-        request_body=masked_body(body, req.content_type),
-        response_headers=mask_headers(response.headers),
-        response_body="<not recorded>"
-        if skip
-        else masked_body(response_body, response.content_type),
-        notes=dict(getattr(ctx, "journal_notes", {})),
+    environ = req.environ
+    notes = getattr(ctx, "journal_notes", None)
+    state.journal.record_capture(
+        Capture.cut(
+            time=state.now(),
+            provider=provider.name,
+            endpoint=getattr(ctx, "endpoint_name", None),
+            method=req.method,
+            path=req.path,
+            query=req.query_string,
+            status=response.status_code,
+            latency_ms=round(latency, 3),
+            correlation_id=getattr(ctx, "correlation_id", ""),
+            remote_addr=req.remote_addr,
+            request_headers=_request_headers(environ),
+            request_body=body,
+            request_type=environ.get("CONTENT_TYPE"),
+            response_headers=list(response.headers.items()),
+            response_body=response_body,
+            response_type=response.content_type,
+            notes=dict(notes) if notes else {},
+        )
     )
+
+
+def _request_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
+    """The header entries of the environ, copied (the journal names them when it is read)."""
+    return [
+        (key, value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")
+    ]
 
 
 def _access_line(provider: Provider | None, response: Response) -> None:
@@ -335,7 +350,8 @@ class _DropMiddleware:
             captured.append((status, headers, exc_info))
             return lambda data: None
 
-        result = self.app(environ, capture)
+        with request_scope():  # a shared clock's setting is read once per request
+            result = self.app(environ, capture)
         if not environ.get("mockbank.drop"):
             status, headers, exc_info = captured[0]
             start_response(status, headers, exc_info)

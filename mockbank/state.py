@@ -8,13 +8,14 @@ import re
 import threading
 import uuid
 from base64 import urlsafe_b64encode
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, has_request_context, request
+from flask import current_app
+from flask.globals import _cv_request
 
 from mockbank.clock import Clock, StoreClockBacking, parse_instant
 from mockbank.config import Config
@@ -35,6 +36,11 @@ if TYPE_CHECKING:
 # Sequences in the store that ids are made from (see `State.token_bytes`).
 ID_SEQUENCE = "mockbank.ids"
 REQUEST_ID_SEQUENCE = "mockbank.request-ids"
+# Request ids are reserved from the store this many at a time: one store round trip per
+# block, not per request. Blocks never overlap, so ids stay unique across processes.
+REQUEST_ID_BLOCK = 64
+# The environ key holding the request's resolved State (`mockbank.sandboxes.ENVIRON_STATE`).
+_ENVIRON_STATE = "mockbank.state"
 # 13 digits in a row read as a card number to the journal's masking and to leak scans.
 _CARD_LIKE = re.compile(r"[0-9]{13}")
 
@@ -101,6 +107,8 @@ class State:
         )
         self.server_errors: list[BaseException] = []
         self._errors_lock = threading.Lock()
+        self._request_ids = (0, 0)  # the next request number and the end of its block
+        self._request_ids_lock = threading.Lock()
         self.fixtures: dict[str, Any] = {}
         self.sandboxes = Sandboxes(self, self._build_sandbox)
         self.load_fixtures()
@@ -165,6 +173,8 @@ class State:
             # Everything of this sandbox's own; other sandboxes' records stay (they live under
             # the `sandbox:` prefix in the default sandbox's store).
             self.store.reset("mockbank.")
+            with self._request_ids_lock:
+                self._request_ids = (0, 0)
             for name in self.providers:
                 self.store.reset(f"{name}.")
             self.faults.clear()
@@ -209,11 +219,12 @@ class State:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def _sequence_bytes(self, sequence: str, size: int) -> bytes:
+    def _sequence_bytes(self, sequence: str, size: int, number: int | None = None) -> bytes:
         # The next number of a store sequence, hashed with the seed: a fresh store gives the
         # same ids for the same seed and requests, and a store that already holds records
         # (after a restart, or shared by several processes) continues where it stood.
-        number = self.store.next_sequence(sequence)
+        if number is None:
+            number = self.store.next_sequence(sequence)
         material = f"mockbank-id\0{self.config.seed}\0{sequence}\0{number}".encode()
         return hashlib.shake_256(material).digest(size)
 
@@ -223,15 +234,27 @@ class State:
 
     def request_id(self) -> str:
         """A correlation id for one request (its own sequence, so record ids do not shift)."""
-        return self._hex(REQUEST_ID_SEQUENCE, 8)
+        return self._hex(REQUEST_ID_SEQUENCE, 8, self._request_number)
+
+    def _request_number(self) -> int:
+        """The next request number, from a block reserved in the store (same numbers, in
+        order, as one reservation per request would give a single process)."""
+        with self._request_ids_lock:
+            if self._request_ids[0] >= self._request_ids[1]:
+                first = self.store.next_sequence(REQUEST_ID_SEQUENCE, REQUEST_ID_BLOCK)
+                self._request_ids = (first, first + REQUEST_ID_BLOCK)
+            number, end = self._request_ids
+            self._request_ids = (number + 1, end)
+            return number
 
     def token_hex(self, size: int = 16) -> str:
         return self._hex(ID_SEQUENCE, size)
 
-    def _hex(self, sequence: str, size: int) -> str:
+    def _hex(self, sequence: str, size: int, numbers: Callable[[], int] | None = None) -> str:
         # An id that looks like a card number would be masked in the journal: skip it.
         while True:
-            text = self._sequence_bytes(sequence, size).hex()
+            number = numbers() if numbers is not None else None
+            text = self._sequence_bytes(sequence, size, number).hex()
             if not _CARD_LIKE.search(text):
                 return text
 
@@ -320,15 +343,19 @@ def current_state() -> State:
 
     Raises `SandboxError` (404) for a request under ``/s/<name>/`` whose sandbox does not exist.
     """
-    root: State = current_app.extensions["mockbank"]
-    if not has_request_context():
+    # Flask's context variable itself, not the `request` proxy: this runs several times in
+    # every request.
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        root: State = current_app.extensions["mockbank"]
         return root
-    from mockbank.sandboxes import ENVIRON_NAME, ENVIRON_STATE
-
-    environ = request.environ
-    state: State | None = environ.get(ENVIRON_STATE)
+    environ = ctx.request.environ
+    state: State | None = environ.get(_ENVIRON_STATE)
     if state is None:
+        from mockbank.sandboxes import ENVIRON_NAME
+
+        root = ctx.app.extensions["mockbank"]
         name = environ.get(ENVIRON_NAME)
         state = root if name is None else root.sandboxes.resolve(name)
-        environ[ENVIRON_STATE] = state
+        environ[_ENVIRON_STATE] = state
     return state

@@ -3,6 +3,7 @@ entry, a few lines of log at most; a 500, if one happens, names its request id."
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 from pathlib import Path
@@ -132,10 +133,28 @@ def test_a_journal_failure_loses_the_entry_not_the_answer(
     def broken(*_: Any, **__: Any) -> str:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(routing, "masked_body", broken)
+    # The request path takes the request's parts (masked later, when the journal is read).
+    monkeypatch.setattr(routing.Capture, "cut", broken)
     caplog.set_level(logging.ERROR, logger="mockbank")
     response = app.test_client().post("/forter/v1/tokenization/tokenize", json={"a": 1})
     assert response.status_code == 401  # Forter's own answer: no credentials were sent
     assert response.get_json()["code"] == "UNAUTHORIZED"
     assert "could not journal" in caplog.text
     assert len(caplog.text) < 1000
+
+
+def test_a_masking_failure_at_read_time_hides_the_bodies_not_the_journal(
+    app: Flask, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: Any, **__: Any) -> str:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    client = app.test_client()
+    client.post("/forter/v1/tokenization/tokenize", json={"number": "4111111111111111"})
+    monkeypatch.setattr("mockbank.masking.mask_body", broken)
+    caplog.set_level(logging.ERROR, logger="mockbank")
+    listed = client.get("/_mockbank/requests?provider=forter").get_json()["requests"]
+    assert listed[-1]["status"] == 401
+    assert listed[-1]["request_body"] == "<not recorded: masking failed>"
+    assert "4111111111111111" not in json.dumps(listed)
+    assert "could not mask journal entry" in caplog.text
