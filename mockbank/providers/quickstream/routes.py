@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from mockbank.forms import parse_form_strict
 from mockbank.outbox import Email
 from mockbank.providers.quickstream import auth, models
 from mockbank.providers.quickstream.errors import (
@@ -59,12 +60,7 @@ def _form_pairs() -> list[tuple[str, str]]:
         )
     body = request.get_data(cache=True)
     try:
-        return parse_qsl(
-            body.decode("utf-8"),
-            keep_blank_values=True,
-            errors="strict",
-            max_num_fields=MAX_FIELDS,
-        )
+        return parse_form_strict(body.decode("utf-8"), MAX_FIELDS)
     except UnicodeDecodeError:
         raise InvalidParameter("The parameters are not valid UTF-8 form encoding.") from None
     except ValueError:
