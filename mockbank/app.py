@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
@@ -12,6 +12,23 @@ from mockbank import control, dashboard, routing
 from mockbank.config import Config
 from mockbank.masking import MaskingFilter
 from mockbank.state import State
+
+
+class _Flask(Flask):
+    """Flask, deciding once per function whether it is async (Flask asks for every hook and
+    view of every request)."""
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        found = self._sync.get(func)
+        if found is None:
+            found = super().ensure_sync(func)
+            if len(self._sync) < 4096:
+                self._sync[func] = found
+        return found
 
 
 def _install_log_masking() -> None:
@@ -32,7 +49,7 @@ def create_app(
         elif not isinstance(config, Config):
             config = Config.from_mapping(config)
         state = State(config.normalized())
-    app = Flask("mockbank")
+    app = _Flask("mockbank")
     app.config["MAX_CONTENT_LENGTH"] = state.config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["mockbank"] = state

@@ -51,16 +51,22 @@ def client_ip(
 
 def check_ip(ip: str | None, allowed: Iterable[str]) -> None:
     """Raise `IpNotAllowed` unless `ip` is on the list (entries may be networks: 10.0.0.0/8)."""
-    if ip is not None:
-        address = ipaddress.ip_address(ip)
-        for entry in allowed:
-            network = _network(entry)
-            if address.version == network.version and address in network:
-                return
+    if ip is not None and _ip_allowed(ip, tuple(allowed)):
+        return
     raise IpNotAllowed(
         f"The IP address {ip or 'unknown'} is not allowed to request tokens for this facility."
         " Add it to allowedIps in fixtures/quickstream.json."
     )
+
+
+@functools.lru_cache(maxsize=1024)  # the same few addresses and lists, request after request
+def _ip_allowed(ip: str, allowed: tuple[str, ...]) -> bool:
+    address = ipaddress.ip_address(ip)
+    for entry in allowed:
+        network = _network(entry)
+        if address.version == network.version and address in network:
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=256)
