@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ Updater = Callable[[Value], Value]
 # recently expired token can still be told apart from an unknown one.
 PURGE_GRACE_S = 3600.0
 PURGE_EVERY_WRITES = 500
+# Values as compact JSON text (no space after "," and ":"): a tenth smaller in memory and on
+# disk. One encoder, built once: `json.dumps` with options would build one per call.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_COMPRESS_FROM = 1024  # characters of JSON text
 
 
 class RecordExists(Exception):
@@ -181,20 +186,37 @@ def check_count(count: int) -> None:
         raise ValueError("a sequence reserves at least one number")
 
 
+def _pack(text: str) -> str | bytes:
+    """A value's JSON text as the memory store keeps it: large ones zlib-compressed."""
+    if len(text) < _COMPRESS_FROM:
+        return text
+    return zlib.compress(text.encode(), 1)
+
+
+def _unpack(data: str | bytes) -> str:
+    return data if isinstance(data, str) else zlib.decompress(data).decode()
+
+
 class _Stored:
     """One record as the memory store keeps it: the value as JSON text, times as floats.
 
     Text rather than a dict: a few hundred bytes instead of several KiB of small objects per
     record, and every read is a fresh copy that no caller can use to change stored state.
+    Text of a KiB or more (a TokenOS token with its signatures) is kept zlib-compressed, about
+    half the size, for some 20 µs per write and read of such a record.
     """
 
-    __slots__ = ("created", "expires", "text", "used")
+    __slots__ = ("created", "data", "expires", "used")
 
     def __init__(self, text: str, created: float, expires: float | None) -> None:
-        self.text = text
+        self.data = _pack(text)
         self.created = created
         self.expires = expires
         self.used: float | None = None
+
+    @property
+    def text(self) -> str:
+        return _unpack(self.data)
 
     def usable(self, now: float) -> bool:
         return self.used is None and (self.expires is None or now < self.expires)
@@ -244,7 +266,7 @@ class MemoryStore:
         now: datetime,
         expires_at: datetime | None = None,
     ) -> bool:
-        text = json.dumps(value)
+        text = _dumps(value)
         with self._lock:
             space = self._data.setdefault(namespace, {})
             if key in space:
@@ -262,7 +284,7 @@ class MemoryStore:
         now: datetime,
         expires_at: datetime | None = None,
     ) -> None:
-        text = json.dumps(value)
+        text = _dumps(value)
         with self._lock:
             space = self._data.setdefault(namespace, {})
             space.pop(key, None)  # a replaced record is the newest
@@ -304,8 +326,8 @@ class MemoryStore:
             stored = self._find(namespace, key)
             if stored is None or not stored.usable(now.timestamp()):
                 return None
-            text = json.dumps(change(stored.value()))
-            stored.text = text
+            text = _dumps(change(stored.value()))
+            stored.data = _pack(text)
             if expires_at is not None:
                 stored.expires = expires_at.timestamp()
         return dict(json.loads(text))
@@ -461,7 +483,7 @@ class SQLiteStore:
     ) -> bool:
         changed = self._execute(
             "INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?, NULL)",
-            (namespace, key, json.dumps(value), now.timestamp(), _ts(expires_at)),
+            (namespace, key, _dumps(value), now.timestamp(), _ts(expires_at)),
         )
         self._wrote(now)
         return changed == 1
@@ -477,7 +499,7 @@ class SQLiteStore:
     ) -> None:
         self._execute(
             "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, NULL)",
-            (namespace, key, json.dumps(value), now.timestamp(), _ts(expires_at)),
+            (namespace, key, _dumps(value), now.timestamp(), _ts(expires_at)),
         )
         self._wrote(now)
 
@@ -523,7 +545,7 @@ class SQLiteStore:
             new_value = change(json.loads(row[0]))
             db.execute(
                 "UPDATE records SET value = ?, expires = ? WHERE namespace = ? AND key = ?",
-                (json.dumps(new_value), _ts(expires_at) if expires_at else row[1], namespace, key),
+                (_dumps(new_value), _ts(expires_at) if expires_at else row[1], namespace, key),
             )
         return _copy(new_value)
 
