@@ -26,9 +26,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from mockbank import create_app  # noqa: E402
-from mockbank.centagate import sign as centagate_sign  # noqa: E402
-from mockbank.syspay import wsse_header  # noqa: E402
-from mockbank.tokenos import encode_callback_state  # noqa: E402
+from mockbank.clients.centagate import sign as centagate_sign  # noqa: E402
+from mockbank.clients.syspay import wsse_header  # noqa: E402
+from mockbank.clients.tokenos import encode_callback_state  # noqa: E402
 
 GOAL = 2048
 FORTER_AUTH = "Basic " + base64.b64encode(b"SITE_ID:SITE_SECRET").decode()
