@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from mockbank.clients.tokenos import Member, auth_header, signing_payload
 from mockbank.clock import wall_epoch
 from mockbank.providers.tokenos import models
-from mockbank.providers.tokenos.routes import UNEMULATED, privileged_key
+from mockbank.providers.tokenos.models.fixtures import privileged_key
+from mockbank.providers.tokenos.routes.unemulated import UNEMULATED
 from mockbank.state import State
 from mockbank.testing import LiveServer
 

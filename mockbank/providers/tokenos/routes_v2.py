@@ -31,6 +31,7 @@ from mockbank.providers.tokenos.models import payment_initiation as initiation
 from mockbank.providers.tokenos.models import payments_query as query
 from mockbank.providers.tokenos.models import payments_v2 as payments
 from mockbank.providers.tokenos.models.v2_common import Scheduled, StatusChange, upcoming
+from mockbank.providers.tokenos.routes import common
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 
@@ -98,14 +99,14 @@ def sweep(state: State) -> None:
 def _context() -> tuple[State, Fixtures, str, datetime]:
     """(state, fixtures, caller member id, now) after authentication and a sweep."""
     state = current_state()
-    caller = routes.authenticate()
+    caller = common.authenticate()
     sweep(state)
     return state, state.fixtures["tokenos"], caller.id, state.now()
 
 
 def base_url() -> str:
     """Where this gateway is mounted, for the redirect URLs it hands out."""
-    return external_base_url() + request.script_root + routes.PREFIX
+    return external_base_url() + request.script_root + common.PREFIX
 
 
 def _settings(state: State) -> payments.Settings:
@@ -141,7 +142,7 @@ def initiate_payment() -> Response:
     """Initiate a payment (single immediate, or a VRP under ``initiation.vrpConsentId``)."""
     state, fixtures, member_id, now = _context()
     timeout = _request_timeout()
-    body = routes._body()
+    body = common.request_body()
     init = body.get("initiation") if isinstance(body, dict) else None
     if isinstance(init, dict) and init.get("vrpConsentId") not in (None, ""):
         payment, changes = vrp_payments.create_vrp(
@@ -193,7 +194,7 @@ def embedded_auth(payment_id: str) -> Response:
     state, fixtures, member_id, now = _context()
     _request_timeout()
     payment, changes = payments.submit_embedded(
-        state.store, member_id, payment_id, routes._body(), _settings(state), now=now
+        state.store, member_id, payment_id, common.request_body(), _settings(state), now=now
     )
     notify(state, payment, changes)
     return jsonify({"payment": _payment_json(payment, fixtures, now)})
@@ -206,7 +207,7 @@ def create_vrp_consent() -> Response:
     """Create a VRP consent; the payer authorises it at the bank."""
     state, fixtures, member_id, now = _context()
     consent, changes = vrp.create_consent(
-        state.store, member_id, routes._body(), fixtures, now=now, rng=state.token_bytes
+        state.store, member_id, common.request_body(), fixtures, now=now, rng=state.token_bytes
     )
     notify(state, consent, changes)
     journal_note("vrpConsent", consent.id)
@@ -295,7 +296,7 @@ def create_refund() -> Response:
     """Refund (part of) a completed payment."""
     state, fixtures, member_id, now = _context()
     refund, changes = refunds.create_refund(
-        state.store, member_id, routes._body(), now=now, rng=state.token_bytes
+        state.store, member_id, common.request_body(), now=now, rng=state.token_bytes
     )
     notify(state, refund, changes)
     journal_note("refund", refund.id)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import Response, jsonify
 
 from mockbank.providers.tokenos import events
-from mockbank.providers.tokenos.routes import _body, _state, authenticate, bp
+from mockbank.providers.tokenos.routes import bp
+from mockbank.providers.tokenos.routes.common import authenticate
+from mockbank.providers.tokenos.routes.common import provider_state as _state
+from mockbank.providers.tokenos.routes.common import request_body as _body
 from mockbank.routing import endpoint
 
 

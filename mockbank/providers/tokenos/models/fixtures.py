@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -133,6 +134,12 @@ def seeded_keys(seed: str) -> list[KeyPair]:
         generate_keys(level, hashlib.sha256(f"{seed}:{level}".encode()).digest())
         for level in KEY_LEVELS
     ]
+
+
+@functools.lru_cache(maxsize=32)
+def privileged_key(seed: str) -> KeyPair:
+    """The PRIVILEGED key of a seeded member (the Token member, payers)."""
+    return generate_keys("PRIVILEGED", hashlib.sha256(f"{seed}:PRIVILEGED".encode()).digest())
 
 
 def load_fixtures(reader: FixtureReader) -> Fixtures:

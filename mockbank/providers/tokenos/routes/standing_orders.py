@@ -1,4 +1,4 @@
-"""Views for SDK calls beyond the seed's flow: profile pictures, blobs, standing orders."""
+"""Standing order submissions: redeem a standing order token, read and list submissions."""
 
 from __future__ import annotations
 
@@ -7,43 +7,11 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from mockbank.providers.tokenos import events
-from mockbank.providers.tokenos.models import blobs, standing_orders
-from mockbank.providers.tokenos.routes import _body, _state, authenticate, bp
-from mockbank.routing import endpoint, journal_note, skip_journal_body
+from mockbank.providers.tokenos.models import standing_orders
+from mockbank.providers.tokenos.routes import bp
+from mockbank.providers.tokenos.routes.common import authenticate, provider_state, request_body
+from mockbank.routing import endpoint, journal_note
 from mockbank.state import State
-
-
-@bp.put("/profilepicture")
-@endpoint("set-profile-picture")
-def set_profile_picture() -> Response:
-    """Make an uploaded image the caller's public profile picture."""
-    state, _ = _state()
-    caller = authenticate()
-    blob = blobs.set_profile_picture(state.store, caller.id, _body(), now=state.now())
-    journal_note("blob", blob["id"])
-    return jsonify({})
-
-
-@bp.get("/members/<member_id>/profilepicture/<size>")
-@endpoint("get-profile-picture")
-def get_profile_picture(member_id: str, size: str) -> Response:
-    """A member's picture at SMALL, MEDIUM, LARGE or ORIGINAL size."""
-    state, _ = _state()
-    authenticate()
-    skip_journal_body()
-    return jsonify(
-        {"blob": blobs.get_profile_picture(state.store, member_id, size, now=state.now())}
-    )
-
-
-@bp.get("/blobs/<blob_id>")
-@endpoint("get-blob")
-def get_blob(blob_id: str) -> Response:
-    """A blob: public ones for any caller, others for their owner."""
-    state, _ = _state()
-    caller = authenticate()
-    skip_journal_body()
-    return jsonify({"blob": blobs.get_blob(state.store, caller.id, blob_id, now=state.now())})
 
 
 def _notify(state: State, submission: dict[str, Any], member_id: str) -> None:
@@ -68,10 +36,10 @@ def _notify(state: State, submission: dict[str, Any], member_id: str) -> None:
 @endpoint("redeem-standing-order")
 def redeem_standing_order() -> Response:
     """Redeem a standing order token: one submission per token."""
-    state, _ = _state()
+    state, _ = provider_state()
     caller = authenticate()
     submission, new = standing_orders.redeem_standing_order(
-        state.store, caller.id, _body(), now=state.now()
+        state.store, caller.id, request_body(), now=state.now()
     )
     journal_note("submission", submission["id"])
     if new:
@@ -83,14 +51,14 @@ def redeem_standing_order() -> Response:
 @endpoint("get-standing-order-submission")
 def get_standing_order_submission(submission_id: str) -> Response:
     """One submission, its status read from the clock."""
-    state, _ = _state()
+    state, _ = provider_state()
     caller = authenticate()
     found = standing_orders.get_submission(state.store, caller.id, submission_id, now=state.now())
     return jsonify({"submission": found})
 
 
 def _list_submissions(offset: str, limit: str) -> Response:
-    state, _ = _state()
+    state, _ = provider_state()
     caller = authenticate()
     return jsonify(
         standing_orders.list_submissions(state.store, caller.id, offset, limit, now=state.now())

@@ -1,0 +1,167 @@
+"""Request helpers every TokenOS view shares: the caller, the body, the access grant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import request
+
+from mockbank.providers.tokenos import models
+from mockbank.providers.tokenos.auth import (
+    DEFAULT_WINDOW_S,
+    match_api_key,
+    parse_basic,
+    parse_body,
+    parse_signed_header,
+    verify_signed_request,
+)
+from mockbank.providers.tokenos.auth_jwt import verify_bearer
+from mockbank.providers.tokenos.errors import Unauthenticated
+from mockbank.providers.tokenos.settings import settings
+from mockbank.routing import journal_note
+from mockbank.state import State, current_state
+
+PREFIX = "/tokenos"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who signed the call, and the access token it acts under (``on-behalf-of``)."""
+
+    member: dict[str, Any]
+    on_behalf_of: str | None
+
+    @property
+    def id(self) -> str:
+        return str(self.member["id"])
+
+
+def provider_state() -> tuple[State, models.Fixtures]:
+    """The app state and Token.io's fixtures."""
+    state = current_state()
+    fixtures: models.Fixtures = state.fixtures["tokenos"]
+    return state, fixtures
+
+
+def lenient_signatures(state: State) -> bool:
+    """Whether signatures are accepted unchecked (``tokenos.lenient_signatures``)."""
+    return settings(state).lenient_signatures
+
+
+def request_body() -> Any:
+    """The JSON body (``{}`` when empty); 400 INVALID_ARGUMENT when malformed."""
+    return parse_body(request.get_data(cache=True))
+
+
+def signed_paths() -> list[str]:
+    """The path the caller may have signed, without the ``/tokenos`` mount."""
+    # The SDK signs the path it was given; accept the decoded and the raw spelling.
+    paths = [request.path]
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw:
+        raw_path = raw.split("?", 1)[0]
+        if "://" in raw_path:
+            raw_path = "/" + raw_path.split("://", 1)[1].partition("/")[2]
+        paths.append(raw_path)
+    out = []
+    for path in paths:
+        bare = path[len(PREFIX) :] if path.startswith(PREFIX + "/") or path == PREFIX else path
+        if bare not in out:
+            out.append(bare or "/")
+    return out
+
+
+def authenticate() -> Caller:
+    """A signed (or sandbox API key) caller; 401 UNAUTHENTICATED otherwise."""
+    state, fixtures = provider_state()
+    header = request.headers.get("Authorization", "")
+    if not header:
+        raise Unauthenticated(
+            "this call needs Authorization: Token-Ed25519-SHA512 …, Bearer <JWT> or Basic (API key)"
+        )
+    now = state.now()
+    if header.lower().startswith("basic "):
+        user, password = parse_basic(header)
+        name = match_api_key(password, fixtures.api_keys)
+        seeded = fixtures.member_by_name(name) if name else None
+        if seeded is None:
+            raise Unauthenticated("unknown API key")
+        if user and user not in (seeded.member_id, seeded.member_id.replace(":", "-")):
+            raise Unauthenticated("the API key belongs to another member")
+        seeded_member = models.get_member(state.store, seeded.member_id, now=now)
+        journal_note("auth", "api-key")
+        return Caller(seeded_member, request.headers.get("on-behalf-of") or None)
+    if header.lower().startswith("bearer "):
+        return jwt_caller(state, header)
+    signed = parse_signed_header(header)
+    member = state.store.get(models.NS_MEMBER, signed.member_id, now=now)
+    if member is None:
+        raise Unauthenticated(f"unknown member {signed.member_id}")
+    key = models.find_key(member, signed.key_id)
+    if key is None:
+        raise Unauthenticated(f"key {signed.key_id} is not a key of {signed.member_id}")
+    journal_note("member", signed.member_id)
+    if lenient_signatures(state):
+        journal_note("auth", "lenient")
+        return Caller(member, signed.on_behalf_of)
+    host = request.host + request.script_root
+    snapshot = state.clock.snapshot()
+    offset_s = float(snapshot["offset_s"])
+    real_ms = int((float(snapshot["epoch"]) - offset_s) * 1000)
+    verify_signed_request(
+        signed,
+        key,
+        method=request.method,
+        uri_hosts=[host + PREFIX, host],
+        paths=signed_paths(),
+        body=request_body(),
+        query=request.query_string.decode("utf-8", "replace"),
+        now_ms=models.ms(now),
+        real_ms=real_ms,
+        window_s=DEFAULT_WINDOW_S,
+    )
+    # A replayed state-changing call is refused; identical GETs within a millisecond are not.
+    if request.method not in ("GET", "HEAD") and not state.store.add(
+        models.NS_NONCE,
+        f"{signed.member_id}:{signed.signature}",
+        {},
+        now=now,
+        # Long enough to cover the window around both the app clock and real time.
+        expires_at=now + timedelta(seconds=2 * DEFAULT_WINDOW_S + abs(offset_s)),
+    ):
+        raise Unauthenticated("replayed request: this signature has been used already")
+    return Caller(member, signed.on_behalf_of)
+
+
+def jwt_caller(state: State, header: str) -> Caller:
+    """A caller authenticated by a bearer JWT (EdDSA, detached body, claims in the header)."""
+    query = request.query_string.decode("utf-8", "replace")
+    paths = signed_paths()
+    spellings = paths + [PREFIX + p for p in paths]
+    if query:
+        spellings += [f"{p}?{query}" for p in spellings]
+    host = request.host
+    member = verify_bearer(
+        state.store,
+        header,
+        method=request.method,
+        hosts=[host, host + request.script_root + PREFIX],
+        paths=spellings,
+        body=request.get_data(cache=True),
+        now=state.now(),
+    )
+    journal_note("auth", "jwt")
+    journal_note("member", member["id"])
+    return Caller(member, request.headers.get("on-behalf-of") or None)
+
+
+def caller_grant(state: State, caller: Caller) -> dict[str, Any] | None:
+    if not caller.on_behalf_of:
+        return None
+    return models.access_grant(state.store, caller.id, caller.on_behalf_of, now=state.now())
+
+
+def arg(name: str) -> str:
+    return request.args.get(name, "")

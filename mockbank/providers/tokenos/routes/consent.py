@@ -1,0 +1,194 @@
+"""The consent web app: bank, email, accounts, then approve or deny."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Response, render_template, request
+
+from mockbank.providers.tokenos import models
+from mockbank.providers.tokenos.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    RequestAnswered,
+    RequestExpired,
+    TokenOSError,
+    UnknownPayer,
+)
+from mockbank.providers.tokenos.i18n import TEXTS, format_amount, pick_language
+from mockbank.providers.tokenos.models.fixtures import privileged_key
+from mockbank.providers.tokenos.routes import bp
+from mockbank.providers.tokenos.routes.common import provider_state
+from mockbank.routing import endpoint, journal_note
+
+
+def _describe(request_record: dict[str, Any], lang: str) -> str:
+    texts = TEXTS[lang]
+    payload = request_record["requestPayload"]
+    if request_record["kind"] == "STANDING_ORDER":
+        body = payload["standingOrderBody"]
+        return texts["standing_order"].format(
+            amount=format_amount(Decimal(str(body["amount"])), lang),
+            currency=body["currency"],
+            frequency=body["frequency"],
+            start=body["startDate"],
+        )
+    if request_record["kind"] == "TRANSFER":
+        body = payload["transferBody"]
+        text = texts["transfer"].format(
+            amount=format_amount(Decimal(str(body["lifetimeAmount"])), lang),
+            currency=body["currency"],
+        )
+        if body.get("executionDate"):
+            text += ", " + texts["execution_date"].format(date=body["executionDate"])
+        return text
+    kinds = [k for k, _ in models.access_resources(payload["accessBody"])]
+    labels = [texts.get(f"resource_{k}", k) for k in dict.fromkeys(kinds)]
+    return texts["access"].format(resources=", ".join(labels))
+
+
+def _consent_page(
+    consent: models.Consent,
+    request_id: str,
+    lang: str,
+    *,
+    email: str | None,
+    error: str | None,
+    status: int,
+) -> Response:
+    state, _ = provider_state()
+    record = consent.request
+    payload = record["requestPayload"]
+    step = "bank" if consent.bank is None else "email" if consent.payer is None else "accounts"
+    member = state.store.get(models.NS_MEMBER, record["memberId"], now=state.now()) or {}
+    profile = member.get("profile") or {}
+    acting = payload.get("actingAs") or {}
+    requester = acting.get("displayName") or profile.get("displayNameFirst") or record["memberId"]
+    html = render_template(
+        "tokenos/consent.html",
+        lang=lang,
+        t=TEXTS[lang],
+        step=step,
+        action=f"{request.script_root}{request.path}?lang={lang}",
+        requester=requester,
+        what=_describe(record, lang),
+        description=payload.get("description"),
+        ref_id=payload.get("refId"),
+        banks=consent.banks,
+        unavailable=[
+            (bank, TEXTS[lang][f"bank_unavailable_{reason}"].format(**values))
+            for bank, reason, values in consent.unavailable
+        ],
+        bank_fixed=bool(record["requestOptions"].get("bankId") or consent.source),
+        payer_fixed=bool(record["requestOptions"].get("from") or {}),
+        bank=consent.bank,
+        email=email or (consent.payer.email if consent.payer else None),
+        accounts=consent.accounts,
+        transfer=record["kind"] != "ACCESS",
+        error=error,
+    )
+    journal_note("consent_step", step)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _error_page(message: str, lang: str, status: int, detail: str | None = None) -> Response:
+    html = render_template(
+        "tokenos/error.html", lang=lang, t=TEXTS[lang], message=message, detail=detail
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _unusable(failure: TokenOSError, lang: str) -> Response:
+    """The page for a request that cannot be answered: unknown, expired or already answered."""
+    texts = TEXTS[lang]
+    if isinstance(failure, RequestAnswered):
+        return _error_page(texts["answered_request"], lang, 410, failure.detail)
+    if isinstance(failure, RequestExpired):
+        return _error_page(texts["expired_request"], lang, 410, failure.detail)
+    if isinstance(failure, NotFound):
+        return _error_page(texts["unknown_request"], lang, 404, failure.detail)
+    return _error_page(failure.detail, lang, 410)
+
+
+def _redirect(url: str) -> Response:
+    # Built by hand so the already-encoded callback parameters reach the browser verbatim.
+    response = Response(status=302)
+    response.headers["Location"] = url
+    response.autocorrect_location_header = False
+    return response
+
+
+@bp.route("/app/request-token/<request_id>", methods=["GET", "POST"])
+@bp.route("/request-token/<request_id>", methods=["GET", "POST"])
+@endpoint("consent")
+def consent(request_id: str) -> Response:
+    """The consent web app: bank, email, accounts, then approve or deny."""
+    state, fixtures = provider_state()
+    lang = pick_language(request.values.get("lang"))
+    store, now = state.store, state.now()
+    try:
+        models.pending_request(store, request_id, now=now)
+    except (NotFound, FailedPrecondition) as gone:
+        return _unusable(gone, lang)
+    form = request.form  # empty on GET
+    decision = form.get("decision", "")
+    if decision not in ("", "approve", "deny"):
+        return _error_page("decision must be approve or deny", lang, 400)
+    if decision == "deny":
+        try:
+            denied = models.deny(store, request_id, now=now)
+        except RequestAnswered as raced:  # answered by a concurrent POST in the meantime
+            return _unusable(raced, lang)
+        journal_note("decision", "deny")
+        return _redirect(denied)
+    bank_id = form.get("bankId") or None
+    email = (form.get("email") or "").strip() or None
+    back = form.get("back", "")  # a step's way back: choose the bank or the email again
+    if back == "bank":
+        bank_id, decision = None, ""
+    elif back == "email":
+        email, decision = None, ""
+    error: str | None = None
+    found: models.Consent | None = None
+    for _ in range(3):
+        # Drop whichever input was wrong and show the step again with the first message.
+        try:
+            found = models.consent_state(
+                store, request_id, fixtures, bank_id=bank_id, email=email, now=now
+            )
+            break
+        except InvalidArgument as failure:
+            error, bank_id = error or failure.detail, None
+        except UnknownPayer:
+            error, email = error or TEXTS[lang]["unknown_email"].format(email=email), None
+        except (NotFound, FailedPrecondition) as gone:  # answered meanwhile by another POST
+            return _unusable(gone, lang)
+    if found is None:  # the request's own options no longer fit the fixtures
+        return _error_page(error or "this request cannot be shown", lang, 400)
+    if decision == "approve" and error is None:
+        payer_key = privileged_key(found.payer.key_seed) if found.payer else None
+        try:
+            if payer_key is None:
+                raise FailedPrecondition("enter the payer's email before approving")
+            url = models.approve(
+                store,
+                request_id,
+                found,
+                form.getlist("accountId"),
+                token_key=privileged_key(fixtures.token_key_seed),
+                token_member_id=fixtures.token_member_id,
+                payer_key=payer_key,
+                now=now,
+                rng=state.token_bytes,
+            )
+        except RequestAnswered as raced:
+            return _unusable(raced, lang)
+        except TokenOSError as failure:
+            error = failure.detail
+        else:
+            journal_note("decision", "approve")
+            return _redirect(url)
+    status = 400 if error else 200
+    return _consent_page(found, request_id, lang, email=email, error=error, status=status)
