@@ -13,11 +13,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from mockbank import accesslog
 from mockbank.clock import request_scope
+from mockbank.context import RequestContext, request_context
 from mockbank.errors import (
     FaultInjected,
     InternalError,
@@ -60,13 +61,12 @@ def endpoint(name: str) -> Callable[[F], F]:
 
 def journal_note(key: str, value: Any) -> None:
     """Attach a note to this request's journal entry (masked text only, never a secret)."""
-    notes: dict[str, Any] = g.setdefault("journal_notes", {})
-    notes[key] = value
+    request_context().journal_notes[key] = value
 
 
 def skip_journal_body() -> None:
     """Keep this response's body out of the journal (a card shown on purpose, an image)."""
-    g.journal_skip_body = True
+    request_context().journal_skip_body = True
 
 
 class DropConnection(Exception):
@@ -79,7 +79,7 @@ def provider_for_path(state: State, path: str) -> Provider | None:
 
 
 def render_error(state: State, error: ProviderError) -> Response:
-    provider = getattr(g, "provider", None) or provider_for_path(state, request.path)
+    provider = request_context().provider or provider_for_path(state, request.path)
     if provider is not None:
         return provider.render_error(error)
     response = jsonify({"error": {"code": error.code, "message": error.detail}})
@@ -102,7 +102,7 @@ def _http_to_provider_error(exc: HTTPException) -> ProviderError:
     if code == 400:
         return MalformedRequest(exc.description or None)
     if code >= 500:  # Flask's own 500 (a hook failed): still the correlation id, no details
-        return InternalError(getattr(g, "correlation_id", "-"))
+        return InternalError(request_context().correlation_id or "-")
     return ProviderError(exc.description or exc.name, status=code)
 
 
@@ -146,14 +146,14 @@ def _journal_safely(state: State, provider: Provider, response: Response) -> Non
             "could not journal %s %s (correlation id %s): %s",
             request.method,
             mask_text(request.path[:200]),
-            getattr(g, "correlation_id", "-"),
+            request_context().correlation_id or "-",
             type(error).__name__,
         )
 
 
 def _unexpected_error(state: State, error: Exception) -> Response:
     """A bug: a 500 in the provider's format naming the request id; a bounded log entry."""
-    correlation_id = getattr(g, "correlation_id", "-")
+    correlation_id = request_context().correlation_id or "-"
     # Bounded: a deep recursion's traceback alone would be hundreds of kilobytes.
     log.error(
         "unexpected error in %s %s (correlation id %s)\n%s",
@@ -177,12 +177,11 @@ def _collect_endpoints(app: Flask, state: State) -> None:
                     state.endpoints[name].add(getattr(view, ENDPOINT_ATTR))
 
 
-def _apply_fault(state: State, provider: Provider, ctx: Any) -> None:
+def _apply_fault(state: State, provider: Provider, ctx: RequestContext) -> None:
     """Carry out the first fault rule matching this request, if any."""
     fault = state.faults.match(provider.name, ctx.endpoint_name)
     if fault is None:
         return
-    ctx.fault = fault.id
     journal_note("fault", {"id": fault.id, "action": fault.action, "status": fault.status})
     if fault.latency_ms:
         time.sleep(fault.latency_ms / 1000)
@@ -204,7 +203,7 @@ def install(app: Flask, state: State) -> None:
     def _begin() -> None:
         # Plain objects, not the context-local proxies: this runs on every request.
         req: Any = request._get_current_object()  # type: ignore[attr-defined]
-        ctx: Any = g._get_current_object()
+        ctx = request_context()
         ctx.started = time.perf_counter()
         # Set first: a request refused by the guard is still journaled under its provider.
         provider = ctx.provider = _provider_of(state, req)
@@ -225,13 +224,13 @@ def install(app: Flask, state: State) -> None:
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        ctx: Any = g._get_current_object()
-        correlation_id = getattr(ctx, "correlation_id", None) or None
+        ctx = request_context()
+        correlation_id = ctx.correlation_id or None
         if PROXY_KEY not in request.environ:  # a target's answer is relayed unchanged
             add_security_headers(response, correlation_id)
         elif correlation_id:
             response.headers.setdefault("X-Request-Id", correlation_id)
-        provider = getattr(ctx, "provider", None)
+        provider = ctx.provider
         if provider is not None:
             _journal_safely(_served(state), provider, response)
         if accesslog.log.isEnabledFor(logging.INFO):
@@ -271,28 +270,28 @@ def _served(root: State) -> State:
 def _journal(state: State, provider: Provider, response: Response) -> None:
     """Hand the journal this request's parts; it masks them when it is read."""
     req: Any = request._get_current_object()  # type: ignore[attr-defined]
-    ctx: Any = g._get_current_object()
+    ctx = request_context()
     try:
         body = req.get_data(cache=True)
     except Exception:  # a body the server could not read is journaled as empty
         body = b""
-    skip = getattr(ctx, "journal_skip_body", False) or response.direct_passthrough
+    skip = ctx.journal_skip_body or response.direct_passthrough
     response_body = None if skip else b"" if response.is_streamed else response.get_data()
-    started = getattr(ctx, "started", None)
+    started = ctx.started
     latency = (time.perf_counter() - started) * 1000 if started else 0.0
     environ = req.environ
-    notes = getattr(ctx, "journal_notes", None)
+    notes = ctx.journal_notes
     state.journal.record_capture(
         Capture.cut(
             time=state.now(),
             provider=provider.name,
-            endpoint=getattr(ctx, "endpoint_name", None),
+            endpoint=ctx.endpoint_name,
             method=req.method,
             path=req.path,
             query=req.query_string,
             status=response.status_code,
             latency_ms=round(latency, 3),
-            correlation_id=getattr(ctx, "correlation_id", ""),
+            correlation_id=ctx.correlation_id,
             remote_addr=req.remote_addr,
             request_headers=_request_headers(environ),
             request_body=body,
@@ -316,15 +315,15 @@ def _request_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _access_line(provider: Provider | None, response: Response) -> None:
     req: Any = request._get_current_object()  # type: ignore[attr-defined]
-    ctx: Any = g._get_current_object()
-    started = getattr(ctx, "started", None)
+    ctx = request_context()
+    started = ctx.started
     proxied = req.environ.get("mockbank.proxy")
     path = getattr(proxied, "target", None) or req.path
-    endpoint = req.endpoint if provider is None else getattr(ctx, "endpoint_name", None)
+    endpoint = req.endpoint if provider is None else ctx.endpoint_name
     dropped = req.environ.get("mockbank.drop")
     accesslog.access(
         accesslog.Access(
-            getattr(ctx, "correlation_id", ""),
+            ctx.correlation_id,
             provider.name if provider is not None else None,
             endpoint,
             req.method,

@@ -7,10 +7,12 @@ CENTAGATE API document of 2018, which the errors below are named after). An app 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
-from flask import Response, g, jsonify
+from flask import Response, jsonify
 
+from mockbank.context import vendor_context
 from mockbank.errors import (
     FaultInjected,
     InternalError,
@@ -189,9 +191,19 @@ def in_table(code: int, detail: str, table: str) -> tuple[int, str]:
     return current, f"{message}: {why}" if why and why.lower() != message.lower() else message
 
 
+@dataclass
+class CentagateRequest:
+    """Centagate's own per-request values (its slot in the request context)."""
+
+    # The return-code table of the app this request named; None until the app is known.
+    return_codes: str | None = None
+    # The HMAC orders that matched this request's signature, comma-separated (a header).
+    hmac_order: str | None = None
+
+
 def table_in_use() -> str:
     """The table of the app this request named (set by the views), else the default."""
-    table = g.get("centagate_return_codes")
+    table = vendor_context(CentagateRequest).return_codes
     if table is None:
         from mockbank.providers.centagate.settings import settings
 

@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any
 
 import segno
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from mockbank.clients.centagate import otp_from_qr, qr_content
+from mockbank.context import vendor_context
 from mockbank.masking import mask_cards, mask_cards_in
 from mockbank.providers.centagate import auth, models, outofband
 from mockbank.providers.centagate import settings as settings_module
-from mockbank.providers.centagate.errors import envelope
+from mockbank.providers.centagate.errors import CentagateRequest, envelope
 from mockbank.routing import endpoint, journal_note, skip_journal_body
 from mockbank.state import State, current_state
 
@@ -60,7 +61,8 @@ def _authenticate(
     app = models.find_app(_fixtures(state), fields["integrationKey"])
     settings = settings_module.settings(state)
     # From here on, failures are written in this app's return-code table.
-    g.centagate_return_codes = app.return_codes or settings.return_codes
+    per_request = vendor_context(CentagateRequest)
+    per_request.return_codes = app.return_codes or settings.return_codes
     setting = settings.hmac_order or app.hmac_order
     try:
         orders = auth.verify_hmac(fields, sent, app.secret_key, endpoint=api, setting=setting)
@@ -69,8 +71,8 @@ def _authenticate(
         journal_note("canonical_strings_tried", error.tried)
         raise
     # With optional fields empty, several orders give the same text; the header lists them all.
-    g.centagate_hmac_order = ",".join(orders)
-    journal_note("hmac_order", g.centagate_hmac_order)
+    per_request.hmac_order = ",".join(orders)
+    journal_note("hmac_order", per_request.hmac_order)
     auth.verify_timestamp(fields["unixTimestamp"], state.clock.epoch())
     return app, fields
 
@@ -81,7 +83,7 @@ def _success(obj: dict[str, Any]) -> Response:
 
 @bp.after_request
 def _hmac_order_header(response: Response) -> Response:
-    order = getattr(g, "centagate_hmac_order", None)
+    order = vendor_context(CentagateRequest).hmac_order
     if order:
         response.headers[HMAC_ORDER_HEADER] = order
     return response

@@ -6,8 +6,9 @@ mistaken for the target's answers; the tokenization API answers 400/401/404 (our
 
 from __future__ import annotations
 
-from flask import Response, g, jsonify, request
+from flask import Response, jsonify, request
 
+from mockbank.context import request_context
 from mockbank.errors import InternalError, ProviderError
 
 PROXY_REALM = 'Basic realm="Forter Secure Proxy"'
@@ -83,8 +84,8 @@ def render(error: ProviderError) -> Response:
         if is_proxy_request():
             status = ProxyUnexpectedError.status
             body["code"] = ProxyUnexpectedError.code
-    elif status >= 500 and getattr(g, "correlation_id", None):
-        body["correlationId"] = g.correlation_id
+    elif status >= 500 and request_context().correlation_id:
+        body["correlationId"] = request_context().correlation_id
     response = jsonify(body)
     response.status_code = status
     if status == ProxyAuthenticationRequired.status:

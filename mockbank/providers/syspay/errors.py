@@ -15,11 +15,13 @@ serves the table as data.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
-from flask import Response, g, jsonify, render_template, request
+from flask import Response, jsonify, render_template, request
 
 from mockbank import errors as core
+from mockbank.context import vendor_context
 from mockbank.errors import ProviderError
 from mockbank.state import current_state
 
@@ -270,13 +272,19 @@ def error_table() -> list[dict[str, object]]:
     return sorted(rows, key=lambda row: str(row["code"]))
 
 
+@dataclass
+class SyspayRequest:
+    """SysPay's own per-request values (its slot in the request context)."""
+
+    request_uuid: str | None = None  # this request's X-Syspay-Request-Uuid, once made
+
+
 def request_uuid() -> str:
     """One X-Syspay-Request-Uuid per request (seeded, so runs are reproducible)."""
-    existing: str | None = g.get("syspay_request_uuid")
-    if existing is None:
-        existing = current_state().new_uuid()
-        g.syspay_request_uuid = existing
-    return existing
+    per_request = vendor_context(SyspayRequest)
+    if per_request.request_uuid is None:
+        per_request.request_uuid = current_state().new_uuid()
+    return per_request.request_uuid
 
 
 def _html_page(error: ProviderError) -> Response:

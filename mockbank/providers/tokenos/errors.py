@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from flask import Response, g, jsonify, request
+from flask import Response, jsonify, request
 
+from mockbank.context import request_context
 from mockbank.errors import (
     FaultInjected,
     InternalError,
@@ -172,7 +173,7 @@ def _sdk_request() -> bool:
 def render(error: ProviderError) -> Response:
     """The gateway's answer: status from the code, ``token-error`` header, text or JSON body."""
     code = code_of(error)
-    trace_id = getattr(g, "correlation_id", "") or ""
+    trace_id = request_context().correlation_id
     from mockbank.providers.tokenos import errors_v2  # imports this module: load it late
 
     if errors_v2.is_v2_path(request.path):

@@ -117,9 +117,11 @@ def envelope(error: ProviderError, method: str, url: str, trace: str) -> dict[st
 
 def render(error: ProviderError) -> Response:
     """The REST envelope as JSON with the error's status."""
-    from flask import g, jsonify, request
+    from flask import jsonify, request
 
-    body = envelope(error, request.method, request.url, getattr(g, "correlation_id", ""))
+    from mockbank.context import request_context
+
+    body = envelope(error, request.method, request.url, request_context().correlation_id)
     response = jsonify(body)
     response.status_code = error.http_status
     if error.http_status == 401:
