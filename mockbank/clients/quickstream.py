@@ -1,4 +1,5 @@
-"""Helpers for integrators of mockbank's QuickStream / QuickWeb: check a passback's ``hmac``.
+"""Helpers for integrators of mockbank's QuickStream / QuickWeb: check a passback's ``hmac``;
+request a secure token and build the handoff URL.
 
 The passback to ``returnUrl`` carries ``hmac``: HMAC-SHA256, hex, keyed with the facility's
 passback secret (``passback-secret`` in the seeded fixtures), over every other field joined as
@@ -17,23 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import urllib.error
+import urllib.request
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
-
-if TYPE_CHECKING:
-    from mockbank.clients.quickstream_rest import QuickStreamRestClient, QuickStreamRestError
-
-__all__ = [
-    "LISTED_ORDER",
-    "PASSBACK_ORDER",
-    "SORTED",
-    "QuickStreamRestClient",
-    "QuickStreamRestError",
-    "passback_message",
-    "sign_passback",
-    "verify_passback",
-]
 
 # The rule DESIGN documents (the default), and the one QuickStream's own "Validating the hmac"
 # page describes (every field but hmac in ASCII order of its name), a per-facility option.
@@ -93,3 +81,38 @@ def verify_passback(
     expected = sign_passback(values, secret, rule=rule)
     # Compared in constant time; a non-ASCII value can never match a hex digest.
     return hmac.compare_digest(sent.lower().encode("utf-8"), expected.encode("ascii"))
+
+
+# -- QuickWeb's secure token request and handoff --------------------------------------------
+class TokenRefused(Exception):
+    """The token request answered an HTTP error: its status and ``error=...`` body."""
+
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(f"HTTP {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+def request_token(base_url: str, params: Mapping[str, str], *, timeout: float = 10) -> str:
+    """POST the secure token request to ``<base_url>/CommunityTokenRequestServlet``.
+
+    `base_url` ends in ``/quickstream``. Returns the token; raises `TokenRefused` on an HTTP
+    error and `OSError` when the server cannot be reached.
+    """
+    request = urllib.request.Request(
+        base_url.rstrip("/") + "/CommunityTokenRequestServlet",
+        data=urlencode(params).encode(),
+        headers={"Accept": "text/plain", "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body: str = response.read().decode()
+    except urllib.error.HTTPError as error:
+        raise TokenRefused(error.code, error.read().decode()) from None
+    return body.partition("=")[2]
+
+
+def handoff_url(base_url: str, token: str, community_code: str) -> str:
+    """Where to send the payer's browser with a token: ``OnlinePaymentServlet3?token=...``."""
+    query = urlencode({"token": token, "communityCode": community_code})
+    return f"{base_url.rstrip('/')}/OnlinePaymentServlet3?{query}"

@@ -30,6 +30,7 @@ import requests
 from mockbank.clients.centagate import otp_from_qr, sign
 from mockbank.clients.syspay import wsse_header
 from tests.processes import free_port, start_serve
+from tests.quickstream.helpers import token_params
 from tests.services import nginx, nginx_missing
 
 pytestmark = pytest.mark.slow
@@ -149,15 +150,9 @@ def _race(calls: list[Callable[[], Any]]) -> list[Any]:
 def test_quickstream_token_hands_off_once(cluster: Cluster) -> None:
     token = requests.post(
         cluster.balancer + "/quickstream/CommunityTokenRequestServlet",
-        data={
-            "username": "merchant",
-            "password": "merchant-secret",
-            "supplierBusinessCode": "SUPPLIER1",
-            "connectionType": "QUICKWEB",
-            "product": "QUICKWEB",
-            "currencyCode": "AUD",
-            "principalAmount": "10.00",
-        },
+        data=token_params(
+            principalAmount="10.00", paymentReference=None, customerReferenceNumber=None
+        ),
         timeout=30,
     ).text.removeprefix("token=")
 
@@ -404,17 +399,12 @@ def _pay(base: str, notify_url: str, reference: str) -> None:
     session = requests.Session()
     token = session.post(
         base + "/quickstream/CommunityTokenRequestServlet",
-        data={
-            "username": "merchant",
-            "password": "merchant-secret",
-            "supplierBusinessCode": "SUPPLIER1",
-            "connectionType": "QUICKWEB",
-            "product": "QUICKWEB",
-            "currencyCode": "AUD",
-            "principalAmount": "10.00",
-            "paymentReference": reference,
-            "serverReturnUrl": notify_url,
-        },
+        data=token_params(
+            principalAmount="10.00",
+            paymentReference=reference,
+            customerReferenceNumber=None,
+            serverReturnUrl=notify_url,
+        ),
         timeout=30,
     ).text.removeprefix("token=")
     page = session.post(

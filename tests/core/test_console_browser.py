@@ -16,17 +16,10 @@ from flask.testing import FlaskClient
 from mockbank import create_app
 from mockbank.testing import LiveServer
 from tests.core.test_outbox import Receiver
+from tests.quickstream.helpers import token_params
 
 CARD = "4111111111111111"
-TOKEN_REQUEST = {
-    "username": "merchant",
-    "password": "merchant-secret",
-    "supplierBusinessCode": "SUPPLIER1",
-    "connectionType": "QUICKWEB",
-    "product": "QUICKWEB",
-    "currencyCode": "AUD",
-    "principalAmount": "100.00",
-}
+TOKEN_REQUEST = token_params(paymentReference=None, customerReferenceNumber=None)
 
 
 def _watch(page: Any) -> list[str]:

@@ -12,6 +12,7 @@ import requests
 
 from mockbank.clients.syspay import wsse_header
 from mockbank.pytest_plugin import MockbankSandbox
+from tests.quickstream.helpers import token_params
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -44,16 +45,7 @@ def test_quickweb_payment_in_a_sandbox(
     sandbox = mockbank_sandbox
     answer = requests.post(
         sandbox.url("quickstream", "/CommunityTokenRequestServlet"),
-        data={
-            "username": "merchant",
-            "password": "merchant-secret",
-            "supplierBusinessCode": "SUPPLIER1",
-            "connectionType": "QUICKWEB",
-            "product": "QUICKWEB",
-            "currencyCode": "AUD",
-            "principalAmount": "100.00",
-            "paymentReference": "SB-1",
-        },
+        data=token_params(paymentReference="SB-1", customerReferenceNumber=None),
         timeout=20,
     )
     assert answer.status_code == 200, answer.text

@@ -135,7 +135,7 @@ def test_unknown_nested_and_top_level_fixture_keys_are_refused(tmp_path: Path) -
 def test_a_map_in_a_fixture_takes_new_keys(tmp_path: Path) -> None:
     # Surcharges are keyed by card scheme: a scheme the shipped file lacks is not a typo.
     from mockbank.fixtures import FixtureReader, load_json, shipped_keys
-    from mockbank.providers.quickstream.models import load_fixtures
+    from mockbank.providers.quickstream.admin import load_fixtures
 
     path = _fixtures_with(
         tmp_path, "quickstream", lambda d: d["facilities"][0]["surcharges"].update(DINERS="1.50")

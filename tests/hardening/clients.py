@@ -19,7 +19,7 @@ import requests
 from mockbank.clients.centagate import otp_from_qr, sign
 from mockbank.clients.syspay import wsse_header
 from tests.processes import free_port, start_serve, wait_for_health
-from tests.quickstream.rest_helpers import Rest, payment
+from tests.quickstream.helpers import Rest, payment, token_params
 
 FORTER_AUTH = ("SITE_ID", "SITE_SECRET")
 FORTER_TOKEN = "ftr1df95272f9e204c5791427722cc4ef407"
@@ -75,19 +75,13 @@ def serve(state_dir: Path) -> Server:
 
 # -- QuickStream ---------------------------------------------------------------------------------
 def quickstream_token(server: Server, n: int) -> str:
-    form = {
-        "username": "merchant",
-        "password": "merchant-secret",
-        "supplierBusinessCode": "SUPPLIER1",
-        "connectionType": "QUICKWEB",
-        "product": "QUICKWEB",
-        "principalAmount": "10.00",
-        "paymentReference": f"ref{n}",
-        "customerReferenceNumber": f"c{n}",
-        "currencyCode": "AUD",
-        "returnUrl": "http://127.0.0.1:9/back",
-        "cancelUrl": "http://127.0.0.1:9/cancel",
-    }
+    form = token_params(
+        principalAmount="10.00",
+        paymentReference=f"ref{n}",
+        customerReferenceNumber=f"c{n}",
+        returnUrl="http://127.0.0.1:9/back",
+        cancelUrl="http://127.0.0.1:9/cancel",
+    )
     answer = server.post("/quickstream/CommunityTokenRequestServlet", data=form)
     assert answer.status_code == 200, answer.text
     return answer.text.removeprefix("token=").strip()

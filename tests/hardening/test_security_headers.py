@@ -15,6 +15,7 @@ from mockbank import create_app
 from mockbank.clients.syspay import wsse_header
 from mockbank.guards import CSP
 from tests.centagate.conftest import REQUEST_QR, qr_body
+from tests.quickstream.helpers import token_params
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mockbank"
 
@@ -30,17 +31,12 @@ def _assert_page_headers(response: Response) -> None:
 def _payment_page(client: FlaskClient) -> Response:
     token = client.post(
         "/quickstream/CommunityTokenRequestServlet",
-        data={
-            "username": "merchant",
-            "password": "merchant-secret",
-            "supplierBusinessCode": "SUPPLIER1",
-            "connectionType": "QUICKWEB",
-            "product": "QUICKWEB",
-            "principalAmount": "10.00",
-            "currencyCode": "AUD",
-            "paymentReference": "INV-1",
-            "returnUrl": "https://merchant.example/thanks",
-        },
+        data=token_params(
+            principalAmount="10.00",
+            paymentReference="INV-1",
+            customerReferenceNumber=None,
+            returnUrl="https://merchant.example/thanks",
+        ),
         environ_overrides={"REMOTE_ADDR": "127.0.0.1"},
     ).get_data(as_text=True)
     assert token.startswith("token="), token

@@ -17,7 +17,7 @@ import requests
 
 from mockbank.clients.quickstream import verify_passback
 from mockbank.pytest_plugin import Mockbank
-from tests.quickstream.conftest import PAN_VISA, Receiver, token_params
+from tests.quickstream.helpers import PAN_VISA, Receiver, token_params
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from mockbank.cli import main
 from mockbank.masking import luhn_valid
 from mockbank.pytest_plugin import Mockbank
-from tests.quickstream.conftest import card_form, open_session
+from tests.quickstream.helpers import card_form, open_session
 
 
 def test_token_command_prints_a_token_and_a_handoff_url_that_works(

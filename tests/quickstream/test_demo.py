@@ -12,7 +12,7 @@ import requests
 
 from mockbank.pytest_plugin import Mockbank
 from tests.processes import free_port, run_script
-from tests.quickstream.conftest import card_form
+from tests.quickstream.helpers import card_form
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo_quickstream.py"
 

@@ -11,10 +11,10 @@ import requests
 from flask.testing import FlaskClient
 
 from mockbank.clock import Clock
-from mockbank.providers.quickstream import models
+from mockbank.providers.quickstream import records
 from mockbank.pytest_plugin import Mockbank
 from mockbank.state import State
-from tests.quickstream.conftest import HANDOFF_PATH, TOKEN_PATH, get_token, token_params
+from tests.quickstream.helpers import HANDOFF_PATH, TOKEN_PATH, get_token, token_params
 
 
 def _handoff(client: FlaskClient, token: str, community: str = "COMMUNITY1") -> object:
@@ -31,7 +31,7 @@ def test_handoff_consumes_the_token_and_redirects_to_the_payment_page(
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "Path=/quickstream/quickweb/" in cookie
-    record = state.store.record(models.TOKEN_NS, token)
+    record = state.store.record(records.NS_TOKEN, token)
     assert record is not None
     assert record.used
     page = client.get(response.headers["Location"])
@@ -101,7 +101,7 @@ def test_refused_handoff_shows_an_error_page_and_consumes_nothing(
     assert response.status_code == status
     assert response.headers["Content-Type"].startswith("text/html")
     assert message in response.get_data(as_text=True)
-    record = state.store.record(models.TOKEN_NS, real)
+    record = state.store.record(records.NS_TOKEN, real)
     assert record is not None
     assert not record.used
     assert _handoff(client, real).status_code == 303  # the real token still works
@@ -123,7 +123,7 @@ def test_quickconnect_token_without_return_url_is_refused_and_kept(
     response = _handoff(client, token)
     assert response.status_code == 400
     assert "returnUrl" in response.get_data(as_text=True)
-    record = state.store.record(models.TOKEN_NS, token)
+    record = state.store.record(records.NS_TOKEN, token)
     assert record is not None
     assert not record.used
 
@@ -163,7 +163,7 @@ def test_fifty_concurrent_handoffs_give_exactly_one_payment_page(mockbank: Mockb
     assert statuses == {200: 1, 410: 49}
     pages = [html for status, html in results if status == 200]
     assert "Payment details" in pages[0]
-    sessions = mockbank.state.store.records(models.SESSION_NS)
+    sessions = mockbank.state.store.records(records.NS_SESSION)
     assert len(sessions) == 1
 
 

@@ -17,7 +17,7 @@ from mockbank.clients.quickstream import verify_passback
 from mockbank.fixtures import FixtureError, default_dir
 from mockbank.pytest_plugin import Mockbank
 from mockbank.state import State
-from tests.quickstream.conftest import (
+from tests.quickstream.helpers import (
     PAN_VISA,
     Receiver,
     card_form,

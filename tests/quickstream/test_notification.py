@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from mockbank.pytest_plugin import Mockbank
 from mockbank.state import State
-from tests.quickstream.conftest import Receiver, card_form, open_session
+from tests.quickstream.helpers import Receiver, card_form, open_session
 
 DOCUMENTED = [
     "sourceCode",

@@ -18,7 +18,7 @@ from mockbank import create_app
 from mockbank.clients.quickstream import PASSBACK_ORDER, sign_passback, verify_passback
 from mockbank.fixtures import FixtureError, default_dir
 from mockbank.providers import quickstream as provider_package
-from tests.quickstream.conftest import card_form, open_session
+from tests.quickstream.helpers import card_form, open_session
 
 SECRET = "passback-secret"
 

@@ -14,15 +14,17 @@ from flask.testing import FlaskClient
 
 from mockbank.clock import Clock
 from mockbank.masking import luhn_valid
-from mockbank.providers.quickstream import magic_values, models
+from mockbank.providers.quickstream import records
+from mockbank.providers.quickstream.admin import magic_values
+from mockbank.providers.quickstream.models import common, payment_form
 from mockbank.state import State
-from tests.quickstream.conftest import card_form, inline_errors, open_session
+from tests.quickstream.helpers import card_form, inline_errors, open_session
 
 DECLINED_96 = next(c["number"] for c in magic_values()["cards"] if "declined 51" in c["outcome"])
 
 
 def _transaction(state: State) -> dict[str, object]:
-    payments = state.store.records(models.PAYMENT_NS)
+    payments = state.store.records(records.NS_PAYMENT)
     assert len(payments) == 1
     return payments[0].value
 
@@ -59,8 +61,8 @@ def test_amex_surcharge_and_four_digit_cvn(client: FlaskClient, state: State) ->
 
 @pytest.mark.parametrize(
     ("ending", "code", "description"),
-    [(ending, *outcome) for ending, outcome in models.DECLINES.items()],
-    ids=[f"ends-{ending}" for ending in models.DECLINES],
+    [(ending, *outcome) for ending, outcome in common.DECLINES.items()],
+    ids=[f"ends-{ending}" for ending in common.DECLINES],
 )
 def test_declining_card_endings(
     client: FlaskClient, state: State, ending: str, code: str, description: str
@@ -133,7 +135,7 @@ def test_invalid_card_form_shows_inline_errors_and_keeps_the_session_open(
     html = response.get_data(as_text=True)
     assert message in inline_errors(html)[field]
     assert "Please correct the highlighted fields" in html
-    assert state.store.records(models.PAYMENT_NS) == []
+    assert state.store.records(records.NS_PAYMENT) == []
     # Nothing was consumed: the same session still takes a good payment.
     assert client.post(page + "/pay", data=card_form(csrf)).status_code == 303
 
@@ -181,7 +183,7 @@ def test_a_typed_amount_that_cannot_be_paid_says_why(
     response = client.post(page + "/pay", data=card_form(csrf, amount=typed))
     assert response.status_code == 400
     assert message in inline_errors(response.get_data(as_text=True))["amount"]
-    assert state.store.records(models.PAYMENT_NS) == []
+    assert state.store.records(records.NS_PAYMENT) == []
 
 
 def test_typed_amount_may_carry_a_dollar_sign_and_spaces(client: FlaskClient, state: State) -> None:
@@ -246,7 +248,7 @@ def test_invalid_bank_account_form(
     response = client.post(page + "/pay", data=form)
     assert response.status_code == 400
     assert field in inline_errors(response.get_data(as_text=True))
-    assert state.store.records(models.PAYMENT_NS) == []
+    assert state.store.records(records.NS_PAYMENT) == []
 
 
 def test_credit_card_only_token_refuses_a_bank_payment(client: FlaskClient) -> None:
@@ -266,7 +268,7 @@ def test_payment_without_the_session_csrf_token_is_refused(
     response = client.post(page + "/pay", data=card_form(csrf))
     assert response.status_code == 403
     assert "Session check failed" in response.get_data(as_text=True)
-    assert state.store.records(models.PAYMENT_NS) == []
+    assert state.store.records(records.NS_PAYMENT) == []
     assert client.post(page + "/pay", data=card_form(real)).status_code == 303
 
 
@@ -275,7 +277,7 @@ def test_payment_from_another_browser_is_refused(client: FlaskClient, state: Sta
     stranger = client.application.test_client()  # no session cookie
     assert stranger.get(page).status_code == 403
     assert stranger.post(page + "/pay", data=card_form(csrf)).status_code == 403
-    assert state.store.records(models.PAYMENT_NS) == []
+    assert state.store.records(records.NS_PAYMENT) == []
 
 
 def test_second_submit_is_refused(client: FlaskClient, state: State) -> None:
@@ -283,7 +285,7 @@ def test_second_submit_is_refused(client: FlaskClient, state: State) -> None:
     assert client.post(page + "/pay", data=card_form(csrf)).status_code == 303
     again = client.post(page + "/pay", data=card_form(csrf, "5555555555554444"))
     assert again.status_code == 409
-    assert len(state.store.records(models.PAYMENT_NS)) == 1
+    assert len(state.store.records(records.NS_PAYMENT)) == 1
     # After payment the page itself leads to the receipt.
     assert client.get(page).headers["Location"] == page + "/receipt"
 
@@ -303,7 +305,7 @@ def test_fifty_concurrent_submits_make_one_payment(client: FlaskClient, state: S
     with ThreadPoolExecutor(max_workers=50) as pool:
         statuses = Counter(pool.map(submit, range(50)))
     assert statuses == {303: 1, 409: 49}
-    assert len(state.store.records(models.PAYMENT_NS)) == 1
+    assert len(state.store.records(records.NS_PAYMENT)) == 1
 
 
 def test_unknown_and_expired_sessions(client: FlaskClient, clock: Clock) -> None:
@@ -355,7 +357,7 @@ def test_cancel_goes_to_cancel_url_and_closes_the_session(
     assert response.headers["Location"] == "https://yoursite.com.au/cancelled"
     assert client.post(page + "/pay", data=card_form(csrf)).status_code == 409
     assert client.get(page).status_code == 409
-    assert state.store.records(models.PAYMENT_NS) == []
+    assert state.store.records(records.NS_PAYMENT) == []
 
 
 def test_cancel_without_cancel_url_shows_a_cancelled_page(client: FlaskClient) -> None:
@@ -398,7 +400,7 @@ def test_custom_values_are_shown_on_the_receipt_too(client: FlaskClient) -> None
     ],
 )
 def test_custom_parameter_labels_read_as_words(name: str, label: str) -> None:
-    assert models.custom_label(name) == label
+    assert payment_form.custom_label(name) == label
 
 
 def test_inline_errors_are_linked_to_their_fields_and_focus_the_first(
@@ -448,7 +450,7 @@ def test_pay_fault_renders_an_error_page_and_charges_nothing(
     response = client.post(page + "/pay", data=card_form(csrf))
     assert response.status_code == 502
     assert response.headers["Content-Type"].startswith("text/html")
-    assert state.store.records(models.PAYMENT_NS) == []
+    assert state.store.records(records.NS_PAYMENT) == []
     assert client.post(page + "/pay", data=card_form(csrf)).status_code == 303
 
 
@@ -475,7 +477,7 @@ def test_quickvault_product_registers_a_bank_account(client: FlaskClient, state:
         "accountNumber": "12345678",
     }
     client.post(page + "/pay", data=form)
-    [account] = [r.value for r in state.store.records(models.VAULT_NS)]
+    [account] = [r.value for r in state.store.records(records.NS_VAULT)]
     assert account["accountType"] == "DIRECT_DEBIT"
     assert account["maskedAccountNumber"] == "*****678"
 
@@ -484,7 +486,7 @@ def test_declined_card_is_not_registered(client: FlaskClient, state: State) -> N
     page, csrf = open_session(client, registerPaymentAccount="true")
     client.post(page + "/pay", data=card_form(csrf, DECLINED_96))
     assert "accountToken" not in _transaction(state)
-    assert state.store.records(models.VAULT_NS) == []
+    assert state.store.records(records.NS_VAULT) == []
 
 
 def test_state_view_masks_tokens(client: FlaskClient) -> None:

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from mockbank.state import State
-from tests.quickstream.rest_helpers import ENVELOPE_KEYS, PUBLISHABLE_KEY, SECRET_KEY
+from tests.quickstream.helpers import ENVELOPE_KEYS, PUBLISHABLE_KEY, SECRET_KEY
 
 API = "/quickstream/rest/v1"
 ROUTES = [

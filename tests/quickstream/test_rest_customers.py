@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockbank.pytest_plugin import Mockbank
-from tests.quickstream.rest_helpers import (
+from tests.quickstream.helpers import (
     PUBLISHABLE_KEY,
     SECRET_KEY,
     Rest,
@@ -148,7 +148,7 @@ def test_businesses_accepted_cards_and_surcharges(rest: Rest) -> None:
 
 
 def test_an_account_quickweb_registered_pays_through_the_rest_api(mockbank: Mockbank) -> None:
-    from tests.quickstream.conftest import card_form, open_session
+    from tests.quickstream.helpers import card_form, open_session
 
     client = mockbank.client()
     page, csrf = open_session(client, registerPaymentAccount="true")

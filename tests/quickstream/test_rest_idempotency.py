@@ -13,7 +13,7 @@ import requests
 
 from mockbank.pytest_plugin import Mockbank
 from tests.processes import free_port, start_serve, wait_for_health
-from tests.quickstream.rest_helpers import Rest, assert_envelope, payment
+from tests.quickstream.helpers import Rest, assert_envelope, payment
 
 CLIENTS = 50
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from mockbank.pytest_plugin import Mockbank
-from tests.quickstream.rest_helpers import Rest, payment
+from tests.quickstream.helpers import Rest, payment
 
 
 def test_rest_api_in_a_sandbox_keeps_its_links_and_records_apart(mockbank: Mockbank) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockbank.pytest_plugin import Mockbank
-from tests.quickstream.rest_helpers import (
+from tests.quickstream.helpers import (
     PAN_DECLINED,
     PUBLISHABLE_KEY,
     SECRET_KEY,

@@ -14,8 +14,8 @@ from mockbank import create_app
 from mockbank.cli import banner
 from mockbank.config import Config
 from mockbank.fixtures import FixtureError, default_dir
-from mockbank.providers.quickstream.rest.settings import origin_allowed
-from tests.quickstream.rest_helpers import PUBLISHABLE_KEY, SECRET_KEY
+from mockbank.providers.quickstream.rest.admin import origin_allowed
+from tests.quickstream.helpers import PUBLISHABLE_KEY, SECRET_KEY
 
 
 def _basic(key: str) -> dict[str, str]:

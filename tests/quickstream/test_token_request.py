@@ -14,15 +14,15 @@ import requests
 from flask.testing import FlaskClient
 
 from mockbank import create_app
-from mockbank.providers.quickstream import models
+from mockbank.providers.quickstream import records
 from mockbank.pytest_plugin import Mockbank
 from mockbank.state import State
 from mockbank.testing import LiveServer
-from tests.quickstream.conftest import SEED_EXAMPLE, TOKEN_PATH, card_form, token_params
+from tests.quickstream.helpers import SEED_EXAMPLE, TOKEN_PATH, card_form, token_params
 
 
 def _tokens(state: State) -> list[object]:
-    return state.store.records(models.TOKEN_NS)
+    return state.store.records(records.NS_TOKEN)
 
 
 def test_seed_example_gets_a_token_through_requests(mockbank: Mockbank) -> None:
@@ -62,7 +62,7 @@ def test_token_is_stored_with_its_parameters_for_one_hour(
 ) -> None:
     response = client.post(TOKEN_PATH, data=token_params(customPayeeName="Acme Pty Ltd"))
     token = response.get_data(as_text=True).removeprefix("token=")
-    record = state.store.record(models.TOKEN_NS, token)
+    record = state.store.record(records.NS_TOKEN, token)
     assert record is not None
     assert record.expires_at is not None
     assert (record.expires_at - record.created_at).total_seconds() == 3600

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from mockbank.pytest_plugin import Mockbank
-from tests.quickstream.rest_helpers import PUBLISHABLE_KEY, SECRET_KEY, payment
+from tests.quickstream.helpers import PUBLISHABLE_KEY, SECRET_KEY, payment
 
 pytestmark = pytest.mark.browser
 

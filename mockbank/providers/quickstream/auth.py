@@ -8,7 +8,7 @@ import ipaddress
 from collections.abc import Iterable
 
 from mockbank.providers.quickstream.errors import BadCredentials, IpNotAllowed
-from mockbank.providers.quickstream.models import Facility, QuickStreamFixtures
+from mockbank.providers.quickstream.models.common import Facility, QuickStreamFixtures
 
 
 def secrets_equal(sent: str, expected: str) -> bool:

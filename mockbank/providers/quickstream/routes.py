@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from mockbank.forms import parse_form_strict
 from mockbank.outbox import Email
-from mockbank.providers.quickstream import auth, models
+from mockbank.providers.quickstream import auth
 from mockbank.providers.quickstream.errors import (
     AlreadyProcessed,
     InvalidParameter,
@@ -19,10 +19,25 @@ from mockbank.providers.quickstream.errors import (
     SessionCheckFailed,
     SessionUnknown,
 )
+from mockbank.providers.quickstream.models import (
+    common,
+    invoicing,
+    paying,
+    payment_form,
+    products,
+)
+from mockbank.providers.quickstream.models import (
+    token_request as tokens,
+)
+from mockbank.providers.quickstream.rest import frame
+from mockbank.providers.quickstream.rest import routes as rest_routes
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 
 bp = Blueprint("quickstream", __name__, template_folder="templates", static_folder="static")
+# The REST API and the Trusted Frame (whose views `rest.frame` adds to the same blueprint).
+bp.register_blueprint(rest_routes.bp, url_prefix="/rest/v1")
+assert frame.__name__
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FIELDS = 200
@@ -38,12 +53,12 @@ def _page_headers(response: Response) -> Response:
     return response
 
 
-def _fixtures(state: State) -> models.QuickStreamFixtures:
-    fixtures: models.QuickStreamFixtures = state.fixtures["quickstream"]
+def _fixtures(state: State) -> common.QuickStreamFixtures:
+    fixtures: common.QuickStreamFixtures = state.fixtures["quickstream"]
     return fixtures
 
 
-def _facility(state: State, username: str) -> models.Facility:
+def _facility(state: State, username: str) -> common.Facility:
     facility = _fixtures(state).facility_by_username(username)
     if facility is None:
         raise SessionUnknown()
@@ -73,14 +88,14 @@ def _form_pairs() -> list[tuple[str, str]]:
 def token_request() -> Response:
     """Secure token request: check the caller and the parameters, answer ``token=...``."""
     state = current_state()
-    values = models.single_values(_form_pairs())
+    values = tokens.single_values(_form_pairs())
     ip = auth.client_ip(
         request.remote_addr, request.headers.get("X-Forwarded-For"), state.config.trusted_proxies
     )
     facility = auth.authenticate(
         _fixtures(state), values.get("username", ""), values.get("password", ""), ip
     )
-    grant = models.issue_token(
+    grant = tokens.issue_token(
         state.store, facility, values, now=state.now(), new_token=lambda: state.token_urlsafe(40)
     )
     response = Response(f"token={grant.token}", content_type="text/plain; charset=utf-8")
@@ -99,9 +114,9 @@ def handoff() -> ResponseReturnValue:
     """The handoff: consume the token and send the browser to its payment page."""
     state = current_state()
     source = request.form if request.method == "POST" else request.args
-    if models.token_connection(state.store, source.get("token", "")) == "QUICKCONNECT":
+    if tokens.token_connection(state.store, source.get("token", "")) == "QUICKCONNECT":
         return _quickconnect(state, source.to_dict())
-    session_id, session = models.handoff(
+    session_id, session = tokens.handoff(
         state.store,
         _fixtures(state),
         source.get("token", ""),
@@ -118,7 +133,7 @@ def handoff() -> ResponseReturnValue:
         path=url_for(".payment_page", session_id=session_id),
         httponly=True,
         samesite="Lax",
-        max_age=int(models.SESSION_TTL.total_seconds()),
+        max_age=int(common.SESSION_TTL.total_seconds()),
     )
     return response
 
@@ -126,8 +141,8 @@ def handoff() -> ResponseReturnValue:
 def _quickconnect(state: State, form: dict[str, str]) -> ResponseReturnValue:
     """QuickConnect's direct post: pay with the posted card, then back to the merchant."""
     token, community = form.pop("token", ""), form.pop("communityCode", "")
-    journal_note("form", models.masked_form(form))
-    stored = models.check_token(
+    journal_note("form", payment_form.masked_form(form))
+    stored = tokens.check_token(
         state.store,
         _fixtures(state),
         token,
@@ -139,7 +154,7 @@ def _quickconnect(state: State, form: dict[str, str]) -> ResponseReturnValue:
     if not return_url:
         raise InvalidParameter("A QuickConnect token needs a returnUrl to send the payer back to.")
     try:
-        facility, session, transaction = models.quickconnect(
+        facility, session, transaction = products.quickconnect(
             state.store,
             _fixtures(state),
             token,
@@ -149,7 +164,7 @@ def _quickconnect(state: State, form: dict[str, str]) -> ResponseReturnValue:
             new_secret=lambda: state.token_urlsafe(24),
             new_account_token=lambda: state.token_hex(10),
         )
-    except models.PaymentInvalid as invalid:
+    except payment_form.PaymentInvalid as invalid:
         # Nothing is taken: the merchant's page shows the problems and posts again.
         journal_note("invalid_fields", sorted(invalid.errors))
         refused = {
@@ -157,12 +172,12 @@ def _quickconnect(state: State, form: dict[str, str]) -> ResponseReturnValue:
             "responseDescription": "Invalid payment details",
             "errorFields": ",".join(sorted(invalid.errors)),
         }
-        return redirect(models.passback_get_url(return_url, refused), code=303)
+        return redirect(paying.passback_get_url(return_url, refused), code=303)
     journal_note("receipt_number", transaction["receiptNumber"])
     _send_notification(state, facility, session, transaction)
     _record_receipt_email(state, facility, session, transaction)
-    fields = models.passback_fields(facility, session, transaction)
-    return redirect(models.passback_get_url(return_url, fields), code=303)
+    fields = paying.passback_fields(facility, session, transaction)
+    return redirect(paying.passback_get_url(return_url, fields), code=303)
 
 
 def _binding() -> str:
@@ -180,25 +195,27 @@ def _page(
 ) -> Response:
     facility = _facility(state, session["facility"])
     params = session["params"]
-    methods = models.allowed_methods(params)
+    methods = payment_form.allowed_methods(params)
     html = render_template(
         "quickstream/payment.html",
-        kind=models.page_kind(params),
-        frequencies=models.FREQUENCIES,
-        schedule_types=models.SCHEDULE_TYPES,
-        today=models.sydney(state.now()).date().isoformat(),
+        kind=products.page_kind(params),
+        frequencies=products.FREQUENCIES,
+        schedule_types=products.SCHEDULE_TYPES,
+        today=common.sydney(state.now()).date().isoformat(),
         session_id=session_id,
         facility=facility,
         params=params,
-        custom=[(models.custom_label(k), k, v) for k, v in params.get("custom", {}).items()],
+        custom=[(payment_form.custom_label(k), k, v) for k, v in params.get("custom", {}).items()],
         methods=methods,
         csrf=session["csrf"],
         surcharges={k: v / 100 for k, v in facility.surcharges_bp.items()},
         errors=errors or {},
-        error_list=models.errors_in_page_order(errors or {}),
-        focus=models.focus_field(errors or {}, (values or {}).get("paymentMethod") or methods[0]),
+        error_list=payment_form.errors_in_page_order(errors or {}),
+        focus=payment_form.focus_field(
+            errors or {}, (values or {}).get("paymentMethod") or methods[0]
+        ),
         values=values or {},
-        years=[str(models.sydney(state.now()).year + i) for i in range(0, 16)],
+        years=[str(common.sydney(state.now()).year + i) for i in range(0, 16)],
         invoices=_invoices(state, session),
     )
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
@@ -208,10 +225,10 @@ def _page(
 
 def _invoices(state: State, session: dict[str, Any]) -> list[dict[str, Any]]:
     """QuickWeb Invoicing: the open invoices of the token's customer (other pages: none)."""
-    if models.page_kind(session["params"]) != "invoicing":
+    if products.page_kind(session["params"]) != "invoicing":
         return []
     customer = session["params"].get("customerReferenceNumber", "")
-    return [i.view() for i in models.open_invoices(state.store, session["facility"], customer)]
+    return [i.public() for i in invoicing.open_invoices(state.store, session["facility"], customer)]
 
 
 @bp.get("/quickweb/<session_id>")
@@ -219,10 +236,10 @@ def _invoices(state: State, session: dict[str, Any]) -> list[dict[str, Any]]:
 def payment_page(session_id: str) -> ResponseReturnValue:
     """The QuickWeb 'Payment Details' page."""
     state = current_state()
-    session = models.load_session(state.store, session_id, now=state.now(), binding=_binding())
-    if session["status"] == models.SessionStatus.COMPLETED:
+    session = tokens.load_session(state.store, session_id, now=state.now(), binding=_binding())
+    if session["status"] == common.SessionStatus.COMPLETED:
         return redirect(url_for(".receipt", session_id=session_id), code=303)
-    if session["status"] == models.SessionStatus.CANCELLED:
+    if session["status"] == common.SessionStatus.CANCELLED:
         raise AlreadyProcessed("This payment was cancelled.")
     return _page(state, session_id, session)
 
@@ -232,18 +249,18 @@ def payment_page(session_id: str) -> ResponseReturnValue:
 def pay(session_id: str) -> ResponseReturnValue:
     """Submit the payment form: inline errors, or the outcome and a redirect to the receipt."""
     state = current_state()
-    facility_name = models.load_session(state.store, session_id, now=state.now())["facility"]
+    facility_name = tokens.load_session(state.store, session_id, now=state.now())["facility"]
     facility = _facility(state, facility_name)
     form = request.form.to_dict()
     # The raw body is not journaled (form parsing consumes it); this masked copy is.
-    journal_note("form", models.masked_form(form))
-    session = models.load_session(state.store, session_id, now=state.now())
-    kind = models.page_kind(session["params"])
+    journal_note("form", payment_form.masked_form(form))
+    session = tokens.load_session(state.store, session_id, now=state.now())
+    kind = products.page_kind(session["params"])
     try:
         if kind not in ("payment", "invoicing"):
             return _register(state, facility, session_id, form, kind)
-        paying = models.pay_invoices if kind == "invoicing" else models.pay
-        transaction = paying(
+        run = invoicing.pay_invoices if kind == "invoicing" else paying.pay
+        transaction = run(
             state.store,
             facility,
             session_id,
@@ -253,22 +270,22 @@ def pay(session_id: str) -> ResponseReturnValue:
             now=state.now(),
             new_account_token=lambda: state.token_hex(10),
         )
-    except models.PaymentInvalid as invalid:
+    except payment_form.PaymentInvalid as invalid:
         journal_note("invalid_fields", sorted(invalid.errors))
-        session = models.load_session(state.store, session_id, now=state.now())
+        session = tokens.load_session(state.store, session_id, now=state.now())
         # Card number and CVN are never echoed back into the page.
         kept = {k: v for k, v in form.items() if k not in ("cardNumber", "cvn", "csrf")}
         return _page(state, session_id, session, errors=invalid.errors, values=kept, status=400)
     journal_note("receipt_number", transaction["receiptNumber"])
     journal_note("summary_code", transaction["summaryCode"])
-    session = models.load_session(state.store, session_id, now=state.now())
+    session = tokens.load_session(state.store, session_id, now=state.now())
     _send_notification(state, facility, session, transaction)
     _record_receipt_email(state, facility, session, transaction)
     return _after_completion(facility, session_id, session)
 
 
 def _register(
-    state: State, facility: models.Facility, session_id: str, form: dict[str, str], kind: str
+    state: State, facility: common.Facility, session_id: str, form: dict[str, str], kind: str
 ) -> ResponseReturnValue:
     """QuickVault registration only, or a QuickWeb Recurring setup; then the notification."""
     common: dict[str, Any] = {
@@ -278,29 +295,29 @@ def _register(
         "new_account_token": lambda: state.token_hex(10),
     }
     if kind == "registration":
-        record = models.register_only(state.store, facility, session_id, form, **common)
+        record = products.register_only(state.store, facility, session_id, form, **common)
     else:
-        record = models.create_recurring(
+        record = products.create_recurring(
             state.store,
             facility,
             session_id,
             form,
-            next_receipt=lambda: models.next_receipt_number(state.store, now=state.now()),
+            next_receipt=lambda: paying.next_receipt_number(state.store, now=state.now()),
             **common,
         )
         journal_note("schedule", record.get("scheduleId", "not created"))
     journal_note("account_token", record["accountToken"] if record["successFlag"] else None)
-    session = models.load_session(state.store, session_id, now=state.now())
+    session = tokens.load_session(state.store, session_id, now=state.now())
     url = session["params"].get("serverReturnUrl") or facility.server_return_url
     if url:
-        fields = models.registration_fields(session, record)
-        planned = models.notification_for(facility, url, session["params"], fields)
+        fields = products.registration_fields(session, record)
+        planned = paying.notification_for(facility, url, session["params"], fields)
         _deliver(state, planned, f"notification for account {record['accountToken']}")
     return _after_completion(facility, session_id, session)
 
 
 def _after_completion(
-    facility: models.Facility, session_id: str, session: dict[str, Any]
+    facility: common.Facility, session_id: str, session: dict[str, Any]
 ) -> ResponseReturnValue:
     """The receipt page, or straight back to the merchant for a facility without one."""
     if facility.receipt_page or not session["params"].get("returnUrl"):
@@ -310,11 +327,11 @@ def _after_completion(
 
 def _send_notification(
     state: State,
-    facility: models.Facility,
+    facility: common.Facility,
     session: dict[str, Any],
     transaction: dict[str, Any],
 ) -> None:
-    planned = models.plan_notification(facility, session, transaction)
+    planned = paying.plan_notification(facility, session, transaction)
     if planned is None:
         journal_note("notification", "none: no serverReturnUrl")
         return
@@ -336,7 +353,7 @@ def _send_notification(
 
 
 def _deliver(
-    state: State, planned: models.Notification, label: str, fallback: Email | None = None
+    state: State, planned: paying.Notification, label: str, fallback: Email | None = None
 ) -> None:
     """Hand one notification to the outbox (retries, the failure email)."""
     credentials = f"{planned.username}:{planned.password}".encode()
@@ -358,7 +375,7 @@ def _deliver(
 
 def _record_receipt_email(
     state: State,
-    facility: models.Facility,
+    facility: common.Facility,
     session: dict[str, Any],
     transaction: dict[str, Any],
 ) -> None:
@@ -369,7 +386,7 @@ def _record_receipt_email(
     email = Email(
         to=address,
         subject=f"Your payment receipt {transaction['receiptNumber']} from {facility.name}",
-        body=models.receipt_email_body(facility, session, transaction),
+        body=paying.receipt_email_body(facility, session, transaction),
     )
     state.outbox.record_email("quickstream", email, label="payment receipt")
 
@@ -379,8 +396,8 @@ def _record_receipt_email(
 def receipt(session_id: str) -> ResponseReturnValue:
     """The receipt page: outcome, receipt number, and the way back to the merchant."""
     state = current_state()
-    session = models.load_session(state.store, session_id, now=state.now(), binding=_binding())
-    transaction = models.require_transaction(session)
+    session = tokens.load_session(state.store, session_id, now=state.now(), binding=_binding())
+    transaction = paying.require_transaction(session)
     facility = _facility(state, session["facility"])
     registered = transaction.get("kind") in ("registration", "recurring")
     html = render_template(
@@ -389,7 +406,8 @@ def receipt(session_id: str) -> ResponseReturnValue:
         facility=facility,
         params=session["params"],
         custom=[
-            (models.custom_label(k), k, v) for k, v in session["params"].get("custom", {}).items()
+            (payment_form.custom_label(k), k, v)
+            for k, v in session["params"].get("custom", {}).items()
         ],
         transaction=transaction,
         csrf=session["csrf"],
@@ -404,25 +422,25 @@ def receipt(session_id: str) -> ResponseReturnValue:
 def return_to_merchant(session_id: str) -> ResponseReturnValue:
     """'Return to merchant': the signed passback to returnUrl (auto-submitted POST, or GET)."""
     state = current_state()
-    session = models.load_session(state.store, session_id, now=state.now(), binding=_binding())
+    session = tokens.load_session(state.store, session_id, now=state.now(), binding=_binding())
     if not auth.secrets_equal(request.form.get("csrf", ""), session["csrf"]):
         raise SessionCheckFailed()
     return _passback(_facility(state, session["facility"]), session)
 
 
-def _passback(facility: models.Facility, session: dict[str, Any]) -> ResponseReturnValue:
+def _passback(facility: common.Facility, session: dict[str, Any]) -> ResponseReturnValue:
     """The signed passback to returnUrl: an auto-submitted POST form, or a GET redirect."""
-    transaction = models.require_transaction(session)
+    transaction = paying.require_transaction(session)
     return_url = session["params"].get("returnUrl")
     if not return_url:
         raise NotCompleted("The merchant gave no returnUrl; this receipt is the last page.")
     if transaction.get("kind") in ("registration", "recurring"):
-        fields = models.signed_registration_fields(facility, session, transaction)
+        fields = products.signed_registration_fields(facility, session, transaction)
     else:
-        fields = models.passback_fields(facility, session, transaction)
+        fields = paying.passback_fields(facility, session, transaction)
     journal_note("passback", {"method": facility.passback_method, "url": return_url})
     if facility.passback_method == "GET":
-        return redirect(models.passback_get_url(return_url, fields), code=303)
+        return redirect(paying.passback_get_url(return_url, fields), code=303)
     html = render_template("quickstream/passback.html", url=return_url, fields=fields)
     return Response(html, content_type="text/html; charset=utf-8")
 
@@ -432,7 +450,7 @@ def _passback(facility: models.Facility, session: dict[str, Any]) -> ResponseRet
 def cancel(session_id: str) -> ResponseReturnValue:
     """The payer cancels: the session closes and the browser goes to cancelUrl."""
     state = current_state()
-    session = models.cancel(
+    session = paying.cancel(
         state.store,
         session_id,
         csrf=request.form.get("csrf", ""),

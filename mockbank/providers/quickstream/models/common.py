@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from mockbank.clients.quickstream import LISTED_ORDER, RULES
-from mockbank.fixtures import FixtureReader
 from mockbank.outbound import is_loopback
 from mockbank.providers.quickstream.errors import (
     InvalidParameter,
 )
 
 if TYPE_CHECKING:
-    from mockbank.providers.quickstream.models.invoicing import Invoice
+    from mockbank.providers.quickstream.records import Invoice
 
-TOKEN_NS = "quickstream.token"
-SESSION_NS = "quickstream.session"
-PAYMENT_NS = "quickstream.payment"
-VAULT_NS = "quickstream.vault"
-COUNTER_NS = "quickstream.counter"
 
 # "A security token is valid for 1 hour after it is created and can only be used once." (seed)
 TOKEN_TTL = timedelta(hours=1)
@@ -165,102 +157,6 @@ class QuickStreamFixtures:
     def all_allowed_ips(self) -> list[str]:
         """Every facility's allow-list entries together."""
         return [ip for f in self.facilities for ip in f.allowed_ips]
-
-
-def _percent_to_bp(reader: FixtureReader, where: str, value: Any) -> int:
-    text = str(value) if isinstance(value, str | int | float) and value is not True else ""
-    match = re.fullmatch(r"([0-9]{1,2})(?:\.([0-9]{1,2}))?", text)
-    if match is None:
-        raise reader.fail(where, f'expected a percentage such as "1.00", got {value!r}')
-    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
-
-
-def load_fixtures(reader: FixtureReader) -> QuickStreamFixtures:
-    """Validate ``fixtures/quickstream.json``; every error names the file and the field."""
-    facilities: list[Facility] = []
-    seen: set[str] = set()
-    for where, node in reader.items("facilities"):
-        if not isinstance(node, dict):
-            raise reader.fail(where, "expected an object")
-
-        def text(name: str, where: str = where) -> str:
-            value: str = reader.get(f"{where}.{name}", str)
-            if not value.strip():
-                raise reader.fail(f"{where}.{name}", "must not be empty")
-            return value
-
-        username = text("username")
-        if username in seen:
-            raise reader.fail(f"{where}.username", f"duplicate username {username!r}")
-        seen.add(username)
-        codes = reader.get(f"{where}.supplierBusinessCodes", list)
-        if not codes or not all(isinstance(c, str) and c for c in codes):
-            raise reader.fail(f"{where}.supplierBusinessCodes", "expected non-empty strings")
-        ips = reader.get(f"{where}.allowedIps", list)
-        for index, ip in enumerate(ips):
-            try:
-                ipaddress.ip_network(ip, strict=False)
-            except (TypeError, ValueError):
-                raise reader.fail(
-                    f"{where}.allowedIps.{index}", f"not an IP address or network: {ip!r}"
-                ) from None
-        reader.get(f"{where}.notification", dict)
-        reader.get(f"{where}.passback", dict)
-        method = reader.get(f"{where}.passback.method", str, default="POST").upper()
-        if method not in ("POST", "GET"):
-            raise reader.fail(f"{where}.passback.method", f"expected POST or GET, got {method!r}")
-        rule = reader.get(f"{where}.passback.hmacRule", str, default=LISTED_ORDER)
-        if rule not in RULES:
-            raise reader.fail(f"{where}.passback.hmacRule", f"expected one of {', '.join(RULES)}")
-        server_url = reader.get(
-            f"{where}.notification.serverReturnUrl", (str, type(None)), default=None
-        )
-        if server_url:
-            try:
-                _check_url("serverReturnUrl", server_url)
-            except InvalidParameter as error:
-                raise reader.fail(f"{where}.notification.serverReturnUrl", str(error)) from None
-        notify_format = reader.get(f"{where}.notification.format", str, default="FORM").upper()
-        if notify_format not in NOTIFICATION_FORMATS:
-            raise reader.fail(
-                f"{where}.notification.format", f"expected one of {', '.join(NOTIFICATION_FORMATS)}"
-            )
-        surcharges = reader.get(f"{where}.surcharges", dict)
-        rates: dict[str, int] = {}
-        for scheme, value in surcharges.items():
-            if scheme not in SCHEMES:
-                raise reader.fail(
-                    f"{where}.surcharges.{scheme}", f"unknown card scheme; one of {SCHEMES}"
-                )
-            rates[scheme] = _percent_to_bp(reader, f"{where}.surcharges.{scheme}", value)
-        facilities.append(
-            Facility(
-                name=text("name"),
-                username=username,
-                password=text("password"),
-                supplier_business_codes=tuple(codes),
-                community_code=text("communityCode"),
-                allowed_ips=tuple(ips),
-                quick_vault=reader.get(f"{where}.quickVault", bool, default=False),
-                notification_username=reader.get(f"{where}.notification.username", str),
-                notification_password=reader.get(f"{where}.notification.password", str),
-                server_return_url=server_url or None,
-                error_email=reader.get(
-                    f"{where}.notification.errorEmailToAddress", (str, type(None)), default=None
-                ),
-                passback_secret=reader.get(f"{where}.passback.secret", str),
-                passback_method=method,
-                passback_rule=rule,
-                surcharges_bp=rates,
-                notification_format=notify_format,
-                receipt_page=reader.get(f"{where}.receiptPage", bool, default=True),
-            )
-        )
-    if not facilities:
-        raise reader.fail("facilities", "at least one facility is required")
-    from mockbank.providers.quickstream.models.invoicing import read_invoices
-
-    return QuickStreamFixtures(tuple(facilities), read_invoices(reader, seen))
 
 
 # -- money and formatting ------------------------------------------------------------------

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mockbank.providers.quickstream.models.common import (
-    PAYMENT_NS,
-    SESSION_NS,
     Facility,
     amount_problem,
     format_amount,
@@ -28,151 +25,24 @@ from mockbank.providers.quickstream.models.payment_form import (
     check_payment_form,
 )
 from mockbank.providers.quickstream.models.token_request import load_session
+from mockbank.providers.quickstream.records import NS_INVOICE, NS_PAYMENT, NS_SESSION, Invoice
 from mockbank.store import Store
 
 if TYPE_CHECKING:
-    from mockbank.fixtures import FixtureReader
+    pass
 
-INVOICE_NS = "quickstream.invoice"
 INVOICE_NUMBER = re.compile(r"[A-Za-z0-9_-]{1,50}")
 COMMENT_MAX = 200
-
-
-@dataclass(frozen=True)
-class LineItem:
-    """One line of an invoice."""
-
-    description: str
-    amount: int  # cents
-
-    def to_value(self) -> dict[str, Any]:
-        return {"description": self.description, "amount": self.amount}
-
-    @classmethod
-    def from_value(cls, value: Mapping[str, Any]) -> LineItem:
-        return cls(description=str(value["description"]), amount=int(value["amount"]))
-
-
-@dataclass(frozen=True)
-class Invoice:
-    """An invoice the merchant uploaded for one customer (amounts in cents)."""
-
-    facility: str
-    customer_reference_number: str
-    invoice_number: str
-    due_date: str
-    amount: int
-    outstanding: int
-    line_items: tuple[LineItem, ...] = ()
-
-    @property
-    def key(self) -> str:
-        return f"{self.facility}/{self.invoice_number}"
-
-    def to_value(self) -> dict[str, Any]:
-        return {
-            "facility": self.facility,
-            "customerReferenceNumber": self.customer_reference_number,
-            "invoiceNumber": self.invoice_number,
-            "dueDate": self.due_date,
-            "amount": self.amount,
-            "outstanding": self.outstanding,
-            "lineItems": [item.to_value() for item in self.line_items],
-        }
-
-    @classmethod
-    def from_value(cls, value: Mapping[str, Any]) -> Invoice:
-        return cls(
-            facility=str(value["facility"]),
-            customer_reference_number=str(value["customerReferenceNumber"]),
-            invoice_number=str(value["invoiceNumber"]),
-            due_date=str(value["dueDate"]),
-            amount=int(value["amount"]),
-            outstanding=int(value["outstanding"]),
-            line_items=tuple(LineItem.from_value(v) for v in value.get("lineItems", [])),
-        )
-
-    def view(self) -> dict[str, Any]:
-        """For the page and the state view: amounts as ``123.45``."""
-        return {
-            "invoiceNumber": self.invoice_number,
-            "customerReferenceNumber": self.customer_reference_number,
-            "facility": self.facility,
-            "dueDate": self.due_date,
-            "amount": format_amount(self.amount),
-            "outstandingAmount": format_amount(self.outstanding),
-            "status": "OPEN" if self.outstanding > 0 else "CLOSED",
-            "lineItems": [
-                {"description": i.description, "amount": format_amount(i.amount)}
-                for i in self.line_items
-            ],
-        }
-
-
-def _fixture_amount(reader: FixtureReader, where: str) -> int:
-    cents = parse_amount(reader.get(where, str))
-    if cents is None:
-        raise reader.fail(where, 'expected a positive amount such as "120.00"')
-    return cents
-
-
-def _read_invoice(reader: FixtureReader, where: str, facilities: set[str]) -> Invoice:
-    facility = reader.get(f"{where}.facility", str)
-    if facility not in facilities:
-        raise reader.fail(f"{where}.facility", f"unknown facility {facility!r}")
-    number = reader.get(f"{where}.invoiceNumber", str)
-    if not INVOICE_NUMBER.fullmatch(number):
-        raise reader.fail(f"{where}.invoiceNumber", "expected 1-50 letters, digits, - or _")
-    due = reader.get(f"{where}.dueDate", str)
-    try:
-        date.fromisoformat(due)
-    except ValueError:
-        raise reader.fail(f"{where}.dueDate", "expected a date such as 2026-12-31") from None
-    amount = _fixture_amount(reader, f"{where}.amount")
-    outstanding = amount
-    if reader.get(f"{where}.outstandingAmount", str, default=None) is not None:
-        outstanding = _fixture_amount(reader, f"{where}.outstandingAmount")
-    if outstanding > amount:
-        raise reader.fail(f"{where}.outstandingAmount", "must not exceed the amount")
-    items = [
-        LineItem(
-            description=reader.get(f"{item_where}.description", str),
-            amount=_fixture_amount(reader, f"{item_where}.amount"),
-        )
-        for item_where, _ in reader.items(f"{where}.lineItems")
-    ]
-    return Invoice(
-        facility=facility,
-        customer_reference_number=reader.get(f"{where}.customerReferenceNumber", str),
-        invoice_number=number,
-        due_date=due,
-        amount=amount,
-        outstanding=outstanding,
-        line_items=tuple(items),
-    )
-
-
-def read_invoices(reader: FixtureReader, facilities: set[str]) -> tuple[Invoice, ...]:
-    """The optional ``"invoices"`` list of the fixtures file, validated."""
-    if reader.get("invoices", list, default=None) is None:
-        return ()
-    invoices: dict[str, Invoice] = {}
-    for where, _ in reader.items("invoices"):
-        invoice = _read_invoice(reader, where, facilities)
-        if invoice.key in invoices:
-            raise reader.fail(f"{where}.invoiceNumber", "duplicate invoice number")
-        invoices[invoice.key] = invoice
-    return tuple(invoices.values())
 
 
 def seed_invoices(store: Store, invoices: tuple[Invoice, ...], *, now: datetime) -> None:
     """Put the seeded invoices in the store (only where absent: payments are kept)."""
     for invoice in invoices:
-        store.add(INVOICE_NS, invoice.key, invoice.to_value(), now=now)
+        store.add(NS_INVOICE, invoice.key, invoice.to_value(), now=now)
 
 
 def all_invoices(store: Store) -> list[Invoice]:
-    return [Invoice.from_value(r.value) for r in store.records(INVOICE_NS)]
+    return [Invoice.from_value(r.value) for r in store.records(NS_INVOICE)]
 
 
 def open_invoices(store: Store, facility: str, customer: str) -> list[Invoice]:
@@ -231,7 +101,7 @@ def _apply(store: Store, key: str, cents: int, *, now: datetime) -> int:
         value["outstanding"] = max(0, int(value["outstanding"]) - cents)
         return value
 
-    updated = store.update(INVOICE_NS, key, change, now=now)
+    updated = store.update(NS_INVOICE, key, change, now=now)
     return 0 if updated is None else int(updated["outstanding"])
 
 
@@ -302,5 +172,5 @@ def _keep_allocations(
         value["allocations"] = done
         return value
 
-    store.update(SESSION_NS, session_id, on_session, now=now)
-    store.update(PAYMENT_NS, receipt, on_payment, now=now)
+    store.update(NS_SESSION, session_id, on_session, now=now)
+    store.update(NS_PAYMENT, receipt, on_payment, now=now)

@@ -20,10 +20,6 @@ from mockbank.providers.quickstream.errors import (
 )
 from mockbank.providers.quickstream.models.common import (
     BANK_APPROVED,
-    COUNTER_NS,
-    PAYMENT_NS,
-    SESSION_NS,
-    VAULT_NS,
     Facility,
     SessionStatus,
     SummaryCode,
@@ -38,15 +34,16 @@ from mockbank.providers.quickstream.models.payment_form import (
 from mockbank.providers.quickstream.models.token_request import (
     load_session,
 )
+from mockbank.providers.quickstream.records import NS_COUNTER, NS_PAYMENT, NS_SESSION, NS_VAULT
 from mockbank.store import Store, add_new
 
 
 # -- paying --------------------------------------------------------------------------------
 def next_receipt_number(store: Store, *, now: datetime) -> str:
     """Receipt numbers count up from a seeded start, atomically."""
-    value = store.update(COUNTER_NS, "receipt", lambda v: {"next": v["next"] + 1}, now=now)
+    value = store.update(NS_COUNTER, "receipt", lambda v: {"next": v["next"] + 1}, now=now)
     if value is None:  # the counter is seeded; a missing one means a reset raced us
-        store.add(COUNTER_NS, "receipt", {"next": 1000000000}, now=now)
+        store.add(NS_COUNTER, "receipt", {"next": 1000000000}, now=now)
         return next_receipt_number(store, now=now)
     return str(value["next"])
 
@@ -120,11 +117,11 @@ def pay(
         value["transaction"] = transaction
         return value
 
-    if store.update(SESSION_NS, session_id, complete, now=now) is None:
+    if store.update(NS_SESSION, session_id, complete, now=now) is None:
         raise SessionExpired()
     add_new(
         store,
-        PAYMENT_NS,
+        NS_PAYMENT,
         receipt,
         {
             **transaction,
@@ -170,7 +167,7 @@ def register_account(
     ):
         if name in transaction:
             account[name] = transaction[name]
-    add_new(store, VAULT_NS, str(transaction["accountToken"]), account, now=now)
+    add_new(store, NS_VAULT, str(transaction["accountToken"]), account, now=now)
 
 
 def cancel(
@@ -187,7 +184,7 @@ def cancel(
         value["status"] = SessionStatus.CANCELLED.value
         return value
 
-    updated = store.update(SESSION_NS, session_id, change, now=now)
+    updated = store.update(NS_SESSION, session_id, change, now=now)
     if updated is None:
         raise SessionExpired()
     return updated

@@ -25,9 +25,6 @@ from mockbank.providers.quickstream.errors import (
 )
 from mockbank.providers.quickstream.models.common import (
     BANK_APPROVED,
-    COUNTER_NS,
-    PAYMENT_NS,
-    SESSION_NS,
     Facility,
     QuickStreamFixtures,
     SessionStatus,
@@ -48,9 +45,9 @@ from mockbank.providers.quickstream.models.token_request import (
     handoff,
     load_session,
 )
+from mockbank.providers.quickstream.records import NS_COUNTER, NS_PAYMENT, NS_RECURRING, NS_SESSION
 from mockbank.store import Store, add_new
 
-RECURRING_NS = "quickstream.recurring"
 # "Each has the same Frequency MONTHLY and the schedule type is CONTINUE_UNTIL_FURTHER_NOTICE"
 # (QuickStream's "Recurring payment schedules" page); the other values are our reading.
 FREQUENCIES = ("WEEKLY", "FORTNIGHTLY", "MONTHLY", "QUARTERLY", "SIX_MONTHLY", "YEARLY")
@@ -105,7 +102,7 @@ def _complete(store: Store, session_id: str, record: dict[str, Any], *, now: dat
         value["transaction"] = record
         return value
 
-    if store.update(SESSION_NS, session_id, change, now=now) is None:
+    if store.update(NS_SESSION, session_id, change, now=now) is None:
         raise SessionExpired()
 
 
@@ -216,9 +213,9 @@ def _check_recurring(
 
 
 def _next_schedule_id(store: Store, *, now: datetime) -> str:
-    value = store.update(COUNTER_NS, "recurring", lambda v: {"next": v["next"] + 1}, now=now)
+    value = store.update(NS_COUNTER, "recurring", lambda v: {"next": v["next"] + 1}, now=now)
     if value is None:
-        store.add(COUNTER_NS, "recurring", {"next": 100000000}, now=now)
+        store.add(NS_COUNTER, "recurring", {"next": 100000000}, now=now)
         return _next_schedule_id(store, now=now)
     return str(value["next"])
 
@@ -257,7 +254,7 @@ def create_recurring(
     if record["successFlag"]:
         register_account(store, facility, {**params, **schedule}, record, now=now)
         add_new(
-            store, RECURRING_NS, record["scheduleId"], _schedule_view(facility, record), now=now
+            store, NS_RECURRING, record["scheduleId"], _schedule_view(facility, record), now=now
         )
     return record
 
@@ -297,7 +294,7 @@ def _keep_first_payment(
     }
     add_new(
         store,
-        PAYMENT_NS,
+        NS_PAYMENT,
         first["receiptNumber"],
         {
             **first,

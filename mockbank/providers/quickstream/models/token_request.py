@@ -34,9 +34,7 @@ from mockbank.providers.quickstream.models.common import (
     QUICKWEB_CONNECTIONS,
     REFERENCE_MAX,
     REQUIRED,
-    SESSION_NS,
     SESSION_TTL,
-    TOKEN_NS,
     TOKEN_TTL,
     URL_PARAMS,
     Facility,
@@ -46,6 +44,7 @@ from mockbank.providers.quickstream.models.common import (
     format_amount,
     parse_amount,
 )
+from mockbank.providers.quickstream.records import NS_SESSION, NS_TOKEN
 from mockbank.store import Store, add_new
 
 
@@ -177,7 +176,7 @@ def issue_token(
     }
     while True:  # a collision is astronomically unlikely, but add() makes it impossible
         token = new_token()
-        if store.add(TOKEN_NS, token, record, now=now, expires_at=now + TOKEN_TTL):
+        if store.add(NS_TOKEN, token, record, now=now, expires_at=now + TOKEN_TTL):
             return TokenGrant(token, unknown)
 
 
@@ -198,7 +197,7 @@ def check_token(
         raise InvalidParameter(
             "The handoff needs the communityCode parameter.", field="communityCode"
         )
-    record = store.record(TOKEN_NS, token)
+    record = store.record(NS_TOKEN, token)
     if record is None:
         raise TokenUnknown()
     if record.used:
@@ -223,7 +222,7 @@ def check_token(
 
 def token_connection(store: Store, token: str) -> str | None:
     """The connectionType a token was requested for (None: unknown token)."""
-    record = store.record(TOKEN_NS, token)
+    record = store.record(NS_TOKEN, token)
     return None if record is None else str(record.value["params"]["connectionType"])
 
 
@@ -242,10 +241,10 @@ def handoff(
     Every check runs before the token is taken, so a refused handoff consumes nothing.
     """
     check_token(store, fixtures, token, community_code, now=now, connections=connections)
-    taken = store.take_once(TOKEN_NS, token, now=now)
+    taken = store.take_once(NS_TOKEN, token, now=now)
     if taken is None:
         # Another request took it between our checks and now: report what it is now.
-        again = store.record(TOKEN_NS, token)
+        again = store.record(NS_TOKEN, token)
         if again is not None and again.expired(now) and not again.used:
             raise TokenExpired()
         raise TokenUsed()
@@ -264,7 +263,7 @@ def handoff(
         "transaction": None,
         "tokenPrefix": token[:6],
     }
-    add_new(store, SESSION_NS, session_id, session, now=now, expires_at=now + SESSION_TTL)
+    add_new(store, NS_SESSION, session_id, session, now=now, expires_at=now + SESSION_TTL)
     return session_id, session
 
 
@@ -272,7 +271,7 @@ def load_session(
     store: Store, session_id: str, *, now: datetime, binding: str | None = None
 ) -> dict[str, Any]:
     """A session by id; with `binding`, also check the browser's session cookie."""
-    record = store.record(SESSION_NS, session_id)
+    record = store.record(NS_SESSION, session_id)
     if record is None:
         raise SessionUnknown()
     if record.expired(now):

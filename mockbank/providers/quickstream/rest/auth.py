@@ -6,9 +6,9 @@ import base64
 import binascii
 import hmac
 
-from mockbank.providers.quickstream.models import Facility
+from mockbank.providers.quickstream.models.common import Facility
+from mockbank.providers.quickstream.rest.admin import ApiKey, Fixtures, KeyType
 from mockbank.providers.quickstream.rest.errors import Unauthorised
-from mockbank.providers.quickstream.rest.settings import ApiKey, Fixtures, KeyType
 
 
 def _decode(header: str) -> tuple[str, str]:

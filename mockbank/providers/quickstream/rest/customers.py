@@ -7,14 +7,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from mockbank.providers.quickstream import models
-from mockbank.providers.quickstream.models import Facility
+from mockbank.providers.quickstream import records
+from mockbank.providers.quickstream.models.common import Facility
 from mockbank.providers.quickstream.rest import tokens
 from mockbank.providers.quickstream.rest.errors import NotFound, invalid
 from mockbank.providers.quickstream.rest.fields import Body
 from mockbank.providers.quickstream.rest.records import (
-    ACCOUNT_NS,
-    CUSTOMER_NS,
+    NS_ACCOUNT,
+    NS_CUSTOMER,
+    NS_CUSTOMER_NUMBER,
     Account,
     BankAccount,
     Card,
@@ -24,7 +25,6 @@ from mockbank.providers.quickstream.rest.records import (
 from mockbank.store import Store
 
 # customerNumber is unique per facility: a marker record taken with the store's atomic add.
-NUMBER_NS = "quickstream.rest.customer-number"
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -50,7 +50,7 @@ def create_customer(
     assert name is not None
     assert code is not None
     if not store.add(
-        NUMBER_NS, f"{facility.username}:{number}", {"customerNumber": number}, now=now
+        NS_CUSTOMER_NUMBER, f"{facility.username}:{number}", {"customerNumber": number}, now=now
     ):
         raise invalid(
             "customerNumber", number, "A customer with this customerNumber already exists."
@@ -59,12 +59,12 @@ def create_customer(
         customer = Customer(
             new_id(), facility.username, number, name, code, email, phone, now.isoformat()
         )
-        if store.add(CUSTOMER_NS, customer.customer_id, customer.to_value(), now=now):
+        if store.add(NS_CUSTOMER, customer.customer_id, customer.to_value(), now=now):
             return customer
 
 
 def get_customer(store: Store, facility: Facility, customer_id: str) -> Customer | None:
-    record = store.record(CUSTOMER_NS, customer_id)
+    record = store.record(NS_CUSTOMER, customer_id)
     if record is None or record.value.get("facility") != facility.username:
         return None
     return Customer.from_value(record.value)
@@ -74,7 +74,7 @@ def list_customers(store: Store, facility: Facility, filters: dict[str, str]) ->
     """Customers sorted by customerId; number exact, name and email partial (any case)."""
     found = [
         Customer.from_value(r.value)
-        for r in store.records(CUSTOMER_NS)
+        for r in store.records(NS_CUSTOMER)
         if r.value.get("facility") == facility.username
     ]
     if filters.get("customerNumber"):
@@ -91,7 +91,7 @@ def accounts_of(store: Store, facility: Facility, customer_id: str) -> list[Acco
     """The customer's accounts, most recently registered first."""
     found = [
         Account.from_value(r.value)
-        for r in store.records(ACCOUNT_NS)
+        for r in store.records(NS_ACCOUNT)
         if r.value.get("facility") == facility.username and r.value.get("customerId") == customer_id
     ]
     return sorted(found, key=lambda a: a.created, reverse=True)
@@ -121,12 +121,12 @@ def register_account(
     if is_default:
         for other in existing:
             if other.default_account:
-                store.update(ACCOUNT_NS, other.account_token, _not_default, now=now)
+                store.update(NS_ACCOUNT, other.account_token, _not_default, now=now)
     while True:
         account = Account(
             new_token(), facility.username, customer_id, taken.account, is_default, now.isoformat()
         )
-        if store.add(ACCOUNT_NS, account.account_token, account.to_value(), now=now):
+        if store.add(NS_ACCOUNT, account.account_token, account.to_value(), now=now):
             return account
 
 
@@ -137,7 +137,7 @@ def _not_default(value: dict[str, Any]) -> dict[str, Any]:
 
 def find_account(store: Store, facility: Facility, account_token: str) -> Account | None:
     """A QuickVault account: registered through this API, or by a QuickWeb payment."""
-    record = store.record(ACCOUNT_NS, account_token)
+    record = store.record(NS_ACCOUNT, account_token)
     if record is None:
         return quickweb_account(store, facility, account_token)
     if record.value.get("facility") != facility.username:
@@ -151,7 +151,7 @@ def quickweb_account(store: Store, facility: Facility, account_token: str) -> Ac
     QuickVault is one vault: the token from a QuickWeb passback pays through the REST API too.
     QuickWeb keeps the card masked to its last three digits, enough for the test outcome.
     """
-    record = store.record(models.VAULT_NS, account_token)
+    record = store.record(records.NS_VAULT, account_token)
     value = record.value if record is not None else {}
     if value.get("facility") != facility.username:
         return None
@@ -188,6 +188,6 @@ def delete_account(store: Store, facility: Facility, account_token: str) -> Acco
     account = find_account(store, facility, account_token)
     if account is None:
         return None
-    if store.delete(ACCOUNT_NS, account_token) or store.delete(models.VAULT_NS, account_token):
+    if store.delete(NS_ACCOUNT, account_token) or store.delete(records.NS_VAULT, account_token):
         return account
     return None

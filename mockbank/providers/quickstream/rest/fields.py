@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mockbank.masking import luhn_valid
-from mockbank.providers.quickstream import models
+from mockbank.providers.quickstream.models import common, payment_form
 from mockbank.providers.quickstream.rest.errors import BadRequest, FieldError, Invalid
 from mockbank.providers.quickstream.rest.records import BankAccount, Card, PaymentAccount
 
@@ -130,13 +130,13 @@ def _read_card(body: Body, accepted: dict[str, int], now: datetime) -> Card | No
     name = body.text("cardholderName", max_length=60) or ""
     raw = body.data.get("cardNumber")
     digits = re.sub(r"[\s-]", "", raw) if isinstance(raw, str) else ""
-    scheme = models.card_scheme(digits)
+    scheme = payment_form.card_scheme(digits)
     if not digits:
         body.fail("cardNumber", "cardNumber is required.")
     elif (
         not (digits.isascii() and digits.isdigit())
         or scheme is None
-        or len(digits) not in models.CARD_LENGTHS[scheme]
+        or len(digits) not in payment_form.CARD_LENGTHS[scheme]
         or not luhn_valid(digits)
     ):
         body.fail("cardNumber", "cardNumber is not a valid card number.")
@@ -150,7 +150,7 @@ def _read_card(body: Body, accepted: dict[str, int], now: datetime) -> Card | No
             body.fail("cvn", f"cvn must be {want} digits.")
     if body.errors or scheme is None or month is None or year is None:
         return None
-    return Card(models.mask_card_number(digits), digits[-4:], scheme, month, year, name)
+    return Card(payment_form.mask_card_number(digits), digits[-4:], scheme, month, year, name)
 
 
 def _read_expiry(body: Body, now: datetime) -> tuple[str | None, str | None]:
@@ -164,7 +164,7 @@ def _read_expiry(body: Body, now: datetime) -> tuple[str | None, str | None]:
         year = None
     if month is None or year is None:
         return None, None
-    today = models.sydney(now)
+    today = common.sydney(now)
     if (int(year), int(month)) < (today.year, today.month):
         body.fail("expiryDateYear", "The card has expired.")
         return None, None
@@ -189,4 +189,4 @@ def _read_bank(body: Body) -> BankAccount | None:
     if body.errors or name is None or bsb is None:
         return None
     digits = bsb.replace("-", "")
-    return BankAccount(name, f"{digits[:3]}-{digits[3:]}", models.mask_account_number(number))
+    return BankAccount(name, f"{digits[:3]}-{digits[3:]}", payment_form.mask_account_number(number))

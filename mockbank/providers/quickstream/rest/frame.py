@@ -14,10 +14,10 @@ from importlib import resources
 
 from flask import Response, render_template, request, url_for
 
-from mockbank.providers.quickstream import models
+from mockbank.providers.quickstream.models import common
+from mockbank.providers.quickstream.rest.admin import origin_allowed
 from mockbank.providers.quickstream.rest.errors import NotFound
 from mockbank.providers.quickstream.rest.routes import _fixtures, bp
-from mockbank.providers.quickstream.rest.settings import origin_allowed
 from mockbank.routing import endpoint, skip_journal_body
 from mockbank.state import current_state
 
@@ -62,7 +62,7 @@ def trusted_frame(kind: str) -> Response:
     allowed = _fixtures(state).rest.frame_origins
     parent = request.args.get("origin", "")
     ok = origin_allowed(parent, allowed)
-    year = models.sydney(state.now()).year
+    year = common.sydney(state.now()).year
     html = render_template(
         "quickstream_rest/trusted_frame.html",
         kind=KINDS[kind],

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mockbank.providers.quickstream.rest.errors import Conflict, invalid
-from mockbank.providers.quickstream.rest.records import IDEMPOTENCY_NS, IdempotencyEntry
+from mockbank.providers.quickstream.rest.records import NS_IDEMPOTENCY, IdempotencyEntry
 from mockbank.store import Store
 
 KEY_TTL = timedelta(hours=24)
@@ -62,7 +62,7 @@ def run_once(
         started = now()
         entry = IdempotencyEntry(key, facility, print_, started.isoformat())
         if store.add(
-            IDEMPOTENCY_NS, scoped, entry.to_value(), now=started, expires_at=started + KEY_TTL
+            NS_IDEMPOTENCY, scoped, entry.to_value(), now=started, expires_at=started + KEY_TTL
         ):
             return _process(store, scoped, run, now=now)
         answer = _existing(store, scoped, print_, now())
@@ -77,13 +77,13 @@ def _existing(
     store: Store, scoped: str, print_: str, now: datetime
 ) -> tuple[int, dict[str, Any]] | None:
     """The recorded answer, or None to wait (or to retry the add when the entry is gone)."""
-    record = store.record(IDEMPOTENCY_NS, scoped)
+    record = store.record(NS_IDEMPOTENCY, scoped)
     if record is None:
         return None
     entry = IdempotencyEntry.from_value(record.value)
     stale = not entry.done and now - datetime.fromisoformat(entry.created) > ABANDONED_AFTER
     if record.expired(now) or stale:
-        store.delete(IDEMPOTENCY_NS, scoped)
+        store.delete(NS_IDEMPOTENCY, scoped)
         return None
     if entry.fingerprint != print_:
         raise invalid(
@@ -105,12 +105,12 @@ def _process(
     except BaseException:
         # Refused or failed before anything was processed: forget the key so a fixed
         # request may use it again.
-        store.delete(IDEMPOTENCY_NS, scoped)
+        store.delete(NS_IDEMPOTENCY, scoped)
         raise
 
     def finish(value: dict[str, Any]) -> dict[str, Any]:
         value.update(responseStatus=status, responseBody=body, receiptNumber=receipt)
         return value
 
-    store.update(IDEMPOTENCY_NS, scoped, finish, now=now())
+    store.update(NS_IDEMPOTENCY, scoped, finish, now=now())
     return status, body

@@ -2,7 +2,7 @@
 
 Everything goes through ``POST /transactions`` with a ``transactionType`` (PAYMENT, PREAUTH,
 CAPTURE, REFUND, VOID); the last three name their parent with ``parentReceiptNumber``. Card
-outcomes come from the QuickWeb test table (`models.card_outcome`: the last two digits), so the
+outcomes come from the QuickWeb test table (`card_outcome`: the last two digits), so the
 hosted page and the REST API answer a test card alike. A decline is a processed transaction.
 """
 
@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from mockbank.providers.quickstream import models
-from mockbank.providers.quickstream.models import Facility
+from mockbank.providers.quickstream.models import common, paying, payment_form
+from mockbank.providers.quickstream.models.common import Facility
 from mockbank.providers.quickstream.rest import customers, tokens
 from mockbank.providers.quickstream.rest.errors import invalid
 from mockbank.providers.quickstream.rest.fields import Body
 from mockbank.providers.quickstream.rest.records import (
-    TRANSACTION_NS,
+    NS_TRANSACTION,
     PaymentAccount,
     Status,
     Transaction,
@@ -33,9 +33,9 @@ FOLLOW_UPS = (TransactionType.CAPTURE, TransactionType.REFUND, TransactionType.V
 
 def settlement(now: datetime) -> tuple[str, str, str]:
     """(settlementDate ``2017-01-01``, the instant it settles, transactionTime) in Sydney."""
-    day = models.settlement_date(now)
+    day = common.settlement_date(now)
     iso_day = f"{day[:4]}-{day[4:6]}-{day[6:]}"
-    local = models.sydney(now)
+    local = common.sydney(now)
     cutoff = datetime.combine(datetime.fromisoformat(iso_day).date(), time(18), local.tzinfo)
     return iso_day, cutoff.isoformat(), local.strftime("%Y-%m-%dT%H:%M:%S%z")
 
@@ -88,12 +88,12 @@ def _pay(
     code, description, summary = _outcome(account)
     surcharge = 0
     if account.card is not None:
-        surcharge = models.surcharge_cents(
+        surcharge = common.surcharge_cents(
             principal or 0, facility.surcharges_bp.get(account.card.scheme, 0)
         )
     day, settles_at, at = settlement(now)
     transaction = Transaction(
-        receipt_number=models.next_receipt_number(store, now=now),
+        receipt_number=paying.next_receipt_number(store, now=now),
         facility=facility.username,
         transaction_type=kind,
         status=Status.APPROVED if summary == "0" else Status.DECLINED,
@@ -113,7 +113,7 @@ def _pay(
         customer_id=customer_id,
         **fields,
     )
-    add_new(store, TRANSACTION_NS, transaction.receipt_number, transaction.to_value(), now=now)
+    add_new(store, NS_TRANSACTION, transaction.receipt_number, transaction.to_value(), now=now)
     return transaction
 
 
@@ -136,14 +136,14 @@ def _peek_source(
 
 def _outcome(account: PaymentAccount) -> tuple[str, str, str]:
     if account.card is None:
-        return (*models.BANK_APPROVED, models.SummaryCode.APPROVED.value)
-    code, description, summary = models.card_outcome(account.card.last_four)
+        return (*common.BANK_APPROVED, common.SummaryCode.APPROVED.value)
+    code, description, summary = payment_form.card_outcome(account.card.last_four)
     return code, description, summary.value
 
 
 def get_transaction(store: Store, facility: Facility, receipt_number: str) -> Transaction | None:
     """A transaction of this facility by receipt number."""
-    record = store.record(TRANSACTION_NS, receipt_number)
+    record = store.record(NS_TRANSACTION, receipt_number)
     if record is None or record.value.get("facility") != facility.username:
         return None
     return Transaction.from_value(record.value)
@@ -155,7 +155,7 @@ def list_transactions(
     """This facility's transactions, newest first, filtered by exact field values."""
     found = [
         Transaction.from_value(r.value)
-        for r in store.records(TRANSACTION_NS)
+        for r in store.records(NS_TRANSACTION)
         if r.value.get("facility") == facility.username
     ]
     for name, attribute in (
@@ -186,7 +186,7 @@ def _follow_up(
             "parentReceiptNumber is not a transaction of yours.",
         )
     amount = _check_follow_up(parent, kind, amount, now=now)
-    receipt = models.next_receipt_number(store, now=now)
+    receipt = paying.next_receipt_number(store, now=now)
 
     def change(value: dict[str, Any]) -> dict[str, Any]:
         # Checked again inside the atomic update: two refunds racing cannot overdraw it.
@@ -200,7 +200,7 @@ def _follow_up(
             current = current.with_changes(voided=True)
         return current.to_value()
 
-    store.update(TRANSACTION_NS, parent.receipt_number, change, now=now)
+    store.update(NS_TRANSACTION, parent.receipt_number, change, now=now)
     return _child(store, facility, parent, kind, amount, receipt, fields, now=now)
 
 
@@ -234,7 +234,7 @@ def _check_follow_up(
         raise invalid(
             "principalAmount",
             None if amount is None else f"{amount / 100:.2f}",
-            f"principalAmount exceeds the amount left to refund ({models.format_amount(left)}).",
+            f"principalAmount exceeds the amount left to refund ({common.format_amount(left)}).",
         )
     return amount
 
@@ -252,10 +252,10 @@ def _child(
 ) -> Transaction:
     code, description, _ = _outcome(parent.account)
     if parent.account.card is not None:
-        code, description = models.APPROVED_RESPONSE
+        code, description = common.APPROVED_RESPONSE
     surcharge = 0
     if kind == TransactionType.CAPTURE and parent.account.card is not None:
-        surcharge = models.surcharge_cents(
+        surcharge = common.surcharge_cents(
             amount, facility.surcharges_bp.get(parent.account.card.scheme, 0)
         )
     day, settles_at, at = settlement(now)
@@ -266,7 +266,7 @@ def _child(
         status=Status.APPROVED,
         response_code=code,
         response_description=description,
-        summary_code=models.SummaryCode.APPROVED.value,
+        summary_code=common.SummaryCode.APPROVED.value,
         principal=amount,
         surcharge=surcharge,
         created=now.isoformat(),
@@ -279,5 +279,5 @@ def _child(
         voided=False,
         **given,
     )
-    add_new(store, TRANSACTION_NS, receipt, child.to_value(), now=now)
+    add_new(store, NS_TRANSACTION, receipt, child.to_value(), now=now)
     return child

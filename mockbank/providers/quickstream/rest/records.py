@@ -12,11 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-TOKEN_NS = "quickstream.rest.token"
-TRANSACTION_NS = "quickstream.rest.transaction"
-CUSTOMER_NS = "quickstream.rest.customer"
-ACCOUNT_NS = "quickstream.rest.account"
-IDEMPOTENCY_NS = "quickstream.rest.idempotency"
+NS_TOKEN = "quickstream.rest.token"
+NS_TRANSACTION = "quickstream.rest.transaction"
+NS_CUSTOMER = "quickstream.rest.customer"
+NS_ACCOUNT = "quickstream.rest.account"
+NS_IDEMPOTENCY = "quickstream.rest.idempotency"
+NS_CUSTOMER_NUMBER = "quickstream.rest.customer-number"
 
 
 class AccountType(StrEnum):

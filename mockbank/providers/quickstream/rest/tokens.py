@@ -11,11 +11,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from mockbank.providers.quickstream import models
-from mockbank.providers.quickstream.models import Facility
+from mockbank.providers.quickstream.models import payment_form
+from mockbank.providers.quickstream.models.common import Facility
 from mockbank.providers.quickstream.rest.errors import invalid
 from mockbank.providers.quickstream.rest.fields import Body, read_account
-from mockbank.providers.quickstream.rest.records import TOKEN_NS, SingleUseToken
+from mockbank.providers.quickstream.rest.records import NS_TOKEN, SingleUseToken
 from mockbank.store import Store
 
 TOKEN_TTL = timedelta(minutes=10)
@@ -52,7 +52,7 @@ def create_token(
     while True:  # a collision is astronomically unlikely; add() makes it impossible
         token = SingleUseToken(new_id(), facility.username, code, account, now.isoformat())
         if store.add(
-            TOKEN_NS, token.token_id, token.to_value(), now=now, expires_at=now + TOKEN_TTL
+            NS_TOKEN, token.token_id, token.to_value(), now=now, expires_at=now + TOKEN_TTL
         ):
             return token
 
@@ -61,7 +61,7 @@ def check_token(
     store: Store, facility: Facility, token_id: str, *, now: datetime
 ) -> SingleUseToken:
     """The token, if it is this facility's and still usable; a 422 naming it otherwise."""
-    record = store.record(TOKEN_NS, token_id)
+    record = store.record(NS_TOKEN, token_id)
     if record is None or record.value.get("facility") != facility.username:
         raise invalid("singleUseTokenId", token_id, "singleUseTokenId is not valid.")
     if record.used:
@@ -78,7 +78,7 @@ def check_token(
 def take_token(store: Store, facility: Facility, token_id: str, *, now: datetime) -> SingleUseToken:
     """Use the token up, atomically: exactly one caller gets it."""
     check_token(store, facility, token_id, now=now)
-    value = store.take_once(TOKEN_NS, token_id, now=now)
+    value = store.take_once(NS_TOKEN, token_id, now=now)
     if value is None:
         # Another request took it (or it expired) between the check and now.
         check_token(store, facility, token_id, now=now)
@@ -91,7 +91,7 @@ def query_surcharge(facility: Facility, data: dict[str, Any]) -> tuple[str, int]
     body = Body(data)
     raw = body.data.get("cardNumber")
     digits = "".join(raw.split()).replace("-", "") if isinstance(raw, str) else ""
-    scheme = models.card_scheme(digits)
+    scheme = payment_form.card_scheme(digits)
     if scheme is None:
         body.fail("cardNumber", "cardNumber must be a card number (at least its first 6 digits).")
     elif scheme not in facility.surcharges_bp:

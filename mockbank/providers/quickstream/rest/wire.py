@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from mockbank.providers.quickstream.models import Facility
+from mockbank.providers.quickstream.models.common import Facility
+from mockbank.providers.quickstream.rest.admin import ApiKey
 from mockbank.providers.quickstream.rest.records import (
     Account,
     Customer,
@@ -17,7 +18,6 @@ from mockbank.providers.quickstream.rest.records import (
     SingleUseToken,
     Transaction,
 )
-from mockbank.providers.quickstream.rest.settings import ApiKey
 
 # models.card_scheme says UPOP for UnionPay; the REST API's enum says UNIONPAY.
 SCHEME_NAMES = {"UPOP": "UNIONPAY"}

@@ -1,4 +1,5 @@
-"""The REST API's part of ``fixtures/quickstream.json``: API keys and Trusted Frame origins.
+"""The REST API's admin side: its part of ``fixtures/quickstream.json`` (API keys and Trusted
+Frame origins), its state view, dashboard items and credentials.
 
 Read and validated when the app is built (and on every reset), never per request. The REST
 settings live in their own top-level ``restApi`` object so the facility objects stay QuickWeb's.
@@ -9,11 +10,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mockbank.fixtures import FixtureReader
-from mockbank.providers.quickstream import models
-from mockbank.providers.quickstream.models import QuickStreamFixtures
+from mockbank.masking import mask_value
+from mockbank.providers.quickstream.models.common import QuickStreamFixtures
+from mockbank.providers.quickstream.rest.records import (
+    NS_ACCOUNT,
+    NS_CUSTOMER,
+    NS_IDEMPOTENCY,
+    NS_TOKEN,
+    NS_TRANSACTION,
+    IdempotencyEntry,
+    Transaction,
+)
+
+if TYPE_CHECKING:
+    from mockbank.state import State
 
 # Westpac's keys look like FACILITYCODE_SEC_<random> and FACILITYCODE_PUB_<random>.
 KEY_SHAPE = re.compile(r"[A-Z0-9]+_(SEC|PUB)_[A-Za-z0-9]+")
@@ -103,9 +117,8 @@ def _read_origins(reader: FixtureReader) -> tuple[str, ...]:
     return tuple(origins)
 
 
-def load_fixtures(reader: FixtureReader) -> Fixtures:
-    """QuickWeb's facilities (validated by QuickWeb's loader) and the ``restApi`` object."""
-    base = models.load_fixtures(reader)
+def with_rest(reader: FixtureReader, base: QuickStreamFixtures) -> Fixtures:
+    """QuickWeb's fixtures (`base`, already read) with the ``restApi`` object added."""
     reader.get("restApi", dict, default={})
     rest = RestSettings(_read_keys(reader, base), _read_origins(reader))
     # Every field QuickWeb's loader filled is carried over, whatever QuickWeb adds later.
@@ -133,3 +146,96 @@ def origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
         if want_port in ("*", str(port)) or (want_port is None and port == default):
             return True
     return False
+
+
+def _transaction_view(value: dict[str, Any]) -> dict[str, Any]:
+    txn = Transaction.from_value(value)
+    return {
+        "receiptNumber": txn.receipt_number,
+        "transactionType": txn.transaction_type.value,
+        "status": txn.status.value,
+        "responseCode": txn.response_code,
+        "amount": f"{txn.currency} {(txn.principal + txn.surcharge) / 100:.2f}",
+        "account": txn.account.card.masked
+        if txn.account.card
+        else (txn.account.bank.masked_number if txn.account.bank else ""),
+        "parentReceiptNumber": txn.parent_receipt_number,
+        "refunded": f"{txn.refunded / 100:.2f}",
+        "voided": txn.voided,
+        "captured": f"{txn.captured / 100:.2f}",
+        "facility": txn.facility,
+        "createdAt": txn.created,
+    }
+
+
+def state_view(state: State) -> dict[str, Any]:
+    """REST transactions, customers, accounts, single-use tokens and idempotency keys."""
+    now = state.now()
+    store = state.store
+    keys = []
+    for record in store.records(NS_IDEMPOTENCY):
+        entry = IdempotencyEntry.from_value(record.value)
+        keys.append(
+            {
+                "key": entry.key,
+                "facility": entry.facility,
+                "state": "answered" if entry.done else "processing",
+                "responseStatus": entry.response_status,
+                "receiptNumber": entry.receipt_number,
+                "createdAt": entry.created,
+                "expiresAt": record.expires_at.isoformat() if record.expires_at else None,
+            }
+        )
+    return {
+        "restTransactions": [_transaction_view(r.value) for r in store.records(NS_TRANSACTION)],
+        "restCustomers": [mask_value(r.value) for r in store.records(NS_CUSTOMER)],
+        "restAccounts": [mask_value(r.value) for r in store.records(NS_ACCOUNT)],
+        "restSingleUseTokens": [
+            {
+                # A live token is a bearer secret: only its first characters are shown.
+                "singleUseTokenId": r.key[:6] + "…",
+                "status": "used" if r.used else "expired" if r.expired(now) else "active",
+                "accountType": "CREDIT_CARD" if r.value["account"].get("card") else "DIRECT_DEBIT",
+                "createdAt": r.created_at.isoformat(),
+            }
+            for r in store.records(NS_TOKEN)
+        ],
+        "idempotencyKeys": keys,
+    }
+
+
+def dashboard(state: State) -> list[dict[str, str]]:
+    """The latest REST transactions and idempotency keys for the dashboard card."""
+    items: list[dict[str, str]] = []
+    for record in state.store.records(NS_TRANSACTION)[-5:]:
+        view = _transaction_view(record.value)
+        items.append(
+            {
+                "label": f"REST {view['transactionType']} {view['receiptNumber']} {view['status']}",
+                "detail": f"{view['amount']} {view['responseCode']} {view['account']}",
+            }
+        )
+    for record in state.store.records(NS_CUSTOMER)[-3:]:
+        items.append(
+            {"label": f"REST customer {record.key}", "detail": record.value["customerNumber"]}
+        )
+    for record in state.store.records(NS_IDEMPOTENCY)[-3:]:
+        entry = IdempotencyEntry.from_value(record.value)
+        items.append(
+            {
+                "label": f"Idempotency-Key {entry.key[:24]}",
+                "detail": f"receipt {entry.receipt_number or '-'} "
+                + ("(answered)" if entry.done else "(processing)"),
+            }
+        )
+    return items
+
+
+def credentials(fixtures: object) -> list[tuple[str, str]]:
+    """The seeded REST API keys (key as the Basic username, blank password)."""
+    if not isinstance(fixtures, Fixtures):
+        return []
+    return [
+        (f"REST API {key.key_type.value.lower()} key ({key.name})", key.key)
+        for key in fixtures.rest.keys
+    ]

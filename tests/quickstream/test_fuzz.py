@@ -10,9 +10,10 @@ from urllib.parse import quote_plus
 from flask.testing import FlaskClient
 
 from mockbank import create_app
-from mockbank.providers.quickstream import models
-from mockbank.providers.quickstream.models import KNOWN
-from tests.quickstream.conftest import (
+from mockbank.providers.quickstream import records
+from mockbank.providers.quickstream.models import payment_form
+from mockbank.providers.quickstream.models.common import KNOWN
+from tests.quickstream.helpers import (
     HANDOFF_PATH,
     TOKEN_PATH,
     card_form,
@@ -92,7 +93,7 @@ def test_generated_handoffs_never_fail_with_5xx(client: FlaskClient) -> None:
 def test_generated_payment_forms_never_fail_with_5xx(client: FlaskClient) -> None:
     rng = random.Random(5)
     page, csrf = open_session(client, principalAmount=None)
-    fields = list(models.PAGE_FIELDS)
+    fields = list(payment_form.PAGE_FIELDS)
     paid = 0
     for _ in range(500):
         form = card_form(csrf, amount="10.00")
@@ -102,7 +103,7 @@ def test_generated_payment_forms_never_fail_with_5xx(client: FlaskClient) -> Non
         assert response.status_code in (303, 400, 409), form
         paid += response.status_code == 303
     assert paid <= 1
-    assert len(client.application.extensions["mockbank"].store.records(models.PAYMENT_NS)) == paid
+    assert len(client.application.extensions["mockbank"].store.records(records.NS_PAYMENT)) == paid
 
 
 def test_whole_flow_on_the_sqlite_store(tmp_path: Path) -> None:
