@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mockbank.config import StartupError
+
+if TYPE_CHECKING:
+    from mockbank.state import State
+
+T = TypeVar("T")
 
 # Every provider accepts ``<provider>.hosts``: extra hostnames for the in-process mode.
 COMMON_OPTIONS = ("hosts",)
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off", ""})
+# The longest duration an option may give: a year and a day of app-clock time.
+MAX_SECONDS = 366 * 86_400
 
 
 class SettingError(StartupError):
@@ -36,8 +43,21 @@ def check_known(options: Mapping[str, Any], provider: str, known: Iterable[str])
             )
 
 
+def provider_settings(state: State, provider: str, kind: type[T]) -> T:
+    """The checked settings `State` read for `provider` at start."""
+    found = state.settings[provider]
+    if not isinstance(found, kind):
+        raise TypeError(f"{provider} settings are a {type(found).__name__}, not {kind.__name__}")
+    return found
+
+
 def seconds(
-    options: Mapping[str, Any], name: str, default: float, *, low: float = 0, high: float
+    options: Mapping[str, Any],
+    name: str,
+    default: float,
+    *,
+    low: float = 0,
+    high: float = MAX_SECONDS,
 ) -> float:
     """A number of seconds from `low` to `high`."""
     raw = options.get(name, default)
@@ -53,7 +73,7 @@ def seconds(
 
 
 def positive_seconds(
-    options: Mapping[str, Any], name: str, default: float, *, high: float
+    options: Mapping[str, Any], name: str, default: float, *, high: float = MAX_SECONDS
 ) -> float:
     """A number of seconds above 0 and at most `high`."""
     value = seconds(options, name, default, high=high)

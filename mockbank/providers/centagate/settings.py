@@ -22,7 +22,7 @@ from mockbank.providers.centagate.models import (
     Status,
     User,
 )
-from mockbank.settings import check_known, choice, positive_seconds
+from mockbank.settings import check_known, choice, positive_seconds, provider_settings
 from mockbank.store import Store
 
 if TYPE_CHECKING:
@@ -160,6 +160,4 @@ def read_settings(options: Mapping[str, Any]) -> Settings:
 
 def settings(state: State) -> Settings:
     """This app's checked ``centagate.*`` options (read once, at start)."""
-    found = state.settings["centagate"]
-    assert isinstance(found, Settings)
-    return found
+    return provider_settings(state, "centagate", Settings)

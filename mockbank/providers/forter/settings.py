@@ -11,13 +11,12 @@ from mockbank.providers.forter.models import (
     HMAC_ENCODINGS,
     SINGLE_USE_TTL_S,
 )
-from mockbank.settings import check_known, choice, positive_seconds
+from mockbank.settings import check_known, choice, positive_seconds, provider_settings
 
 if TYPE_CHECKING:
     from mockbank.state import State
 
 OPTIONS = ("hmac_encoding", "single_use_ttl_s")
-MAX_S = 366 * 86_400
 
 
 @dataclass(frozen=True)
@@ -35,14 +34,10 @@ def read_settings(options: Mapping[str, Any]) -> Settings:
         hmac_encoding=choice(
             options, "forter.hmac_encoding", DEFAULT_HMAC_ENCODING, HMAC_ENCODINGS
         ),
-        single_use_ttl_s=positive_seconds(
-            options, "forter.single_use_ttl_s", SINGLE_USE_TTL_S, high=MAX_S
-        ),
+        single_use_ttl_s=positive_seconds(options, "forter.single_use_ttl_s", SINGLE_USE_TTL_S),
     )
 
 
 def settings(state: State) -> Settings:
     """This app's checked ``forter.*`` options (read once, at start)."""
-    found = state.settings["forter"]
-    assert isinstance(found, Settings)
-    return found
+    return provider_settings(state, "forter", Settings)

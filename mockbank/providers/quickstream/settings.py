@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mockbank.settings import check_known
+from mockbank.settings import check_known, provider_settings
 
 if TYPE_CHECKING:
     from mockbank.state import State
@@ -31,6 +31,4 @@ def read_settings(options: Mapping[str, Any]) -> Settings:
 
 def settings(state: State) -> Settings:
     """This app's checked ``quickstream.*`` options (read once, at start)."""
-    found = state.settings["quickstream"]
-    assert isinstance(found, Settings)
-    return found
+    return provider_settings(state, "quickstream", Settings)

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mockbank.providers.syspay.models import DEFAULT_REDIRECT_TTL_S, DEFAULT_WINDOW_S
-from mockbank.settings import check_known, positive_seconds
+from mockbank.settings import check_known, positive_seconds, provider_settings
 
 if TYPE_CHECKING:
     from mockbank.state import State
 
 OPTIONS = ("created_window_s", "redirect_ttl_s")
-MAX_S = 366 * 86_400
 
 
 @dataclass(frozen=True)
@@ -28,17 +27,11 @@ def read_settings(options: Mapping[str, Any]) -> Settings:
     """The ``syspay.*`` options, checked; a `SettingError` names a bad or unknown one."""
     check_known(options, "syspay", OPTIONS)
     return Settings(
-        created_window_s=positive_seconds(
-            options, "syspay.created_window_s", DEFAULT_WINDOW_S, high=MAX_S
-        ),
-        redirect_ttl_s=positive_seconds(
-            options, "syspay.redirect_ttl_s", DEFAULT_REDIRECT_TTL_S, high=MAX_S
-        ),
+        created_window_s=positive_seconds(options, "syspay.created_window_s", DEFAULT_WINDOW_S),
+        redirect_ttl_s=positive_seconds(options, "syspay.redirect_ttl_s", DEFAULT_REDIRECT_TTL_S),
     )
 
 
 def settings(state: State) -> Settings:
     """This app's checked ``syspay.*`` options (read once, at start)."""
-    found = state.settings["syspay"]
-    assert isinstance(found, Settings)
-    return found
+    return provider_settings(state, "syspay", Settings)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from mockbank.providers.tokenos.models import payment_flow as flow
 from mockbank.providers.tokenos.models.common import BALANCE_CACHE_S, REQUEST_TTL_S
 from mockbank.providers.tokenos.models.payments_v2 import Settings as PaymentSettings
-from mockbank.settings import boolean, check_known, positive_seconds, seconds
+from mockbank.settings import boolean, check_known, positive_seconds, provider_settings, seconds
 
 if TYPE_CHECKING:
     from mockbank.state import State
@@ -21,7 +21,6 @@ OPTIONS = (
     "decoupled_approval_s",
     "settlement_s",
 )
-MAX_S = 366 * 86_400
 
 
 @dataclass(frozen=True)
@@ -37,21 +36,19 @@ class Settings:
 def read_settings(options: Mapping[str, Any]) -> Settings:
     """The ``tokenos.*`` options, checked; a `SettingError` names a bad or unknown one."""
     check_known(options, "tokenos", OPTIONS)
-    ttl = positive_seconds(options, "tokenos.token_request_ttl_s", REQUEST_TTL_S, high=MAX_S)
-    cache = seconds(options, "tokenos.balance_cache_s", BALANCE_CACHE_S, high=MAX_S)
+    ttl = positive_seconds(options, "tokenos.token_request_ttl_s", REQUEST_TTL_S)
+    cache = seconds(options, "tokenos.balance_cache_s", BALANCE_CACHE_S)
     return Settings(
         lenient_signatures=boolean(options, "tokenos.lenient_signatures", False),
         token_request_ttl_s=int(ttl),
         balance_cache_s=int(cache),
         payments=PaymentSettings(
-            seconds(options, "tokenos.decoupled_approval_s", flow.DECOUPLED_S, high=MAX_S),
-            seconds(options, "tokenos.settlement_s", flow.SETTLEMENT_S, high=MAX_S),
+            seconds(options, "tokenos.decoupled_approval_s", flow.DECOUPLED_S),
+            seconds(options, "tokenos.settlement_s", flow.SETTLEMENT_S),
         ),
     )
 
 
 def settings(state: State) -> Settings:
     """This app's checked ``tokenos.*`` options (read once, at start)."""
-    found = state.settings["tokenos"]
-    assert isinstance(found, Settings)
-    return found
+    return provider_settings(state, "tokenos", Settings)
