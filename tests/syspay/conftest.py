@@ -1,4 +1,4 @@
-"""Helpers for the SysPay tests: seeded logins and fresh X-Wsse headers on the app clock."""
+"""Fixtures for the SysPay tests: a merchant-made token; no full card number ever logged."""
 
 from __future__ import annotations
 
@@ -8,50 +8,8 @@ from typing import Any
 
 import pytest
 
-from mockbank.clients.syspay import wsse_header
 from mockbank.state import State
-
-PARTNER = ("myPartnerLogin", "myPartnerPassphrase")
-IMAGE_ONLY = ("imageOnlyPartner", "imageOnlyPassphrase")
-MERCHANT = ("myMerchantLogin", "myMerchantPassphrase")
-SEED_TOKEN = "1000001"
-SEED_PAN = "4111111111111111"
-DETOKENIZE = "/syspay/api/v2/partner/token/{}/detokenize"
-GOOD_BODY = {"type": "TEXT", "viewer": "John Doe", "company_reference": "4242"}
-
-
-def partner_header(state: State, who: tuple[str, str] = PARTNER) -> dict[str, str]:
-    """A fresh partner X-Wsse header, Created on the app clock."""
-    return {"X-Wsse": wsse_header(*who, created=int(state.now().timestamp()))}
-
-
-def merchant_header(state: State, who: tuple[str, str] = MERCHANT) -> dict[str, str]:
-    return {"X-Wsse": wsse_header(*who, partner=False, created=int(state.now().timestamp()))}
-
-
-def card_body(**card: Any) -> dict[str, Any]:
-    """A valid token request for a Mastercard, both partners allowed IMAGE, one TEXT too."""
-    creditcard = {
-        "number": "5555555555554444",
-        "cardholder": "Jane Roe",
-        "exp_month": "11",
-        "exp_year": "2031",
-        "cvc": "737",
-        **card,
-    }
-    return {
-        "creditcard": creditcard,
-        "detokenizers": [
-            {"login": "myPartnerLogin", "types": ["IMAGE"]},
-            {"login": "imageOnlyPartner", "types": ["IMAGE"]},
-        ],
-    }
-
-
-def redirects(state: State) -> list[dict[str, Any]]:
-    """Every detokenization URL the store holds (to show a failure created none)."""
-    result: list[dict[str, Any]] = state.provider_state("syspay")["redirects"]
-    return result
+from tests.syspay.helpers import TEST_PANS, card_body, merchant_header
 
 
 @pytest.fixture
@@ -63,10 +21,6 @@ def syspay_token(client: Any, state: State) -> str:
     assert response.status_code == 201, response.get_json()
     token_id: str = response.get_json()["id"]
     return token_id
-
-
-# Every card number the SysPay tests use, plain and as the TEXT page groups it.
-TEST_PANS = ("4111111111111111", "5555555555554444", "4111 1111 1111 1111", "5555 5555 5555 4444")
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from mockbank.clients.syspay import wsse_header
-from tests.syspay.conftest import GOOD_BODY, SEED_TOKEN
+from tests.syspay.helpers import GOOD_BODY, SEED_TOKEN
 
 
 @pytest.mark.browser

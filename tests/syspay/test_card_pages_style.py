@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from mockbank.clients.syspay import wsse_header
-from tests.syspay.conftest import GOOD_BODY, SEED_TOKEN
+from tests.syspay.helpers import GOOD_BODY, SEED_TOKEN
 
 READABLE = re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d:\d\d UTC")
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.syspay.conftest import (
+from tests.syspay.helpers import (
     DETOKENIZE,
     GOOD_BODY,
     IMAGE_ONLY,

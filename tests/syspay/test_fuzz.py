@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mockbank.clients.syspay import wsse_header
-from tests.syspay.conftest import MERCHANT, PARTNER, merchant_header, partner_header
+from tests.syspay.helpers import MERCHANT, PARTNER, merchant_header, partner_header
 
 JUNK: list[Any] = [
     None,

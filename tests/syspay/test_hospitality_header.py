@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from mockbank.clients.syspay import password_digest, wsse_header
-from tests.syspay.conftest import IMAGE_ONLY, MERCHANT, PARTNER, SEED_TOKEN, card_body, redirects
+from tests.syspay.helpers import IMAGE_ONLY, MERCHANT, PARTNER, SEED_TOKEN, card_body, redirects
 
 TOKENS = "/syspay/api/v2/merchant/token"
 SEED_DIGEST = "yxag0yx38DPpCDx1Pl8UZnmXANE="  # the seed's digest for "my random nonce", 1400000000

@@ -17,7 +17,7 @@ import requests
 from PIL import Image
 
 from mockbank.clients.syspay import wsse_header
-from tests.syspay.conftest import GOOD_BODY, PARTNER, SEED_TOKEN, card_body
+from tests.syspay.helpers import GOOD_BODY, PARTNER, SEED_TOKEN, card_body
 
 SEED_VALUE = (
     'AuthToken PartnerAPILogin="myPartnerLogin", PasswordDigest="yxag0yx38DPpCDx1Pl8UZnmXANE=", '

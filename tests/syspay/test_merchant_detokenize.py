@@ -9,11 +9,11 @@ import pytest
 import requests
 
 from mockbank.clients.syspay import wsse_header
-from mockbank.providers.syspay.models import Merchant
-from tests.syspay.conftest import (
+from tests.syspay.helpers import (
     MERCHANT,
     PARTNER,
     SEED_TOKEN,
+    add_merchant,
     merchant_header,
     partner_header,
     redirects,
@@ -59,7 +59,7 @@ def test_merchant_may_leave_out_company_reference_and_ask_for_an_image(
 
 
 def test_another_merchants_token_is_unknown_and_creates_no_url(client: Any, state: Any) -> None:
-    state.fixtures["syspay"].merchants["otherMerchant"] = Merchant("otherMerchant", "otherPass")
+    add_merchant(state, "otherMerchant", "otherPass")
     other = merchant_header(state, ("otherMerchant", "otherPass"))
     response = client.post(_url(), headers=other, json=BODY)
     assert response.status_code == 404

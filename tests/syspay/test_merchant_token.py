@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.syspay.conftest import MERCHANT, SEED_TOKEN, card_body, merchant_header, partner_header
+from tests.syspay.helpers import (
+    MERCHANT,
+    SEED_TOKEN,
+    add_merchant,
+    card_body,
+    merchant_header,
+    partner_header,
+)
 
 TOKENS = "/syspay/api/v2/merchant/token"
 
@@ -171,10 +178,7 @@ def test_card_expiring_this_month_is_still_accepted(client: Any, state: Any) -> 
 
 
 def test_another_merchants_token_reads_as_unknown(app: Any, state: Any, client: Any) -> None:
-    fixtures = state.fixtures["syspay"]
-    from mockbank.providers.syspay.models import Merchant
-
-    fixtures.merchants["otherMerchant"] = Merchant("otherMerchant", "otherPassphrase")
+    add_merchant(state, "otherMerchant", "otherPassphrase")
     other = merchant_header(state, ("otherMerchant", "otherPassphrase"))
     response = client.get(f"{TOKENS}/{SEED_TOKEN}", headers=other)
     assert response.status_code == 404

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from mockbank.clients.syspay import wsse_header
-from tests.syspay.conftest import GOOD_BODY, card_body
+from tests.syspay.helpers import GOOD_BODY, card_body
 
 SECRETS = (
     "4111111111111111",

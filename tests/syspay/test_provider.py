@@ -18,7 +18,7 @@ from mockbank.clients.syspay import wsse_header
 from mockbank.fixtures import FixtureError, FixtureReader
 from mockbank.providers.syspay import provider
 from mockbank.testing import LiveServer
-from tests.syspay.conftest import GOOD_BODY, SEED_TOKEN
+from tests.syspay.helpers import GOOD_BODY, SEED_TOKEN
 
 SHIPPED = Path(__file__).resolve().parents[2] / "fixtures" / "syspay.json"
 SEED_VALUE = (

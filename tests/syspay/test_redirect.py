@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.syspay.conftest import (
+from tests.syspay.helpers import (
     DETOKENIZE,
     GOOD_BODY,
     IMAGE_ONLY,

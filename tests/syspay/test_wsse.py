@@ -20,7 +20,7 @@ from mockbank.clock import Clock
 from mockbank.providers import add_cli_commands
 from mockbank.providers.syspay import provider
 from mockbank.providers.syspay.auth import LoginKind, verify_wsse_header
-from tests.syspay.conftest import DETOKENIZE, GOOD_BODY, PARTNER, SEED_TOKEN, partner_header
+from tests.syspay.helpers import DETOKENIZE, GOOD_BODY, PARTNER, SEED_TOKEN, partner_header
 
 SEED_CREATED = 1400000000
 SEED_HEADER = (

@@ -74,7 +74,25 @@ def parse_wsse(header: str | None) -> WsseToken:
     scheme = _SCHEME.match(header)
     if scheme is None:
         raise errors.AuthMalformed("The X-Wsse header must start with 'AuthToken '.")
-    rest = header[scheme.end() :]
+    found = _attributes(header[scheme.end() :])
+    login_attribute = _check_attributes(found)
+    # Created before Nonce: a header wrong in both hears about Created first.
+    created = _created(found["Created"])
+    return WsseToken(
+        kind=LOGIN_ATTRIBUTES[login_attribute],
+        login=found[login_attribute],
+        digest=found["PasswordDigest"],
+        nonce_b64=found["Nonce"],
+        nonce=_nonce(found["Nonce"]),
+        created_text=found["Created"],
+        created=created,
+        partner_login=found.get("PartnerLogin"),
+        partner_digest=found.get("PartnerDigest"),
+    )
+
+
+def _attributes(rest: str) -> dict[str, str]:
+    """``Name="value"`` pairs after the scheme, each name once, nothing after the last."""
     found: dict[str, str] = {}
     position = 0
     while position < len(rest):
@@ -84,28 +102,40 @@ def parse_wsse(header: str | None) -> WsseToken:
                 f"The X-Wsse header is malformed near {rest[position : position + 20]!r}; "
                 'expected Name="value" pairs separated by commas.'
             )
-        name, value = (
-            match.group(1),
-            match.group(2) if match.group(2) is not None else match.group(3),
-        )
+        name = match.group(1)
         if name in found:
             raise errors.AuthMalformed(f"The X-Wsse header repeats {name}.")
-        found[name] = value
+        found[name] = match.group(2) if match.group(2) is not None else match.group(3)
         position = match.end()
         if match.group(4) == "" and rest[position:].strip():
             raise errors.AuthMalformed("The X-Wsse header has text after its last attribute.")
-    logins = [name for name in LOGIN_ATTRIBUTES if name in found]
+    return found
+
+
+def _check_attributes(found: dict[str, str]) -> str:
+    """The one login attribute, once the set of attributes is known to be complete and valid."""
     unknown = sorted(set(found) - set(LOGIN_ATTRIBUTES) - set(REQUIRED) - set(ACTING_PARTNER))
     if unknown:
         raise errors.AuthMalformed(
             f"The X-Wsse header has unsupported attribute(s): {', '.join(unknown)}."
         )
+    logins = [name for name in LOGIN_ATTRIBUTES if name in found]
     if len(logins) != 1:
         raise errors.AuthMalformed(
             "The X-Wsse header needs exactly one of PartnerAPILogin or MerchantAPILogin."
         )
+    _check_acting_partner(found, logins[0])
+    missing = [name for name in REQUIRED if not found.get(name)]
+    if missing or not found[logins[0]]:
+        names = missing or [logins[0]]
+        raise errors.AuthMalformed(f"The X-Wsse header lacks {', '.join(names)}.")
+    return logins[0]
+
+
+def _check_acting_partner(found: dict[str, str], login_attribute: str) -> None:
+    """PartnerLogin and PartnerDigest: both or neither, and only on a merchant header."""
     acting = [name for name in ACTING_PARTNER if name in found]
-    if acting and logins[0] != "MerchantAPILogin":
+    if acting and login_attribute != "MerchantAPILogin":
         raise errors.AuthMalformed(
             "PartnerLogin and PartnerDigest go with MerchantAPILogin (a partner acting for a "
             "merchant); a partner acting for itself sends PartnerAPILogin alone."
@@ -114,29 +144,22 @@ def parse_wsse(header: str | None) -> WsseToken:
         raise errors.AuthMalformed(
             "The X-Wsse header needs both PartnerLogin and PartnerDigest, or neither."
         )
-    missing = [name for name in REQUIRED if not found.get(name)]
-    if missing or not found[logins[0]]:
-        names = missing or [logins[0]]
-        raise errors.AuthMalformed(f"The X-Wsse header lacks {', '.join(names)}.")
-    created_text = found["Created"]
+
+
+def _created(text: str) -> datetime:
+    """``Created``: unix seconds, ASCII digits only."""
     # Eleven digits reach the year 5138; more would overflow datetime (a 500, not a 401).
-    if not created_text.isascii() or not created_text.isdigit() or len(created_text) > 11:
+    if not text.isascii() or not text.isdigit() or len(text) > 11:
         raise errors.AuthMalformed("Created must be a unix timestamp in seconds, e.g. 1400000000.")
+    return datetime.fromtimestamp(int(text), tz=UTC)
+
+
+def _nonce(text: str) -> bytes:
+    """``Nonce``: the raw nonce, base64-encoded."""
     try:
-        nonce = base64.b64decode(found["Nonce"], validate=True)
+        return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise errors.AuthMalformed("Nonce must be base64-encoded.") from None
-    return WsseToken(
-        kind=LOGIN_ATTRIBUTES[logins[0]],
-        login=found[logins[0]],
-        digest=found["PasswordDigest"],
-        nonce_b64=found["Nonce"],
-        nonce=nonce,
-        created_text=created_text,
-        created=datetime.fromtimestamp(int(created_text), tz=UTC),
-        partner_login=found.get("PartnerLogin"),
-        partner_digest=found.get("PartnerDigest"),
-    )
 
 
 def verify_wsse_header(

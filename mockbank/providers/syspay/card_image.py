@@ -8,7 +8,7 @@ from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from mockbank.providers.syspay.models import CreditCard
+from mockbank.providers.syspay.records import CreditCard
 
 WIDTH, HEIGHT = 640, 400
 MARGIN = 40

@@ -1,53 +1,38 @@
-"""SysPay's rules: card tokens, their detokenizers, one-time detokenization URLs, nonces.
+"""SysPay's rules: who is calling, card tokens, their detokenizers, one-time URLs, nonces.
 
-No flask here: every function takes the store and the app clock's `now`.
+No flask here: every function takes the store, the fixtures, the settings it needs and the
+app clock's `now`. The stored kinds are in `records`.
 """
 
 from __future__ import annotations
 
 import hmac
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
-from mockbank.masking import mask_pan
 from mockbank.providers.syspay import errors
-from mockbank.providers.syspay.auth import Identity, LoginKind
-from mockbank.store import Store, add_new
+from mockbank.providers.syspay.auth import Identity, LoginKind, verify_wsse_header
+from mockbank.providers.syspay.records import (
+    NS_NONCE,
+    NS_REDIRECT,
+    NS_SEQUENCE,
+    NS_TOKEN,
+    CreditCard,
+    Detokenizer,
+    DetokenizeType,
+    Nonce,
+    Redirect,
+    RedirectStatus,
+    Sequence,
+    Token,
+)
+from mockbank.store import Record, Store, add_new
 
-NS_TOKEN = "syspay.token"
-NS_REDIRECT = "syspay.redirect"
-NS_NONCE = "syspay.nonce"
-NS_SEQUENCE = "syspay.sequence"
 FIRST_TOKEN_ID = 1000001
 DEFAULT_WINDOW_S = 300.0
 DEFAULT_REDIRECT_TTL_S = 60.0
-
-
-class DetokenizeType(StrEnum):
-    """How the card is shown: an HTML page (TEXT) or a PNG (IMAGE)."""
-
-    TEXT = "TEXT"
-    IMAGE = "IMAGE"
-
-
-ALL_TYPES = (DetokenizeType.TEXT, DetokenizeType.IMAGE)
-
-
-def is_type(value: Any) -> bool:
-    """True for exactly "TEXT" or "IMAGE" (a dict or list is simply not one)."""
-    return isinstance(value, str) and value in DetokenizeType.__members__
-
-
-class RedirectStatus(StrEnum):
-    """A detokenization URL's life: requested, then viewed once or expired unviewed."""
-
-    PENDING = "PENDING"
-    VIEWED = "VIEWED"
-    EXPIRED = "EXPIRED"
 
 
 @dataclass(frozen=True)
@@ -80,111 +65,6 @@ class Merchant:
 
 
 @dataclass(frozen=True)
-class CreditCard:
-    """Card details held by a token; the CVC is never kept (PCI DSS 3.2)."""
-
-    number: str
-    cardholder: str
-    exp_month: int
-    exp_year: int
-
-    @property
-    def display(self) -> str:
-        return mask_pan(self.number)
-
-    @property
-    def scheme(self) -> str:
-        return card_scheme(self.number)
-
-    @property
-    def expiry(self) -> str:
-        return f"{self.exp_month:02d}/{self.exp_year}"
-
-    def expired(self, now: datetime) -> bool:
-        """True once the expiry month has ended on the app clock."""
-        return (self.exp_year, self.exp_month) < (now.year, now.month)
-
-    def public(self) -> dict[str, Any]:
-        """Masked: what the merchant API and the state view show."""
-        return {
-            "class": "creditcard",
-            "display": self.display,
-            "scheme": self.scheme,
-            "cardholder": self.cardholder,
-            "exp_month": f"{self.exp_month:02d}",
-            "exp_year": str(self.exp_year),
-        }
-
-
-@dataclass(frozen=True)
-class Detokenizer:
-    """A partner allowed to detokenize one token, and with which types."""
-
-    login: str
-    types: tuple[DetokenizeType, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"login": self.login, "types": [str(t) for t in self.types]}
-
-
-@dataclass(frozen=True)
-class Token:
-    """A card token: the card, its merchant and who may detokenize it."""
-
-    id: str
-    merchant: str
-    card: CreditCard
-    detokenizers: tuple[Detokenizer, ...]
-    created: int
-
-    def detokenizer(self, login: str) -> Detokenizer | None:
-        """This partner's entry in the token's list, if any."""
-        return next((d for d in self.detokenizers if d.login == login), None)
-
-    def to_value(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "merchant": self.merchant,
-            "card": {
-                "number": self.card.number,
-                "cardholder": self.card.cardholder,
-                "exp_month": self.card.exp_month,
-                "exp_year": self.card.exp_year,
-            },
-            "detokenizers": [d.as_dict() for d in self.detokenizers],
-            "created": self.created,
-        }
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Token:
-        card = value["card"]
-        return cls(
-            id=value["id"],
-            merchant=value["merchant"],
-            card=CreditCard(
-                card["number"], card["cardholder"], int(card["exp_month"]), int(card["exp_year"])
-            ),
-            detokenizers=tuple(
-                Detokenizer(d["login"], tuple(DetokenizeType(t) for t in d["types"]))
-                for d in value["detokenizers"]
-            ),
-            created=int(value["created"]),
-        )
-
-    def public(self) -> dict[str, Any]:
-        """The masked token, as ``GET /api/v2/merchant/token/<id>`` returns it."""
-        return {
-            "class": "token",
-            "id": self.id,
-            "status": "ACTIVE",
-            "display": self.card.display,
-            "creditcard": self.card.public(),
-            "detokenizers": [d.as_dict() for d in self.detokenizers],
-            "created": self.created,
-        }
-
-
-@dataclass(frozen=True)
 class DetokenizeRequest:
     """A validated detokenization body."""
 
@@ -194,74 +74,17 @@ class DetokenizeRequest:
 
 
 @dataclass(frozen=True)
-class Redirect:
-    """One detokenization URL: who asked (partner or the token's merchant), for whom, which token.
-
-    `partner` holds the asking login whichever kind it is (the field predates merchant
-    detokenization, and stored records keep their shape); `requested_by` says which kind.
-    """
-
-    id: str
-    token_id: str
-    partner: str
-    type: DetokenizeType
-    viewer: str
-    company_reference: str
-    requested_by: LoginKind = LoginKind.PARTNER
-
-    def to_value(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "token_id": self.token_id,
-            "partner": self.partner,
-            "type": str(self.type),
-            "viewer": self.viewer,
-            "company_reference": self.company_reference,
-            "requested_by": str(self.requested_by),
-        }
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Redirect:
-        return cls(
-            value["id"],
-            value["token_id"],
-            value["partner"],
-            DetokenizeType(value["type"]),
-            value["viewer"],
-            value["company_reference"],
-            LoginKind(value.get("requested_by", "partner")),
-        )
-
-
-@dataclass
 class SysPayFixtures:
-    """fixtures/syspay.json, validated."""
+    """fixtures/syspay.json, validated (`admin.load_fixtures`)."""
 
-    partners: dict[str, Partner] = field(default_factory=dict)
-    merchants: dict[str, Merchant] = field(default_factory=dict)
-    tokens: list[Token] = field(default_factory=list)
+    partners: Mapping[str, Partner] = field(default_factory=dict)
+    merchants: Mapping[str, Merchant] = field(default_factory=dict)
+    tokens: tuple[Token, ...] = ()
 
     def passphrases(self, kind: str) -> dict[str, str]:
         """Login → passphrase for partners (``partner``) or merchants."""
         logins = self.partners if kind == "partner" else self.merchants
         return {login: p.passphrase for login, p in logins.items()}
-
-
-def card_scheme(number: str) -> str:
-    """The card scheme from the number's prefix (IIN ranges)."""
-    if number.startswith("4"):
-        return "VISA"
-    if re.match(r"5[1-5]|2(2[2-9][1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)", number):
-        return "MASTERCARD"
-    if re.match(r"3[47]", number):
-        return "AMEX"
-    if re.match(r"6011|65|64[4-9]", number):
-        return "DISCOVER"
-    if re.match(r"35(2[89]|[3-8]\d)", number):
-        return "JCB"
-    if re.match(r"3(0[0-5]|[689])", number):
-        return "DINERS"
-    return "UNKNOWN"
 
 
 def check_company_reference(
@@ -277,7 +100,37 @@ def check_company_reference(
         )
 
 
-# -- a partner acting for a merchant ---------------------------------------------------------------
+# -- who is calling -------------------------------------------------------------------------------
+def authenticate(
+    store: Store,
+    fixtures: SysPayFixtures,
+    header: str | None,
+    *,
+    expected: LoginKind,
+    now: datetime,
+    window_s: float,
+    identified: Callable[[Identity], None] = lambda identity: None,
+) -> Identity:
+    """Verify X-Wsse for `expected` and refuse a replayed nonce before the body is read.
+
+    `identified` hears of the verified caller before the last check (that a partner signing
+    for a merchant is linked to it), so a refusal there is still journaled under the login.
+    The nonce itself is spent only when the request succeeds (`spend_nonce`).
+    """
+    identity = verify_wsse_header(
+        header,
+        expected=expected,
+        passphrases=fixtures.passphrases(str(expected)),
+        partner_passphrases=fixtures.passphrases("partner"),
+        now=now,
+        window_s=window_s,
+    )
+    check_nonce_unused(store, identity)
+    identified(identity)
+    check_acting_partner(fixtures, identity)
+    return identity
+
+
 def check_acting_partner(fixtures: SysPayFixtures, identity: Identity) -> None:
     """A partner signing a merchant's header must be one the merchant works with (403)."""
     if identity.acting_partner is None:
@@ -301,7 +154,7 @@ def spend_nonce(store: Store, identity: Identity, *, now: datetime) -> None:
     added = store.add(
         NS_NONCE,
         identity.nonce_key,
-        {"login": identity.login, "kind": str(identity.kind)},
+        Nonce(identity.login, identity.kind).to_value(),
         now=now,
         expires_at=identity.nonce_expires_at,
     )
@@ -310,7 +163,7 @@ def spend_nonce(store: Store, identity: Identity, *, now: datetime) -> None:
 
 
 # -- tokens ---------------------------------------------------------------------------------------
-def seed(store: Store, fixtures: SysPayFixtures, *, now: datetime) -> None:
+def seed_tokens(store: Store, fixtures: SysPayFixtures, *, now: datetime) -> None:
     """Write the fixture tokens where absent and start the id sequence after the highest one.
 
     A store that already counted on (after a restart) keeps its place in the sequence.
@@ -320,21 +173,24 @@ def seed(store: Store, fixtures: SysPayFixtures, *, now: datetime) -> None:
         store.add(NS_TOKEN, token.id, token.to_value(), now=now)
         if token.id.isdigit():
             highest = max(highest, int(token.id))
-    if not store.add(NS_SEQUENCE, "token", {"next": highest + 1}, now=now):
-        store.update(
-            NS_SEQUENCE, "token", lambda v: {"next": max(int(v["next"]), highest + 1)}, now=now
-        )
+    if not store.add(NS_SEQUENCE, "token", Sequence(highest + 1).to_value(), now=now):
+
+        def catch_up(value: dict[str, Any]) -> dict[str, Any]:
+            return Sequence(max(Sequence.from_value(value).next, highest + 1)).to_value()
+
+        store.update(NS_SEQUENCE, "token", catch_up, now=now)
 
 
 def _next_token_id(store: Store, *, now: datetime) -> str:
     taken: list[int] = []
 
     def bump(value: dict[str, Any]) -> dict[str, Any]:
-        taken.append(int(value["next"]))
-        return {"next": int(value["next"]) + 1}
+        current = Sequence.from_value(value).next
+        taken.append(current)
+        return Sequence(current + 1).to_value()
 
     if store.update(NS_SEQUENCE, "token", bump, now=now) is None:
-        store.add(NS_SEQUENCE, "token", {"next": FIRST_TOKEN_ID}, now=now)
+        store.add(NS_SEQUENCE, "token", Sequence(FIRST_TOKEN_ID).to_value(), now=now)
         store.update(NS_SEQUENCE, "token", bump, now=now)
     return str(taken[-1])
 
@@ -485,46 +341,27 @@ def open_redirect(store: Store, redirect_id: str, *, now: datetime) -> tuple[Red
     return redirect, load_token(store, redirect.token_id, now=now)
 
 
+def peek_redirect(store: Store, redirect_id: str, *, now: datetime) -> DetokenizeType:
+    """What a still-usable URL would show, without spending it (a HEAD from a link checker)."""
+    record = store.record(NS_REDIRECT, redirect_id)
+    if record is None:
+        raise errors.UnknownRedirect()
+    if record.used:
+        raise errors.RedirectUsed()
+    if record.expired(now):
+        raise errors.RedirectExpired()
+    return Redirect.from_value(record.value).type
+
+
+def redirect_status(record: Record, now: datetime) -> RedirectStatus:
+    """A stored URL's life: viewed once, else expired, else still pending."""
+    if record.used:
+        return RedirectStatus.VIEWED
+    if record.expired(now):
+        return RedirectStatus.EXPIRED
+    return RedirectStatus.PENDING
+
+
 def readable_time(moment: datetime | None) -> str:
     """``3 Dec 2026, 10:15:02 UTC``: how the card pages write a time."""
     return "?" if moment is None else f"{moment.day} {moment:%b %Y, %H:%M:%S} UTC"
-
-
-def _iso(moment: datetime | None) -> str:
-    return "?" if moment is None else moment.isoformat().replace("+00:00", "Z")
-
-
-def state_view(store: Store, *, now: datetime) -> dict[str, Any]:
-    """Tokens (masked), detokenization URLs and their views, live nonces."""
-    tokens = [
-        {**Token.from_value(r.value).public(), "merchant": r.value["merchant"]}
-        for r in sorted(store.records(NS_TOKEN), key=lambda r: (len(r.key), r.key))
-    ]
-    redirects = []
-    for record in store.records(NS_REDIRECT):
-        status = (
-            RedirectStatus.VIEWED
-            if record.used
-            else RedirectStatus.EXPIRED
-            if record.expired(now)
-            else RedirectStatus.PENDING
-        )
-        value = record.value
-        redirects.append(
-            {
-                # The id is a bearer secret while pending: show only its start.
-                "id": value["id"][:8] + "…",
-                "token_id": value["token_id"],
-                "partner": value["partner"],
-                "requested_by": value.get("requested_by", "partner"),
-                "type": value["type"],
-                "viewer": value["viewer"],
-                "company_reference": value["company_reference"],
-                "requested_at": _iso(record.created_at),
-                "expires_at": _iso(record.expires_at),
-                "status": str(status),
-                "viewed_at": _iso(record.used_at) if record.used_at else None,
-            }
-        )
-    nonces = [r for r in store.records(NS_NONCE) if not r.expired(now)]
-    return {"tokens": tokens, "redirects": redirects, "live_nonces": len(nonces)}

@@ -10,15 +10,15 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 from mockbank.hosts import external_base_url, host_name
 from mockbank.providers.syspay import errors, models, validation
-from mockbank.providers.syspay.auth import Identity, LoginKind, verify_wsse_header
+from mockbank.providers.syspay.admin import fixtures_of
+from mockbank.providers.syspay.auth import Identity, LoginKind
+from mockbank.providers.syspay.records import DetokenizeType, Redirect
 from mockbank.providers.syspay.settings import settings
 from mockbank.routing import endpoint, journal_note, skip_journal_body
 from mockbank.state import State, current_state
 
 bp = Blueprint("syspay", __name__, template_folder="templates")
 VERSIONS = ("v1", "v2")
-# SysPay's real hosts, routed here by the in-process mode.
-HOSTS = ("app.syspay.com", "app-sandbox.syspay.com")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
 
 
@@ -29,11 +29,6 @@ def _request_uuid(response: Response) -> Response:
     return response
 
 
-def _fixtures(state: State) -> models.SysPayFixtures:
-    fixtures: models.SysPayFixtures = state.fixtures["syspay"]
-    return fixtures
-
-
 def _check_version(version: str) -> None:
     if version not in VERSIONS:
         raise errors.UnsupportedVersion(
@@ -42,22 +37,22 @@ def _check_version(version: str) -> None:
 
 
 def _authenticate(state: State, kind: LoginKind) -> Identity:
-    """Verify X-Wsse for `kind` and refuse a replayed nonce before reading the body."""
-    fixtures = _fixtures(state)
-    identity = verify_wsse_header(
+    """The verified caller (`models.authenticate`), journaled by login."""
+    return models.authenticate(
+        state.store,
+        fixtures_of(state),
         request.headers.get("X-Wsse"),
         expected=kind,
-        passphrases=fixtures.passphrases(str(kind)),
-        partner_passphrases=fixtures.passphrases("partner"),
         now=state.now(),
         window_s=settings(state).created_window_s,
+        identified=_note_caller,
     )
-    models.check_nonce_unused(state.store, identity)
+
+
+def _note_caller(identity: Identity) -> None:
     journal_note("login", identity.login)
     if identity.acting_partner is not None:
         journal_note("acting_partner", identity.acting_partner)
-    models.check_acting_partner(fixtures, identity)
-    return identity
 
 
 def _json_body() -> Any:
@@ -85,7 +80,7 @@ def create_token(version: str) -> Response:
     state = current_state()
     identity = _authenticate(state, LoginKind.MERCHANT)
     card, detokenizers = validation.parse_token_request(
-        _json_body(), _fixtures(state), now=state.now()
+        _json_body(), fixtures_of(state), now=state.now()
     )
     token = models.create_token(state.store, identity, card, detokenizers, now=state.now())
     journal_note("token", token.id)
@@ -116,7 +111,7 @@ def detokenize(version: str, token_id: str) -> Response:
     asked = validation.parse_detokenize_request(_json_body())
     redirect = models.detokenize(
         state.store,
-        _fixtures(state),
+        fixtures_of(state),
         identity,
         token_id,
         asked,
@@ -156,7 +151,7 @@ def _redirect_ttl(state: State) -> float:
     return settings(state).redirect_ttl_s
 
 
-def _detokenize_response(version: str, redirect: models.Redirect) -> Response:
+def _detokenize_response(version: str, redirect: Redirect) -> Response:
     """``{"class": "detokenize", "redirect_url": …}`` as the seed shows it (v1: in ``data``)."""
     journal_note("token", redirect.token_id)
     journal_note("type", str(redirect.type))
@@ -171,7 +166,7 @@ def _detokenize_response(version: str, redirect: models.Redirect) -> Response:
 def _redirect_url(redirect_id: str) -> str:
     """Absolute, on this server's external base URL; on SysPay's own hosts, SysPay's path."""
     base = external_base_url()
-    if host_name(urlsplit(base).netloc) in HOSTS:
+    if host_name(urlsplit(base).netloc) in current_state().provider("syspay").hosts:
         # Like the seed's http://www.syspay.com/redirect/detokenize/<uuid>; the in-process
         # router adds the /syspay prefix back when the URL is followed.
         return f"{base}/redirect/detokenize/{redirect_id}"
@@ -193,7 +188,7 @@ def open_redirect(redirect_id: str) -> Response:
     # Imported here: Pillow is slow to load and most runs never draw a card.
     from mockbank.providers.syspay.card_image import group_digits, render_png
 
-    if redirect.type is models.DetokenizeType.IMAGE:
+    if redirect.type is DetokenizeType.IMAGE:
         response = Response(render_png(token.card, token_id=token.id), mimetype="image/png")
     else:
         page = render_template(
@@ -209,14 +204,7 @@ def open_redirect(redirect_id: str) -> Response:
 
 
 def _peek(state: State, redirect_id: str) -> Response:
-    record = state.store.record(models.NS_REDIRECT, redirect_id)
-    if record is None:
-        raise errors.UnknownRedirect()
-    if record.used:
-        raise errors.RedirectUsed()
-    if record.expired(state.now()):
-        raise errors.RedirectExpired()
-    kind = "image/png" if record.value["type"] == "IMAGE" else "text/html"
-    response = Response(b"", mimetype=kind)
+    shown = models.peek_redirect(state.store, redirect_id, now=state.now())
+    response = Response(b"", mimetype="image/png" if shown is DetokenizeType.IMAGE else "text/html")
     response.headers.update(NO_STORE)
     return response

@@ -9,23 +9,18 @@ value) and may add why in brackets.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from mockbank.fixtures import FixtureReader
 from mockbank.masking import luhn_valid
 from mockbank.providers.syspay import errors
-from mockbank.providers.syspay.models import (
+from mockbank.providers.syspay.models import DetokenizeRequest, Partner, SysPayFixtures
+from mockbank.providers.syspay.records import (
     ALL_TYPES,
     CreditCard,
     Detokenizer,
-    DetokenizeRequest,
     DetokenizeType,
-    Merchant,
-    Partner,
-    SysPayFixtures,
-    Token,
     is_type,
 )
 
@@ -180,7 +175,7 @@ def parse_card(problems: Problems, data: Any, *, where: str = "creditcard.") -> 
 
 
 def _detokenizer(
-    problems: Problems, entry: Any, where: str, partners: dict[str, Partner], found: list[str]
+    problems: Problems, entry: Any, where: str, partners: Mapping[str, Partner], found: list[str]
 ) -> Detokenizer | None:
     if not isinstance(entry, dict):
         problems.wrong_type(where.rstrip("."), "object")
@@ -211,7 +206,7 @@ def _detokenizer(
 
 
 def parse_detokenizers(
-    problems: Problems, data: Any, partners: dict[str, Partner]
+    problems: Problems, data: Any, partners: Mapping[str, Partner]
 ) -> tuple[Detokenizer, ...]:
     """``[{"login": "myPartnerLogin", "types": ["TEXT", "IMAGE"]}]``; types default to both."""
     if data is None or data == []:
@@ -272,69 +267,3 @@ def parse_detokenize_request(data: Any, *, reference_required: bool = True) -> D
     problems.raise_if_any()
     assert viewer is not None
     return DetokenizeRequest(DetokenizeType(str(kind)), viewer, reference or "")
-
-
-# -- fixtures -------------------------------------------------------------------------------------
-def _types(reader: FixtureReader, where: str, node: Any) -> tuple[DetokenizeType, ...]:
-    values = reader.get("types", list, node=node, default=[str(t) for t in ALL_TYPES])
-    if not values or not all(is_type(v) for v in values):
-        raise reader.fail(f"{where}.types", "must be a non-empty list of TEXT and/or IMAGE")
-    return tuple(DetokenizeType(v) for v in values)
-
-
-def _merchant(reader: FixtureReader, where: str, node: Any, loaded: SysPayFixtures) -> Merchant:
-    login = reader.get("login", str, node=node)
-    if not login or login in loaded.merchants:
-        raise reader.fail(f"{where}.login", "must be a unique, non-empty login")
-    partners = reader.get("partners", list, node=node, default=[])
-    for index, partner in enumerate(partners):
-        if partner not in loaded.partners:
-            raise reader.fail(f"{where}.partners.{index}", f"unknown partner {partner!r}")
-    references = reader.get("company_references", dict, node=node, default={})
-    for partner, reference in references.items():
-        if partner not in loaded.partners:
-            raise reader.fail(f"{where}.company_references", f"unknown partner {partner!r}")
-        if not isinstance(reference, str) or not reference.strip() or len(reference) > MAX_TEXT:
-            raise reader.fail(
-                f"{where}.company_references.{partner}",
-                f"must be a non-blank string of at most {MAX_TEXT} characters",
-            )
-    return Merchant(
-        login,
-        reader.get("passphrase", str, node=node),
-        tuple(partners),
-        tuple(sorted(references.items())),
-    )
-
-
-def load_fixtures(reader: FixtureReader) -> SysPayFixtures:
-    """Validate fixtures/syspay.json; every error names the file and the field."""
-    loaded = SysPayFixtures()
-    for where, node in reader.items("partners"):
-        login = reader.get("login", str, node=node)
-        if not login or login in loaded.partners:
-            raise reader.fail(f"{where}.login", "must be a unique, non-empty login")
-        loaded.partners[login] = Partner(
-            login, reader.get("passphrase", str, node=node), _types(reader, where, node)
-        )
-    for where, node in reader.items("merchants"):
-        merchant = _merchant(reader, where, node, loaded)
-        loaded.merchants[merchant.login] = merchant
-    for where, node in reader.items("tokens"):
-        token_id = reader.get("id", str, node=node)
-        merchant_login = reader.get("merchant", str, node=node)
-        if merchant_login not in loaded.merchants:
-            raise reader.fail(f"{where}.merchant", f"unknown merchant {merchant_login!r}")
-        problems = Problems()
-        card = parse_card(problems, reader.get("creditcard", dict, node=node), where="")
-        detokenizers = parse_detokenizers(
-            problems, reader.get("detokenizers", list, node=node), loaded.partners
-        )
-        if problems.items:
-            name, message, _ = problems.items[0]
-            field_name = f"{where}.creditcard.{name}" if card is None else f"{where}.{name}"
-            raise reader.fail(field_name, message)
-        assert card is not None
-        created = reader.get("created", int, node=node, default=0)
-        loaded.tokens.append(Token(token_id, merchant_login, card, detokenizers, created))
-    return loaded
