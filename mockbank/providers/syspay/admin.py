@@ -35,8 +35,8 @@ from mockbank.store import Record
 if TYPE_CHECKING:
     from mockbank.state import State
 
-DASHBOARD_TOKENS = 6
-DASHBOARD_REDIRECTS = 6
+DASHBOARD_TOKENS = 5
+DASHBOARD_REDIRECTS = 5
 
 
 def fixtures_of(state: State) -> SysPayFixtures:
@@ -184,9 +184,9 @@ def dashboard(state: State) -> list[dict[str, str]]:
         redirect = Redirect.from_value(record.value)
         status = models.redirect_status(record, now)
         when = (
-            f"viewed {_iso(record.used_at)}"
+            f"viewed {models.readable_time(record.used_at)}"
             if record.used_at
-            else f"expires {_iso(record.expires_at)}"
+            else f"expires {models.readable_time(record.expires_at)}"
         )
         items.append(
             {
