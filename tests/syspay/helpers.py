@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import requests
+
 from mockbank.clients.syspay import wsse_header
 from mockbank.providers.syspay.models import Merchant
 from mockbank.state import State
@@ -61,3 +63,18 @@ def add_merchant(state: State, login: str, passphrase: str) -> None:
     fixtures = state.fixtures["syspay"]
     merchants = {**fixtures.merchants, login: Merchant(login, passphrase)}
     state.fixtures["syspay"] = replace(fixtures, merchants=merchants)
+
+
+def live_card_url(syspay_url: str, epoch: float) -> str:
+    """A one-time TEXT URL for the seed token from a live server (`syspay_url` ends in /syspay).
+
+    `epoch` is the server's app clock (``mockbank.clock.epoch()``), for the header's Created.
+    """
+    answer = requests.post(
+        f"{syspay_url}/api/v2/partner/token/{SEED_TOKEN}/detokenize",
+        headers={"X-Wsse": wsse_header(*PARTNER, created=int(epoch))},
+        json=GOOD_BODY,
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["redirect_url"])

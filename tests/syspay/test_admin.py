@@ -13,7 +13,6 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from mockbank.clients.syspay import wsse_header
 from mockbank.providers.syspay import admin
 from mockbank.providers.syspay.models import SysPayFixtures
 from mockbank.state import State
@@ -23,6 +22,7 @@ from tests.syspay.helpers import (
     SEED_PAN,
     SEED_TOKEN,
     card_body,
+    live_card_url,
     merchant_header,
     partner_header,
 )
@@ -104,15 +104,7 @@ def test_the_card_shows_the_newest_tokens_first_and_at_most_five(
 def test_the_console_shows_syspays_card_in_chromium(
     mockbank: Any, page: Any, artifacts: Path
 ) -> None:
-    header = wsse_header(
-        "myPartnerLogin", "myPartnerPassphrase", created=int(mockbank.clock.epoch())
-    )
-    url = requests.post(
-        mockbank.url("syspay", f"/api/v2/partner/token/{SEED_TOKEN}/detokenize"),
-        headers={"X-Wsse": header},
-        json=GOOD_BODY,
-        timeout=10,
-    ).json()["redirect_url"]
+    url = live_card_url(mockbank.url("syspay"), mockbank.clock.epoch())
     redirect_id = url.rsplit("/", 1)[1]
     page.goto(mockbank.server.url + "/")
     card = page.locator("#cards section.card[data-provider=syspay]")

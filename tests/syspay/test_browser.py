@@ -6,23 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from mockbank.clients.syspay import wsse_header
-from tests.syspay.helpers import GOOD_BODY, SEED_TOKEN
+from tests.syspay.helpers import live_card_url
 
 
 @pytest.mark.browser
 def test_chromium_shows_the_card_once(mockbank: Any, page: Any, artifacts: Path) -> None:
-    header = wsse_header(
-        "myPartnerLogin", "myPartnerPassphrase", created=int(mockbank.clock.epoch())
-    )
-    url = requests.post(
-        mockbank.url("syspay", f"/api/v2/partner/token/{SEED_TOKEN}/detokenize"),
-        headers={"X-Wsse": header},
-        json=GOOD_BODY,
-        timeout=10,
-    ).json()["redirect_url"]
+    url = live_card_url(mockbank.url("syspay"), mockbank.clock.epoch())
     first = page.goto(url)
     assert first.status == 200
     assert page.locator("#number").inner_text() == "4111 1111 1111 1111"

@@ -9,24 +9,14 @@ from typing import Any
 import pytest
 import requests
 
-from mockbank.clients.syspay import wsse_header
-from tests.syspay.helpers import GOOD_BODY, SEED_TOKEN
+from tests.syspay.helpers import live_card_url
 
 READABLE = re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d:\d\d UTC")
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 
 
 def _card_url(mockbank: Any) -> str:
-    header = wsse_header(
-        "myPartnerLogin", "myPartnerPassphrase", created=int(mockbank.clock.epoch())
-    )
-    answer = requests.post(
-        mockbank.url("syspay", f"/api/v2/partner/token/{SEED_TOKEN}/detokenize"),
-        headers={"X-Wsse": header},
-        json=GOOD_BODY,
-        timeout=10,
-    )
-    return str(answer.json()["redirect_url"])
+    return live_card_url(mockbank.url("syspay"), mockbank.clock.epoch())
 
 
 def _style(html: str) -> str:

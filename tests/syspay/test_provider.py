@@ -18,7 +18,7 @@ from mockbank.clients.syspay import wsse_header
 from mockbank.fixtures import FixtureError, FixtureReader
 from mockbank.providers.syspay import provider
 from mockbank.testing import LiveServer
-from tests.syspay.helpers import GOOD_BODY, SEED_TOKEN
+from tests.syspay.helpers import GOOD_BODY, SEED_TOKEN, live_card_url
 
 SHIPPED = Path(__file__).resolve().parents[2] / "fixtures" / "syspay.json"
 SEED_VALUE = (
@@ -159,15 +159,7 @@ def test_sqlite_store_keeps_a_url_single_use_under_50_threads(tmp_path: Path) ->
     app = create_app({"state_path": tmp_path})
     state = app.extensions["mockbank"]
     with LiveServer(app) as server:
-        header = wsse_header(
-            "myPartnerLogin", "myPartnerPassphrase", created=int(state.clock.epoch())
-        )
-        url = requests.post(
-            server.url_for("syspay", f"/api/v2/partner/token/{SEED_TOKEN}/detokenize"),
-            headers={"X-Wsse": header},
-            json=GOOD_BODY,
-            timeout=10,
-        ).json()["redirect_url"]
+        url = live_card_url(server.url_for("syspay"), state.clock.epoch())
 
         def visit(_: int) -> int:
             with requests.Session() as session:
