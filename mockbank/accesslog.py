@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
+from datetime import UTC, datetime
 from typing import IO, Any, NamedTuple
 
 ACCESS = "mockbank.access"
@@ -60,7 +60,7 @@ def proxy_access(method: str, target: str, status: int, duration_ms: float = 0.0
 
 
 def _iso(created: float) -> str:
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+    seconds = datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{seconds}.{int(created % 1 * 1000):03d}Z"
 
 

@@ -69,8 +69,18 @@ def parse_instant(value: str | float | int) -> datetime:
 
 
 def wall_epoch() -> float:
-    """Real wall time, for client-side helpers (request signing) that have no app clock."""
+    """Real wall time in epoch seconds: the one reader of the machine's calendar clock.
+
+    For what others check against the machine's clock (TLS certificates, a client's request
+    signature); every expiry reads the app clock (`Clock`) instead.
+    """
     return time.time()
+
+
+def monotonic() -> float:
+    """Seconds on a clock that never jumps: durations and deadlines inside one process
+    (latency, waits, socket timeouts), never an instant of the calendar."""
+    return time.perf_counter()
 
 
 @dataclass(frozen=True)
@@ -190,7 +200,7 @@ class Clock:
     """Real time plus an offset, or frozen at an instant."""
 
     def __init__(
-        self, wall: Callable[[], float] = time.time, backing: ClockBacking | None = None
+        self, wall: Callable[[], float] = wall_epoch, backing: ClockBacking | None = None
     ) -> None:
         self._wall = wall
         self._backing: ClockBacking = backing or MemoryClockBacking()

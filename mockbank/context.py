@@ -31,7 +31,7 @@ class RequestContext:
     correlation_id: str = ""
     # The view's endpoint name (`routing.endpoint`), for faults and the journal.
     endpoint_name: str | None = None
-    # time.perf_counter() reading when the request began (latency), None before that.
+    # clock.monotonic() reading when the request began (latency), None before that.
     started: float | None = None
     # Notes for this request's journal entry (masked text only, never a secret).
     journal_notes: dict[str, Any] = field(default_factory=dict)

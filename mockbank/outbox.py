@@ -10,13 +10,12 @@ from __future__ import annotations
 import base64
 import http.client
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from mockbank.clock import Clock
+from mockbank.clock import Clock, monotonic
 from mockbank.faults import Faults
 from mockbank.masking import mask_body, mask_headers
 from mockbank.outbound import OutboundPolicy, OutboundRefused, http_connection
@@ -295,10 +294,10 @@ class Outbox:
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until no message is due now or being delivered here; False on timeout."""
-        deadline = time.monotonic() + timeout
+        deadline = monotonic() + timeout
         with self._cond:
             while self._busy or self._due(self.clock.now()):
-                remaining = deadline - time.monotonic()
+                remaining = deadline - monotonic()
                 if remaining <= 0:
                     return False
                 self._cond.wait(min(remaining, 0.05))

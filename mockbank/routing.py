@@ -17,7 +17,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from mockbank import accesslog
-from mockbank.clock import request_scope
+from mockbank.clock import monotonic, request_scope
 from mockbank.context import RequestContext, request_context
 from mockbank.errors import (
     FaultInjected,
@@ -204,7 +204,7 @@ def install(app: Flask, state: State) -> None:
         # Plain objects, not the context-local proxies: this runs on every request.
         req: Any = request._get_current_object()  # type: ignore[attr-defined]
         ctx = request_context()
-        ctx.started = time.perf_counter()
+        ctx.started = monotonic()
         # Set first: a request refused by the guard is still journaled under its provider.
         provider = ctx.provider = _provider_of(state, req)
         try:
@@ -278,7 +278,7 @@ def _journal(state: State, provider: Provider, response: Response) -> None:
     skip = ctx.journal_skip_body or response.direct_passthrough
     response_body = None if skip else b"" if response.is_streamed else response.get_data()
     started = ctx.started
-    latency = (time.perf_counter() - started) * 1000 if started else 0.0
+    latency = (monotonic() - started) * 1000 if started else 0.0
     environ = req.environ
     notes = ctx.journal_notes
     state.journal.record_capture(
@@ -329,7 +329,7 @@ def _access_line(provider: Provider | None, response: Response) -> None:
             req.method,
             mask_text(path),
             "dropped" if dropped else response.status_code,
-            (time.perf_counter() - started) * 1000 if started else 0.0,
+            (monotonic() - started) * 1000 if started else 0.0,
         )
     )
 

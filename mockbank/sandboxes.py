@@ -275,13 +275,15 @@ class Sandboxes:
         return self._state_for(record)
 
     def _touch(self, record: SandboxRecord) -> None:
-        from mockbank.clock import wall_epoch
+        from mockbank.clock import monotonic
 
-        # Throttled on the wall clock: this only limits store writes, it decides no expiry.
-        now_wall = wall_epoch()
-        if now_wall - self._touched.get(record.name, 0.0) < TOUCH_EVERY_S:
+        # Throttled on the process's own clock: this only limits store writes, it decides no
+        # expiry.
+        now = monotonic()
+        last = self._touched.get(record.name)
+        if last is not None and now - last < TOUCH_EVERY_S:
             return
-        self._touched[record.name] = now_wall
+        self._touched[record.name] = now
         self._store.update(
             REGISTRY,
             record.name,

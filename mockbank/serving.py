@@ -19,8 +19,9 @@ import socket
 import stat
 import struct
 import threading
-import time
 from typing import Any, Protocol
+
+from mockbank.clock import monotonic
 
 SERVERS = ("granian", "waitress")
 DEFAULT_SERVER = "granian"
@@ -203,7 +204,7 @@ def _head_timed_channel() -> type:
 
         def received(self, data: bytes) -> bool:
             if self.request is None and data:
-                self.head_started = time.monotonic()
+                self.head_started = monotonic()
             result: bool = super().received(data)
             return result
 
@@ -213,7 +214,7 @@ def _head_timed_channel() -> type:
 def _maintenance(server: Any, now: float) -> None:
     """waitress's idle-channel cleanup, plus: a head still incomplete after the limit closes."""
     cutoff = now - server.adj.channel_timeout
-    head_cutoff = time.monotonic() - HEAD_TIMEOUT_S
+    head_cutoff = monotonic() - HEAD_TIMEOUT_S
     for channel in list(server.active_channels.values()):
         if channel.requests:
             continue

@@ -19,7 +19,6 @@ import http.cookiejar
 import re
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from mockbank.clients.quickstream import verify_passback
+from mockbank.clock import monotonic
 
 FACILITY = {
     "username": "merchant",
@@ -78,13 +78,13 @@ class Merchant:
 
     def wait(self, path: str, timeout: float) -> dict[str, Any] | None:
         """The first request to `path` within `timeout` seconds (wall time: a person waits)."""
-        deadline = time.monotonic() + timeout
+        deadline = monotonic() + timeout
         with self.arrived:
             while True:
                 for method, got, headers, fields in self.received:
                     if got == path:
                         return {"method": method, "headers": headers, "fields": fields}
-                remaining = deadline - time.monotonic()
+                remaining = deadline - monotonic()
                 if remaining <= 0:
                     return None
                 self.arrived.wait(min(remaining, 0.5))

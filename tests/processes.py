@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+from mockbank.clock import monotonic
+
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
 
@@ -37,8 +39,8 @@ def free_port() -> int:
 
 
 def wait_for_health(url: str, process: subprocess.Popen[str], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    deadline = monotonic() + timeout
+    while monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"mockbank serve exited early: {process.stdout.read()}")  # type: ignore[union-attr]
         try:

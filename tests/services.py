@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from mockbank.clock import monotonic
 from tests.processes import free_port
 
 
@@ -238,8 +239,8 @@ def nginx(directory: Path, upstreams: list[str]) -> Iterator[Nginx]:
 def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     import socket
 
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    deadline = monotonic() + 20
+    while monotonic() < deadline:
         if process.poll() is not None:
             stderr = process.stderr.read().decode() if process.stderr else ""
             raise RuntimeError(f"nginx exited early: {stderr}")

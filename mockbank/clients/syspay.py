@@ -13,7 +13,7 @@ import base64
 import hashlib
 import secrets
 
-from mockbank.clock import Clock
+from mockbank.clock import wall_epoch
 
 __all__ = ["password_digest", "wsse_header"]
 
@@ -48,8 +48,8 @@ def wsse_header(
     if acting_partner is not None and partner:
         raise ValueError("acting_partner goes with a merchant header (partner=False)")
     raw_nonce = secrets.token_bytes(16) if nonce is None else _raw(nonce)
-    # A client helper may read wall time; going through Clock keeps the ban on time.time intact.
-    timestamp = int(Clock().epoch()) if created is None else int(created)
+    # A client signs with its own wall clock (the server checks it against the app clock).
+    timestamp = int(wall_epoch()) if created is None else int(created)
     attribute = "PartnerAPILogin" if partner else "MerchantAPILogin"
     b64nonce = base64.b64encode(raw_nonce).decode("ascii")
     digest = password_digest(raw_nonce, timestamp, passphrase)

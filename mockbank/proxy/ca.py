@@ -12,7 +12,7 @@ import ipaddress
 import os
 import ssl
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from mockbank.clock import Clock
+from mockbank.clock import wall_epoch
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -35,8 +35,8 @@ LEAF_DAYS = 397  # the longest lifetime Apple and Chrome accept for a TLS server
 
 def _wall_now() -> datetime:
     # Certificates are checked by clients against the machine's clock, never the app clock
-    # (which a test may have frozen in 2014), so they read real time through a fresh Clock.
-    return Clock().now()
+    # (which a test may have frozen in 2014), so they read real time.
+    return datetime.fromtimestamp(wall_epoch(), tz=UTC)
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -10,8 +10,9 @@ bodies with a length.
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
+
+from mockbank.clock import monotonic
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # the proxy accepts bodies up to 10 MiB
 MAX_HEADERS = 100  # as http.client: more is a 431
@@ -52,7 +53,7 @@ class Reader:
             return False
         wait = self.timeout
         if self.deadline is not None:
-            wait = min(wait, self.deadline - time.monotonic())
+            wait = min(wait, self.deadline - monotonic())
             if wait <= 0:
                 raise TimeoutError("the request head did not arrive in time")
         self.connection.settimeout(wait)

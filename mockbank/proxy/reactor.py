@@ -14,11 +14,12 @@ import logging
 import selectors
 import socket
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
+
+from mockbank.clock import monotonic
 
 log = logging.getLogger("mockbank.proxy")
 
@@ -53,7 +54,7 @@ class _Slot:
 
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
-        self.idle_since = time.monotonic()
+        self.idle_since = monotonic()
         self.head_started: float | None = None
         self.lingering: float | None = None  # when set: closing, drop input until then
 
@@ -92,7 +93,7 @@ class Reactor:
         self.listener.setblocking(False)
         self.selector.register(self.listener, selectors.EVENT_READ, "accept")
         self.selector.register(self._wake_r, selectors.EVENT_READ, "wake")
-        next_sweep = time.monotonic() + SWEEP_S
+        next_sweep = monotonic() + SWEEP_S
         try:
             while not self._stopping.is_set():
                 for key, _ in self.selector.select(timeout=SWEEP_S):
@@ -102,7 +103,7 @@ class Reactor:
                         self._take_returned()
                     else:
                         self._readable(key.fd, key.data)
-                now = time.monotonic()
+                now = monotonic()
                 if now >= next_sweep:
                     self._sweep(now)
                     next_sweep = now + SWEEP_S
@@ -160,7 +161,7 @@ class Reactor:
             return
         handler.buffer += data
         if slot.head_started is None:
-            slot.head_started = time.monotonic()
+            slot.head_started = monotonic()
         if head_complete(handler.buffer) or len(handler.buffer) > MAX_HEAD_BYTES:
             self._dispatch(fd, slot)
 
@@ -209,7 +210,7 @@ class Reactor:
             handler.control.shutdown(socket.SHUT_WR)
         self._wait(handler)
         slot = self._slots[handler.control.fileno()]
-        slot.lingering = time.monotonic() + LINGER_S
+        slot.lingering = monotonic() + LINGER_S
 
     def _drain(self, fd: int, slot: _Slot) -> None:
         try:

@@ -20,12 +20,12 @@ import logging
 import socket
 import ssl
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mockbank.accesslog import proxy_access
+from mockbank.clock import monotonic
 from mockbank.outbound import is_loopback
 from mockbank.proxy.ca import LocalCA, ca_for_app
 from mockbank.proxy.http import (
@@ -105,7 +105,7 @@ class ProxyConnection:
             if self.plain and not self.buffer and not self._outer_tls():
                 return False
             while True:
-                self.reader.deadline = time.monotonic() + HEAD_TIMEOUT_S
+                self.reader.deadline = monotonic() + HEAD_TIMEOUT_S
                 if not self._handle_one() or self.close_connection:
                     return False
                 if not self._pending():

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from mockbank.clock import monotonic
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -31,8 +33,8 @@ def free_port() -> int:
 
 
 def wait_until_up(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    deadline = monotonic() + timeout
+    while monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -132,12 +134,12 @@ def _python_load(
     host, port = host_port[0].rsplit(":", 1)
     path = "/" + (host_port[1] if len(host_port) > 1 else "")
     counts = [0] * connections
-    stop = time.monotonic() + seconds
+    stop = monotonic() + seconds
 
     def worker(index: int) -> None:
         connection = http.client.HTTPConnection(host, int(port), timeout=10)
         headers = {"Content-Type": content_type} if body is not None else {}
-        while time.monotonic() < stop:
+        while monotonic() < stop:
             connection.request(
                 "POST" if body is not None else "GET", path, body=body, headers=headers
             )
@@ -148,10 +150,10 @@ def _python_load(
             counts[index] += 1
         connection.close()
 
-    started = time.monotonic()
+    started = monotonic()
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(counts) / (time.monotonic() - started)
+    return sum(counts) / (monotonic() - started)

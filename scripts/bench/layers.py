@@ -26,6 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mockbank.clock import monotonic
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
@@ -101,10 +103,10 @@ def profile(call: Callable[[], Any], calls: int) -> tuple[float, dict[str, float
 
     for _ in range(min(200, calls)):
         call()
-    started = time.perf_counter()
+    started = monotonic()
     for _ in range(calls):
         call()
-    per_call = (time.perf_counter() - started) / calls * 1e6
+    per_call = (monotonic() - started) / calls * 1e6
     profiler = Profiler(interval=0.0002)
     profiler.start()
     for _ in range(calls):
@@ -299,9 +301,9 @@ def server_cost(seconds: float) -> float | None:
         url = base + TOKEN_PATH
         load(url, FORM, seconds=1, connections=16)
         before = _cpu(pid)
-        started = time.perf_counter()
+        started = monotonic()
         rate = load(url, FORM, seconds=seconds, connections=16)
-        elapsed = time.perf_counter() - started
+        elapsed = monotonic() - started
         after = _cpu(pid)
     if before is None or after is None or rate <= 0:
         return None

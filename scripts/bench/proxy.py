@@ -32,6 +32,7 @@ from typing import Any
 import requests
 
 from mockbank import create_app
+from mockbank.clock import monotonic
 from mockbank.proxy.ca import LocalCA
 from mockbank.proxy.server import ForterProxy
 
@@ -59,10 +60,10 @@ class _Target(BaseHTTPRequestHandler):
 
 
 def _rate(count: int, send: Any) -> float:
-    started = time.perf_counter()
+    started = monotonic()
     for _ in range(count):
         send()
-    return count / (time.perf_counter() - started)
+    return count / (monotonic() - started)
 
 
 def _serve_target(ca_dir: str, ports: Any, stop: Any) -> None:

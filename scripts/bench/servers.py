@@ -33,6 +33,8 @@ from pathlib import Path
 from harness import ROOT, free_port, wait_until_up
 from token_request import FORM
 
+from mockbank.clock import monotonic
+
 TOKEN_PATH = "/quickstream/CommunityTokenRequestServlet"
 CHEROOT_RUNNER = """
 import signal, sys
@@ -114,7 +116,7 @@ def wrk(port: int, seconds: float) -> tuple[float, float]:
 
 
 def health_ms(port: int) -> float:
-    started = time.perf_counter()
+    started = monotonic()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         connection.request("GET", "/_mockbank/health")
@@ -124,7 +126,7 @@ def health_ms(port: int) -> float:
             raise RuntimeError(f"health answered {response.status}")
     finally:
         connection.close()
-    return (time.perf_counter() - started) * 1000
+    return (monotonic() - started) * 1000
 
 
 def under_idle_load(port: int, idle: int) -> str:
@@ -192,14 +194,14 @@ def drop_fault(port: int) -> str:
 
 
 def ctrl_c(process: subprocess.Popen[bytes]) -> str:
-    started = time.perf_counter()
+    started = monotonic()
     process.send_signal(signal.SIGINT)
     try:
         _, stderr = process.communicate(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
         return "did not stop within 15 s"
-    took = time.perf_counter() - started
+    took = monotonic() - started
     traceback = "traceback" if b"Traceback" in stderr else "no traceback"
     return f"exit {process.returncode} in {took:.2f} s, {traceback}"
 

@@ -33,7 +33,7 @@ from harness import free_port, wait_until_up
 
 from mockbank.clients.centagate import sign as centagate_sign
 from mockbank.clients.syspay import wsse_header
-from mockbank.clock import wall_epoch
+from mockbank.clock import monotonic, wall_epoch
 
 ROOT = Path(__file__).resolve().parents[2]
 ADVANCE_EVERY = 1000
@@ -177,7 +177,7 @@ def _worker(port: int, run: Run, total: int, deadline: float) -> None:
     try:
         while True:
             with run.lock:
-                if run.sent >= total or time.monotonic() > deadline:
+                if run.sent >= total or monotonic() > deadline:
                     return
                 run.sent += 1
                 n = run.sent
@@ -251,7 +251,7 @@ def soak(
 ) -> int:
     run = Run(tokenos_member(), advance=advance)
     process, port = _serve(state_dir)
-    started = time.monotonic()
+    started = monotonic()
     try:
         workers = [
             threading.Thread(
@@ -270,7 +270,7 @@ def soak(
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
-    elapsed = time.monotonic() - started
+    elapsed = monotonic() - started
     second_half = [p for p in samples if p[0] >= samples[-1][0] // 2]
     half_rss, end_rss = second_half[0][1], samples[-1][1]
     print(f"requests sent: {run.sent} in {elapsed:.0f} s ({run.sent / elapsed:.0f}/s)")

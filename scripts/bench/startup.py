@@ -18,6 +18,8 @@ from pathlib import Path
 
 from harness import free_port
 
+from mockbank.clock import monotonic
+
 
 def mockbank_command() -> list[str]:
     return [sys.executable, "-m", "mockbank.cli"]
@@ -27,7 +29,7 @@ def time_to_health(deadline_s: float = 20.0) -> float:
     """Launch once and return the seconds until health answered 200."""
     port, proxy_port = free_port(), free_port()
     env = {**os.environ, "MOCKBANK_PORT": str(port), "MOCKBANK_PROXY_PORT": str(proxy_port)}
-    started = time.perf_counter()
+    started = monotonic()
     process = subprocess.Popen(
         [*mockbank_command(), "serve", "--quiet"],
         env=env,
@@ -36,12 +38,12 @@ def time_to_health(deadline_s: float = 20.0) -> float:
         cwd=Path(__file__).resolve().parents[2],
     )
     try:
-        while time.perf_counter() - started < deadline_s:
+        while monotonic() - started < deadline_s:
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
                 connection.request("GET", "/_mockbank/health")
                 if connection.getresponse().status == 200:
-                    return time.perf_counter() - started
+                    return monotonic() - started
             except OSError:
                 time.sleep(0.005)
         raise RuntimeError(f"no health answer within {deadline_s} s")

@@ -29,6 +29,7 @@ import requests
 
 from mockbank.clients.centagate import otp_from_qr, sign
 from mockbank.clients.syspay import wsse_header
+from mockbank.clock import monotonic
 from tests.processes import free_port, start_serve
 from tests.quickstream.helpers import token_params
 from tests.services import nginx, nginx_missing
@@ -89,8 +90,8 @@ def _start(dsn: str, name: str) -> Instance:
         stderr=subprocess.STDOUT,
     )
     instance = Instance(name, port, proxy_port, process, log)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    deadline = monotonic() + 90
+    while monotonic() < deadline:
         if process.poll() is not None:
             log.seek(0)
             raise AssertionError(f"{name} exited: {log.read().decode(errors='replace')}")
@@ -439,8 +440,8 @@ def test_each_outbox_message_is_delivered_once(cluster: Cluster) -> None:
                 for b, r in zip(cluster.urls(12), references, strict=True)
             ]
         )
-        deadline = time.monotonic() + 60
-        while len(receiver.seen) < len(references) and time.monotonic() < deadline:
+        deadline = monotonic() + 60
+        while len(receiver.seen) < len(references) and monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(2)  # any second delivery would arrive within the outbox's poll
         delivered = sorted(form["paymentReference"][0] for form in receiver.seen)
@@ -480,8 +481,8 @@ def test_killing_an_instance_mid_load_loses_no_acknowledged_record(cluster: Clus
     workers = [threading.Thread(target=load) for _ in range(4)]
     for worker in workers:
         worker.start()
-    deadline = time.monotonic() + 30
-    while len(acknowledged) < 40 and time.monotonic() < deadline:
+    deadline = monotonic() + 30
+    while len(acknowledged) < 40 and monotonic() < deadline:
         time.sleep(0.05)
     victim.process.send_signal(signal.SIGKILL)
     victim.process.wait()

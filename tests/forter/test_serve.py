@@ -8,11 +8,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from mockbank.clock import monotonic
 from tests.forter.conftest import TOKEN
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
@@ -39,9 +39,9 @@ def test_serve_starts_the_proxy_and_ca_command_names_its_ca(tmp_path: Path) -> N
     )
     try:
         proxy_url = ""
-        deadline = time.monotonic() + 30
+        deadline = monotonic() + 30
         assert server.stdout is not None
-        while time.monotonic() < deadline and not proxy_url:
+        while monotonic() < deadline and not proxy_url:
             line = server.stdout.readline()
             if "forter proxy" in line:
                 proxy_url = line.split()[-1]

@@ -16,7 +16,7 @@ import pytest
 
 from mockbank.app import create_app
 from mockbank.clients.syspay import wsse_header
-from mockbank.clock import Clock
+from mockbank.clock import wall_epoch
 from mockbank.providers import add_cli_commands
 from mockbank.providers.syspay import provider
 from mockbank.providers.syspay.auth import LoginKind, verify_wsse_header
@@ -39,7 +39,7 @@ def generate_headers(
 ) -> str:
     """The seed's PHP generateHeaders, line by line in Python."""
     nonce = hashlib.md5(str(random.getrandbits(31)).encode()).digest() if nonce is None else nonce
-    timestamp = int(Clock().epoch()) if timestamp is None else timestamp
+    timestamp = int(wall_epoch()) if timestamp is None else timestamp
     digest = base64.b64encode(
         hashlib.sha1(nonce + str(timestamp).encode() + passphrase.encode()).digest()
     ).decode()
@@ -100,7 +100,7 @@ def test_cli_prints_a_header_that_verifies(capsys: pytest.CaptureFixture[str]) -
         value,
         expected=LoginKind.MERCHANT,
         passphrases={"myMerchantLogin": "myMerchantPassphrase"},
-        now=Clock().now(),
+        now=datetime.fromtimestamp(wall_epoch(), UTC),
         window_s=300,
     )
     assert identity.login == "myMerchantLogin"

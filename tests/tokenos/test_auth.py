@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -21,6 +20,7 @@ from mockbank.clients.tokenos import (
     canonical_json,
     signing_payload,
 )
+from mockbank.clock import wall_epoch
 from mockbank.state import State
 from mockbank.testing import LiveServer
 from tests.tokenos.conftest import PAYER, mint, transfer_payload
@@ -41,7 +41,7 @@ def send(
 ) -> requests.Response:
     """A hand-built signed call, so each test can break exactly one thing."""
     client = member.client
-    wall_ms = int(time.time() * 1000)  # noqa: TID251 - the client signs with its wall clock
+    wall_ms = int(wall_epoch() * 1000)
     created = str(created_ms if created_ms is not None else wall_ms + skew_ms)
     bare, _, query = path.partition("?")
     signed_body = body if sign_body is ... else sign_body
@@ -110,7 +110,7 @@ def test_key_id_of_the_member_with_a_foreign_signature_is_refused(
     merchant: Member, token_client: TokenClient, live: LiveServer
 ) -> None:
     intruder = token_client.create_member({"type": "DOMAIN", "value": "intruder.example.com"})
-    created = str(int(time.time() * 1000))  # noqa: TID251
+    created = str(int(wall_epoch() * 1000))
     payload = signing_payload(
         "POST", token_client.uri_host, "/token-requests", created, store_body()
     )
@@ -148,7 +148,7 @@ def test_signature_stale_by_both_clocks_is_refused(merchant: Member, live: LiveS
 
 
 def test_replayed_request_is_refused(merchant: Member, live: LiveServer) -> None:
-    created = int(time.time() * 1000)  # noqa: TID251
+    created = int(wall_epoch() * 1000)
     first = send(merchant, "POST", "/token-requests", store_body(), created_ms=created)
     again = send(merchant, "POST", "/token-requests", store_body(), created_ms=created)
     assert first.status_code == 200
@@ -309,7 +309,7 @@ def test_journal_masks_signatures_and_api_keys(merchant: Member, live: LiveServe
 def test_fifty_concurrent_replays_of_one_signed_call_succeed_once(
     merchant: Member, live: LiveServer
 ) -> None:
-    created = int(time.time() * 1000)  # noqa: TID251 - the client signs with its wall clock
+    created = int(wall_epoch() * 1000)
     with ThreadPoolExecutor(max_workers=50) as pool:
         answers = list(
             pool.map(

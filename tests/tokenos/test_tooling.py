@@ -8,7 +8,6 @@ import copy
 import json
 import shutil
 import subprocess
-import time
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from mockbank.clients.tokenos import (
     generate_keys,
     signing_payload,
 )
+from mockbank.clock import wall_epoch
 from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
 from mockbank.providers.tokenos import models, provider
 from mockbank.pytest_plugin import Mockbank
@@ -107,7 +107,7 @@ def test_inprocess_mode_routes_the_real_sandbox_host(mockbank_inprocess: InProce
             },
         },
     ).raise_for_status()
-    created = str(int(time.time() * 1000))  # noqa: TID251
+    created = str(int(wall_epoch() * 1000))
     payload = signing_payload("GET", client.uri_host, "/accounts", created)
     answer = requests.get(
         f"{base}/accounts",

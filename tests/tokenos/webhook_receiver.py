@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from mockbank.clock import monotonic
+
 
 @dataclass
 class Delivery:
@@ -35,8 +37,8 @@ class WebhookReceiver:
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Delivery]:
         """The first `count` successful deliveries, waiting for them to arrive."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        deadline = monotonic() + timeout
+        while monotonic() < deadline:
             with self.lock:
                 if len(self.deliveries) >= count:
                     return list(self.deliveries)

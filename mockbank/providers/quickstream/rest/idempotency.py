@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from mockbank.clock import monotonic
 from mockbank.providers.quickstream.rest.errors import Conflict, invalid
 from mockbank.providers.quickstream.rest.records import NS_IDEMPOTENCY, IdempotencyEntry
 from mockbank.store import Store
@@ -57,7 +58,7 @@ def run_once(
 ) -> tuple[int, dict[str, Any]]:
     """Answer a keyed request exactly once; every caller with the key gets that answer."""
     scoped = f"{facility}:{key}"
-    deadline = time.monotonic() + WAIT_SECONDS
+    deadline = monotonic() + WAIT_SECONDS
     while True:
         started = now()
         entry = IdempotencyEntry(key, facility, print_, started.isoformat())
@@ -68,7 +69,7 @@ def run_once(
         answer = _existing(store, scoped, print_, now())
         if answer is not None:
             return answer
-        if time.monotonic() > deadline:
+        if monotonic() > deadline:
             raise Conflict()
         time.sleep(POLL_SECONDS)
 
