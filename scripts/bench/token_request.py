@@ -67,7 +67,7 @@ def token():
             return Response(f"error={name} is invalid", 400, mimetype="text/plain")
     token = secrets.token_urlsafe(40)
     with lock:
-        tokens[token] = (monotonic() + 3600, dict(form))
+        tokens[token] = (time.monotonic() + 3600, dict(form))
     return Response("token=" + token, mimetype="text/plain")
 """
 
