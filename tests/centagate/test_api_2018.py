@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.centagate.conftest import (
+from tests.centagate.helpers import (
     ALICE_DEVICE,
     ALICE_SECRET,
     AUTH_QR,

@@ -9,7 +9,7 @@ import pytest
 
 from mockbank import create_app
 from mockbank.clients.centagate import sign
-from tests.centagate.conftest import (
+from tests.centagate.helpers import (
     ALICE_DEVICE,
     AUTH_QR,
     DETAILS,

@@ -11,7 +11,7 @@ import pytest
 
 from mockbank.cli import main
 from mockbank.clients.centagate import qr_content
-from tests.centagate.conftest import Api, answer, reference_otp
+from tests.centagate.helpers import Api, answer, reference_otp
 
 
 def test_cli_prints_the_otp_for_a_live_qr_and_it_signs(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.centagate.conftest import DETAILS, Api, answer, reference_otp
+from tests.centagate.helpers import DETAILS, Api, answer, reference_otp
 
 DEVICE_PAGE = "/centagate/device/alice-device-1"
 
@@ -81,7 +81,7 @@ def test_device_page_in_chromium_shows_a_qr_and_an_otp(
 ) -> None:
     import requests
 
-    from tests.centagate.conftest import REQUEST_QR, qr_body
+    from tests.centagate.helpers import REQUEST_QR, qr_body
 
     state = mockbank.state
     base = mockbank.url("centagate")
@@ -130,7 +130,7 @@ def test_device_page_shows_dense_qr_at_natural_size_and_stacks_on_a_phone(
     import requests
     import segno
 
-    from tests.centagate.conftest import REQUEST_QR, qr_body
+    from tests.centagate.helpers import REQUEST_QR, qr_body
 
     long_details = "Pay RM 9,999.99 to " + "Merchant Sdn. Bhd. " * 25
     body = qr_body(
@@ -168,7 +168,7 @@ def test_pending_challenge_is_found_only_for_its_own_device_while_usable(api: Ap
     store, now = api.state.store, api.state.now()
     found = models.pending_challenge(store, "alice-device-1", issued["otpChallenge"], now=now)
     assert found is not None
-    assert found["plainText"] == issued["plainText"]
+    assert found.plain_text == issued["plainText"]
     assert models.pending_challenge(store, "bob-device-1", issued["otpChallenge"], now=now) is None
     assert models.pending_challenge(store, "alice-device-1", "\x00", now=now) is None
     # Another device's challenge is not shown or approvable on this device's page.

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.centagate.conftest import (
+from tests.centagate.helpers import (
     AUTH_QR,
     REQUEST_QR,
     Api,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mockbank.fixtures import FixtureError, FixtureReader
-from mockbank.providers.centagate.settings import load_fixtures
+from mockbank.providers.centagate.admin import load_fixtures
 from mockbank.state import State
 
 FIXTURE = json.loads(Path("fixtures/centagate.json").read_text())

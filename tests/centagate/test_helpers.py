@@ -18,7 +18,7 @@ from mockbank.clients.centagate import (
     qr_content,
     sign,
 )
-from tests.centagate.conftest import reference_otp
+from tests.centagate.helpers import reference_otp
 
 
 def _hotp(key: bytes, counter: int) -> str:

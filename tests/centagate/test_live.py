@@ -10,7 +10,7 @@ import requests
 
 from mockbank import create_app
 from mockbank.testing import InProcess
-from tests.centagate.conftest import AUTH_QR, REQUEST_QR, answer, auth_body, qr_body
+from tests.centagate.helpers import AUTH_QR, REQUEST_QR, answer, auth_body, qr_body
 
 THREADS = 50
 

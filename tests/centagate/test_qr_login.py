@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mockbank.clients.centagate import sign
-from tests.centagate.conftest import API, SECRET_KEY, Api, answer, auth_body
+from tests.centagate.helpers import API, SECRET_KEY, Api, answer, auth_body
 
 AUTH_QR_CODE = f"{API}/auth/authQrCode"  # the spelling of the QR Code Authentication page
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mockbank.clients.centagate import parse_qr, sign
-from tests.centagate.conftest import (
+from tests.centagate.helpers import (
     ALICE_DEVICE,
     API,
     DETAILS,

@@ -1,7 +1,7 @@
 """The envelope as the real server sends it, and the two return-code tables.
 
 SecureMetric's own CENTAGATE client parses every answer with Gson into a map and casts
-``code`` to String; ``answer`` in conftest does the same check on every answer of every
+``code`` to String; ``answer`` in helpers.py does the same check on every answer of every
 Centagate test. The current table is CentagateDocs' ReturnCode.mdx; an app (or the option
 ``centagate.return_codes``) may ask for the 2018 document's codes.
 """
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mockbank import create_app
-from tests.centagate.conftest import AUTH_QR, REQUEST_QR, Api, answer, auth_body, qr_body
+from tests.centagate.helpers import AUTH_QR, REQUEST_QR, Api, answer, auth_body, qr_body
 
 OLD_KEY, OLD_SECRET = "mockbank-2018-integration-key", "mockbank-2018-secret-key"
 # ReturnCode.mdx, written here independently of mockbank's table.

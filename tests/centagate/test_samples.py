@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.centagate.conftest import (
+from tests.centagate.helpers import (
     ALICE_DEVICE,
     ALICE_SECRET,
     AUTH_QR,

@@ -10,39 +10,18 @@ from typing import Any
 import pytest
 import requests
 
-from mockbank.clients.centagate import sign
-from tests.centagate.conftest import (
+from tests.centagate.helpers import (
     API,
-    INTEGRATION_KEY,
-    SECRET_KEY,
     Api,
     answer,
     auth_body,
     qr_body,
+    statecheck_body,
 )
 
 STATECHECK = f"{API}/session/statecheck"
 OLD_STATECHECK = "/centagate/CentagateWS/webresources/session/statecheck"  # the documented path
 DEVICE_PAGE = "/centagate/device/alice-device-1"
-
-
-def statecheck_body(
-    epoch: float, *, order: str = "samples", secret_key: str = SECRET_KEY, **fields: Any
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "username": "alice",
-        "authMethod": "QRCODE",
-        "authToken": "",
-        "integrationKey": INTEGRATION_KEY,
-        "unixTimestamp": str(int(epoch)),
-        "supportFido": "",
-        "ipAddress": "203.0.113.7",
-        "userAgent": "pytest",
-        "browserFp": "",
-        **fields,
-    }
-    body["hmac"] = sign(body, secret_key, order, endpoint="statecheck")
-    return body
 
 
 def poll(api: Api, path: str = STATECHECK, **fields: Any) -> tuple[int, str, Any]:

@@ -6,7 +6,6 @@ load balancer, each on free loopback ports, started and stopped by the fixtures.
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import re
@@ -27,9 +26,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from mockbank.clients.centagate import otp_from_qr, sign
 from mockbank.clients.syspay import wsse_header
 from mockbank.clock import monotonic
+from tests.centagate.helpers import auth_body, b64, qr_body
 from tests.processes import free_port, start_serve
 from tests.quickstream.helpers import token_params
 from tests.services import nginx, nginx_missing
@@ -191,28 +190,10 @@ def test_syspay_one_time_url_opens_once(cluster: Cluster) -> None:
 
 def test_centagate_challenge_signs_once(cluster: Cluster) -> None:
     api = "/centagate/v2/CentagateWS/webresources"
-    now = str(int(requests.get(cluster.balancer + "/_mockbank/clock", timeout=30).json()["epoch"]))
-    body = {
-        "username": "alice",
-        "devAccId": "alice-device-1",
-        "integrationKey": "mockbank-integration-key",
-        "details": base64.b64encode(b"Pay RM 250 to Bob").decode(),
-        "unixTimestamp": now,
-    }
-    body["hmac"] = sign(body, "mockbank-secret-key")
+    now = requests.get(cluster.balancer + "/_mockbank/clock", timeout=30).json()["epoch"]
+    body = qr_body(now, details=b64("Pay RM 250 to Bob"))
     issued = requests.post(cluster.balancer + api + "/req/requestQrCode", json=body, timeout=30)
-    qr = json.loads(issued.json()["object"])
-    auth = {
-        **body,
-        "otp": otp_from_qr("alice-device-secret", qr["qrCode"]),
-        "challenge": qr["otpChallenge"],
-        "authToken": qr["authToken"],
-        "details": base64.b64encode(qr["plainText"].encode()).decode(),
-        "transactionValue": "250.00",
-        "isTransaction": "1",
-    }
-    auth.pop("hmac")
-    auth["hmac"] = sign(auth, "mockbank-secret-key")
+    auth = auth_body(json.loads(issued.json()["object"]), now)
 
     def authorise(base: str) -> Callable[[], str]:
         return lambda: str(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,6 +11,7 @@ import requests
 
 from mockbank.clients.syspay import wsse_header
 from mockbank.pytest_plugin import MockbankSandbox
+from tests.centagate.helpers import b64, qr_body
 from tests.quickstream.helpers import token_params
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -123,18 +123,9 @@ def test_tokenos_consent_in_a_sandbox(
 def test_centagate_device_page_in_a_sandbox(
     mockbank: Any, mockbank_sandbox: MockbankSandbox, page: Any, artifacts: Path
 ) -> None:
-    from mockbank.clients.centagate import sign
-
     sandbox = mockbank_sandbox
     api = sandbox.url("centagate", "/v2/CentagateWS/webresources")
-    body = {
-        "username": "alice",
-        "devAccId": "alice-device-1",
-        "integrationKey": "mockbank-integration-key",
-        "details": base64.b64encode(b"Pay RM 250 to Bob").decode(),
-        "unixTimestamp": str(int(sandbox.clock.epoch())),
-    }
-    body["hmac"] = sign(body, "mockbank-secret-key")
+    body = qr_body(sandbox.clock.epoch(), details=b64("Pay RM 250 to Bob"))
     issued = requests.post(f"{api}/req/requestQrCode", json=body, timeout=20).json()
     assert str(issued["code"]) == "0", issued
     import json

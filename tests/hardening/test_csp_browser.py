@@ -14,7 +14,7 @@ from mockbank.clients.syspay import wsse_header
 from mockbank.clients.tokenos import TokenClient, encode_callback_state
 from mockbank.guards import CSP
 from mockbank.pytest_plugin import Mockbank
-from tests.centagate.conftest import REQUEST_QR, qr_body
+from tests.centagate.helpers import REQUEST_QR, qr_body
 from tests.quickstream.helpers import PAN_VISA, token_params
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

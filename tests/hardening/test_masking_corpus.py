@@ -22,7 +22,7 @@ from mockbank.masking import (
     mask_value,
 )
 from mockbank.state import State
-from tests.centagate.conftest import REQUEST_QR, b64, qr_body
+from tests.centagate.helpers import REQUEST_QR, b64, qr_body
 
 # One number per network and length the rule knows (each Luhn-valid, in a real issuer range).
 CARDS = {

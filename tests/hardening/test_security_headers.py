@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from mockbank import create_app
 from mockbank.clients.syspay import wsse_header
 from mockbank.guards import CSP
-from tests.centagate.conftest import REQUEST_QR, qr_body
+from tests.centagate.helpers import REQUEST_QR, qr_body
 from tests.quickstream.helpers import token_params
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mockbank"

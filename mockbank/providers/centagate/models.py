@@ -11,7 +11,7 @@ import binascii
 import hmac
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -30,12 +30,18 @@ from mockbank.providers.centagate.errors import (
     UserNotActive,
     UserNotFound,
 )
+from mockbank.providers.centagate.records import (
+    NS_CHALLENGE,
+    NS_DEVICE,
+    NS_TRANSACTION,
+    NS_USER,
+    Challenge,
+    DeviceState,
+    Status,
+    Transaction,
+    UserState,
+)
 from mockbank.store import Store, add_new
-
-NS_USER = "centagate.user"
-NS_DEVICE = "centagate.device"
-NS_CHALLENGE = "centagate.challenge"
-NS_TRANSACTION = "centagate.transaction"
 
 DEFAULT_CHALLENGE_TTL_S = 180
 MAX_WRONG_OTPS = 5
@@ -72,11 +78,12 @@ REQUEST_QR_FIELDS_2018 = tuple(f for f in REQUEST_QR_FIELDS if f != "devAccId")
 AUTH_QR_FIELDS_2018 = tuple(
     f for f in AUTH_QR_FIELDS if f not in ("devAccId", "transactionValue", "isTransaction")
 )
-
-
-class Status(StrEnum):
-    ACTIVE = "active"
-    INACTIVE = "inactive"
+STATECHECK_FIELDS = ("username", "authMethod", "integrationKey", "unixTimestamp")
+API_FIELDS = {
+    "requestQrCode": REQUEST_QR_FIELDS,
+    "authQRCode": AUTH_QR_FIELDS,
+    "statecheck": STATECHECK_FIELDS,
+}
 
 
 class ChallengeState(StrEnum):
@@ -192,6 +199,25 @@ def read_fields(
     return fields
 
 
+def is_login(body: Mapping[str, Any]) -> bool:
+    """A QR login sends neither transaction field; a signing sends both (one alone is 10002)."""
+    return body.get("isTransaction") is None and body.get("transactionValue") is None
+
+
+def request_fields(body: Mapping[str, Any], api: str, *, legacy_path: bool) -> dict[str, str]:
+    """The fields `api` reads from `body`, as strings: a QR login on authQRCode reads its own
+    set, and on the 2018 paths (`legacy_path`) the fields that API did not have are optional."""
+    required = API_FIELDS[api]
+    optional: tuple[str, ...] = REQUEST_QR_OPTIONAL if api == "requestQrCode" else ()
+    if api == "authQRCode" and is_login(body):
+        required, optional = AUTH_QR_LOGIN_FIELDS, AUTH_QR_LOGIN_OPTIONAL
+    if legacy_path and api != "statecheck":
+        legacy = REQUEST_QR_FIELDS_2018 if api == "requestQrCode" else AUTH_QR_FIELDS_2018
+        optional += tuple(f for f in required if f not in legacy)
+        return read_fields(body, legacy, optional)
+    return read_fields(body, required, optional)
+
+
 def read_hmac(body: Mapping[str, Any]) -> str:
     """The request's HMAC: the samples send ``hmac``, the seed's table says ``HMAC``."""
     value = body.get("hmac", body.get("HMAC"))
@@ -222,27 +248,37 @@ def find_app(fixtures: CentagateFixtures, integration_key: str) -> App:
 
 
 # -- users and devices ------------------------------------------------------------------------
+def user_state(store: Store, username: str, *, now: datetime) -> UserState | None:
+    value = store.get(NS_USER, username, now=now)
+    return None if value is None else UserState.from_value(value)
+
+
+def device_state(store: Store, dev_acc_id: str, *, now: datetime) -> DeviceState | None:
+    value = store.get(NS_DEVICE, dev_acc_id, now=now)
+    return None if value is None else DeviceState.from_value(value)
+
+
 def check_user_and_device(
     store: Store, fixtures: CentagateFixtures, username: str, dev_acc_id: str, *, now: datetime
 ) -> DeviceAccount:
     """The device account if the user is active and owns an active, unlocked device."""
     user = fixtures.users.get(username)
-    user_record = store.get(NS_USER, username, now=now)
+    user_record = user_state(store, username, now=now)
     if user is None or user_record is None:
         raise UserNotFound(f"User not found: {username}")
-    if user_record["status"] != Status.ACTIVE:
+    if user_record.status != Status.ACTIVE:
         raise UserNotActive(f"User is not active: {username}")
     if not user.devices:
         raise DeviceNotBound(f"User does not bind with any device: {username}")
     device = fixtures.devices.get(dev_acc_id)
-    device_record = store.get(NS_DEVICE, dev_acc_id, now=now)
+    device_record = device_state(store, dev_acc_id, now=now)
     if device is None or device_record is None:
         raise DeviceNotFound(f"Device not found: {dev_acc_id}")
     if device.username != username:
         raise DeviceNotBound(f"User does not bind with device {dev_acc_id}: {username}")
-    if device_record["status"] != Status.ACTIVE:
+    if device_record.status != Status.ACTIVE:
         raise DeviceNotActive(f"User device not active: {dev_acc_id}")
-    if device_record["locked"]:
+    if device_record.locked:
         raise TokenLocked(
             f"OTP token locked after {MAX_WRONG_OTPS} wrong OTPs: {dev_acc_id} "
             "(POST /_mockbank/reset?provider=centagate unlocks it)"
@@ -259,8 +295,8 @@ def default_device(
     """
     user = fixtures.users.get(username)
     for dev_acc_id in user.devices if user else ():
-        record = store.get(NS_DEVICE, dev_acc_id, now=now)
-        if record is not None and record["status"] == Status.ACTIVE:
+        record = device_state(store, dev_acc_id, now=now)
+        if record is not None and record.status == Status.ACTIVE:
             return dev_acc_id
     return user.devices[0] if user and user.devices else ""
 
@@ -279,6 +315,16 @@ def _new_challenge(ids: IdSource) -> str:
     return str(int(ids.token_hex(4), 16) % 10**8).zfill(8)
 
 
+def _decoded_details(fields: Mapping[str, str]) -> str:
+    details = decode_details(fields["details"])
+    if len(details) > MAX_DETAILS_CHARS:
+        raise InvalidInput(
+            f"Invalid input: details is longer than {MAX_DETAILS_CHARS} characters once decoded",
+            field="details",
+        )
+    return details
+
+
 def request_qr_code(
     store: Store,
     fixtures: CentagateFixtures,
@@ -292,55 +338,55 @@ def request_qr_code(
     """Create a single-use challenge; the answer's ``object`` fields."""
     fields = _with_device(store, fixtures, fields, now=now)
     device = check_user_and_device(store, fixtures, fields["username"], fields["devAccId"], now=now)
-    details = decode_details(fields["details"])
-    if len(details) > MAX_DETAILS_CHARS:
-        raise InvalidInput(
-            f"Invalid input: details is longer than {MAX_DETAILS_CHARS} characters once decoded",
-            field="details",
-        )
+    details = _decoded_details(fields)
     request_id = ids.token_hex(8)
-    # The seed's format for the signed text: <account ID>|<request ID>|<details>.
-    plain_text = f"{device.dev_acc_id}|{request_id}|{details}"
-    auth_token = fields["authToken"] or ids.token_hex(16)
     expires = now + timedelta(seconds=ttl_s)
     while True:
-        otp_challenge = _new_challenge(ids)
-        value = {
-            "otpChallenge": otp_challenge,
-            "requestId": request_id,
-            "username": device.username,
-            "devAccId": device.dev_acc_id,
-            "integrationKey": app.integration_key,
-            "appId": app.app_id,
-            "plainText": plain_text,
-            "details": details,
-            "authToken": auth_token,
-            "createdAt": now.isoformat(),
-            "expiresAt": expires.isoformat(),
-        }
-        if store.add(NS_CHALLENGE, otp_challenge, value, now=now, expires_at=expires):
+        challenge = Challenge(
+            otp_challenge=_new_challenge(ids),
+            request_id=request_id,
+            username=device.username,
+            dev_acc_id=device.dev_acc_id,
+            integration_key=app.integration_key,
+            app_id=app.app_id,
+            # The seed's format for the signed text: <account ID>|<request ID>|<details>.
+            plain_text=f"{device.dev_acc_id}|{request_id}|{details}",
+            details=details,
+            auth_token=fields["authToken"] or ids.token_hex(16),
+            created_at=now.isoformat(),
+            expires_at=expires.isoformat(),
+        )
+        if store.add(
+            NS_CHALLENGE, challenge.otp_challenge, challenge.to_value(), now=now, expires_at=expires
+        ):
             break
     return {
-        "qrCode": qr_content(device.dev_acc_id, otp_challenge, plain_text),
-        "otpChallenge": otp_challenge,
-        "plainText": plain_text,
-        "authToken": auth_token,
+        "qrCode": qr_content(device.dev_acc_id, challenge.otp_challenge, challenge.plain_text),
+        "otpChallenge": challenge.otp_challenge,
+        "plainText": challenge.plain_text,
+        "authToken": challenge.auth_token,
     }
 
 
 # -- authQRCode -------------------------------------------------------------------------------
-def _record_wrong_otp(store: Store, dev_acc_id: str, *, now: datetime) -> dict[str, Any] | None:
+def count_wrong_otp(device: DeviceState) -> DeviceState:
+    """One more wrong OTP; the device locks at MAX_WRONG_OTPS. A locked device stays as it is
+    (a racing request that passed the lock check before it closed)."""
+    if device.locked:
+        return device
+    failed = device.failed_attempts + 1
+    return replace(device, failed_attempts=failed, locked=failed >= MAX_WRONG_OTPS)
+
+
+def _record_wrong_otp(store: Store, dev_acc_id: str, *, now: datetime) -> DeviceState | None:
     def count(value: dict[str, Any]) -> dict[str, Any]:
-        if value["locked"]:  # a racing request that passed the lock check before it closed
-            return value
-        value["failedAttempts"] = int(value["failedAttempts"]) + 1
-        value["locked"] = value["failedAttempts"] >= MAX_WRONG_OTPS
-        return value
+        return count_wrong_otp(DeviceState.from_value(value)).to_value()
 
-    return store.update(NS_DEVICE, dev_acc_id, count, now=now)
+    value = store.update(NS_DEVICE, dev_acc_id, count, now=now)
+    return None if value is None else DeviceState.from_value(value)
 
 
-def usable_challenge(store: Store, otp_challenge: str, *, now: datetime) -> dict[str, Any]:
+def usable_challenge(store: Store, otp_challenge: str, *, now: datetime) -> Challenge:
     """A challenge that exists, is unused and unexpired; 23016 saying which otherwise."""
     record = store.record(NS_CHALLENGE, otp_challenge)
     if record is None:
@@ -351,33 +397,32 @@ def usable_challenge(store: Store, otp_challenge: str, *, now: datetime) -> dict
         raise AuthenticationDataNotFound(
             "Authentication data does not exist: the challenge was already used"
         )
+    challenge = Challenge.from_value(record.value)
     if record.expired(now):
         raise AuthenticationDataNotFound(
-            "Authentication data does not exist: the challenge expired "
-            f"at {record.value['expiresAt']}"
+            f"Authentication data does not exist: the challenge expired at {challenge.expires_at}"
         )
-    value: dict[str, Any] = record.value
-    return value
+    return challenge
 
 
 def _check_answer_matches(
-    challenge: Mapping[str, Any], app: App, device: DeviceAccount, fields: Mapping[str, str]
+    challenge: Challenge, app: App, device: DeviceAccount, fields: Mapping[str, str]
 ) -> None:
-    if challenge["devAccId"] != device.dev_acc_id or challenge["integrationKey"] != (
+    if challenge.dev_acc_id != device.dev_acc_id or challenge.integration_key != (
         app.integration_key
     ):
         raise RequestOwnerMismatch(
             "Authentication request owner not match: the challenge was issued for another "
             "user, device or app"
         )
-    if decode_details(fields["details"]) != challenge["plainText"]:
+    if decode_details(fields["details"]) != challenge.plain_text:
         raise InvalidInput(
             "Invalid input: details must be the Base64 of the plainText returned by "
             "requestQrCode for this challenge",
             field="details",
         )
     if fields["authToken"] and not hmac.compare_digest(
-        fields["authToken"].encode(), challenge["authToken"].encode()
+        fields["authToken"].encode(), challenge.auth_token.encode()
     ):
         raise InvalidInput(
             "Invalid input: authToken is not the one issued with this challenge", field="authToken"
@@ -385,15 +430,15 @@ def _check_answer_matches(
 
 
 def _check_otp(
-    store: Store, device: DeviceAccount, challenge: Mapping[str, Any], otp: str, *, now: datetime
+    store: Store, device: DeviceAccount, challenge: Challenge, otp: str, *, now: datetime
 ) -> None:
-    expected = device_otp(device.secret, challenge["otpChallenge"], challenge["plainText"])
+    expected = device_otp(device.secret, challenge.otp_challenge, challenge.plain_text)
     if hmac.compare_digest(otp.strip().encode(), expected.encode()):
         return
     counted = _record_wrong_otp(store, device.dev_acc_id, now=now)
-    if counted is not None and counted["locked"]:
+    if counted is not None and counted.locked:
         raise TokenLocked(f"OTP token locked: {MAX_WRONG_OTPS} wrong OTPs for {device.dev_acc_id}")
-    left = MAX_WRONG_OTPS - int(counted["failedAttempts"]) if counted else 0
+    left = MAX_WRONG_OTPS - counted.failed_attempts if counted else 0
     raise InvalidCredentials(f"Invalid credentials: wrong OTP ({left} attempts left)")
 
 
@@ -436,7 +481,7 @@ def complete(
     store: Store,
     fixtures: CentagateFixtures,
     app: App,
-    challenge: Mapping[str, Any],
+    challenge: Challenge,
     ids: IdSource,
     *,
     now: datetime,
@@ -445,42 +490,37 @@ def complete(
 ) -> dict[str, Any]:
     """Consume the challenge (atomically, once), record the signing or login, build the
     authentication object the answer carries."""
-    if store.take_once(NS_CHALLENGE, challenge["otpChallenge"], now=now) is None:
+    if store.take_once(NS_CHALLENGE, challenge.otp_challenge, now=now) is None:
         raise AuthenticationDataNotFound(
             "Authentication data does not exist: the challenge was already used"
         )
-    dev_acc_id, username = challenge["devAccId"], challenge["username"]
-    store.update(NS_DEVICE, dev_acc_id, _reset_failures, now=now)
-    previous = store.get(NS_USER, username, now=now) or {}
-    store.update(NS_USER, username, _stamp_login(now), now=now)
-    add_new(
-        store,
-        NS_TRANSACTION,
-        challenge["requestId"],
-        {
-            "requestId": challenge["requestId"],
-            "kind": kind,
-            "username": username,
-            "devAccId": dev_acc_id,
-            "otpChallenge": challenge["otpChallenge"],
-            "details": challenge["details"],
-            "transactionValue": transaction_value,
-            "appId": app.app_id,
-            "signedAt": now.isoformat(),
-        },
-        now=now,
+    store.update(NS_DEVICE, challenge.dev_acc_id, _reset_failures, now=now)
+    previous = user_state(store, challenge.username, now=now)
+    store.update(NS_USER, challenge.username, _stamp_login(now), now=now)
+    transaction = Transaction(
+        request_id=challenge.request_id,
+        kind=kind,
+        username=challenge.username,
+        dev_acc_id=challenge.dev_acc_id,
+        otp_challenge=challenge.otp_challenge,
+        details=challenge.details,
+        transaction_value=transaction_value,
+        app_id=app.app_id,
+        signed_at=now.isoformat(),
     )
-    return _auth_object(fixtures, app, challenge, ids, int(previous.get("lastSuccessLogin", 0)))
+    add_new(store, NS_TRANSACTION, transaction.request_id, transaction.to_value(), now=now)
+    last_login = previous.last_success_login if previous else 0
+    return _auth_object(fixtures, app, challenge, ids, last_login)
 
 
 def _auth_object(
     fixtures: CentagateFixtures,
     app: App,
-    challenge: Mapping[str, Any],
+    challenge: Challenge,
     ids: IdSource,
     last_login: int,
 ) -> dict[str, Any]:
-    user = fixtures.users[challenge["username"]]
+    user = fixtures.users[challenge.username]
     company = fixtures.company
     return {
         "appId": app.app_id,
@@ -490,7 +530,7 @@ def _auth_object(
         "companyName": company.get("companyName", ""),
         "role": "User",
         "timezone": company.get("timezone", "UTC"),
-        "authToken": challenge["authToken"],
+        "authToken": challenge.auth_token,
         "useSystemPassword": False,
         "passwordExpired": False,
         "secretCode": ids.token_hex(16),
@@ -505,35 +545,40 @@ def _auth_object(
 
 
 def _reset_failures(value: dict[str, Any]) -> dict[str, Any]:
-    value["failedAttempts"] = 0
-    return value
+    return replace(DeviceState.from_value(value), failed_attempts=0).to_value()
 
 
 def _stamp_login(now: datetime) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def stamp(value: dict[str, Any]) -> dict[str, Any]:
-        value["lastSuccessLogin"] = int(now.timestamp() * 1000)
-        return value
+        user = UserState.from_value(value)
+        return replace(user, last_success_login=int(now.timestamp() * 1000)).to_value()
 
     return stamp
 
 
 # -- views of state ---------------------------------------------------------------------------
-def pending_challenges(store: Store, dev_acc_id: str, *, now: datetime) -> list[dict[str, Any]]:
+def challenge_state(store: Store, otp_challenge: str, *, now: datetime) -> ChallengeState | None:
+    """Pending, used or expired; None for a challenge that never existed."""
+    record = store.record(NS_CHALLENGE, otp_challenge)
+    if record is None:
+        return None
+    if record.used:
+        return ChallengeState.USED
+    return ChallengeState.EXPIRED if record.expired(now) else ChallengeState.PENDING
+
+
+def pending_challenges(store: Store, dev_acc_id: str, *, now: datetime) -> list[Challenge]:
     """Usable challenges for one device, newest first (what the device page lists)."""
-    found = [
-        r.value
-        for r in store.records(NS_CHALLENGE)
-        if r.value.get("devAccId") == dev_acc_id and r.usable(now)
-    ]
-    return list(reversed(found))
+    usable = [Challenge.from_value(r.value) for r in store.records(NS_CHALLENGE) if r.usable(now)]
+    return [c for c in reversed(usable) if c.dev_acc_id == dev_acc_id]
 
 
 def pending_challenge(
     store: Store, dev_acc_id: str, otp_challenge: str, *, now: datetime
-) -> dict[str, Any] | None:
+) -> Challenge | None:
     """One usable challenge of this device (the device page approves it), or None."""
     record = store.record(NS_CHALLENGE, otp_challenge)
-    if record is None or record.value.get("devAccId") != dev_acc_id or not record.usable(now):
+    if record is None or not record.usable(now):
         return None
-    value: dict[str, Any] = record.value
-    return value
+    challenge = Challenge.from_value(record.value)
+    return challenge if challenge.dev_acc_id == dev_acc_id else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,21 +23,19 @@ from mockbank.providers.centagate.errors import (
     UserNotFound,
 )
 from mockbank.providers.centagate.models import (
-    NS_CHALLENGE,
-    NS_USER,
     App,
     CentagateFixtures,
     IdSource,
-    Status,
     check_user_and_device,
     complete,
     pending_challenge,
+    user_state,
 )
+from mockbank.providers.centagate.records import NS_CHALLENGE, Challenge, Status
 from mockbank.store import Record, Store
 
 # The methods the page lists; only QRCODE is emulated (the others need their own request APIs).
 AUTH_METHODS = ("MSOFTCERT", "MAUDIOPASS", "QRCODE", "CROTP", "PUSH")
-STATECHECK_FIELDS = ("username", "authMethod", "integrationKey", "unixTimestamp")
 
 
 def approve(store: Store, dev_acc_id: str, otp_challenge: str, *, now: datetime) -> bool:
@@ -45,32 +44,36 @@ def approve(store: Store, dev_acc_id: str, otp_challenge: str, *, now: datetime)
         return False
 
     def mark(value: dict[str, Any]) -> dict[str, Any]:
-        value.setdefault("approvedAt", now.isoformat())
-        return value
+        challenge = Challenge.from_value(value)
+        if challenge.approved_at is not None:
+            return value
+        return replace(challenge, approved_at=now.isoformat()).to_value()
 
     return store.update(NS_CHALLENGE, otp_challenge, mark, now=now) is not None
 
 
 def _check_user(store: Store, fixtures: CentagateFixtures, username: str, *, now: datetime) -> None:
-    record = store.get(NS_USER, username, now=now)
+    record = user_state(store, username, now=now)
     if username not in fixtures.users or record is None:
         raise UserNotFound(f"User not found: {username}")
-    if record["status"] != Status.ACTIVE:
+    if record.status != Status.ACTIVE:
         raise UserNotActive(f"User is not active: {username}")
 
 
-def _latest_request(store: Store, app: App, username: str, auth_token: str) -> Record | None:
+def _latest_request(
+    store: Store, app: App, username: str, auth_token: str
+) -> tuple[Record, Challenge] | None:
     """The newest QR request of this user through this app (with this authToken, if given)."""
     found = None
     for record in store.records(NS_CHALLENGE):
-        value = record.value
-        if value.get("username") != username or value.get("integrationKey") != app.integration_key:
+        challenge = Challenge.from_value(record.value)
+        if challenge.username != username or challenge.integration_key != app.integration_key:
             continue
         if auth_token and not hmac.compare_digest(
-            auth_token.encode(), str(value.get("authToken", "")).encode()
+            auth_token.encode(), challenge.auth_token.encode()
         ):
             continue
-        found = record
+        found = record, challenge
     return found
 
 
@@ -96,24 +99,23 @@ def state_check(
             field="authMethod",
         )
     _check_user(store, fixtures, fields["username"], now=now)
-    record = _latest_request(store, app, fields["username"], fields["authToken"])
-    if record is None:
+    latest = _latest_request(store, app, fields["username"], fields["authToken"])
+    if latest is None:
         raise AuthenticationDataNotFound(
             "Authentication data does not exist: no QR code was requested for this user"
             + (" with this authToken" if fields["authToken"] else "")
         )
+    record, challenge = latest
     if record.used:
         raise AuthenticationDataNotFound(
             "Authentication data does not exist: the QR request was already completed"
         )
     if record.expired(now):
         raise AuthenticationDataNotFound(
-            f"Authentication data does not exist: the QR request expired at "
-            f"{record.value['expiresAt']}"
+            f"Authentication data does not exist: the QR request expired at {challenge.expires_at}"
         )
-    challenge = record.value
-    check_user_and_device(store, fixtures, challenge["username"], challenge["devAccId"], now=now)
-    if "approvedAt" not in challenge:
+    check_user_and_device(store, fixtures, challenge.username, challenge.dev_acc_id, now=now)
+    if challenge.approved_at is None:
         raise AuthenticationPending(
             "Authentication pending: the user has not approved the QR on the device yet"
         )

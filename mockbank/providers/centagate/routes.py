@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
-from datetime import datetime
 from typing import Any
 
-import segno
 from flask import Blueprint, Response, render_template, request
 
-from mockbank.clients.centagate import otp_from_qr, qr_content
+from mockbank.clients.centagate import qr_content
 from mockbank.context import vendor_context
-from mockbank.masking import mask_cards, mask_cards_in
-from mockbank.providers.centagate import auth, models, outofband
-from mockbank.providers.centagate import settings as settings_module
+from mockbank.providers.centagate import auth, device, models, outofband
 from mockbank.providers.centagate.errors import CentagateRequest, envelope
+from mockbank.providers.centagate.qr import qr_png
+from mockbank.providers.centagate.settings import settings
 from mockbank.routing import endpoint, journal_note, skip_journal_body
 from mockbank.state import State, current_state
 
@@ -37,33 +34,18 @@ def _is_2018_path() -> bool:
     return API_PREFIXES[0] + "/" not in rule
 
 
-def _is_login(body: dict[str, Any]) -> bool:
-    """A QR login sends neither transaction field; a signing sends both (one alone is 10002)."""
-    return body.get("isTransaction") is None and body.get("transactionValue") is None
-
-
 def _authenticate(
-    state: State, body: dict[str, Any], required: tuple[str, ...], api: str
+    state: State, body: dict[str, Any], api: str
 ) -> tuple[models.App, dict[str, str]]:
     """Fields, app, HMAC and timestamp checks shared by the APIs."""
-    optional: tuple[str, ...] = models.REQUEST_QR_OPTIONAL if api == "requestQrCode" else ()
-    if api == "authQRCode" and _is_login(body):
-        required, optional = models.AUTH_QR_LOGIN_FIELDS, models.AUTH_QR_LOGIN_OPTIONAL
-    if _is_2018_path() and api != "statecheck":
-        legacy = (
-            models.REQUEST_QR_FIELDS_2018 if api == "requestQrCode" else models.AUTH_QR_FIELDS_2018
-        )
-        optional += tuple(f for f in required if f not in legacy)
-        fields = models.read_fields(body, legacy, optional)
-    else:
-        fields = models.read_fields(body, required, optional)
+    fields = models.request_fields(body, api, legacy_path=_is_2018_path())
     sent = models.read_hmac(body)
     app = models.find_app(_fixtures(state), fields["integrationKey"])
-    settings = settings_module.settings(state)
+    options = settings(state)
     # From here on, failures are written in this app's return-code table.
     per_request = vendor_context(CentagateRequest)
-    per_request.return_codes = app.return_codes or settings.return_codes
-    setting = settings.hmac_order or app.hmac_order
+    per_request.return_codes = app.return_codes or options.return_codes
+    setting = options.hmac_order or app.hmac_order
     try:
         orders = auth.verify_hmac(fields, sent, app.secret_key, endpoint=api, setting=setting)
     except auth.SignatureMismatch as error:
@@ -97,8 +79,8 @@ def request_qr_code() -> Response:
     """Create a QR transaction-signing challenge for a user's device account."""
     state = current_state()
     body = models.parse_body(request.get_data(cache=True))
-    app, fields = _authenticate(state, body, models.REQUEST_QR_FIELDS, "requestQrCode")
-    ttl = settings_module.settings(state).challenge_ttl_s
+    app, fields = _authenticate(state, body, "requestQrCode")
+    ttl = settings(state).challenge_ttl_s
     obj = models.request_qr_code(
         state.store, _fixtures(state), app, fields, state, now=state.now(), ttl_s=ttl
     )
@@ -110,7 +92,7 @@ def auth_qr_code() -> Response:
     """Verify the OTP the device derived from the QR, and consume the challenge."""
     state = current_state()
     body = models.parse_body(request.get_data(cache=True))
-    app, fields = _authenticate(state, body, models.AUTH_QR_FIELDS, "authQRCode")
+    app, fields = _authenticate(state, body, "authQRCode")
     obj = models.authorize_qr_code(
         state.store, _fixtures(state), app, fields, state, now=state.now()
     )
@@ -121,7 +103,7 @@ def state_check() -> Response:
     """Poll an out-of-band QR approval: pending until the device approves, then signed in."""
     state = current_state()
     body = models.parse_body(request.get_data(cache=True))
-    app, fields = _authenticate(state, body, outofband.STATECHECK_FIELDS, "statecheck")
+    app, fields = _authenticate(state, body, "statecheck")
     obj = outofband.state_check(state.store, _fixtures(state), app, fields, state, now=state.now())
     return _success(obj)
 
@@ -136,36 +118,14 @@ for _rule in _routes("/auth/authQRCode") + _routes("/auth/authQrCode"):
 
 
 # -- the simulated CENTAGATE app --------------------------------------------------------------
-QR_BORDER = 2
-QR_TARGET_PX = 240  # about what a phone camera needs from a screen at arm's length
-
-
-def qr_code(content: str) -> segno.QRCode:
-    """A full-size QR symbol; segno.make would pick a Micro QR for short text, which phone
-    cameras do not read."""
-    return segno.make_qr(content, error="m")
-
-
-def qr_scale(symbol: segno.QRCode) -> int:
-    """Whole pixels per module (at least 3), so dense codes stay crisp and scannable."""
-    modules = int(symbol.symbol_size(scale=1, border=QR_BORDER)[0])
-    return max(3, -(-QR_TARGET_PX // modules))
-
-
-def qr_data_uri(content: str) -> str:
-    """The QR for `content` as a PNG data: URI (the device page and the dashboard show it)."""
-    symbol = qr_code(content)
-    return str(symbol.png_data_uri(scale=qr_scale(symbol), border=QR_BORDER))
-
-
 @bp.route("/device/<dev_acc_id>", methods=["GET", "POST"])
 @endpoint("device-page")
 def device_page(dev_acc_id: str) -> tuple[str, int]:
     """The CENTAGATE app of one device account: pending QRs, and the OTP once approved."""
     state = current_state()
     fixtures = _fixtures(state)
-    device = fixtures.devices.get(dev_acc_id)
-    if device is None:
+    account = fixtures.devices.get(dev_acc_id)
+    if account is None:
         page = render_template(
             "centagate/device.html",
             device=None,
@@ -173,75 +133,21 @@ def device_page(dev_acc_id: str) -> tuple[str, int]:
             known=sorted(fixtures.devices),
         )
         return page, 404
-    now = state.now()
-    approved: dict[str, str] | None = None
-    problem: str | None = None
-    status = 200
-    if request.method == "POST":
-        wanted = request.form.get("challenge", "")
-        match = models.pending_challenge(state.store, dev_acc_id, wanted, now=now)
-        if match is None:
-            problem = f"Challenge {wanted or '(none)'} is not pending on this device any more."
-            status = 410
-        else:
-            # Online mode: the approval reaches the server (session/statecheck reports it);
-            # offline mode: the user types the OTP shown here into the bank's page.
-            outofband.approve(state.store, dev_acc_id, wanted, now=now)
-            content = qr_content(dev_acc_id, match["otpChallenge"], match["plainText"])
-            approved = {"challenge": wanted, "otp": otp_from_qr(device.secret, content)}
-            # Approved on the device: no longer pending there, until the OTP is used or expires.
-            state.store.add(APPROVED_NS, wanted, {"approvedAt": now.isoformat()}, now=now)
-            skip_journal_body()  # the page now shows an OTP
-    pending, waiting = [], []
-    for c in models.pending_challenges(state.store, dev_acc_id, now=now):
-        content = qr_content(dev_acc_id, c["otpChallenge"], c["plainText"])
-        # Text on the page has card numbers masked; the QR itself carries the whole
-        # transaction text, as the device derives the OTP from it.
-        shown = {
-            **mask_cards_in(c),
-            "qrCode": mask_cards(content),
-            "expires": _readable(c["expiresAt"], now),
-        }
-        if state.store.record(APPROVED_NS, c["otpChallenge"]) is None:
-            pending.append({**shown, "image": qr_data_uri(content)})
-        elif approved is None or approved["challenge"] != c["otpChallenge"]:
-            waiting.append({**shown, "otp": otp_from_qr(device.secret, content)})
-    if waiting or approved:
+    wanted = request.form.get("challenge", "") if request.method == "POST" else None
+    shown = device.device_page(state.store, account, now=state.now(), approve=wanted)
+    if shown.shows_otp:
         skip_journal_body()
     page = render_template(
         "centagate/device.html",
-        device=device,
+        device=account,
         dev_acc_id=dev_acc_id,
-        challenges=pending,
-        waiting=waiting,
-        approved=approved,
-        problem=problem,
-        now=now.isoformat(),
-        # What the page's script compares to reload when the lists change; the challenge
-        # approved by this POST counts as waiting, as it will on the next GET.
-        fingerprint=" ".join(
-            sorted(
-                [c["otpChallenge"] for c in pending]
-                + ["a:" + c["otpChallenge"] for c in waiting]
-                + (["a:" + approved["challenge"]] if approved else [])
-            )
-        ),
+        challenges=shown.pending,
+        waiting=shown.waiting,
+        approved=shown.approved,
+        problem=shown.problem,
+        fingerprint=shown.fingerprint,
     )
-    return page, status
-
-
-APPROVED_NS = "centagate.device_approval"
-
-
-def _readable(iso: str, now: datetime) -> str:
-    """``2026-12-03T10:15:02+00:00`` as ``3 Dec 2026, 10:15:02 UTC (in 2 min 30 s)``."""
-    try:
-        at = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return iso
-    left = int((at - now).total_seconds())
-    span = f"{left // 60} min {left % 60} s" if left >= 60 else f"{max(left, 0)} s"
-    return f"{at.day} {at:%b %Y, %H:%M:%S} UTC (in {span})"
+    return page, shown.status
 
 
 @bp.get("/device/<dev_acc_id>/qr/<otp_challenge>.png")
@@ -256,9 +162,6 @@ def device_qr_png(dev_acc_id: str, otp_challenge: str) -> Response:
             status=404,
             mimetype="text/plain",
         )
-
-    buffer = io.BytesIO()
-    symbol = qr_code(qr_content(dev_acc_id, otp_challenge, match["plainText"]))
-    symbol.save(buffer, kind="png", scale=qr_scale(symbol), border=QR_BORDER)
     skip_journal_body()
-    return Response(buffer.getvalue(), mimetype="image/png", headers={"Cache-Control": "no-store"})
+    image = qr_png(qr_content(dev_acc_id, otp_challenge, match.plain_text))
+    return Response(image, mimetype="image/png", headers={"Cache-Control": "no-store"})
