@@ -3,6 +3,7 @@ seeded credentials (QuickWeb's and the REST API's)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from mockbank.fixtures import FixtureReader
@@ -12,6 +13,7 @@ from mockbank.providers.quickstream.models import common, invoicing, paying
 from mockbank.providers.quickstream.models.fixtures import read_fixtures
 from mockbank.providers.quickstream.rest import admin as rest_admin
 from mockbank.state import State
+from mockbank.store import Record
 
 
 def load_fixtures(reader: FixtureReader) -> rest_admin.Fixtures:
@@ -86,26 +88,29 @@ def seed(state: State) -> None:
     Only where absent: a store that already counted on (after a restart) keeps counting.
     """
     start = state.random.randint(1_000_000_000, 1_899_999_999)
-    state.store.add(records.NS_COUNTER, "receipt", {"next": start}, now=state.now())
+    state.store.add(
+        records.NS_COUNTER, "receipt", records.Counter(start).to_value(), now=state.now()
+    )
     fixtures: common.QuickStreamFixtures = state.fixtures["quickstream"]
     invoicing.seed_invoices(state.store, fixtures.invoices, now=state.now())
 
 
-def _token_view(record: Any, now: Any) -> dict[str, Any]:
+def _token_view(record: Record, now: datetime) -> dict[str, Any]:
     status = "used" if record.used else "expired" if record.expired(now) else "active"
-    params = {k: v for k, v in record.value["params"].items() if v not in ("", None, {})}
+    token = records.TokenRecord.from_value(record.value)
+    params = {k: v for k, v in token.params.items() if v not in ("", None, {})}
     # A merchant may put a card number in a custom parameter; the view never shows one whole.
     params = mask_value(params)
     return {
         # A live token is a bearer secret: only its first characters are shown.
         "token": record.key[:6] + "…",
         "status": status,
-        "facility": record.value["facility"],
+        "facility": token.facility,
         "createdAt": record.created_at.isoformat(),
         "expiresAt": record.expires_at.isoformat() if record.expires_at else None,
         "usedAt": record.used_at.isoformat() if record.used_at else None,
         "parameters": params,
-        "unknownParameters": record.value.get("unknownParameters", []),
+        "unknownParameters": list(token.unknown_parameters),
     }
 
 
@@ -146,14 +151,14 @@ def dashboard(state: State) -> list[dict[str, str]]:
             }
         )
     for record in state.store.records(records.NS_PAYMENT)[-5:]:
-        payment = record.value
-        outcome = "approved" if payment["summaryCode"] == "0" else "declined"
+        txn = records.Payment.from_value(record.value).transaction
+        outcome = "approved" if txn.approved else "declined"
         items.append(
             {
-                "label": f"receipt {payment['receiptNumber']} {outcome}",
+                "label": f"receipt {txn.receipt_number} {outcome}",
                 "detail": (
-                    f"{payment['currencyCode']} {payment['paymentAmount']} "
-                    f"{payment['responseCode']} {payment['responseDescription']}"
+                    f"{txn.currency_code} {txn.payment_amount} "
+                    f"{txn.response_code} {txn.response_description}"
                 ),
             }
         )

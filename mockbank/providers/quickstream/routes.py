@@ -4,31 +4,30 @@ from __future__ import annotations
 
 import base64
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from mockbank.forms import parse_form_strict
 from mockbank.outbox import Email
 from mockbank.providers.quickstream import auth
 from mockbank.providers.quickstream.errors import (
     AlreadyProcessed,
     InvalidParameter,
     NotCompleted,
-    SessionCheckFailed,
     SessionUnknown,
 )
-from mockbank.providers.quickstream.models import (
-    common,
-    invoicing,
-    paying,
-    payment_form,
-    products,
+from mockbank.providers.quickstream.models import invoicing, paying, payment_form, products
+from mockbank.providers.quickstream.models import token_request as tokens
+from mockbank.providers.quickstream.models.common import (
+    SESSION_TTL,
+    Facility,
+    QuickStreamFixtures,
+    SessionStatus,
+    sydney,
 )
-from mockbank.providers.quickstream.models import (
-    token_request as tokens,
-)
+from mockbank.providers.quickstream.models.paying import Notification
+from mockbank.providers.quickstream.records import Registration, Session, Transaction
 from mockbank.providers.quickstream.rest import frame
 from mockbank.providers.quickstream.rest import routes as rest_routes
 from mockbank.routing import endpoint, journal_note
@@ -41,7 +40,6 @@ assert frame.__name__
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FIELDS = 200
-NOTIFY_RETRY_DELAYS = (0.0, 10.0, 60.0)
 COOKIE = "QWSESSION"
 
 
@@ -53,12 +51,12 @@ def _page_headers(response: Response) -> Response:
     return response
 
 
-def _fixtures(state: State) -> common.QuickStreamFixtures:
-    fixtures: common.QuickStreamFixtures = state.fixtures["quickstream"]
+def _fixtures(state: State) -> QuickStreamFixtures:
+    fixtures: QuickStreamFixtures = state.fixtures["quickstream"]
     return fixtures
 
 
-def _facility(state: State, username: str) -> common.Facility:
+def _facility(state: State, username: str) -> Facility:
     facility = _fixtures(state).facility_by_username(username)
     if facility is None:
         raise SessionUnknown()
@@ -75,7 +73,12 @@ def _form_pairs() -> list[tuple[str, str]]:
         )
     body = request.get_data(cache=True)
     try:
-        return parse_form_strict(body.decode("utf-8"), MAX_FIELDS)
+        return parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
     except UnicodeDecodeError:
         raise InvalidParameter("The parameters are not valid UTF-8 form encoding.") from None
     except ValueError:
@@ -129,11 +132,11 @@ def handoff() -> ResponseReturnValue:
     response = redirect(url_for(".payment_page", session_id=session_id), code=303)
     response.set_cookie(
         COOKIE,
-        session["binding"],
+        session.binding,
         path=url_for(".payment_page", session_id=session_id),
         httponly=True,
         samesite="Lax",
-        max_age=int(common.SESSION_TTL.total_seconds()),
+        max_age=int(SESSION_TTL.total_seconds()),
     )
     return response
 
@@ -148,9 +151,9 @@ def _quickconnect(state: State, form: dict[str, str]) -> ResponseReturnValue:
         token,
         community,
         now=state.now(),
-        connections=("QUICKCONNECT",),
+        connections=products.QUICKCONNECT_CONNECTIONS,
     )
-    return_url = stored["params"].get("returnUrl")
+    return_url = stored.params.get("returnUrl")
     if not return_url:
         raise InvalidParameter("A QuickConnect token needs a returnUrl to send the payer back to.")
     try:
@@ -173,8 +176,8 @@ def _quickconnect(state: State, form: dict[str, str]) -> ResponseReturnValue:
             "errorFields": ",".join(sorted(invalid.errors)),
         }
         return redirect(paying.passback_get_url(return_url, refused), code=303)
-    journal_note("receipt_number", transaction["receiptNumber"])
-    _send_notification(state, facility, session, transaction)
+    journal_note("receipt_number", transaction.receipt_number)
+    _send_notification(state, paying.plan_notification(facility, session, transaction))
     _record_receipt_email(state, facility, session, transaction)
     fields = paying.passback_fields(facility, session, transaction)
     return redirect(paying.passback_get_url(return_url, fields), code=303)
@@ -184,38 +187,44 @@ def _binding() -> str:
     return request.cookies.get(COOKIE, "")
 
 
+def _custom(session: Session) -> list[tuple[str, str, str]]:
+    """The token's custom parameters as (label, name, value), for the pages."""
+    custom = session.params.get("custom", {})
+    return [(payment_form.custom_label(k), k, v) for k, v in custom.items()]
+
+
 def _page(
     state: State,
     session_id: str,
-    session: dict[str, Any],
+    session: Session,
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    facility = _facility(state, session["facility"])
-    params = session["params"]
+    facility = _facility(state, session.facility)
+    params = session.params
     methods = payment_form.allowed_methods(params)
+    errors = errors or {}
+    values = values or {}
     html = render_template(
         "quickstream/payment.html",
         kind=products.page_kind(params),
         frequencies=products.FREQUENCIES,
         schedule_types=products.SCHEDULE_TYPES,
-        today=common.sydney(state.now()).date().isoformat(),
+        today=sydney(state.now()).date().isoformat(),
         session_id=session_id,
         facility=facility,
         params=params,
-        custom=[(payment_form.custom_label(k), k, v) for k, v in params.get("custom", {}).items()],
+        custom=_custom(session),
         methods=methods,
-        csrf=session["csrf"],
+        csrf=session.csrf,
         surcharges={k: v / 100 for k, v in facility.surcharges_bp.items()},
-        errors=errors or {},
-        error_list=payment_form.errors_in_page_order(errors or {}),
-        focus=payment_form.focus_field(
-            errors or {}, (values or {}).get("paymentMethod") or methods[0]
-        ),
-        values=values or {},
-        years=[str(common.sydney(state.now()).year + i) for i in range(0, 16)],
+        errors=errors,
+        error_list=payment_form.errors_in_page_order(errors),
+        focus=payment_form.focus_field(errors, values.get("paymentMethod") or methods[0]),
+        values=values,
+        years=[str(sydney(state.now()).year + i) for i in range(0, 16)],
         invoices=_invoices(state, session),
     )
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
@@ -223,12 +232,12 @@ def _page(
     return response
 
 
-def _invoices(state: State, session: dict[str, Any]) -> list[dict[str, Any]]:
+def _invoices(state: State, session: Session) -> list[dict[str, Any]]:
     """QuickWeb Invoicing: the open invoices of the token's customer (other pages: none)."""
-    if products.page_kind(session["params"]) != "invoicing":
+    if products.page_kind(session.params) != "invoicing":
         return []
-    customer = session["params"].get("customerReferenceNumber", "")
-    return [i.public() for i in invoicing.open_invoices(state.store, session["facility"], customer)]
+    customer = session.params.get("customerReferenceNumber", "")
+    return [i.public() for i in invoicing.open_invoices(state.store, session.facility, customer)]
 
 
 @bp.get("/quickweb/<session_id>")
@@ -237,9 +246,9 @@ def payment_page(session_id: str) -> ResponseReturnValue:
     """The QuickWeb 'Payment Details' page."""
     state = current_state()
     session = tokens.load_session(state.store, session_id, now=state.now(), binding=_binding())
-    if session["status"] == common.SessionStatus.COMPLETED:
+    if session.status == SessionStatus.COMPLETED:
         return redirect(url_for(".receipt", session_id=session_id), code=303)
-    if session["status"] == common.SessionStatus.CANCELLED:
+    if session.status == SessionStatus.CANCELLED:
         raise AlreadyProcessed("This payment was cancelled.")
     return _page(state, session_id, session)
 
@@ -249,20 +258,13 @@ def payment_page(session_id: str) -> ResponseReturnValue:
 def pay(session_id: str) -> ResponseReturnValue:
     """Submit the payment form: inline errors, or the outcome and a redirect to the receipt."""
     state = current_state()
-    facility_name = tokens.load_session(state.store, session_id, now=state.now())["facility"]
-    facility = _facility(state, facility_name)
     form = request.form.to_dict()
     # The raw body is not journaled (form parsing consumes it); this masked copy is.
     journal_note("form", payment_form.masked_form(form))
-    session = tokens.load_session(state.store, session_id, now=state.now())
-    kind = products.page_kind(session["params"])
     try:
-        if kind not in ("payment", "invoicing"):
-            return _register(state, facility, session_id, form, kind)
-        run = invoicing.pay_invoices if kind == "invoicing" else paying.pay
-        transaction = run(
+        facility, completed = products.submit(
             state.store,
-            facility,
+            _fixtures(state),
             session_id,
             form,
             csrf=form.get("csrf", ""),
@@ -276,86 +278,50 @@ def pay(session_id: str) -> ResponseReturnValue:
         # Card number and CVN are never echoed back into the page.
         kept = {k: v for k, v in form.items() if k not in ("cardNumber", "cvn", "csrf")}
         return _page(state, session_id, session, errors=invalid.errors, values=kept, status=400)
-    journal_note("receipt_number", transaction["receiptNumber"])
-    journal_note("summary_code", transaction["summaryCode"])
     session = tokens.load_session(state.store, session_id, now=state.now())
-    _send_notification(state, facility, session, transaction)
-    _record_receipt_email(state, facility, session, transaction)
-    return _after_completion(facility, session_id, session)
-
-
-def _register(
-    state: State, facility: common.Facility, session_id: str, form: dict[str, str], kind: str
-) -> ResponseReturnValue:
-    """QuickVault registration only, or a QuickWeb Recurring setup; then the notification."""
-    common: dict[str, Any] = {
-        "csrf": form.get("csrf", ""),
-        "binding": _binding(),
-        "now": state.now(),
-        "new_account_token": lambda: state.token_hex(10),
-    }
-    if kind == "registration":
-        record = products.register_only(state.store, facility, session_id, form, **common)
+    if isinstance(completed, Registration):
+        _registered(state, facility, session, completed)
     else:
-        record = products.create_recurring(
-            state.store,
-            facility,
-            session_id,
-            form,
-            next_receipt=lambda: paying.next_receipt_number(state.store, now=state.now()),
-            **common,
-        )
-        journal_note("schedule", record.get("scheduleId", "not created"))
-    journal_note("account_token", record["accountToken"] if record["successFlag"] else None)
-    session = tokens.load_session(state.store, session_id, now=state.now())
-    url = session["params"].get("serverReturnUrl") or facility.server_return_url
-    if url:
-        fields = products.registration_fields(session, record)
-        planned = paying.notification_for(facility, url, session["params"], fields)
-        _deliver(state, planned, f"notification for account {record['accountToken']}")
+        journal_note("receipt_number", completed.receipt_number)
+        journal_note("summary_code", completed.summary_code)
+        _send_notification(state, paying.plan_notification(facility, session, completed))
+        _record_receipt_email(state, facility, session, completed)
     return _after_completion(facility, session_id, session)
 
 
-def _after_completion(
-    facility: common.Facility, session_id: str, session: dict[str, Any]
-) -> ResponseReturnValue:
+def _registered(
+    state: State, facility: Facility, session: Session, registration: Registration
+) -> None:
+    """QuickVault registration only, or a QuickWeb Recurring setup: journal, notification."""
+    if registration.kind == "recurring":
+        journal_note("schedule", registration.schedule_id or "not created")
+    journal_note("account_token", registration.account_token if registration.success_flag else None)
+    planned = products.plan_registration_notification(facility, session, registration)
+    if planned is not None:
+        _deliver(state, planned)
+
+
+def _after_completion(facility: Facility, session_id: str, session: Session) -> ResponseReturnValue:
     """The receipt page, or straight back to the merchant for a facility without one."""
-    if facility.receipt_page or not session["params"].get("returnUrl"):
+    if facility.receipt_page or not session.params.get("returnUrl"):
         return redirect(url_for(".receipt", session_id=session_id), code=303)
     return _passback(facility, session)
 
 
-def _send_notification(
-    state: State,
-    facility: common.Facility,
-    session: dict[str, Any],
-    transaction: dict[str, Any],
-) -> None:
-    planned = paying.plan_notification(facility, session, transaction)
+def _send_notification(state: State, planned: Notification | None) -> None:
     if planned is None:
         journal_note("notification", "none: no serverReturnUrl")
         return
-    receipt = transaction["receiptNumber"]
+    _deliver(state, planned)
+
+
+def _deliver(state: State, planned: Notification) -> None:
+    """Hand one notification to the outbox (its retries, its failure email)."""
     fallback = None
-    if planned.error_email:
+    if planned.error_email and planned.failure_subject:
         fallback = Email(
-            to=planned.error_email,
-            subject=f"QuickStream: server to server notification failed (receipt {receipt})",
-            body=(
-                f"QuickStream could not deliver the server to server notification for receipt "
-                f"{receipt} to {planned.url} after {len(NOTIFY_RETRY_DELAYS)} attempts.\n"
-                f"Community code: {session['communityCode']}\n"
-                f"Payment amount: {transaction['paymentAmount']} {transaction['currencyCode']}\n"
-                f"Summary code: {transaction['summaryCode']}\n"
-            ),
+            to=planned.error_email, subject=planned.failure_subject, body=planned.failure_body
         )
-    _deliver(state, planned, f"notification for receipt {receipt}", fallback)
-
-
-def _deliver(
-    state: State, planned: paying.Notification, label: str, fallback: Email | None = None
-) -> None:
-    """Hand one notification to the outbox (retries, the failure email)."""
     credentials = f"{planned.username}:{planned.password}".encode()
     message = state.outbox.send_http(
         "quickstream",
@@ -365,27 +331,24 @@ def _deliver(
             "Authorization": "Basic " + base64.b64encode(credentials).decode("ascii"),
         },
         body=planned.body,
-        retry_delays=NOTIFY_RETRY_DELAYS,
+        retry_delays=planned.retry_delays,
         fallback=fallback,
-        label=label,
+        label=planned.label,
         fault_endpoint="notify",
     )
     journal_note("notification", f"outbox message {message.id}")
 
 
 def _record_receipt_email(
-    state: State,
-    facility: common.Facility,
-    session: dict[str, Any],
-    transaction: dict[str, Any],
+    state: State, facility: Facility, session: Session, transaction: Transaction
 ) -> None:
     """``receiptEmailAddress``: QuickWeb emails the payer a receipt; mockbank records it."""
-    address = session["params"].get("receiptEmailAddress")
+    address = session.params.get("receiptEmailAddress")
     if not address:
         return
     email = Email(
         to=address,
-        subject=f"Your payment receipt {transaction['receiptNumber']} from {facility.name}",
+        subject=f"Your payment receipt {transaction.receipt_number} from {facility.name}",
         body=paying.receipt_email_body(facility, session, transaction),
     )
     state.outbox.record_email("quickstream", email, label="payment receipt")
@@ -397,20 +360,17 @@ def receipt(session_id: str) -> ResponseReturnValue:
     """The receipt page: outcome, receipt number, and the way back to the merchant."""
     state = current_state()
     session = tokens.load_session(state.store, session_id, now=state.now(), binding=_binding())
-    transaction = paying.require_transaction(session)
-    facility = _facility(state, session["facility"])
-    registered = transaction.get("kind") in ("registration", "recurring")
+    completed = paying.require_completed(session)
+    facility = _facility(state, session.facility)
+    registered = isinstance(completed, Registration)
     html = render_template(
         "quickstream/registered.html" if registered else "quickstream/receipt.html",
         session_id=session_id,
         facility=facility,
-        params=session["params"],
-        custom=[
-            (payment_form.custom_label(k), k, v)
-            for k, v in session["params"].get("custom", {}).items()
-        ],
-        transaction=transaction,
-        csrf=session["csrf"],
+        params=session.params,
+        custom=_custom(session),
+        transaction=completed.to_value(),
+        csrf=session.csrf,
     )
     response = Response(html, content_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
@@ -422,22 +382,26 @@ def receipt(session_id: str) -> ResponseReturnValue:
 def return_to_merchant(session_id: str) -> ResponseReturnValue:
     """'Return to merchant': the signed passback to returnUrl (auto-submitted POST, or GET)."""
     state = current_state()
-    session = tokens.load_session(state.store, session_id, now=state.now(), binding=_binding())
-    if not auth.secrets_equal(request.form.get("csrf", ""), session["csrf"]):
-        raise SessionCheckFailed()
-    return _passback(_facility(state, session["facility"]), session)
+    session = tokens.returning_session(
+        state.store,
+        session_id,
+        csrf=request.form.get("csrf", ""),
+        binding=_binding(),
+        now=state.now(),
+    )
+    return _passback(_facility(state, session.facility), session)
 
 
-def _passback(facility: common.Facility, session: dict[str, Any]) -> ResponseReturnValue:
+def _passback(facility: Facility, session: Session) -> ResponseReturnValue:
     """The signed passback to returnUrl: an auto-submitted POST form, or a GET redirect."""
-    transaction = paying.require_transaction(session)
-    return_url = session["params"].get("returnUrl")
+    completed = paying.require_completed(session)
+    return_url = session.params.get("returnUrl")
     if not return_url:
         raise NotCompleted("The merchant gave no returnUrl; this receipt is the last page.")
-    if transaction.get("kind") in ("registration", "recurring"):
-        fields = products.signed_registration_fields(facility, session, transaction)
+    if isinstance(completed, Registration):
+        fields = products.signed_registration_fields(facility, session, completed)
     else:
-        fields = paying.passback_fields(facility, session, transaction)
+        fields = paying.passback_fields(facility, session, completed)
     journal_note("passback", {"method": facility.passback_method, "url": return_url})
     if facility.passback_method == "GET":
         return redirect(paying.passback_get_url(return_url, fields), code=303)
@@ -457,8 +421,8 @@ def cancel(session_id: str) -> ResponseReturnValue:
         binding=_binding(),
         now=state.now(),
     )
-    facility = _facility(state, session["facility"])
-    cancel_url = session["params"].get("cancelUrl")
+    facility = _facility(state, session.facility)
+    cancel_url = session.params.get("cancelUrl")
     if cancel_url:
         return redirect(cancel_url, code=303)
     html = render_template("quickstream/cancelled.html", facility=facility)

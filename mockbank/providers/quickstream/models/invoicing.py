@@ -8,10 +8,10 @@ the allocations of one payment add up to its principal amount.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mockbank.providers.quickstream.models.common import (
     Facility,
@@ -25,13 +25,18 @@ from mockbank.providers.quickstream.models.payment_form import (
     check_payment_form,
 )
 from mockbank.providers.quickstream.models.token_request import load_session
-from mockbank.providers.quickstream.records import NS_INVOICE, NS_PAYMENT, NS_SESSION, Invoice
+from mockbank.providers.quickstream.records import (
+    NS_INVOICE,
+    NS_PAYMENT,
+    NS_SESSION,
+    Allocation,
+    Invoice,
+    Payment,
+    Session,
+    Transaction,
+)
 from mockbank.store import Store
 
-if TYPE_CHECKING:
-    pass
-
-INVOICE_NUMBER = re.compile(r"[A-Za-z0-9_-]{1,50}")
 COMMENT_MAX = 200
 
 
@@ -55,9 +60,16 @@ def open_invoices(store: Store, facility: str, customer: str) -> list[Invoice]:
     return sorted(found, key=lambda i: (i.due_date, i.invoice_number))
 
 
-def _allocation(
-    invoice: Invoice, form: Mapping[str, str], errors: dict[str, str]
-) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Chosen:
+    """One invoice the payer chose to pay, and how much (cents) with what comment."""
+
+    invoice_number: str
+    cents: int
+    comment: str
+
+
+def _allocation(invoice: Invoice, form: Mapping[str, str], errors: dict[str, str]) -> Chosen | None:
     number = invoice.invoice_number
     text = form.get(f"amount-{number}", "").strip().removeprefix("$")
     cents = parse_amount(text)
@@ -74,23 +86,23 @@ def _allocation(
     if len(comment) > COMMENT_MAX:
         errors[f"comment-{number}"] = f"Keep the comment to at most {COMMENT_MAX} characters."
         return None
-    return {"invoiceNumber": number, "amount": cents, "comment": comment}
+    return Chosen(number, cents, comment)
 
 
 def check_allocations(
     store: Store, facility: str, customer: str, form: Mapping[str, str]
-) -> tuple[list[dict[str, Any]], dict[str, str]]:
+) -> tuple[list[Chosen], dict[str, str]]:
     """The payer's chosen invoices and amounts, and the inline errors (none: empty)."""
     errors: dict[str, str] = {}
-    allocations = []
+    chosen = []
     for invoice in open_invoices(store, facility, customer):
         if form.get(f"pay-{invoice.invoice_number}"):
             allocation = _allocation(invoice, form, errors)
             if allocation is not None:
-                allocations.append(allocation)
-    if not allocations and not errors:
+                chosen.append(allocation)
+    if not chosen and not errors:
         errors["invoices"] = "Choose at least one invoice to pay."
-    return allocations, errors
+    return chosen, errors
 
 
 def _apply(store: Store, key: str, cents: int, *, now: datetime) -> int:
@@ -115,17 +127,17 @@ def pay_invoices(
     binding: str,
     now: datetime,
     new_account_token: Callable[[], str],
-) -> dict[str, Any]:
+) -> Transaction:
     """Check the allocations and the card or bank form, pay their total once, allocate it.
 
     Invalid input raises `PaymentInvalid` (everything wrong at once) and changes nothing; a
     declined payment allocates nothing.
     """
     session = load_session(store, session_id, now=now, binding=binding)
-    params = session["params"]
+    params = session.params
     customer = params.get("customerReferenceNumber", "")
-    allocations, errors = check_allocations(store, facility.username, customer, form)
-    total = sum(a["amount"] for a in allocations)
+    chosen, errors = check_allocations(store, facility.username, customer, form)
+    total = sum(c.cents for c in chosen)
     paying_form = {**form, "amount": format_amount(total) if total else ""}
     try:
         check_payment_form(facility, params, paying_form, now=now)
@@ -143,34 +155,25 @@ def pay_invoices(
         now=now,
         new_account_token=new_account_token,
     )
-    done: list[dict[str, str]] = []
-    if transaction["successFlag"]:
-        for allocation in allocations:
-            key = f"{facility.username}/{allocation['invoiceNumber']}"
-            left = _apply(store, key, allocation["amount"], now=now)
-            done.append(
-                {
-                    "invoiceNumber": allocation["invoiceNumber"],
-                    "amount": format_amount(allocation["amount"]),
-                    "comment": allocation["comment"],
-                    "outstandingAmount": format_amount(left),
-                }
-            )
-    transaction["allocations"] = done
-    _keep_allocations(store, session_id, transaction["receiptNumber"], done, now=now)
+    done: list[Allocation] = []
+    if transaction.approved:
+        for c in chosen:
+            left = _apply(store, f"{facility.username}/{c.invoice_number}", c.cents, now=now)
+            amount, outstanding = format_amount(c.cents), format_amount(left)
+            done.append(Allocation(c.invoice_number, amount, c.comment, outstanding))
+    transaction = replace(transaction, allocations=tuple(done))
+    _keep_allocations(store, session_id, transaction, now=now)
     return transaction
 
 
 def _keep_allocations(
-    store: Store, session_id: str, receipt: str, done: list[dict[str, str]], *, now: datetime
+    store: Store, session_id: str, transaction: Transaction, *, now: datetime
 ) -> None:
     def on_session(value: dict[str, Any]) -> dict[str, Any]:
-        value["transaction"]["allocations"] = done
-        return value
+        return replace(Session.from_value(value), completed=transaction).to_value()
 
     def on_payment(value: dict[str, Any]) -> dict[str, Any]:
-        value["allocations"] = done
-        return value
+        return replace(Payment.from_value(value), transaction=transaction).to_value()
 
     store.update(NS_SESSION, session_id, on_session, now=now)
-    store.update(NS_PAYMENT, receipt, on_payment, now=now)
+    store.update(NS_PAYMENT, transaction.receipt_number, on_payment, now=now)

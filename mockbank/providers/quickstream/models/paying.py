@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -12,12 +11,7 @@ from xml.etree import ElementTree
 
 from mockbank.clients.quickstream import PASSBACK_ORDER, sign_passback
 from mockbank.masking import mask_value
-from mockbank.providers.quickstream.errors import (
-    AlreadyProcessed,
-    NotCompleted,
-    SessionCheckFailed,
-    SessionExpired,
-)
+from mockbank.providers.quickstream.errors import NotCompleted
 from mockbank.providers.quickstream.models.common import (
     BANK_APPROVED,
     Facility,
@@ -28,24 +22,94 @@ from mockbank.providers.quickstream.models.common import (
     settlement_date,
 )
 from mockbank.providers.quickstream.models.payment_form import (
+    PaymentForm,
     card_outcome,
     check_payment_form,
 )
 from mockbank.providers.quickstream.models.token_request import (
+    check_csrf,
+    complete_session,
     load_session,
+    open_session,
 )
-from mockbank.providers.quickstream.records import NS_COUNTER, NS_PAYMENT, NS_SESSION, NS_VAULT
+from mockbank.providers.quickstream.records import (
+    NS_COUNTER,
+    NS_PAYMENT,
+    NS_VAULT,
+    Completed,
+    Counter,
+    PaidAccount,
+    Payment,
+    Session,
+    Transaction,
+    VaultAccount,
+)
 from mockbank.store import Store, add_new
 
 
 # -- paying --------------------------------------------------------------------------------
 def next_receipt_number(store: Store, *, now: datetime) -> str:
     """Receipt numbers count up from a seeded start, atomically."""
-    value = store.update(NS_COUNTER, "receipt", lambda v: {"next": v["next"] + 1}, now=now)
+    return _count(store, "receipt", 1000000000, now=now)
+
+
+def next_schedule_id(store: Store, *, now: datetime) -> str:
+    """QuickWeb Recurring schedule ids count up the same way."""
+    return _count(store, "recurring", 100000000, now=now)
+
+
+def _count(store: Store, name: str, first: int, *, now: datetime) -> str:
+    def step(value: dict[str, Any]) -> dict[str, Any]:
+        return Counter(Counter.from_value(value).next + 1).to_value()
+
+    value = store.update(NS_COUNTER, name, step, now=now)
     if value is None:  # the counter is seeded; a missing one means a reset raced us
-        store.add(NS_COUNTER, "receipt", {"next": 1000000000}, now=now)
-        return next_receipt_number(store, now=now)
-    return str(value["next"])
+        store.add(NS_COUNTER, name, Counter(first).to_value(), now=now)
+        return _count(store, name, first, now=now)
+    return str(Counter.from_value(value).next)
+
+
+def paid_account(checked: PaymentForm) -> PaidAccount:
+    """The checked form's card or bank account, as kept (masked)."""
+    if checked.method == "card":
+        return PaidAccount(
+            "card",
+            cardholder_name=checked.cardholder_name,
+            masked_card_number=checked.masked_card,
+            card_scheme=checked.card_scheme,
+            expiry_month=checked.expiry_month,
+            expiry_year=checked.expiry_year,
+        )
+    return PaidAccount(
+        "bank",
+        account_name=checked.account_name,
+        bsb=checked.bsb,
+        masked_account_number=checked.masked_account,
+    )
+
+
+def new_transaction(
+    checked: PaymentForm, currency_code: str, receipt: str, *, now: datetime
+) -> Transaction:
+    """The outcome of paying with a checked form: the test-card table, or a bank approval."""
+    if checked.method == "card":
+        response_code, description, summary = card_outcome(checked.last_two)
+    else:
+        (response_code, description), summary = BANK_APPROVED, SummaryCode.APPROVED
+    return Transaction(
+        receipt_number=receipt,
+        account=paid_account(checked),
+        principal_amount=format_amount(checked.principal),
+        surcharge_amount=format_amount(checked.surcharge),
+        payment_amount=format_amount(checked.principal + checked.surcharge),
+        currency_code=currency_code,
+        response_code=response_code,
+        response_description=description,
+        summary_code=summary.value,
+        created_date_time=created_date_time(now),
+        settlement_date=settlement_date(now),
+        created_at=now.isoformat(),
+    )
 
 
 def pay(
@@ -58,173 +122,150 @@ def pay(
     binding: str,
     now: datetime,
     new_account_token: Callable[[], str],
-) -> dict[str, Any]:
+) -> Transaction:
     """Check the form, decide the outcome and complete the session exactly once.
 
-    Returns the transaction. Validation errors raise `PaymentInvalid` and change nothing; a
-    second submit (or a concurrent one) raises `AlreadyProcessed`.
+    Validation errors raise `PaymentInvalid` and change nothing; a second submit (or a
+    concurrent one) raises `AlreadyProcessed`.
     """
-    session = load_session(store, session_id, now=now, binding=binding)
-    if not hmac.compare_digest(csrf.encode("utf-8"), str(session["csrf"]).encode("utf-8")):
-        raise SessionCheckFailed()
-    if session["status"] != SessionStatus.OPEN:
-        raise AlreadyProcessed()
-    params = session["params"]
+    session = open_session(store, session_id, csrf=csrf, binding=binding, now=now)
+    params = session.params
     checked = check_payment_form(facility, params, form, now=now)
-    if checked.method == "card":
-        response_code, description, summary = card_outcome(checked.last_two)
-    else:
-        response_code, description = BANK_APPROVED
-        summary = SummaryCode.APPROVED
     receipt = next_receipt_number(store, now=now)
-    transaction: dict[str, Any] = {
-        "receiptNumber": receipt,
-        "method": checked.method,
-        "principalAmount": format_amount(checked.principal),
-        "surchargeAmount": format_amount(checked.surcharge),
-        "paymentAmount": format_amount(checked.principal + checked.surcharge),
-        "currencyCode": params["currencyCode"],
-        "responseCode": response_code,
-        "responseDescription": description,
-        "summaryCode": summary.value,
-        "successFlag": summary == SummaryCode.APPROVED,
-        "createdDateTime": created_date_time(now),
-        "settlementDate": settlement_date(now),
-        "createdAt": now.isoformat(),
-    }
-    if checked.method == "card":
-        transaction.update(
-            cardholderName=checked.cardholder_name,
-            maskedCardNumber=checked.masked_card,
-            cardScheme=checked.card_scheme,
-            expiryDateMonth=checked.expiry_month,
-            expiryDateYear=checked.expiry_year,
-        )
-    else:
-        transaction.update(
-            accountName=checked.account_name,
-            bsb=checked.bsb,
-            maskedAccountNumber=checked.masked_account,
-        )
+    transaction = new_transaction(checked, params["currencyCode"], receipt, now=now)
     # Only an approved payment is registered: a declined card is not worth keeping.
-    if params.get("registerPaymentAccount") and summary == SummaryCode.APPROVED:
-        transaction["accountToken"] = new_account_token()
-
-    def complete(value: dict[str, Any]) -> dict[str, Any]:
-        if value["status"] != SessionStatus.OPEN:
-            raise AlreadyProcessed()
-        value["status"] = SessionStatus.COMPLETED.value
-        value["transaction"] = transaction
-        return value
-
-    if store.update(NS_SESSION, session_id, complete, now=now) is None:
-        raise SessionExpired()
-    add_new(
-        store,
-        NS_PAYMENT,
-        receipt,
-        {
-            **transaction,
-            "facility": facility.username,
-            "communityCode": session["communityCode"],
-            "supplierBusinessCode": params["supplierBusinessCode"],
-            "customerReferenceNumber": params.get("customerReferenceNumber", ""),
-            "paymentReference": params.get("paymentReference", ""),
-            "session": session_id[:8] + "…",
-        },
-        now=now,
-    )
-    if "accountToken" in transaction:
-        register_account(store, facility, params, transaction, now=now)
+    if params.get("registerPaymentAccount") and transaction.approved:
+        transaction = replace(transaction, account_token=new_account_token())
+    complete_session(store, session_id, transaction, now=now)
+    keep_payment(store, facility, session, transaction, session_id=session_id, now=now)
+    if transaction.account_token is not None:
+        register_account(
+            store,
+            facility,
+            params.get("customerReferenceNumber", ""),
+            transaction.account,
+            transaction.account_token,
+            now=now,
+        )
     return transaction
+
+
+def keep_payment(
+    store: Store,
+    facility: Facility,
+    session: Session,
+    transaction: Transaction,
+    *,
+    now: datetime,
+    session_id: str = "",
+    customer_reference_number: str | None = None,
+    schedule_id: str | None = None,
+) -> None:
+    """Add the payment to the merchant's records under its receipt number."""
+    params = session.params
+    if customer_reference_number is None:
+        customer_reference_number = params.get("customerReferenceNumber", "")
+    payment = Payment(
+        transaction=transaction,
+        facility=facility.username,
+        community_code=session.community_code,
+        supplier_business_code=params["supplierBusinessCode"],
+        customer_reference_number=customer_reference_number,
+        payment_reference=params.get("paymentReference", ""),
+        session=session_id[:8] + "…" if session_id else "",
+        schedule_id=schedule_id,
+    )
+    add_new(store, NS_PAYMENT, transaction.receipt_number, payment.to_value(), now=now)
 
 
 def register_account(
     store: Store,
     facility: Facility,
-    params: Mapping[str, Any],
-    transaction: Mapping[str, Any],
+    customer_reference_number: str,
+    account: PaidAccount,
+    account_token: str,
     *,
     now: datetime,
 ) -> None:
     """Keep the (masked) payment account in QuickVault under its accountToken."""
-    account: dict[str, Any] = {
-        "accountToken": transaction["accountToken"],
-        "facility": facility.username,
-        "customerReferenceNumber": params.get("customerReferenceNumber", ""),
-        "accountType": "CREDIT_CARD" if transaction["method"] == "card" else "DIRECT_DEBIT",
-        "createdAt": now.isoformat(),
-    }
-    for name in (
-        "cardholderName",
-        "maskedCardNumber",
-        "cardScheme",
-        "expiryDateMonth",
-        "expiryDateYear",
-        "accountName",
-        "bsb",
-        "maskedAccountNumber",
-    ):
-        if name in transaction:
-            account[name] = transaction[name]
-    add_new(store, NS_VAULT, str(transaction["accountToken"]), account, now=now)
+    vault = VaultAccount(
+        account_token=account_token,
+        facility=facility.username,
+        customer_reference_number=customer_reference_number,
+        account=account,
+        created_at=now.isoformat(),
+    )
+    add_new(store, NS_VAULT, account_token, vault.to_value(), now=now)
 
 
-def cancel(
-    store: Store, session_id: str, *, csrf: str, binding: str, now: datetime
-) -> dict[str, Any]:
+def cancel(store: Store, session_id: str, *, csrf: str, binding: str, now: datetime) -> Session:
     """Cancel an open session (the payer pressed Cancel); returns the session."""
     session = load_session(store, session_id, now=now, binding=binding)
-    if not hmac.compare_digest(csrf.encode("utf-8"), str(session["csrf"]).encode("utf-8")):
-        raise SessionCheckFailed()
-
-    def change(value: dict[str, Any]) -> dict[str, Any]:
-        if value["status"] != SessionStatus.OPEN:
-            raise AlreadyProcessed()
-        value["status"] = SessionStatus.CANCELLED.value
-        return value
-
-    updated = store.update(NS_SESSION, session_id, change, now=now)
-    if updated is None:
-        raise SessionExpired()
-    return updated
+    check_csrf(session, csrf)
+    return complete_session(store, session_id, None, now=now, status=SessionStatus.CANCELLED)
 
 
 # -- passback and notification ---------------------------------------------------------------
-def passback_fields(
-    facility: Facility, session: Mapping[str, Any], transaction: Mapping[str, Any]
-) -> dict[str, str]:
-    """The passback to ``returnUrl``, signed (DESIGN §2 field list and order, then extras)."""
-    params = session["params"]
-    fields: dict[str, str] = {
-        "communityCode": str(session["communityCode"]),
-        "supplierBusinessCode": params["supplierBusinessCode"],
-        "surchargeAmount": transaction["surchargeAmount"],
-        "paymentAmount": transaction["paymentAmount"],
-        "paymentReference": params.get("paymentReference", ""),
-        "customerReferenceNumber": params.get("customerReferenceNumber", ""),
-        "receiptNumber": transaction["receiptNumber"],
-        "responseCode": transaction["responseCode"],
-        "responseDescription": transaction["responseDescription"],
-        "summaryCode": transaction["summaryCode"],
-        "createdDateTime": transaction["createdDateTime"],
-        "settlementDate": transaction["settlementDate"],
+# The notification's fields after ``sourceCode``, in its order (the account's follow).
+NOTIFICATION_FIELDS = (
+    "receiptNumber",
+    "communityCode",
+    "supplierBusinessCode",
+    "paymentReference",
+    "customerReferenceNumber",
+    "paymentAmount",
+    "surchargeAmount",
+    "cardScheme",
+    "settlementDate",
+    "createdDateTime",
+    "responseCode",
+    "responseDescription",
+    "summaryCode",
+    "successFlag",
+    "principalAmount",
+    "currencyCode",
+)
+# The passback's always-present fields: the first of its documented signing order.
+PASSBACK_FIELDS = PASSBACK_ORDER[:12]
+# The notification is tried at once, then after 10 s and 60 s (our choice, documented);
+# after the last failure the facility's error address gets an email.
+NOTIFY_RETRY_DELAYS = (0.0, 10.0, 60.0)
+
+
+def merchant_view(session: Session, transaction: Transaction) -> dict[str, str]:
+    """Everything the merchant hears about a payment, by QuickStream's names, as text."""
+    params = session.params
+    value = transaction.to_value()
+    view = {
+        "communityCode": session.community_code,
+        "supplierBusinessCode": str(params["supplierBusinessCode"]),
+        "paymentReference": str(params.get("paymentReference", "")),
+        "customerReferenceNumber": str(params.get("customerReferenceNumber", "")),
     }
-    extra = {name: str(transaction[name]) for name in _account_fields(transaction)}
-    if "accountToken" in transaction:
-        extra["accountToken"] = str(transaction["accountToken"])
+    view.update((k, str(v)) for k, v in value.items() if k not in ("allocations", "successFlag"))
+    view["successFlag"] = "true" if transaction.approved else "false"
+    return view
+
+
+def passback_fields(
+    facility: Facility, session: Session, transaction: Transaction
+) -> dict[str, str]:
+    """The passback to ``returnUrl``, signed (the documented field order, then extras)."""
+    view = merchant_view(session, transaction)
+    names = [*PASSBACK_FIELDS, *transaction.account.details()]
+    if transaction.account_token is not None:
+        names.append("accountToken")
     # QuickStream's "Validating the hmac" example passback carries principalAmount and the
     # custom parameters too; the merchant gets them back without a lookup of its own.
-    extra["principalAmount"] = str(transaction["principalAmount"])
-    extra.update(allocation_fields(transaction))
-    extra.update(params.get("custom", {}))
+    names.append("principalAmount")
+    every = {name: view[name] for name in names}
+    every.update(allocation_fields(transaction))
+    every.update(session.params.get("custom", {}))
     # Sent in the order they are signed: the listed fields, then any other in ASCII order of
     # its name (a bank account's accountName, accountToken, bsb...), so that a merchant who
     # signs the fields as received gets the same hmac.
-    for name in PASSBACK_ORDER:
-        if name in extra:
-            fields[name] = extra.pop(name)
-    fields.update(sorted(extra.items()))
+    fields = {name: every.pop(name) for name in PASSBACK_ORDER if name in every}
+    fields.update(sorted(every.items()))
     fields["hmac"] = sign_passback(fields, facility.passback_secret, rule=facility.passback_rule)
     return fields
 
@@ -236,67 +277,39 @@ def passback_get_url(return_url: str, fields: Mapping[str, str]) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-def _account_fields(transaction: Mapping[str, Any]) -> tuple[str, ...]:
-    if transaction["method"] == "card":
-        return (
-            "cardholderName",
-            "maskedCardNumber",
-            "cardScheme",
-            "expiryDateMonth",
-            "expiryDateYear",
-        )
-    return ("accountName", "bsb", "maskedAccountNumber")
-
-
-def notification_fields(
-    session: Mapping[str, Any], transaction: Mapping[str, Any]
-) -> list[tuple[str, str]]:
-    """The server-to-server notification's form fields (DESIGN §2), custom ones last."""
-    params = session["params"]
-    fields: list[tuple[str, str]] = [
-        ("sourceCode", "QUICKWEB"),
-        ("receiptNumber", transaction["receiptNumber"]),
-        ("communityCode", str(session["communityCode"])),
-        ("supplierBusinessCode", params["supplierBusinessCode"]),
-        ("paymentReference", params.get("paymentReference", "")),
-        ("customerReferenceNumber", params.get("customerReferenceNumber", "")),
-        ("paymentAmount", transaction["paymentAmount"]),
-        ("surchargeAmount", transaction["surchargeAmount"]),
-        ("cardScheme", transaction.get("cardScheme", "")),
-        ("settlementDate", transaction["settlementDate"]),
-        ("createdDateTime", transaction["createdDateTime"]),
-        ("responseCode", transaction["responseCode"]),
-        ("responseDescription", transaction["responseDescription"]),
-        ("summaryCode", transaction["summaryCode"]),
-        ("successFlag", "true" if transaction["successFlag"] else "false"),
-        ("principalAmount", transaction["principalAmount"]),
-        ("currencyCode", transaction["currencyCode"]),
-    ]
-    fields += [(n, str(transaction[n])) for n in _account_fields(transaction) if n != "cardScheme"]
-    if "accountToken" in transaction:
-        fields.append(("accountToken", str(transaction["accountToken"])))
+def notification_fields(session: Session, transaction: Transaction) -> list[tuple[str, str]]:
+    """The server-to-server notification's form fields, custom ones last."""
+    view = merchant_view(session, transaction)
+    fields = [("sourceCode", "QUICKWEB")]
+    fields += [(name, view.get(name, "")) for name in NOTIFICATION_FIELDS]
+    fields += [(n, v) for n, v in transaction.account.details().items() if n != "cardScheme"]
+    if transaction.account_token is not None:
+        fields.append(("accountToken", transaction.account_token))
     fields += allocation_fields(transaction)
-    fields += sorted(params.get("custom", {}).items())
+    fields += sorted(session.params.get("custom", {}).items())
     return fields
 
 
-def allocation_fields(transaction: Mapping[str, Any]) -> list[tuple[str, str]]:
+def allocation_fields(transaction: Transaction) -> list[tuple[str, str]]:
     """``allocationCount`` then ``allocation<n>InvoiceNumber``/``Amount``/``Comment``."""
-    if "allocations" not in transaction:
+    if transaction.allocations is None:
         return []
-    allocations = transaction["allocations"]
-    fields = [("allocationCount", str(len(allocations)))]
-    for n, allocation in enumerate(allocations, start=1):
-        fields.append((f"allocation{n}InvoiceNumber", allocation["invoiceNumber"]))
-        fields.append((f"allocation{n}Amount", allocation["amount"]))
-        if allocation["comment"]:
-            fields.append((f"allocation{n}Comment", allocation["comment"]))
+    fields = [("allocationCount", str(len(transaction.allocations)))]
+    for n, allocation in enumerate(transaction.allocations, start=1):
+        fields.append((f"allocation{n}InvoiceNumber", allocation.invoice_number))
+        fields.append((f"allocation{n}Amount", allocation.amount))
+        if allocation.comment:
+            fields.append((f"allocation{n}Comment", allocation.comment))
     return fields
 
 
 @dataclass(frozen=True)
 class Notification:
-    """Where and how to deliver one notification; the outbox does the delivering."""
+    """Where and how to deliver one notification; the outbox does the delivering.
+
+    ``retry_delays`` are the attempts' delays; when all fail and ``error_email`` is set, the
+    facility gets ``failure_subject``/``failure_body`` there.
+    """
 
     url: str
     body: bytes
@@ -304,17 +317,35 @@ class Notification:
     password: str
     error_email: str | None
     content_type: str = "application/x-www-form-urlencoded"
+    label: str = "notification"
+    retry_delays: tuple[float, ...] = NOTIFY_RETRY_DELAYS
+    failure_subject: str = ""
+    failure_body: str = ""
 
 
 def plan_notification(
-    facility: Facility, session: Mapping[str, Any], transaction: Mapping[str, Any]
+    facility: Facility, session: Session, transaction: Transaction
 ) -> Notification | None:
     """The notification for a completed payment, or None when no URL is configured."""
-    params = session["params"]
-    url = params.get("serverReturnUrl") or facility.server_return_url
+    url = session.params.get("serverReturnUrl") or facility.server_return_url
     if not url:
         return None
-    return notification_for(facility, url, params, notification_fields(session, transaction))
+    planned = notification_for(
+        facility, url, session.params, notification_fields(session, transaction)
+    )
+    receipt = transaction.receipt_number
+    return replace(
+        planned,
+        label=f"notification for receipt {receipt}",
+        failure_subject=(f"QuickStream: server to server notification failed (receipt {receipt})"),
+        failure_body=(
+            f"QuickStream could not deliver the server to server notification for receipt "
+            f"{receipt} to {url} after {len(planned.retry_delays)} attempts.\n"
+            f"Community code: {session.community_code}\n"
+            f"Payment amount: {transaction.payment_amount} {transaction.currency_code}\n"
+            f"Summary code: {transaction.summary_code}\n"
+        ),
+    )
 
 
 def notification_for(
@@ -344,40 +375,34 @@ def notification_xml(fields: list[tuple[str, str]]) -> bytes:
     return data
 
 
-def receipt_email_body(
-    facility: Facility, session: Mapping[str, Any], transaction: Mapping[str, Any]
-) -> str:
+def receipt_email_body(facility: Facility, session: Session, transaction: Transaction) -> str:
     """The payer's emailed receipt: the receipt page as text, account details masked."""
-    params = session["params"]
-    if transaction["method"] == "card":
-        account = f"{transaction['cardScheme']} {transaction['maskedCardNumber']}"
-    else:
-        account = f"BSB {transaction['bsb']} account {transaction['maskedAccountNumber']}"
+    params = session.params
+    currency = transaction.currency_code
     lines = [
         f"Payment to {facility.name}",
-        f"Receipt number: {transaction['receiptNumber']}",
-        f"Date: {transaction['createdDateTime']}",
+        f"Receipt number: {transaction.receipt_number}",
+        f"Date: {transaction.created_date_time}",
         f"Payment reference: {params.get('paymentReference', '')}",
         f"Customer reference number: {params.get('customerReferenceNumber', '')}",
-        f"Amount: {transaction['currencyCode']} {transaction['principalAmount']}",
-        f"Surcharge: {transaction['currencyCode']} {transaction['surchargeAmount']}",
-        f"Total: {transaction['currencyCode']} {transaction['paymentAmount']}",
-        f"Paid with: {account}",
-        f"Result: {transaction['responseCode']} {transaction['responseDescription']}",
+        f"Amount: {currency} {transaction.principal_amount}",
+        f"Surcharge: {currency} {transaction.surcharge_amount}",
+        f"Total: {currency} {transaction.payment_amount}",
+        f"Paid with: {transaction.account.described()}",
+        f"Result: {transaction.response_code} {transaction.response_description}",
     ]
     return "\n".join(lines) + "\n"
 
 
-def require_transaction(session: Mapping[str, Any]) -> dict[str, Any]:
-    """The session's completed transaction, or `NotCompleted`."""
-    transaction = session.get("transaction")
-    if not transaction:
+def require_completed(session: Session) -> Completed:
+    """The session's completed transaction or registration, or `NotCompleted`."""
+    if session.completed is None:
         raise NotCompleted()
-    return dict(transaction)
+    return session.completed
 
 
 def session_summary(session: Mapping[str, Any]) -> dict[str, Any]:
-    """The non-secret parts of a session for the state view."""
+    """The non-secret parts of a stored session for the state view."""
     summary = {k: v for k, v in session.items() if k not in ("csrf", "binding")}
     summary["params"] = mask_value(summary.get("params", {}))
     return summary

@@ -12,40 +12,53 @@ QuickConnect direct post. Each reuses the payment page's checks and the test-car
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from mockbank.clients.quickstream import sign_passback
-from mockbank.providers.quickstream.errors import (
-    AlreadyProcessed,
-    SessionCheckFailed,
-    SessionExpired,
-)
+from mockbank.providers.quickstream.errors import SessionUnknown
 from mockbank.providers.quickstream.models.common import (
-    BANK_APPROVED,
     Facility,
     QuickStreamFixtures,
-    SessionStatus,
-    SummaryCode,
     created_date_time,
     format_amount,
     sydney,
 )
-from mockbank.providers.quickstream.models.paying import pay, register_account
+from mockbank.providers.quickstream.models.invoicing import pay_invoices
+from mockbank.providers.quickstream.models.paying import (
+    Notification,
+    keep_payment,
+    new_transaction,
+    next_receipt_number,
+    next_schedule_id,
+    notification_for,
+    paid_account,
+    pay,
+    register_account,
+)
 from mockbank.providers.quickstream.models.payment_form import (
     PaymentForm,
     PaymentInvalid,
-    card_outcome,
     check_payment_form,
 )
 from mockbank.providers.quickstream.models.token_request import (
     check_token,
+    complete_session,
     handoff,
     load_session,
+    open_session,
 )
-from mockbank.providers.quickstream.records import NS_COUNTER, NS_PAYMENT, NS_RECURRING, NS_SESSION
+from mockbank.providers.quickstream.records import (
+    NS_RECURRING,
+    Completed,
+    RecurringPayment,
+    Registration,
+    Schedule,
+    Session,
+    Transaction,
+)
 from mockbank.store import Store, add_new
 
 # "Each has the same Frequency MONTHLY and the schedule type is CONTINUE_UNTIL_FURTHER_NOTICE"
@@ -54,13 +67,6 @@ FREQUENCIES = ("WEEKLY", "FORTNIGHTLY", "MONTHLY", "QUARTERLY", "SIX_MONTHLY", "
 SCHEDULE_TYPES = ("CONTINUE_UNTIL_FURTHER_NOTICE", "NUMBER_OF_PAYMENTS", "REPEAT_UNTIL_DATE")
 MAX_PAYMENTS = 999
 QUICKCONNECT_CONNECTIONS = ("QUICKCONNECT",)
-CARD_FIELDS = (
-    "cardholderName",
-    "maskedCardNumber",
-    "cardScheme",
-    "expiryDateMonth",
-    "expiryDateYear",
-)
 SCHEDULE_FIELDS = (
     "scheduleId",
     "frequency",
@@ -83,50 +89,43 @@ def page_kind(params: Mapping[str, Any]) -> str:
     return "payment"
 
 
-def _open_session(
-    store: Store, session_id: str, *, csrf: str, binding: str, now: datetime
-) -> dict[str, Any]:
-    session = load_session(store, session_id, now=now, binding=binding)
-    if not hmac.compare_digest(csrf.encode("utf-8"), str(session["csrf"]).encode("utf-8")):
-        raise SessionCheckFailed()
-    if session["status"] != SessionStatus.OPEN:
-        raise AlreadyProcessed()
-    return session
-
-
-def _complete(store: Store, session_id: str, record: dict[str, Any], *, now: datetime) -> None:
-    def change(value: dict[str, Any]) -> dict[str, Any]:
-        if value["status"] != SessionStatus.OPEN:
-            raise AlreadyProcessed()
-        value["status"] = SessionStatus.COMPLETED.value
-        value["transaction"] = record
-        return value
-
-    if store.update(NS_SESSION, session_id, change, now=now) is None:
-        raise SessionExpired()
-
-
-def _account_record(checked: PaymentForm, token: str, *, now: datetime) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "method": checked.method,
-        "accountToken": token,
-        "createdDateTime": created_date_time(now),
-    }
-    if checked.method == "card":
-        record.update(
-            cardholderName=checked.cardholder_name,
-            maskedCardNumber=checked.masked_card,
-            cardScheme=checked.card_scheme,
-            expiryDateMonth=checked.expiry_month,
-            expiryDateYear=checked.expiry_year,
-        )
-    else:
-        record.update(
-            accountName=checked.account_name,
-            bsb=checked.bsb,
-            maskedAccountNumber=checked.masked_account,
-        )
-    return record
+def submit(
+    store: Store,
+    fixtures: QuickStreamFixtures,
+    session_id: str,
+    form: Mapping[str, str],
+    *,
+    csrf: str,
+    binding: str,
+    now: datetime,
+    new_account_token: Callable[[], str],
+) -> tuple[Facility, Completed]:
+    """The payment page's submit, whatever the page does: pay (an amount or invoices),
+    register an account, or set up a recurring payment. Returns the facility and the outcome.
+    """
+    session = load_session(store, session_id, now=now)
+    facility = fixtures.facility_by_username(session.facility)
+    if facility is None:
+        raise SessionUnknown()
+    kind = page_kind(session.params)
+    run: Callable[..., Completed] = pay
+    if kind == "invoicing":
+        run = pay_invoices
+    elif kind == "registration":
+        run = register_only
+    elif kind == "recurring":
+        run = create_recurring
+    completed = run(
+        store,
+        facility,
+        session_id,
+        form,
+        csrf=csrf,
+        binding=binding,
+        now=now,
+        new_account_token=new_account_token,
+    )
+    return facility, completed
 
 
 # -- QuickVault registration only ----------------------------------------------------------
@@ -140,17 +139,25 @@ def register_only(
     binding: str,
     now: datetime,
     new_account_token: Callable[[], str],
-) -> dict[str, Any]:
+) -> Registration:
     """Check the card or bank account and keep it in QuickVault; no payment is taken."""
-    session = _open_session(store, session_id, csrf=csrf, binding=binding, now=now)
-    params = session["params"]
+    session = open_session(store, session_id, csrf=csrf, binding=binding, now=now)
+    params = session.params
     # The page's checks need an amount; a registration has none, so one cent stands in.
     checked = check_payment_form(facility, {**params, "principalAmount": "0.01"}, form, now=now)
-    record = {"kind": "registration", **_account_record(checked, new_account_token(), now=now)}
-    record["successFlag"] = True
-    _complete(store, session_id, record, now=now)
-    register_account(store, facility, params, record, now=now)
-    return record
+    registration = Registration(
+        "registration", paid_account(checked), new_account_token(), created_date_time(now)
+    )
+    complete_session(store, session_id, registration, now=now)
+    register_account(
+        store,
+        facility,
+        params.get("customerReferenceNumber", ""),
+        registration.account,
+        registration.account_token,
+        now=now,
+    )
+    return registration
 
 
 # -- QuickWeb Recurring ----------------------------------------------------------------------
@@ -163,7 +170,8 @@ def _parse_date(text: str) -> date | None:
 
 def _schedule_errors(
     form: Mapping[str, str], params: Mapping[str, Any], today: date
-) -> tuple[dict[str, str], dict[str, Any]]:
+) -> tuple[dict[str, str], Schedule]:
+    """The inline errors (none: empty) and the schedule the form asks for."""
     errors: dict[str, str] = {}
     schedule: dict[str, Any] = {}
     reference = params.get("customerReferenceNumber") or form.get("customerReferenceNumber", "")
@@ -196,12 +204,19 @@ def _schedule_errors(
             errors["finalPaymentDate"] = "Choose a final payment date on or after the first."
         else:
             schedule["finalPaymentDate"] = final.isoformat()
-    return errors, schedule
+    return errors, Schedule(
+        customer_reference_number=schedule["customerReferenceNumber"],
+        frequency=frequency,
+        first_payment_date=schedule["firstPaymentDate"],
+        schedule_type=kind,
+        number_of_payments=schedule.get("numberOfPayments"),
+        final_payment_date=schedule.get("finalPaymentDate"),
+    )
 
 
 def _check_recurring(
     facility: Facility, params: Mapping[str, Any], form: Mapping[str, str], *, now: datetime
-) -> tuple[PaymentForm, dict[str, Any]]:
+) -> tuple[PaymentForm, Schedule]:
     errors, schedule = _schedule_errors(form, params, sydney(now).date())
     try:
         checked = check_payment_form(facility, params, form, now=now)
@@ -210,14 +225,6 @@ def _check_recurring(
     if errors:
         raise PaymentInvalid(errors)
     return checked, schedule
-
-
-def _next_schedule_id(store: Store, *, now: datetime) -> str:
-    value = store.update(NS_COUNTER, "recurring", lambda v: {"next": v["next"] + 1}, now=now)
-    if value is None:
-        store.add(NS_COUNTER, "recurring", {"next": 100000000}, now=now)
-        return _next_schedule_id(store, now=now)
-    return str(value["next"])
 
 
 def create_recurring(
@@ -230,107 +237,78 @@ def create_recurring(
     binding: str,
     now: datetime,
     new_account_token: Callable[[], str],
-    next_receipt: Callable[[], str],
-) -> dict[str, Any]:
+) -> Registration:
     """Register the account and the recurring payment; take a first payment due today.
 
     A declined first payment creates nothing (no schedule, no QuickVault account)."""
-    session = _open_session(store, session_id, csrf=csrf, binding=binding, now=now)
-    params = session["params"]
+    session = open_session(store, session_id, csrf=csrf, binding=binding, now=now)
+    params = session.params
     checked, schedule = _check_recurring(facility, params, form, now=now)
-    record = {"kind": "recurring", **_account_record(checked, new_account_token(), now=now)}
-    record.update(schedule, regularPaymentAmount=format_amount(checked.principal))
-    record["currencyCode"] = params["currencyCode"]
-    record["successFlag"] = True
-    if schedule["firstPaymentDate"] == sydney(now).date().isoformat():
-        first = _first_payment(checked, params, next_receipt(), now=now)
-        record["firstPayment"] = first
-        record["successFlag"] = first["summaryCode"] == SummaryCode.APPROVED.value
-    if record["successFlag"]:
-        record["scheduleId"] = _next_schedule_id(store, now=now)
-    _complete(store, session_id, record, now=now)
-    if "firstPayment" in record:
-        _keep_first_payment(store, facility, session, record, now=now)
-    if record["successFlag"]:
-        register_account(store, facility, {**params, **schedule}, record, now=now)
-        add_new(
-            store, NS_RECURRING, record["scheduleId"], _schedule_view(facility, record), now=now
+    registration = Registration(
+        "recurring",
+        paid_account(checked),
+        new_account_token(),
+        created_date_time(now),
+        schedule=schedule,
+        regular_payment_amount=format_amount(checked.principal),
+        currency_code=params["currencyCode"],
+    )
+    first = None
+    if schedule.first_payment_date == sydney(now).date().isoformat():
+        receipt = next_receipt_number(store, now=now)
+        first = new_transaction(checked, params["currencyCode"], receipt, now=now)
+        registration = replace(
+            registration, first_payment=first.outcome(), success_flag=first.approved
         )
-    return record
+    if registration.success_flag:
+        registration = replace(registration, schedule_id=next_schedule_id(store, now=now))
+    complete_session(store, session_id, registration, now=now)
+    if first is not None:
+        keep_payment(
+            store,
+            facility,
+            session,
+            first,
+            now=now,
+            customer_reference_number=schedule.customer_reference_number,
+            schedule_id=registration.schedule_id or "",
+        )
+    if registration.schedule_id is not None:
+        _keep_schedule(
+            store, facility, registration, schedule, made=int(first is not None), now=now
+        )
+    return registration
 
 
-def _first_payment(
-    checked: PaymentForm, params: Mapping[str, Any], receipt: str, *, now: datetime
-) -> dict[str, Any]:
-    if checked.method == "card":
-        code, description, summary = card_outcome(checked.last_two)
-    else:
-        (code, description), summary = BANK_APPROVED, SummaryCode.APPROVED
-    return {
-        "receiptNumber": receipt,
-        "principalAmount": format_amount(checked.principal),
-        "surchargeAmount": format_amount(checked.surcharge),
-        "paymentAmount": format_amount(checked.principal + checked.surcharge),
-        "responseCode": code,
-        "responseDescription": description,
-        "summaryCode": summary.value,
-        "createdDateTime": created_date_time(now),
-    }
-
-
-def _keep_first_payment(
+def _keep_schedule(
     store: Store,
     facility: Facility,
-    session: Mapping[str, Any],
-    record: Mapping[str, Any],
+    registration: Registration,
+    schedule: Schedule,
     *,
+    made: int,
     now: datetime,
 ) -> None:
-    first = record["firstPayment"]
-    account = {
-        name: record[name]
-        for name in (*CARD_FIELDS, "accountName", "bsb", "maskedAccountNumber")
-        if name in record
-    }
-    add_new(
+    """The account in QuickVault and the recurring payment in the merchant's records."""
+    assert registration.schedule_id is not None
+    register_account(
         store,
-        NS_PAYMENT,
-        first["receiptNumber"],
-        {
-            **first,
-            **account,
-            "method": record["method"],
-            "currencyCode": record["currencyCode"],
-            "facility": facility.username,
-            "communityCode": session["communityCode"],
-            "supplierBusinessCode": session["params"]["supplierBusinessCode"],
-            "customerReferenceNumber": record["customerReferenceNumber"],
-            "scheduleId": record.get("scheduleId", ""),
-        },
+        facility,
+        schedule.customer_reference_number,
+        registration.account,
+        registration.account_token,
         now=now,
     )
-
-
-def _schedule_view(facility: Facility, record: Mapping[str, Any]) -> dict[str, Any]:
-    made = 1 if "firstPayment" in record else 0
-    view = {
-        name: record[name]
-        for name in (
-            "scheduleId",
-            "customerReferenceNumber",
-            "accountToken",
-            "frequency",
-            "regularPaymentAmount",
-            "currencyCode",
-            "firstPaymentDate",
-            "scheduleType",
-            "numberOfPayments",
-            "finalPaymentDate",
-        )
-        if name in record
-    }
-    view.update(facility=facility.username, status="ACTIVE", paymentsMade=made)
-    return view
+    recurring = RecurringPayment(
+        schedule_id=registration.schedule_id,
+        schedule=schedule,
+        account_token=registration.account_token,
+        regular_payment_amount=registration.regular_payment_amount,
+        currency_code=registration.currency_code,
+        facility=facility.username,
+        payments_made=made,
+    )
+    add_new(store, NS_RECURRING, recurring.schedule_id, recurring.to_value(), now=now)
 
 
 # -- QuickConnect: the direct post ----------------------------------------------------------
@@ -344,7 +322,7 @@ def quickconnect(
     now: datetime,
     new_secret: Callable[[], str],
     new_account_token: Callable[[], str],
-) -> tuple[Facility, dict[str, Any], dict[str, Any]]:
+) -> tuple[Facility, Session, Transaction]:
     """The merchant page's direct post: check the card, then take the token and pay once.
 
     Invalid card details raise `PaymentInvalid` before the token is taken, so the payer can
@@ -352,9 +330,9 @@ def quickconnect(
     stored = check_token(
         store, fixtures, token, community_code, now=now, connections=QUICKCONNECT_CONNECTIONS
     )
-    facility = fixtures.facility_by_username(stored["facility"])
+    facility = fixtures.facility_by_username(stored.facility)
     assert facility is not None  # check_token refused a token of a removed facility
-    check_payment_form(facility, stored["params"], form, now=now)
+    check_payment_form(facility, stored.params, form, now=now)
     session_id, session = handoff(
         store,
         fixtures,
@@ -369,8 +347,8 @@ def quickconnect(
         facility,
         session_id,
         form,
-        csrf=session["csrf"],
-        binding=session["binding"],
+        csrf=session.csrf,
+        binding=session.binding,
         now=now,
         new_account_token=new_account_token,
     )
@@ -378,56 +356,46 @@ def quickconnect(
 
 
 # -- what the merchant hears -----------------------------------------------------------------
-def registration_fields(
-    session: Mapping[str, Any], record: Mapping[str, Any]
-) -> list[tuple[str, str]]:
+def registration_fields(session: Session, registration: Registration) -> list[tuple[str, str]]:
     """Passback and notification fields of a registration or recurring payment setup."""
-    params = session["params"]
+    params = session.params
+    schedule = registration.schedule
+    reference = (schedule.customer_reference_number if schedule else "") or params.get(
+        "customerReferenceNumber", ""
+    )
     fields = [
-        ("communityCode", str(session["communityCode"])),
+        ("communityCode", session.community_code),
         ("supplierBusinessCode", str(params["supplierBusinessCode"])),
-        (
-            "customerReferenceNumber",
-            str(record.get("customerReferenceNumber") or params.get("customerReferenceNumber", "")),
-        ),
-        ("accountToken", str(record["accountToken"])),
-        ("createdDateTime", str(record["createdDateTime"])),
+        ("customerReferenceNumber", str(reference)),
+        ("accountToken", registration.account_token),
+        ("createdDateTime", registration.created_date_time),
     ]
-    if record["method"] == "card":
-        names: tuple[str, ...] = (
-            "cardholderName",
-            "maskedCardNumber",
-            "cardScheme",
-            "expiryDateMonth",
-            "expiryDateYear",
-        )
-    else:
-        names = ("accountName", "bsb", "maskedAccountNumber")
-    fields += [(name, str(record[name])) for name in names]
-    if record["kind"] == "recurring":
-        fields += [
-            (name, str(record[name]))
-            for name in (
-                "scheduleId",
-                "frequency",
-                "regularPaymentAmount",
-                "firstPaymentDate",
-                "scheduleType",
-                "numberOfPayments",
-                "finalPaymentDate",
-            )
-            if name in record
-        ]
-        fields += [(name, str(value)) for name, value in record.get("firstPayment", {}).items()]
-    fields.append(("successFlag", "true" if record.get("successFlag", True) else "false"))
+    fields += list(registration.account.details().items())
+    if registration.kind == "recurring":
+        value = registration.to_value()
+        fields += [(name, str(value[name])) for name in SCHEDULE_FIELDS if name in value]
+        fields += [(name, str(v)) for name, v in (registration.first_payment or {}).items()]
+    fields.append(("successFlag", "true" if registration.success_flag else "false"))
     fields += sorted(params.get("custom", {}).items())
     return fields
 
 
 def signed_registration_fields(
-    facility: Facility, session: Mapping[str, Any], record: Mapping[str, Any]
+    facility: Facility, session: Session, registration: Registration
 ) -> dict[str, str]:
     """The passback of a registration or recurring setup, with its ``hmac``."""
-    fields = dict(registration_fields(session, record))
+    fields = dict(registration_fields(session, registration))
     fields["hmac"] = sign_passback(fields, facility.passback_secret, rule=facility.passback_rule)
     return fields
+
+
+def plan_registration_notification(
+    facility: Facility, session: Session, registration: Registration
+) -> Notification | None:
+    """The notification of a registration or recurring setup (None: no URL configured)."""
+    url = session.params.get("serverReturnUrl") or facility.server_return_url
+    if not url:
+        return None
+    fields = registration_fields(session, registration)
+    planned = notification_for(facility, url, session.params, fields)
+    return replace(planned, label=f"notification for account {registration.account_token}")

@@ -152,31 +152,28 @@ def quickweb_account(store: Store, facility: Facility, account_token: str) -> Ac
     QuickWeb keeps the card masked to its last three digits, enough for the test outcome.
     """
     record = store.record(records.NS_VAULT, account_token)
-    value = record.value if record is not None else {}
-    if value.get("facility") != facility.username:
+    if record is None:
         return None
-    masked = str(value.get("maskedCardNumber") or "")
-    if value.get("accountType") == "CREDIT_CARD" and masked:
+    vault = records.VaultAccount.from_value(record.value)
+    if vault.facility != facility.username:
+        return None
+    paid = vault.account
+    if paid.is_card and paid.masked_card_number:
         card = Card(
-            masked=masked,
-            last_four=masked[-3:],
-            scheme=str(value.get("cardScheme", "")),
-            expiry_month=str(value.get("expiryDateMonth", "")),
-            expiry_year=str(value.get("expiryDateYear", "")),
-            cardholder_name=str(value.get("cardholderName", "")),
+            masked=paid.masked_card_number,
+            last_four=paid.masked_card_number[-3:],
+            scheme=paid.card_scheme,
+            expiry_month=paid.expiry_month,
+            expiry_year=paid.expiry_year,
+            cardholder_name=paid.cardholder_name,
         )
         account = PaymentAccount(card=card)
-    elif value.get("accountType") == "DIRECT_DEBIT" and value.get("bsb"):
-        bank = BankAccount(
-            str(value.get("accountName", "")),
-            str(value["bsb"]),
-            str(value.get("maskedAccountNumber", "")),
-        )
+    elif not paid.is_card and paid.bsb:
+        bank = BankAccount(paid.account_name, paid.bsb, paid.masked_account_number)
         account = PaymentAccount(bank=bank)
     else:
         return None
-    created = str(value.get("createdAt", ""))
-    return Account(account_token, facility.username, "", account, False, created)
+    return Account(account_token, facility.username, "", account, False, vault.created_at)
 
 
 def default_account(store: Store, facility: Facility, customer_id: str) -> Account | None:
