@@ -77,18 +77,20 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def card_form(csrf: str, number: str = PAN_VISA, **overrides: str) -> dict[str, str]:
-    form = {
-        "csrf": csrf,
-        "paymentMethod": "card",
+def card_details(number: str = PAN_VISA, expiry_year: str = "2030") -> dict[str, str]:
+    """A card's fields by QuickStream's names (the page's and the REST API's alike)."""
+    return {
         "cardholderName": "Jane Citizen",
         "cardNumber": number,
         "expiryDateMonth": "12",
-        "expiryDateYear": "2030",
+        "expiryDateYear": expiry_year,
         "cvn": "4" * (4 if number.startswith(("34", "37")) else 3),
     }
-    form.update(overrides)
-    return form
+
+
+def card_form(csrf: str, number: str = PAN_VISA, **overrides: str) -> dict[str, str]:
+    """The payment page's card form."""
+    return {"csrf": csrf, "paymentMethod": "card", **card_details(number), **overrides}
 
 
 def inline_errors(html: str) -> dict[str, str]:
@@ -171,16 +173,9 @@ class Rest:
 
 
 def card(number: str = PAN_VISA, **overrides: Any) -> dict[str, Any]:
-    body = {
-        "supplierBusinessCode": "SUPPLIER1",
-        "accountType": "CREDIT_CARD",
-        "cardholderName": "Jane Citizen",
-        "cardNumber": number,
-        "expiryDateMonth": "12",
-        "expiryDateYear": "2035",
-        "cvn": "4" * (4 if number.startswith(("34", "37")) else 3),
-    }
-    body.update(overrides)
+    """A REST single-use token request for a card."""
+    body: dict[str, Any] = {"supplierBusinessCode": "SUPPLIER1", "accountType": "CREDIT_CARD"}
+    body.update(card_details(number, expiry_year="2035"), **overrides)
     return body
 
 

@@ -69,6 +69,7 @@ def _assert_no_full_pan(mockbank: Mockbank, caplog: pytest.LogCaptureFixture, pa
     assert pan not in caplog.text
 
 
+@pytest.mark.slow
 def test_browser_journey_pays_and_passes_back_a_signed_result(
     mockbank: Mockbank,
     receiver: Receiver,
@@ -137,6 +138,7 @@ def test_browser_journey_pays_and_passes_back_a_signed_result(
     _assert_no_full_pan(mockbank, caplog, PAN_VISA)
 
 
+@pytest.mark.slow
 def test_browser_declined_card_96_passes_back_summary_code_1_response_51(
     mockbank: Mockbank,
     receiver: Receiver,
@@ -179,6 +181,7 @@ def test_browser_cancel_returns_to_the_cancel_url(
     assert receiver.on("/notify") == []
 
 
+@pytest.mark.slow
 def test_browser_payer_types_the_amount_and_pays_by_bank_account(
     mockbank: Mockbank, receiver: Receiver, page: Any, artifacts: Path
 ) -> None:
@@ -217,6 +220,7 @@ def test_browser_payer_types_the_amount_and_pays_by_bank_account(
     assert notification.form["principalAmount"] == "250.50"
 
 
+@pytest.mark.slow
 def test_browser_keyboard_only_payer_is_led_to_the_first_error_and_pays(
     mockbank: Mockbank, receiver: Receiver, page: Any
 ) -> None:
@@ -255,6 +259,7 @@ def test_browser_keyboard_only_payer_is_led_to_the_first_error_and_pays(
     assert page.inner_text("#outcome") == "Payment successful"
 
 
+@pytest.mark.slow
 def test_browser_back_from_the_receipt_after_an_inline_error_shows_the_receipt_again(
     mockbank: Mockbank, receiver: Receiver, page: Any
 ) -> None:
@@ -281,6 +286,7 @@ def test_browser_back_from_the_receipt_after_an_inline_error_shows_the_receipt_a
     assert len(mockbank.state.store.records("quickstream.payment")) == 1
 
 
+@pytest.mark.slow
 def test_browser_without_javascript_can_still_pay_by_bank_account(
     mockbank: Mockbank, receiver: Receiver, chromium: Any
 ) -> None:
@@ -305,6 +311,7 @@ def test_browser_without_javascript_can_still_pay_by_bank_account(
         context.close()
 
 
+@pytest.mark.slow
 def test_browser_with_javascript_shows_only_the_chosen_payment_form(
     mockbank: Mockbank, receiver: Receiver, page: Any
 ) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from mockbank.pytest_plugin import Mockbank
@@ -17,6 +18,7 @@ from tests.quickstream.helpers import card_form
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo_quickstream.py"
 
 
+@pytest.mark.slow
 def test_demo_walkthrough_runs_against_a_live_server(mockbank: Mockbank) -> None:
     out = run_script("demo_quickstream.py", "--base-url", mockbank.server.url)
     assert "<- 200 token=" in out
@@ -30,6 +32,7 @@ def test_demo_walkthrough_runs_against_a_live_server(mockbank: Mockbank) -> None
     assert [p["summaryCode"] for p in payments] == ["0", "1"]
 
 
+@pytest.mark.slow
 def test_demo_explains_when_no_server_answers() -> None:
     port = free_port()  # free a moment ago: nobody listens there
     result = subprocess.run(
@@ -43,6 +46,7 @@ def test_demo_explains_when_no_server_answers() -> None:
     assert "mockbank serve" in result.stdout
 
 
+@pytest.mark.slow
 def test_interactive_demo_waits_for_a_person_to_pay(mockbank: Mockbank) -> None:
     process = subprocess.Popen(
         [sys.executable, str(SCRIPT), "--base-url", mockbank.server.url, "--interactive"],

@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 from urllib.parse import quote_plus
 
+import pytest
 from flask.testing import FlaskClient
 
 from mockbank import create_app
@@ -51,6 +52,7 @@ def _value(rng: random.Random) -> str:
     return "".join(chr(rng.randrange(1, 0x2FF)) for _ in range(rng.randrange(0, 40)))
 
 
+@pytest.mark.slow
 def test_generated_token_requests_never_fail_with_5xx(client: FlaskClient) -> None:
     rng = random.Random(3)
     names = [*KNOWN, "customTitle", "customx", "custom", "extra", ""]
@@ -90,6 +92,7 @@ def test_generated_handoffs_never_fail_with_5xx(client: FlaskClient) -> None:
     )
 
 
+@pytest.mark.slow
 def test_generated_payment_forms_never_fail_with_5xx(client: FlaskClient) -> None:
     rng = random.Random(5)
     page, csrf = open_session(client, principalAmount=None)

@@ -145,6 +145,7 @@ def _frame(page: Any) -> Any:
     return page.frame_locator("iframe[data-quickstream-frame]")
 
 
+@pytest.mark.slow
 def test_trusted_frame_makes_a_single_use_token_and_the_server_pays_with_it(
     mockbank: Mockbank, merchant: Merchant, page: Any, artifacts: Path
 ) -> None:
@@ -177,6 +178,7 @@ def test_trusted_frame_makes_a_single_use_token_and_the_server_pays_with_it(
     assert not [m for m in messages if "Content Security Policy" in m]
 
 
+@pytest.mark.slow
 def test_invalid_card_details_come_back_to_the_callback_and_show_in_the_frame(
     merchant: Merchant, page: Any, artifacts: Path
 ) -> None:
@@ -195,6 +197,7 @@ def test_invalid_card_details_come_back_to_the_callback_and_show_in_the_frame(
     assert merchant.paid == []
 
 
+@pytest.mark.slow
 def test_bank_account_frame_makes_a_direct_debit_token(mockbank: Mockbank, page: Any) -> None:
     shop = Merchant(api=mockbank.url("quickstream", "/rest/v1"), kind="bankAccount")
     server = _serve(shop)
@@ -227,6 +230,7 @@ def test_a_wrong_publishable_key_reaches_the_error_callback(mockbank: Mockbank, 
         server.server_close()
 
 
+@pytest.mark.slow
 def test_a_page_on_an_origin_not_allowed_cannot_frame_it(mockbank: Mockbank, page: Any) -> None:
     shop = Merchant(api=mockbank.url("quickstream", "/rest/v1"))
     server = _serve(shop, host="127.0.0.2")  # loopback, but not in trustedFrameOrigins

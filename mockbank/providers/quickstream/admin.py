@@ -11,6 +11,8 @@ from mockbank.masking import mask_value
 from mockbank.providers.quickstream import records
 from mockbank.providers.quickstream.models import common, invoicing, paying
 from mockbank.providers.quickstream.models.fixtures import read_fixtures
+from mockbank.providers.quickstream.records.payments import Payment
+from mockbank.providers.quickstream.records.sessions import Counter, TokenRecord
 from mockbank.providers.quickstream.rest import admin as rest_admin
 from mockbank.state import State
 from mockbank.store import Record
@@ -88,16 +90,14 @@ def seed(state: State) -> None:
     Only where absent: a store that already counted on (after a restart) keeps counting.
     """
     start = state.random.randint(1_000_000_000, 1_899_999_999)
-    state.store.add(
-        records.NS_COUNTER, "receipt", records.Counter(start).to_value(), now=state.now()
-    )
+    state.store.add(records.NS_COUNTER, "receipt", Counter(start).to_value(), now=state.now())
     fixtures: common.QuickStreamFixtures = state.fixtures["quickstream"]
     invoicing.seed_invoices(state.store, fixtures.invoices, now=state.now())
 
 
 def _token_view(record: Record, now: datetime) -> dict[str, Any]:
     status = "used" if record.used else "expired" if record.expired(now) else "active"
-    token = records.TokenRecord.from_value(record.value)
+    token = TokenRecord.from_value(record.value)
     params = {k: v for k, v in token.params.items() if v not in ("", None, {})}
     # A merchant may put a card number in a custom parameter; the view never shows one whole.
     params = mask_value(params)
@@ -151,7 +151,7 @@ def dashboard(state: State) -> list[dict[str, str]]:
             }
         )
     for record in state.store.records(records.NS_PAYMENT)[-5:]:
-        txn = records.Payment.from_value(record.value).transaction
+        txn = Payment.from_value(record.value).transaction
         outcome = "approved" if txn.approved else "declined"
         items.append(
             {

@@ -27,7 +27,8 @@ from mockbank.providers.quickstream.models.common import (
     sydney,
 )
 from mockbank.providers.quickstream.models.paying import Notification
-from mockbank.providers.quickstream.records import Registration, Session, Transaction
+from mockbank.providers.quickstream.records.payments import Transaction
+from mockbank.providers.quickstream.records.sessions import Registration, Session
 from mockbank.providers.quickstream.rest import frame
 from mockbank.providers.quickstream.rest import routes as rest_routes
 from mockbank.routing import endpoint, journal_note
@@ -261,17 +262,16 @@ def pay(session_id: str) -> ResponseReturnValue:
     form = request.form.to_dict()
     # The raw body is not journaled (form parsing consumes it); this masked copy is.
     journal_note("form", payment_form.masked_form(form))
+    sent = paying.Submission(
+        session_id,
+        form,
+        csrf=form.get("csrf", ""),
+        binding=_binding(),
+        now=state.now(),
+        new_account_token=lambda: state.token_hex(10),
+    )
     try:
-        facility, completed = products.submit(
-            state.store,
-            _fixtures(state),
-            session_id,
-            form,
-            csrf=form.get("csrf", ""),
-            binding=_binding(),
-            now=state.now(),
-            new_account_token=lambda: state.token_hex(10),
-        )
+        facility, completed = products.submit(state.store, _fixtures(state), sent)
     except payment_form.PaymentInvalid as invalid:
         journal_note("invalid_fields", sorted(invalid.errors))
         session = tokens.load_session(state.store, session_id, now=state.now())

@@ -16,7 +16,7 @@ from mockbank.providers.quickstream.errors import (
 )
 
 if TYPE_CHECKING:
-    from mockbank.providers.quickstream.records import Invoice
+    from mockbank.providers.quickstream.records.invoices import Invoice
 
 
 # "A security token is valid for 1 hour after it is created and can only be used once." (seed)

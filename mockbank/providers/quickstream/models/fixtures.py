@@ -21,7 +21,7 @@ from mockbank.providers.quickstream.models.common import (
     _check_url,
     parse_amount,
 )
-from mockbank.providers.quickstream.records import Invoice, LineItem
+from mockbank.providers.quickstream.records.invoices import Invoice, LineItem
 
 INVOICE_NUMBER = re.compile(r"[A-Za-z0-9_-]{1,50}")
 

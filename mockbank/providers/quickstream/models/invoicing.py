@@ -8,7 +8,7 @@ the allocations of one payment add up to its principal amount.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -19,22 +19,16 @@ from mockbank.providers.quickstream.models.common import (
     format_amount,
     parse_amount,
 )
-from mockbank.providers.quickstream.models.paying import pay
+from mockbank.providers.quickstream.models.paying import Submission, pay
 from mockbank.providers.quickstream.models.payment_form import (
     PaymentInvalid,
     check_payment_form,
 )
 from mockbank.providers.quickstream.models.token_request import load_session
-from mockbank.providers.quickstream.records import (
-    NS_INVOICE,
-    NS_PAYMENT,
-    NS_SESSION,
-    Allocation,
-    Invoice,
-    Payment,
-    Session,
-    Transaction,
-)
+from mockbank.providers.quickstream.records import NS_INVOICE, NS_PAYMENT, NS_SESSION
+from mockbank.providers.quickstream.records.invoices import Invoice
+from mockbank.providers.quickstream.records.payments import Allocation, Payment, Transaction
+from mockbank.providers.quickstream.records.sessions import Session
 from mockbank.store import Store
 
 COMMENT_MAX = 200
@@ -117,44 +111,26 @@ def _apply(store: Store, key: str, cents: int, *, now: datetime) -> int:
     return 0 if updated is None else int(updated["outstanding"])
 
 
-def pay_invoices(
-    store: Store,
-    facility: Facility,
-    session_id: str,
-    form: Mapping[str, str],
-    *,
-    csrf: str,
-    binding: str,
-    now: datetime,
-    new_account_token: Callable[[], str],
-) -> Transaction:
+def pay_invoices(store: Store, facility: Facility, sent: Submission) -> Transaction:
     """Check the allocations and the card or bank form, pay their total once, allocate it.
 
     Invalid input raises `PaymentInvalid` (everything wrong at once) and changes nothing; a
     declined payment allocates nothing.
     """
-    session = load_session(store, session_id, now=now, binding=binding)
+    now = sent.now
+    session = load_session(store, sent.session_id, now=now, binding=sent.binding)
     params = session.params
     customer = params.get("customerReferenceNumber", "")
-    chosen, errors = check_allocations(store, facility.username, customer, form)
+    chosen, errors = check_allocations(store, facility.username, customer, sent.form)
     total = sum(c.cents for c in chosen)
-    paying_form = {**form, "amount": format_amount(total) if total else ""}
+    paying_form = {**sent.form, "amount": format_amount(total) if total else ""}
     try:
         check_payment_form(facility, params, paying_form, now=now)
     except PaymentInvalid as invalid:
         errors.update({k: v for k, v in invalid.errors.items() if k != "amount"})
     if errors:
         raise PaymentInvalid(errors)
-    transaction = pay(
-        store,
-        facility,
-        session_id,
-        paying_form,
-        csrf=csrf,
-        binding=binding,
-        now=now,
-        new_account_token=new_account_token,
-    )
+    transaction = pay(store, facility, replace(sent, form=paying_form))
     done: list[Allocation] = []
     if transaction.approved:
         for c in chosen:
@@ -162,7 +138,7 @@ def pay_invoices(
             amount, outstanding = format_amount(c.cents), format_amount(left)
             done.append(Allocation(c.invoice_number, amount, c.comment, outstanding))
     transaction = replace(transaction, allocations=tuple(done))
-    _keep_allocations(store, session_id, transaction, now=now)
+    _keep_allocations(store, sent.session_id, transaction, now=now)
     return transaction
 
 

@@ -32,22 +32,31 @@ from mockbank.providers.quickstream.models.token_request import (
     load_session,
     open_session,
 )
-from mockbank.providers.quickstream.records import (
-    NS_COUNTER,
-    NS_PAYMENT,
-    NS_VAULT,
-    Completed,
-    Counter,
+from mockbank.providers.quickstream.records import NS_COUNTER, NS_PAYMENT, NS_VAULT
+from mockbank.providers.quickstream.records.payments import (
     PaidAccount,
     Payment,
-    Session,
     Transaction,
     VaultAccount,
 )
+from mockbank.providers.quickstream.records.sessions import Completed, Counter, Session
 from mockbank.store import Store, add_new
 
 
 # -- paying --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Submission:
+    """One submit of a payment page's form: the session, the fields, the browser's proofs
+    (CSRF token, session cookie), the time, and where a new accountToken comes from."""
+
+    session_id: str
+    form: Mapping[str, str]
+    csrf: str
+    binding: str
+    now: datetime
+    new_account_token: Callable[[], str]
+
+
 def next_receipt_number(store: Store, *, now: datetime) -> str:
     """Receipt numbers count up from a seeded start, atomically."""
     return _count(store, "receipt", 1000000000, now=now)
@@ -69,25 +78,6 @@ def _count(store: Store, name: str, first: int, *, now: datetime) -> str:
     return str(Counter.from_value(value).next)
 
 
-def paid_account(checked: PaymentForm) -> PaidAccount:
-    """The checked form's card or bank account, as kept (masked)."""
-    if checked.method == "card":
-        return PaidAccount(
-            "card",
-            cardholder_name=checked.cardholder_name,
-            masked_card_number=checked.masked_card,
-            card_scheme=checked.card_scheme,
-            expiry_month=checked.expiry_month,
-            expiry_year=checked.expiry_year,
-        )
-    return PaidAccount(
-        "bank",
-        account_name=checked.account_name,
-        bsb=checked.bsb,
-        masked_account_number=checked.masked_account,
-    )
-
-
 def new_transaction(
     checked: PaymentForm, currency_code: str, receipt: str, *, now: datetime
 ) -> Transaction:
@@ -98,7 +88,7 @@ def new_transaction(
         (response_code, description), summary = BANK_APPROVED, SummaryCode.APPROVED
     return Transaction(
         receipt_number=receipt,
-        account=paid_account(checked),
+        account=checked.paid,
         principal_amount=format_amount(checked.principal),
         surcharge_amount=format_amount(checked.surcharge),
         payment_amount=format_amount(checked.principal + checked.surcharge),
@@ -112,32 +102,23 @@ def new_transaction(
     )
 
 
-def pay(
-    store: Store,
-    facility: Facility,
-    session_id: str,
-    form: Mapping[str, str],
-    *,
-    csrf: str,
-    binding: str,
-    now: datetime,
-    new_account_token: Callable[[], str],
-) -> Transaction:
+def pay(store: Store, facility: Facility, sent: Submission) -> Transaction:
     """Check the form, decide the outcome and complete the session exactly once.
 
     Validation errors raise `PaymentInvalid` and change nothing; a second submit (or a
     concurrent one) raises `AlreadyProcessed`.
     """
-    session = open_session(store, session_id, csrf=csrf, binding=binding, now=now)
+    now = sent.now
+    session = open_session(store, sent.session_id, csrf=sent.csrf, binding=sent.binding, now=now)
     params = session.params
-    checked = check_payment_form(facility, params, form, now=now)
+    checked = check_payment_form(facility, params, sent.form, now=now)
     receipt = next_receipt_number(store, now=now)
     transaction = new_transaction(checked, params["currencyCode"], receipt, now=now)
     # Only an approved payment is registered: a declined card is not worth keeping.
     if params.get("registerPaymentAccount") and transaction.approved:
-        transaction = replace(transaction, account_token=new_account_token())
-    complete_session(store, session_id, transaction, now=now)
-    keep_payment(store, facility, session, transaction, session_id=session_id, now=now)
+        transaction = replace(transaction, account_token=sent.new_account_token())
+    complete_session(store, sent.session_id, transaction, now=now)
+    keep_payment(store, facility, session, transaction, session_id=sent.session_id, now=now)
     if transaction.account_token is not None:
         register_account(
             store,

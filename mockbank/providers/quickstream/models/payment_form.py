@@ -21,6 +21,7 @@ from mockbank.providers.quickstream.models.common import (
     surcharge_cents,
     sydney,
 )
+from mockbank.providers.quickstream.records.payments import PaidAccount
 
 
 # -- cards and bank accounts ---------------------------------------------------------------
@@ -96,15 +97,14 @@ class PaymentForm:
     method: str  # "card" or "bank"
     principal: int
     surcharge: int = 0
-    cardholder_name: str = ""
-    card_scheme: str = ""
-    masked_card: str = ""
-    expiry_month: str = ""
-    expiry_year: str = ""
-    last_two: str = ""
-    account_name: str = ""
-    bsb: str = ""
-    masked_account: str = ""
+    last_two: str = ""  # of the card number: the test outcome
+    account: PaidAccount | None = None  # set once the card or bank account checks out
+
+    @property
+    def paid(self) -> PaidAccount:
+        """The checked card or bank account, masked (only after a successful check)."""
+        assert self.account is not None
+        return self.account
 
 
 class PaymentInvalid(Exception):
@@ -238,11 +238,14 @@ def _check_card(
     if errors:
         return
     assert scheme is not None  # checked above; narrows the type
-    result.cardholder_name = name
-    result.card_scheme = scheme
-    result.masked_card = mask_card_number(digits)
-    result.expiry_month = f"{int(month):02d}"
-    result.expiry_year = year
+    result.account = PaidAccount(
+        "card",
+        cardholder_name=name,
+        masked_card_number=mask_card_number(digits),
+        card_scheme=scheme,
+        expiry_month=f"{int(month):02d}",
+        expiry_year=year,
+    )
     result.last_two = digits[-2:]
     result.surcharge = surcharge_cents(result.principal, facility.surcharges_bp[scheme])
 
@@ -264,6 +267,9 @@ def _check_bank(form: Mapping[str, str], result: PaymentForm, errors: dict[str, 
     if errors:
         return
     digits = bsb.replace("-", "")
-    result.account_name = name
-    result.bsb = f"{digits[:3]}-{digits[3:]}"
-    result.masked_account = mask_account_number(number)
+    result.account = PaidAccount(
+        "bank",
+        account_name=name,
+        bsb=f"{digits[:3]}-{digits[3:]}",
+        masked_account_number=mask_account_number(number),
+    )

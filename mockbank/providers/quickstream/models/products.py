@@ -29,12 +29,12 @@ from mockbank.providers.quickstream.models.common import (
 from mockbank.providers.quickstream.models.invoicing import pay_invoices
 from mockbank.providers.quickstream.models.paying import (
     Notification,
+    Submission,
     keep_payment,
     new_transaction,
     next_receipt_number,
     next_schedule_id,
     notification_for,
-    paid_account,
     pay,
     register_account,
 )
@@ -50,14 +50,14 @@ from mockbank.providers.quickstream.models.token_request import (
     load_session,
     open_session,
 )
-from mockbank.providers.quickstream.records import (
-    NS_RECURRING,
+from mockbank.providers.quickstream.records import NS_RECURRING
+from mockbank.providers.quickstream.records.payments import Transaction
+from mockbank.providers.quickstream.records.sessions import (
     Completed,
     RecurringPayment,
     Registration,
     Schedule,
     Session,
-    Transaction,
 )
 from mockbank.store import Store, add_new
 
@@ -90,65 +90,39 @@ def page_kind(params: Mapping[str, Any]) -> str:
 
 
 def submit(
-    store: Store,
-    fixtures: QuickStreamFixtures,
-    session_id: str,
-    form: Mapping[str, str],
-    *,
-    csrf: str,
-    binding: str,
-    now: datetime,
-    new_account_token: Callable[[], str],
+    store: Store, fixtures: QuickStreamFixtures, sent: Submission
 ) -> tuple[Facility, Completed]:
     """The payment page's submit, whatever the page does: pay (an amount or invoices),
     register an account, or set up a recurring payment. Returns the facility and the outcome.
     """
-    session = load_session(store, session_id, now=now)
+    session = load_session(store, sent.session_id, now=sent.now)
     facility = fixtures.facility_by_username(session.facility)
     if facility is None:
         raise SessionUnknown()
     kind = page_kind(session.params)
-    run: Callable[..., Completed] = pay
+    run: Callable[[Store, Facility, Submission], Completed] = pay
     if kind == "invoicing":
         run = pay_invoices
     elif kind == "registration":
         run = register_only
     elif kind == "recurring":
         run = create_recurring
-    completed = run(
-        store,
-        facility,
-        session_id,
-        form,
-        csrf=csrf,
-        binding=binding,
-        now=now,
-        new_account_token=new_account_token,
-    )
-    return facility, completed
+    return facility, run(store, facility, sent)
 
 
 # -- QuickVault registration only ----------------------------------------------------------
-def register_only(
-    store: Store,
-    facility: Facility,
-    session_id: str,
-    form: Mapping[str, str],
-    *,
-    csrf: str,
-    binding: str,
-    now: datetime,
-    new_account_token: Callable[[], str],
-) -> Registration:
+def register_only(store: Store, facility: Facility, sent: Submission) -> Registration:
     """Check the card or bank account and keep it in QuickVault; no payment is taken."""
-    session = open_session(store, session_id, csrf=csrf, binding=binding, now=now)
+    now = sent.now
+    session = open_session(store, sent.session_id, csrf=sent.csrf, binding=sent.binding, now=now)
     params = session.params
     # The page's checks need an amount; a registration has none, so one cent stands in.
-    checked = check_payment_form(facility, {**params, "principalAmount": "0.01"}, form, now=now)
+    amount = {**params, "principalAmount": "0.01"}
+    checked = check_payment_form(facility, amount, sent.form, now=now)
     registration = Registration(
-        "registration", paid_account(checked), new_account_token(), created_date_time(now)
+        "registration", checked.paid, sent.new_account_token(), created_date_time(now)
     )
-    complete_session(store, session_id, registration, now=now)
+    complete_session(store, sent.session_id, registration, now=now)
     register_account(
         store,
         facility,
@@ -227,27 +201,18 @@ def _check_recurring(
     return checked, schedule
 
 
-def create_recurring(
-    store: Store,
-    facility: Facility,
-    session_id: str,
-    form: Mapping[str, str],
-    *,
-    csrf: str,
-    binding: str,
-    now: datetime,
-    new_account_token: Callable[[], str],
-) -> Registration:
+def create_recurring(store: Store, facility: Facility, sent: Submission) -> Registration:
     """Register the account and the recurring payment; take a first payment due today.
 
     A declined first payment creates nothing (no schedule, no QuickVault account)."""
-    session = open_session(store, session_id, csrf=csrf, binding=binding, now=now)
+    now = sent.now
+    session = open_session(store, sent.session_id, csrf=sent.csrf, binding=sent.binding, now=now)
     params = session.params
-    checked, schedule = _check_recurring(facility, params, form, now=now)
+    checked, schedule = _check_recurring(facility, params, sent.form, now=now)
     registration = Registration(
         "recurring",
-        paid_account(checked),
-        new_account_token(),
+        checked.paid,
+        sent.new_account_token(),
         created_date_time(now),
         schedule=schedule,
         regular_payment_amount=format_amount(checked.principal),
@@ -262,7 +227,7 @@ def create_recurring(
         )
     if registration.success_flag:
         registration = replace(registration, schedule_id=next_schedule_id(store, now=now))
-    complete_session(store, session_id, registration, now=now)
+    complete_session(store, sent.session_id, registration, now=now)
     if first is not None:
         keep_payment(
             store,
@@ -342,16 +307,8 @@ def quickconnect(
         new_secret=new_secret,
         connections=QUICKCONNECT_CONNECTIONS,
     )
-    transaction = pay(
-        store,
-        facility,
-        session_id,
-        form,
-        csrf=session.csrf,
-        binding=session.binding,
-        now=now,
-        new_account_token=new_account_token,
-    )
+    sent = Submission(session_id, form, session.csrf, session.binding, now, new_account_token)
+    transaction = pay(store, facility, sent)
     return facility, load_session(store, session_id, now=now), transaction
 
 

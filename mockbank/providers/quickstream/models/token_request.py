@@ -45,13 +45,8 @@ from mockbank.providers.quickstream.models.common import (
     format_amount,
     parse_amount,
 )
-from mockbank.providers.quickstream.records import (
-    NS_SESSION,
-    NS_TOKEN,
-    Completed,
-    Session,
-    TokenRecord,
-)
+from mockbank.providers.quickstream.records import NS_SESSION, NS_TOKEN
+from mockbank.providers.quickstream.records.sessions import Completed, Session, TokenRecord
 from mockbank.store import Store, add_new
 
 

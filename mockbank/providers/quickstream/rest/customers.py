@@ -9,6 +9,7 @@ from typing import Any
 
 from mockbank.providers.quickstream import records
 from mockbank.providers.quickstream.models.common import Facility
+from mockbank.providers.quickstream.records.payments import VaultAccount
 from mockbank.providers.quickstream.rest import tokens
 from mockbank.providers.quickstream.rest.errors import NotFound, invalid
 from mockbank.providers.quickstream.rest.fields import Body
@@ -154,7 +155,7 @@ def quickweb_account(store: Store, facility: Facility, account_token: str) -> Ac
     record = store.record(records.NS_VAULT, account_token)
     if record is None:
         return None
-    vault = records.VaultAccount.from_value(record.value)
+    vault = VaultAccount.from_value(record.value)
     if vault.facility != facility.username:
         return None
     paid = vault.account

@@ -15,6 +15,7 @@ from mockbank.providers.quickstream.rest.admin import ApiKey, Fixtures, KeyType
 from mockbank.providers.quickstream.rest.auth import authenticate
 from mockbank.providers.quickstream.rest.errors import NotFound, invalid
 from mockbank.providers.quickstream.rest.fields import parse_json
+from mockbank.providers.quickstream.rest.records import Account, Customer, Transaction
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 
@@ -23,6 +24,7 @@ bp = Blueprint("rest", __name__, template_folder="templates")
 SECRET = (KeyType.SECRET,)
 PUBLISHABLE = (KeyType.PUBLISHABLE,)
 EITHER = (KeyType.SECRET, KeyType.PUBLISHABLE)
+ACCOUNT_NOT_FOUND = "The accountToken path parameter may be incorrect."
 
 
 def _fixtures(state: State) -> Fixtures:
@@ -128,6 +130,22 @@ def create_transaction() -> Response:
     return _keyed(state, facility, data, run)
 
 
+def _transactions(
+    state: State, facility: Facility, filters: dict[str, str], shown: dict[str, str]
+) -> Response:
+    """A page of the facility's transactions matching `filters` (`shown` in the links)."""
+    found = payments.list_transactions(state.store, facility, filters)
+    now = state.now()
+    return _listing([wire.transaction(_base(), facility, t, now) for t in found], shown)
+
+
+def _transaction(state: State, facility: Facility, receipt_number: str) -> Transaction:
+    txn = payments.get_transaction(state.store, facility, receipt_number)
+    if txn is None:
+        raise NotFound("The receiptNumber path parameter may be incorrect.")
+    return txn
+
+
 @bp.get("/transactions")
 @endpoint("rest-transactions")
 def list_transactions() -> Response:
@@ -135,9 +153,7 @@ def list_transactions() -> Response:
     state, _, facility = _caller(*SECRET)
     names = ("transactionType", "customerReferenceNumber", "paymentReferenceNumber", "status")
     filters = {n: request.args.get(n, "") for n in names}
-    found = payments.list_transactions(state.store, facility, filters)
-    now = state.now()
-    return _listing([wire.transaction(_base(), facility, t, now) for t in found], filters)
+    return _transactions(state, facility, filters, filters)
 
 
 @bp.get("/transactions/<receipt_number>")
@@ -145,9 +161,7 @@ def list_transactions() -> Response:
 def get_transaction(receipt_number: str) -> Response:
     """One transaction by receipt number."""
     state, _, facility = _caller(*SECRET)
-    txn = payments.get_transaction(state.store, facility, receipt_number)
-    if txn is None:
-        raise NotFound("The receiptNumber path parameter may be incorrect.")
+    txn = _transaction(state, facility, receipt_number)
     return _json(wire.transaction(_base(), facility, txn, state.now()))
 
 
@@ -156,12 +170,23 @@ def get_transaction(receipt_number: str) -> Response:
 def list_refunds(receipt_number: str) -> Response:
     """The refunds of one transaction, newest first."""
     state, _, facility = _caller(*SECRET)
-    if payments.get_transaction(state.store, facility, receipt_number) is None:
-        raise NotFound("The receiptNumber path parameter may be incorrect.")
+    _transaction(state, facility, receipt_number)
     filters = {"transactionType": "REFUND", "parentReceiptNumber": receipt_number}
-    found = payments.list_transactions(state.store, facility, filters)
-    now = state.now()
-    return _listing([wire.transaction(_base(), facility, t, now) for t in found], {})
+    return _transactions(state, facility, filters, {})
+
+
+def _customer(state: State, facility: Facility, customer_id: str) -> Customer:
+    found = customers.get_customer(state.store, facility, customer_id)
+    if found is None:
+        raise NotFound("The customerId path parameter may be incorrect.")
+    return found
+
+
+def _account(state: State, facility: Facility, account_token: str) -> Account:
+    found = customers.find_account(state.store, facility, account_token)
+    if found is None:
+        raise NotFound(ACCOUNT_NOT_FOUND)
+    return found
 
 
 @bp.post("/customers")
@@ -201,10 +226,7 @@ def list_customers() -> Response:
 def get_customer(customer_id: str) -> Response:
     """One customer."""
     state, _, facility = _caller(*SECRET)
-    found = customers.get_customer(state.store, facility, customer_id)
-    if found is None:
-        raise NotFound("The customerId path parameter may be incorrect.")
-    return _json(wire.customer(_base(), found))
+    return _json(wire.customer(_base(), _customer(state, facility, customer_id)))
 
 
 @bp.post("/customers/<customer_id>/accounts")
@@ -234,8 +256,7 @@ def register_account(customer_id: str) -> Response:
 def list_accounts(customer_id: str) -> Response:
     """The customer's accounts, most recently registered first."""
     state, _, facility = _caller(*SECRET)
-    if customers.get_customer(state.store, facility, customer_id) is None:
-        raise NotFound("The customerId path parameter may be incorrect.")
+    _customer(state, facility, customer_id)
     found = customers.accounts_of(state.store, facility, customer_id)
     return _listing([wire.account(_base(), a) for a in found], {})
 
@@ -245,10 +266,7 @@ def list_accounts(customer_id: str) -> Response:
 def get_account(account_token: str) -> Response:
     """One QuickVault account."""
     state, _, facility = _caller(*SECRET)
-    found = customers.find_account(state.store, facility, account_token)
-    if found is None:
-        raise NotFound("The accountToken path parameter may be incorrect.")
-    return _json(wire.account(_base(), found))
+    return _json(wire.account(_base(), _account(state, facility, account_token)))
 
 
 @bp.delete("/accounts/<account_token>")
@@ -257,12 +275,12 @@ def get_account(account_token: str) -> Response:
 def delete_account(account_token: str, customer_id: str | None = None) -> Response:
     """Remove an account from QuickVault; answers the account as it was."""
     state, _, facility = _caller(*SECRET)
-    found = customers.find_account(state.store, facility, account_token)
-    if found is None or (customer_id is not None and found.customer_id != customer_id):
-        raise NotFound("The accountToken path parameter may be incorrect.")
+    found = _account(state, facility, account_token)
+    if customer_id is not None and found.customer_id != customer_id:
+        raise NotFound(ACCOUNT_NOT_FOUND)
     deleted = customers.delete_account(state.store, facility, account_token)
     if deleted is None:
-        raise NotFound("The accountToken path parameter may be incorrect.")
+        raise NotFound(ACCOUNT_NOT_FOUND)
     return _json(wire.account(_base(), deleted))
 
 
