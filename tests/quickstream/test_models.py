@@ -9,7 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from mockbank.providers.quickstream.errors import AlreadyProcessed, SessionCheckFailed
+from mockbank.clients.quickstream import verify_passback
+from mockbank.providers.quickstream.errors import AlreadyProcessed, NotCompleted, SessionCheckFailed
 from mockbank.providers.quickstream.models import paying, products
 from mockbank.providers.quickstream.models import token_request as tokens
 from mockbank.providers.quickstream.models.common import Facility, QuickStreamFixtures
@@ -18,6 +19,7 @@ from mockbank.providers.quickstream.records import (
     CARD_FIELDS,
     NS_PAYMENT,
     NS_SESSION,
+    NS_TOKEN,
     NS_VAULT,
 )
 from mockbank.providers.quickstream.records.payments import Payment, Transaction, VaultAccount
@@ -254,3 +256,48 @@ def test_a_bank_payment_keeps_the_bank_fields_only(state: State) -> None:
     value = transaction.to_value()
     assert not set(CARD_FIELDS) & set(value)
     assert isinstance(datetime.fromisoformat(value["createdAt"]), datetime)
+
+
+# -- the passback and QuickConnect's refusal (were decided in the views) ----------------------
+def test_passback_needs_a_completed_session_and_a_return_url(state: State) -> None:
+    facility = _facility(state)
+    session_id, session = _session(state, returnUrl="https://merchant.example/back")
+    with pytest.raises(NotCompleted):
+        products.passback(facility, session)
+    _pay(state, session_id, session)
+    session = tokens.load_session(state.store, session_id, now=state.now())
+    url, fields = products.passback(facility, session)
+    assert url == "https://merchant.example/back"
+    assert verify_passback(fields, facility.passback_secret, rule=facility.passback_rule)
+    session_id, session = _session(state, returnUrl=None)
+    _pay(state, session_id, session)
+    session = tokens.load_session(state.store, session_id, now=state.now())
+    with pytest.raises(NotCompleted):
+        products.passback(facility, session)
+
+
+def test_quickconnect_refuses_bad_card_details_before_taking_the_token(state: State) -> None:
+    values = token_params(connectionType="QUICKCONNECT", returnUrl="https://merchant.example/b")
+    grant = tokens.issue_token(
+        state.store, _facility(state), values, now=state.now(), new_token=lambda: "qc-token"
+    )
+    with pytest.raises(products.QuickConnectInvalid) as refused:
+        products.quickconnect(
+            state.store,
+            _fixtures(state),
+            grant.token,
+            "COMMUNITY1",
+            {**_card(""), "cvn": "1"},
+            now=state.now(),
+            new_secret=lambda: f"secret-{next(COUNTER)}",
+            new_account_token=lambda: "unused",
+        )
+    assert refused.value.return_url == "https://merchant.example/b"
+    assert refused.value.refused_fields() == {
+        "summaryCode": "3",
+        "responseDescription": "Invalid payment details",
+        "errorFields": "cvn",
+    }
+    token = state.store.record(NS_TOKEN, "qc-token")
+    assert token is not None
+    assert not token.used

@@ -14,7 +14,6 @@ from mockbank.providers.quickstream import auth
 from mockbank.providers.quickstream.errors import (
     AlreadyProcessed,
     InvalidParameter,
-    NotCompleted,
     SessionUnknown,
 )
 from mockbank.providers.quickstream.models import invoicing, paying, payment_form, products
@@ -146,17 +145,6 @@ def _quickconnect(state: State, form: dict[str, str]) -> ResponseReturnValue:
     """QuickConnect's direct post: pay with the posted card, then back to the merchant."""
     token, community = form.pop("token", ""), form.pop("communityCode", "")
     journal_note("form", payment_form.masked_form(form))
-    stored = tokens.check_token(
-        state.store,
-        _fixtures(state),
-        token,
-        community,
-        now=state.now(),
-        connections=products.QUICKCONNECT_CONNECTIONS,
-    )
-    return_url = stored.params.get("returnUrl")
-    if not return_url:
-        raise InvalidParameter("A QuickConnect token needs a returnUrl to send the payer back to.")
     try:
         facility, session, transaction = products.quickconnect(
             state.store,
@@ -168,19 +156,15 @@ def _quickconnect(state: State, form: dict[str, str]) -> ResponseReturnValue:
             new_secret=lambda: state.token_urlsafe(24),
             new_account_token=lambda: state.token_hex(10),
         )
-    except payment_form.PaymentInvalid as invalid:
+    except products.QuickConnectInvalid as invalid:
         # Nothing is taken: the merchant's page shows the problems and posts again.
         journal_note("invalid_fields", sorted(invalid.errors))
-        refused = {
-            "summaryCode": "3",
-            "responseDescription": "Invalid payment details",
-            "errorFields": ",".join(sorted(invalid.errors)),
-        }
-        return redirect(paying.passback_get_url(return_url, refused), code=303)
+        refused = paying.passback_get_url(invalid.return_url, invalid.refused_fields())
+        return redirect(refused, code=303)
     journal_note("receipt_number", transaction.receipt_number)
     _send_notification(state, paying.plan_notification(facility, session, transaction))
     _record_receipt_email(state, facility, session, transaction)
-    fields = paying.passback_fields(facility, session, transaction)
+    return_url, fields = products.passback(facility, session)
     return redirect(paying.passback_get_url(return_url, fields), code=303)
 
 
@@ -394,14 +378,7 @@ def return_to_merchant(session_id: str) -> ResponseReturnValue:
 
 def _passback(facility: Facility, session: Session) -> ResponseReturnValue:
     """The signed passback to returnUrl: an auto-submitted POST form, or a GET redirect."""
-    completed = paying.require_completed(session)
-    return_url = session.params.get("returnUrl")
-    if not return_url:
-        raise NotCompleted("The merchant gave no returnUrl; this receipt is the last page.")
-    if isinstance(completed, Registration):
-        fields = products.signed_registration_fields(facility, session, completed)
-    else:
-        fields = paying.passback_fields(facility, session, completed)
+    return_url, fields = products.passback(facility, session)
     journal_note("passback", {"method": facility.passback_method, "url": return_url})
     if facility.passback_method == "GET":
         return redirect(paying.passback_get_url(return_url, fields), code=303)

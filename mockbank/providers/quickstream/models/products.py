@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mockbank.clients.quickstream import sign_passback
-from mockbank.providers.quickstream.errors import SessionUnknown
+from mockbank.providers.quickstream.errors import InvalidParameter, NotCompleted, SessionUnknown
 from mockbank.providers.quickstream.models.common import (
     Facility,
     QuickStreamFixtures,
@@ -35,8 +35,10 @@ from mockbank.providers.quickstream.models.paying import (
     next_receipt_number,
     next_schedule_id,
     notification_for,
+    passback_fields,
     pay,
     register_account,
+    require_completed,
 )
 from mockbank.providers.quickstream.models.payment_form import (
     PaymentForm,
@@ -277,6 +279,22 @@ def _keep_schedule(
 
 
 # -- QuickConnect: the direct post ----------------------------------------------------------
+class QuickConnectInvalid(PaymentInvalid):
+    """The direct post's card details are wrong: back to the merchant's page, nothing taken."""
+
+    def __init__(self, errors: dict[str, str], return_url: str) -> None:
+        super().__init__(errors)
+        self.return_url = return_url
+
+    def refused_fields(self) -> dict[str, str]:
+        """What the merchant's page hears: summary code 3 and the fields to correct."""
+        return {
+            "summaryCode": "3",
+            "responseDescription": "Invalid payment details",
+            "errorFields": ",".join(sorted(self.errors)),
+        }
+
+
 def quickconnect(
     store: Store,
     fixtures: QuickStreamFixtures,
@@ -290,14 +308,21 @@ def quickconnect(
 ) -> tuple[Facility, Session, Transaction]:
     """The merchant page's direct post: check the card, then take the token and pay once.
 
-    Invalid card details raise `PaymentInvalid` before the token is taken, so the payer can
-    correct them on the merchant's page and post again."""
+    A token without a ``returnUrl`` is refused (`InvalidParameter`). Invalid card details
+    raise `QuickConnectInvalid` before the token is taken, so the payer can correct them on
+    the merchant's page and post again."""
     stored = check_token(
         store, fixtures, token, community_code, now=now, connections=QUICKCONNECT_CONNECTIONS
     )
+    return_url = stored.params.get("returnUrl")
+    if not return_url:
+        raise InvalidParameter("A QuickConnect token needs a returnUrl to send the payer back to.")
     facility = fixtures.facility_by_username(stored.facility)
     assert facility is not None  # check_token refused a token of a removed facility
-    check_payment_form(facility, stored.params, form, now=now)
+    try:
+        check_payment_form(facility, stored.params, form, now=now)
+    except PaymentInvalid as invalid:
+        raise QuickConnectInvalid(invalid.errors, return_url) from None
     session_id, session = handoff(
         store,
         fixtures,
@@ -356,3 +381,16 @@ def plan_registration_notification(
     fields = registration_fields(session, registration)
     planned = notification_for(facility, url, session.params, fields)
     return replace(planned, label=f"notification for account {registration.account_token}")
+
+
+def passback(facility: Facility, session: Session) -> tuple[str, dict[str, str]]:
+    """Where the passback goes (``returnUrl``) and its signed fields.
+
+    `NotCompleted` before the session completes, or when the merchant gave no returnUrl."""
+    completed = require_completed(session)
+    return_url = session.params.get("returnUrl")
+    if not return_url:
+        raise NotCompleted("The merchant gave no returnUrl; this receipt is the last page.")
+    if isinstance(completed, Registration):
+        return return_url, signed_registration_fields(facility, session, completed)
+    return return_url, passback_fields(facility, session, completed)

@@ -10,11 +10,12 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from mockbank.hosts import external_base_url
 from mockbank.providers.quickstream.models.common import Facility
-from mockbank.providers.quickstream.rest import customers, idempotency, payments, tokens, wire
+from mockbank.providers.quickstream.rest import wire
 from mockbank.providers.quickstream.rest.admin import ApiKey, Fixtures, KeyType
 from mockbank.providers.quickstream.rest.auth import authenticate
 from mockbank.providers.quickstream.rest.errors import NotFound, invalid
-from mockbank.providers.quickstream.rest.fields import parse_json
+from mockbank.providers.quickstream.rest.models import customers, idempotency, payments, tokens
+from mockbank.providers.quickstream.rest.models.fields import parse_json
 from mockbank.providers.quickstream.rest.records import Account, Customer, Transaction
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state

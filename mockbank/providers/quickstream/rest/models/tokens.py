@@ -14,7 +14,7 @@ from typing import Any
 from mockbank.providers.quickstream.models import payment_form
 from mockbank.providers.quickstream.models.common import Facility
 from mockbank.providers.quickstream.rest.errors import invalid
-from mockbank.providers.quickstream.rest.fields import Body, read_account
+from mockbank.providers.quickstream.rest.models.fields import Body, read_account
 from mockbank.providers.quickstream.rest.records import NS_TOKEN, SingleUseToken
 from mockbank.store import Store
 

@@ -10,9 +10,9 @@ from typing import Any
 from mockbank.providers.quickstream import records
 from mockbank.providers.quickstream.models.common import Facility
 from mockbank.providers.quickstream.records.payments import VaultAccount
-from mockbank.providers.quickstream.rest import tokens
 from mockbank.providers.quickstream.rest.errors import NotFound, invalid
-from mockbank.providers.quickstream.rest.fields import Body
+from mockbank.providers.quickstream.rest.models import tokens
+from mockbank.providers.quickstream.rest.models.fields import Body
 from mockbank.providers.quickstream.rest.records import (
     NS_ACCOUNT,
     NS_CUSTOMER,

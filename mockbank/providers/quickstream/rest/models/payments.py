@@ -13,9 +13,9 @@ from typing import Any
 
 from mockbank.providers.quickstream.models import common, paying, payment_form
 from mockbank.providers.quickstream.models.common import Facility
-from mockbank.providers.quickstream.rest import customers, tokens
 from mockbank.providers.quickstream.rest.errors import invalid
-from mockbank.providers.quickstream.rest.fields import Body
+from mockbank.providers.quickstream.rest.models import customers, tokens
+from mockbank.providers.quickstream.rest.models.fields import Body
 from mockbank.providers.quickstream.rest.records import (
     NS_TRANSACTION,
     PaymentAccount,
