@@ -18,8 +18,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -27,13 +27,17 @@ from mockbank.clients.tokenos import KeyPair, base64url, generate_keys
 from mockbank.outbox import Message
 from mockbank.providers.tokenos.errors import InvalidArgument, NotFound
 from mockbank.providers.tokenos.models.common import is_text, object_field
+from mockbank.providers.tokenos.models.lifecycle import StatusChange
+from mockbank.providers.tokenos.records.webhooks import (
+    NS_EVENT,
+    NS_WEBHOOK,
+    WebhookConfig,
+    WebhookEvent,
+)
 from mockbank.store import Store
 
 if TYPE_CHECKING:
     from mockbank.state import State
-
-NS_WEBHOOK = "tokenos.webhook_config"
-NS_EVENT = "tokenos.webhook_event"
 
 # The OpenAPI's EventType enum (INVALID is the proto default, never configurable).
 EVENT_TYPES = (
@@ -53,31 +57,14 @@ EVENT_TYPES = (
 # 1 min, 5 min and 30 min of app clock; five attempts in all.
 RETRY_DELAYS = (0.0, 10.0, 60.0, 300.0, 1800.0)
 URL_MAX = 2000
+# The event type each kind of v2 status change is notified as.
+CHANGE_EVENTS = {
+    "payment": "PAYMENT_STATUS_CHANGED",
+    "vrp": "VRP_STATUS_CHANGED",
+    "vrp-consent": "VRP_CONSENT_STATUS_CHANGED",
+    "refund": "REFUND_STATUS_CHANGED",
+}
 FAULT_ENDPOINT = "webhook"
-
-
-@dataclass(frozen=True)
-class WebhookConfig:
-    """Where a member's notifications go and which event types it subscribed to."""
-
-    member_id: str
-    url: str
-    types: tuple[str, ...]
-
-    def to_value(self) -> dict[str, Any]:
-        return {"memberId": self.member_id, "url": self.url, "types": list(self.types)}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> WebhookConfig:
-        return cls(
-            member_id=str(value["memberId"]),
-            url=str(value["url"]),
-            types=tuple(str(t) for t in value["types"]),
-        )
-
-    def to_proto(self) -> dict[str, Any]:
-        """The OpenAPI's ``Config``: ``{type: [...], url}``."""
-        return {"type": list(self.types), "url": self.url}
 
 
 def _webhook_url(value: Any) -> str:
@@ -183,10 +170,10 @@ def publish_event(
     config = find_config(state.store, member_id, now=now)
     if config is None or event_type not in config.types:
         return None
-    if dedupe_key is not None and not state.store.add(
-        NS_EVENT, f"{member_id}|{event_type}|{dedupe_key}", {}, now=now
-    ):
-        return None
+    if dedupe_key is not None:
+        event = WebhookEvent(member_id, event_type, dedupe_key)
+        if not state.store.add(NS_EVENT, event.key, event.to_value(), now=now):
+            return None
     body = event_body(event_type, payload)
     fixtures = state.fixtures["tokenos"]
     headers = {
@@ -247,3 +234,32 @@ def publish_transfer_events(
         dedupe_key=f"transfer:{transfer_id}:{outcome}",
         label=f"transfer {transfer_id} {outcome}",
     )
+
+
+def publish_changes(
+    state: State,
+    changes: list[StatusChange],
+    payload: Callable[[StatusChange], dict[str, Any]],
+    *,
+    now: datetime,
+) -> list[str]:
+    """Queue one signed webhook per status change of a payment, VRP, VRP consent or refund.
+
+    Each is sent once per resource and status however often it is seen (a dedupe key), and
+    becomes due at the moment it happens on the app clock (a firm step ahead is queued now for
+    then). `payload` renders the resource as its GET endpoint shows it. Returns one line per
+    change for the journal.
+    """
+    for change in changes:
+        at = datetime.fromtimestamp(change.at, tz=UTC)
+        publish_event(
+            state,
+            change.member_id,
+            CHANGE_EVENTS[change.kind],
+            payload(change),
+            now=now,
+            at=at if at > now else None,
+            dedupe_key=f"{change.kind}:{change.id}:{change.status}",
+            label=f"{change.kind} {change.id} {change.status}",
+        )
+    return [f"{c.kind} {c.id} {c.status}" for c in changes]

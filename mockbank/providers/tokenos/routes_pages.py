@@ -17,7 +17,21 @@ from mockbank.providers.tokenos.errors import TokenOSError
 from mockbank.providers.tokenos.models import Bank, Fixtures, vrp
 from mockbank.providers.tokenos.models import payment_initiation as initiation
 from mockbank.providers.tokenos.models import payments_v2 as payments
+from mockbank.providers.tokenos.models.hosted_pages import (
+    Next,
+    PageAnswer,
+    PageForm,
+    bank_consent,
+    bank_payment,
+    consent_accounts,
+    hosted_consent,
+    hosted_payment,
+)
+from mockbank.providers.tokenos.records.payments_v2 import Payment
+from mockbank.providers.tokenos.records.steps import Tracked
+from mockbank.providers.tokenos.records.vrp import VrpConsent
 from mockbank.providers.tokenos.routes_v2 import base_url, notify, sweep
+from mockbank.providers.tokenos.settings import settings
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 
@@ -68,8 +82,29 @@ def _amount(value: dict[str, Any]) -> str:
     return f"{value['value']} {value['currency']}"
 
 
+def _form() -> PageForm:
+    return PageForm(
+        request.method,
+        request.form.get("decision", ""),
+        request.form.get("bankId") or None,
+        request.form.get("accountId") or None,
+    )
+
+
+def _answered(state: State, answer: PageAnswer[Any]) -> None:
+    """Publish what the page changed and note it in the journal."""
+    notify(state, answer.resource, list(answer.changes))
+    if answer.note is not None:
+        journal_note(*answer.note)
+
+
+def _closed(what: str, resource: Tracked, answer: PageAnswer[Any], brand: str) -> Response:
+    heading = f"{what.capitalize()} closed"
+    return _message(heading, answer.error or f"This {what} is {resource.status}.", 410, brand)
+
+
 # -- payments: Hosted Pages and the bank ------------------------------------------------------
-def _hosted_choice(payment: payments.Payment, fixtures: Fixtures, error: str | None) -> Response:
+def _hosted_choice(payment: Payment, fixtures: Fixtures, error: str | None) -> Response:
     init = payment.initiation
     banks = initiation.payment_banks(fixtures, init["localInstrument"], payment.currency)
     shown, search, country, countries = _filtered(banks)
@@ -97,36 +132,22 @@ def _hosted_choice(payment: payments.Payment, fixtures: Fixtures, error: str | N
 def hosted_session(payment_id: str) -> Response:
     """Token.io's Hosted Pages: bank selection (search, country), then the bank."""
     state, fixtures = _start()
-    store, now = state.store, state.now()
     try:
-        payment, changes = payments.load(store, payment_id, now=now)
+        answer = hosted_payment(state.store, fixtures, payment_id, _form(), now=state.now())
     except TokenOSError:
         return _message("Unknown payment", f"No payment {payment_id}.", 404)
-    notify(state, payment, changes)
-    if payment.status == payments.S.PENDING_REDIRECT_AUTH:
+    _answered(state, answer)
+    payment = answer.resource
+    if answer.next == Next.BANK:
         return _redirect(f"{base_url()}{payments.BANK_PAGE}{payment.id}")
-    if payment.status != payments.S.PENDING_REDIRECT_HP:
-        return _message("Payment closed", f"This payment is {payment.status}.", 410)
-    decision = request.form.get("decision", "")
-    bank_id = payment.bank_id or request.form.get("bankId") or None
-    if decision == "cancel":
-        payment, changes = payments.choose_bank(store, payment_id, None, fixtures, now=now)
-        notify(state, payment, changes)
+    if answer.next == Next.CALLBACK:
         return _redirect(payments.callback_location(payment))
-    if bank_id is None or (request.method == "GET" and not payment.bank_id):
-        return _hosted_choice(payment, fixtures, None)
-    try:
-        payment, changes = payments.choose_bank(store, payment_id, bank_id, fixtures, now=now)
-    except TokenOSError as failure:
-        return _hosted_choice(payment, fixtures, failure.detail)
-    notify(state, payment, changes)
-    journal_note("bank", bank_id)
-    return _redirect(f"{base_url()}{payments.BANK_PAGE}{payment.id}")
+    if answer.next == Next.CLOSED:
+        return _closed("payment", payment, answer, HOSTED_BRAND)
+    return _hosted_choice(payment, fixtures, answer.error)
 
 
-def _bank_page(
-    state: State, fixtures: Fixtures, payment: payments.Payment, error: str | None
-) -> Response:
+def _bank_page(fixtures: Fixtures, payment: Payment, error: str | None) -> Response:
     init = payment.initiation
     bank = fixtures.banks[payment.bank_id or ""]
     accounts = payments.payer_accounts(payment, fixtures)
@@ -156,49 +177,27 @@ def _bank_page(
 def bank_payment_page(payment_id: str) -> Response:
     """The model bank's consent page: the payer approves or declines, then back to the TPP."""
     state, fixtures = _start()
-    store, now = state.store, state.now()
     try:
-        payment, changes = payments.load(store, payment_id, now=now)
+        answer = bank_payment(
+            state.store,
+            fixtures,
+            payment_id,
+            _form(),
+            settings(state).payments,
+            now=state.now(),
+        )
     except TokenOSError:
         return _message("Unknown payment", f"No payment {payment_id}.", 404, "Bank")
-    notify(state, payment, changes)
-    if payment.status != payments.S.PENDING_REDIRECT_AUTH:
-        return _message("Payment closed", f"This payment is {payment.status}.", 410, "Bank")
-    decision = request.form.get("decision", "")
-    if request.method == "GET" or decision not in ("approve", "deny"):
-        error = "decision must be approve or deny" if request.method == "POST" else None
-        return _bank_page(state, fixtures, payment, error)
-    account_id = request.form.get("accountId") or None
-    allowed = [a.id for a in payments.payer_accounts(payment, fixtures)]
-    if account_id is not None and account_id not in allowed:
-        return _bank_page(
-            state, fixtures, payment, f"{account_id} is not one of your accounts here"
-        )
-    if decision == "approve" and account_id is None and allowed:
-        preferred = initiation.debtor_account(
-            payment.initiation, payments.payer_accounts(payment, fixtures)
-        )
-        account_id = preferred.id if preferred else allowed[0]
-    try:
-        payment, changes = payments.payer_decision(
-            store, payment_id, decision == "approve", account_id, routes_settings(state), now=now
-        )
-    except TokenOSError as failure:  # answered by a concurrent POST meanwhile
-        return _message("Payment closed", failure.detail, 410, "Bank")
-    notify(state, payment, changes)
-    journal_note("decision", decision)
-    return _redirect(payments.callback_location(payment))
-
-
-def routes_settings(state: State) -> payments.Settings:
-    """The tokenos.* durations."""
-    from mockbank.providers.tokenos.settings import settings
-
-    return settings(state).payments
+    _answered(state, answer)
+    if answer.next == Next.CLOSED:
+        return _closed("payment", answer.resource, answer, "Bank")
+    if answer.next == Next.CALLBACK:
+        return _redirect(payments.callback_location(answer.resource))
+    return _bank_page(fixtures, answer.resource, answer.error)
 
 
 # -- VRP consents: Hosted Pages and the bank --------------------------------------------------
-def _consent_callback(consent: vrp.VrpConsent) -> str:
+def _consent_callback(consent: VrpConsent) -> str:
     url = str(consent.initiation["callbackUrl"])
     query = urlencode(
         {"vrp-consent-id": consent.id, "state": consent.initiation.get("callbackState") or ""}
@@ -206,7 +205,7 @@ def _consent_callback(consent: vrp.VrpConsent) -> str:
     return f"{url}{'&' if '?' in url else '?'}{query}"
 
 
-def _consent_summary(consent: vrp.VrpConsent) -> list[str]:
+def _consent_summary(consent: VrpConsent) -> list[str]:
     init = consent.initiation
     lines = [
         f"To: {init['creditor'].get('name')}",
@@ -227,42 +226,27 @@ def vrp_hosted() -> Response:
     state, fixtures = _start()
     consent_id = request.args.get("vrp-consent-id", "")
     try:
-        consent, changes = vrp.load(state.store, consent_id, now=state.now())
+        answer = hosted_consent(state.store, fixtures, consent_id, _form(), now=state.now())
     except TokenOSError:
         return _message("Unknown consent", f"No VRP consent {consent_id!r}.", 404)
-    notify(state, consent, changes)
-    if consent.status == vrp.PENDING_REDIRECT_AUTH:
+    _answered(state, answer)
+    consent = answer.resource
+    if answer.next == Next.BANK:
         return _redirect(f"{base_url()}{vrp.BANK_PAGE}{consent.id}")
-    if consent.status != vrp.PENDING_MORE_INFO:
-        return _message("Consent closed", f"This consent is {consent.status}.", 410)
-    decision, bank_id = request.form.get("decision", ""), request.form.get("bankId") or None
-    error = None
-    if request.method == "POST" and (decision == "cancel" or bank_id):
-        try:
-            consent, changes = vrp.choose_bank(
-                state.store,
-                consent_id,
-                None if decision == "cancel" else bank_id,
-                fixtures,
-                now=state.now(),
-            )
-        except TokenOSError as failure:
-            error = failure.detail
-        else:
-            notify(state, consent, changes)
-            if consent.status == vrp.REJECTED:
-                return _redirect(_consent_callback(consent))
-            return _redirect(f"{base_url()}{vrp.BANK_PAGE}{consent.id}")
+    if answer.next == Next.CALLBACK:
+        return _redirect(_consent_callback(consent))
+    if answer.next == Next.CLOSED:
+        return _closed("consent", consent, answer, HOSTED_BRAND)
     banks = initiation.payment_banks(fixtures, "FASTER_PAYMENTS", consent.currency)
     shown, search, country, countries = _filtered(banks)
     return _page(
         "hosted_banks.html",
-        400 if error else 200,
+        400 if answer.error else 200,
         title="Choose your bank",
         brand=HOSTED_BRAND,
         summary_title="Set up variable recurring payments",
         summary=_consent_summary(consent),
-        error=error,
+        error=answer.error,
         action=request.path,
         post_action=request.full_path.rstrip("?"),
         keep=[("vrp-consent-id", consent_id)],
@@ -279,37 +263,26 @@ def bank_vrp_page(consent_id: str) -> Response:
     """The model bank's page for a VRP consent: authorise or reject."""
     state, fixtures = _start()
     try:
-        consent, changes = vrp.load(state.store, consent_id, now=state.now())
+        answer = bank_consent(state.store, fixtures, consent_id, _form(), now=state.now())
     except TokenOSError:
         return _message("Unknown consent", f"No VRP consent {consent_id}.", 404, "Bank")
-    notify(state, consent, changes)
-    if consent.status != vrp.PENDING_REDIRECT_AUTH:
-        return _message("Consent closed", f"This consent is {consent.status}.", 410, "Bank")
+    _answered(state, answer)
+    consent = answer.resource
+    if answer.next == Next.CLOSED:
+        return _closed("consent", consent, answer, "Bank")
+    if answer.next == Next.CALLBACK:
+        return _redirect(_consent_callback(consent))
     bank = fixtures.banks[consent.bank_id or ""]
-    accounts = [a for p in fixtures.payers for a in p.accounts if a.bank_id == bank.id]
-    decision, account_id = request.form.get("decision", ""), request.form.get("accountId") or None
-    if request.method == "POST" and decision in ("approve", "deny"):
-        if account_id is None and accounts:
-            account_id = accounts[0].id
-        if account_id is None or account_id in [a.id for a in accounts]:
-            try:
-                consent, changes = vrp.payer_decision(
-                    state.store, consent_id, decision == "approve", account_id, now=state.now()
-                )
-            except TokenOSError as failure:
-                return _message("Consent closed", failure.detail, 410, "Bank")
-            notify(state, consent, changes)
-            return _redirect(_consent_callback(consent))
-    error = "choose one of your accounts and approve or deny" if request.method == "POST" else None
+    accounts = consent_accounts(consent, fixtures)
     return _page(
         "bank_page.html",
-        400 if error else 200,
+        400 if answer.error else 200,
         title=bank.name,
         brand=bank.name,
         colour="#0b5d3b",
         heading="Authorise variable recurring payments",
         summary=_consent_summary(consent),
-        error=error,
+        error=answer.error,
         action=request.path,
         accounts=accounts,
         selected=accounts[0].id if accounts else None,

@@ -7,44 +7,35 @@ whatever else that layer accepts). Failures answer in the v2 envelope (``errors_
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Response, jsonify, request
 
 from mockbank.hosts import external_base_url
 from mockbank.providers.tokenos import events, routes
-from mockbank.providers.tokenos.errors_v2 import (
-    ConsentNotAuthorized,
-    FieldInvalidFormat,
-    ResourceNotFound,
-)
+from mockbank.providers.tokenos.errors_v2 import FieldInvalidFormat
 from mockbank.providers.tokenos.models import (
     Fixtures,
-    account_balance,
+    lifecycle,
     refunds,
-    v2_common,
+    v2_operations,
     vrp,
     vrp_payments,
 )
-from mockbank.providers.tokenos.models import payment_initiation as initiation
 from mockbank.providers.tokenos.models import payments_query as query
 from mockbank.providers.tokenos.models import payments_v2 as payments
-from mockbank.providers.tokenos.models.v2_common import Scheduled, StatusChange, upcoming
+from mockbank.providers.tokenos.models.lifecycle import StatusChange
+from mockbank.providers.tokenos.records.payments_v2 import Payment
+from mockbank.providers.tokenos.records.refunds import Refund
+from mockbank.providers.tokenos.records.steps import Tracked
 from mockbank.providers.tokenos.routes import common
+from mockbank.providers.tokenos.settings import settings
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 
 bp = routes.bp
 TIMEOUT_MAX_S = 3600
-
-
-EVENT_TYPES = {
-    "payment": "PAYMENT_STATUS_CHANGED",
-    "vrp": "VRP_STATUS_CHANGED",
-    "vrp-consent": "VRP_CONSENT_STATUS_CHANGED",
-    "refund": "REFUND_STATUS_CHANGED",
-}
 
 
 def _payload(state: State, change: StatusChange) -> dict[str, Any]:
@@ -60,40 +51,22 @@ def _payload(state: State, change: StatusChange) -> dict[str, Any]:
 
 
 def publish(state: State, changes: list[StatusChange]) -> None:
-    """Every status change of a payment, VRP, VRP consent or refund passes through here.
-
-    Each becomes one signed webhook (once per resource and status, however often it is seen),
-    queued for the moment it happens on the app clock.
-    """
-    now = state.now()
-    for change in changes:
-        at = datetime.fromtimestamp(change.at, tz=UTC)
-        events.publish_event(
-            state,
-            change.member_id,
-            EVENT_TYPES[change.kind],
-            _payload(state, change),
-            now=now,
-            at=at if at > now else None,
-            dedupe_key=f"{change.kind}:{change.id}:{change.status}",
-            label=f"{change.kind} {change.id} {change.status}",
-        )
-    if changes:
-        journal_note("statusChanges", [f"{c.kind} {c.id} {c.status}" for c in changes])
+    """Every status change of a payment, VRP, VRP consent or refund passes through here."""
+    notes = events.publish_changes(
+        state, changes, lambda change: _payload(state, change), now=state.now()
+    )
+    if notes:
+        journal_note("statusChanges", notes)
 
 
-def notify(state: State, resource: Scheduled, changes: list[StatusChange]) -> None:
+def notify(state: State, resource: Tracked, changes: list[StatusChange]) -> None:
     """Publish `changes` and the resource's firm steps ahead (each delivered when due)."""
-    publish(state, [*changes, *upcoming(resource)])
+    publish(state, [*changes, *lifecycle.upcoming(resource)])
 
 
 def sweep(state: State) -> None:
     """Apply every due timed step (bank answers, settlement...) and publish the changes."""
-    store, now = state.store, state.now()
-    publish(
-        state,
-        payments.sweep(store, now=now) + vrp.sweep(store, now=now) + refunds.sweep(store, now=now),
-    )
+    publish(state, v2_operations.sweep(state.store, now=state.now()))
 
 
 def _context() -> tuple[State, Fixtures, str, datetime]:
@@ -110,8 +83,6 @@ def base_url() -> str:
 
 
 def _settings(state: State) -> payments.Settings:
-    from mockbank.providers.tokenos.settings import settings
-
     return settings(state).payments
 
 
@@ -131,7 +102,7 @@ def _args() -> dict[str, list[str]]:
     return request.args.to_dict(flat=False)
 
 
-def _payment_json(payment: payments.Payment, fixtures: Fixtures, now: datetime) -> dict[str, Any]:
+def _payment_json(payment: Payment, fixtures: Fixtures, now: datetime) -> dict[str, Any]:
     return payments.payment_view(payment, base_url(), fixtures, now)
 
 
@@ -142,23 +113,16 @@ def initiate_payment() -> Response:
     """Initiate a payment (single immediate, or a VRP under ``initiation.vrpConsentId``)."""
     state, fixtures, member_id, now = _context()
     timeout = _request_timeout()
-    body = common.request_body()
-    init = body.get("initiation") if isinstance(body, dict) else None
-    if isinstance(init, dict) and init.get("vrpConsentId") not in (None, ""):
-        payment, changes = vrp_payments.create_vrp(
-            state.store, member_id, body, now=now, rng=state.token_bytes
-        )
-    else:
-        parsed = initiation.parse_initiation(body, fixtures)
-        payment, changes = payments.create_payment(
-            state.store,
-            member_id,
-            parsed,
-            now=now,
-            rng=state.token_bytes,
-            settings=_settings(state),
-            timeout=timeout,
-        )
+    payment, changes = v2_operations.initiate_payment(
+        state.store,
+        member_id,
+        common.request_body(),
+        fixtures,
+        _settings(state),
+        timeout=timeout,
+        now=now,
+        rng=state.token_bytes,
+    )
     notify(state, payment, changes)
     journal_note("payment", payment.id)
     return jsonify({"payment": _payment_json(payment, fixtures, now)})
@@ -170,7 +134,9 @@ def get_payment(payment_id: str) -> Response:
     """A payment and its current status."""
     state, fixtures, member_id, now = _context()
     _request_timeout()
-    payment, changes = payments.owned(state.store, member_id, payment_id, now=now)
+    payment, changes = lifecycle.owned(
+        state.store, payments.PAYMENTS, member_id, payment_id, now=now
+    )
     notify(state, payment, changes)
     return jsonify({"payment": _payment_json(payment, fixtures, now)})
 
@@ -230,7 +196,7 @@ def list_vrp_consents() -> Response:
 def get_vrp_consent(consent_id: str) -> Response:
     """One VRP consent."""
     state, _, member_id, now = _context()
-    consent, changes = vrp.owned(state.store, member_id, consent_id, now=now)
+    consent, changes = lifecycle.owned(state.store, vrp.CONSENTS, member_id, consent_id, now=now)
     notify(state, consent, changes)
     return jsonify({"vrpConsent": vrp.consent_view(consent, base_url())})
 
@@ -250,13 +216,7 @@ def revoke_vrp_consent(consent_id: str) -> Response:
 def vrp_consent_payments(consent_id: str) -> Response:
     """The VRPs made under a consent."""
     state, _, member_id, now = _context()
-    vrp.owned(state.store, member_id, consent_id, now=now)
-    limit_args = _args()
-    limit = v2_common.limit_arg(limit_args)
-    found = vrp_payments.consent_payments(
-        query.member_payments(state.store, member_id, now=now), consent_id
-    )
-    chunk, info = v2_common.page(found, (limit_args.get("offset") or [""])[0], limit)
+    chunk, info = v2_operations.consent_vrps(state.store, member_id, consent_id, _args(), now=now)
     return jsonify({"vrps": [vrp_payments.vrp_view(p) for p in chunk], "pageInfo": info})
 
 
@@ -265,28 +225,15 @@ def vrp_consent_payments(consent_id: str) -> Response:
 def confirm_funds(consent_id: str) -> Response:
     """Whether the payer's account under an authorised consent holds `amount`."""
     state, fixtures, member_id, now = _context()
-    try:
-        consent, _ = vrp.owned(state.store, member_id, consent_id, now=now)
-    except ResourceNotFound:
-        raise ResourceNotFound("VRP", "vrpId", consent_id) from None
-    amount = vrp_payments.check_amount_arg(request.args.get("amount", ""))
-    if consent.status != vrp.AUTHORIZED or consent.payer_account is None:
-        raise ConsentNotAuthorized(
-            f"VRP consent {consent_id} is {consent.status}", extra={"vrpConsentId": consent_id}
-        )
-    balance = account_balance(state.store, fixtures, consent.payer_account, now=now)
-    return jsonify({"fundsAvailable": balance >= amount})
+    available = v2_operations.confirm_funds(
+        state.store, fixtures, member_id, consent_id, request.args.get("amount", ""), now=now
+    )
+    return jsonify({"fundsAvailable": available})
 
 
 # -- refunds ---------------------------------------------------------------------------------
-def _refund_json(
-    state: State, fixtures: Fixtures, refund: refunds.Refund, now: datetime
-) -> dict[str, Any]:
-    original = str(refund.initiation.get("originalPaymentId"))
-    try:
-        payment: payments.Payment | None = payments.load(state.store, original, now=now)[0]
-    except ResourceNotFound:  # pragma: no cover - refunds are only made of stored payments
-        payment = None
+def _refund_json(state: State, fixtures: Fixtures, refund: Refund, now: datetime) -> dict[str, Any]:
+    payment = v2_operations.refund_payment(state.store, refund, now=now)
     return refunds.refund_view(refund, fixtures, payment)
 
 
@@ -308,7 +255,7 @@ def create_refund() -> Response:
 def get_refund(refund_id: str) -> Response:
     """One refund."""
     state, fixtures, member_id, now = _context()
-    refund, changes = refunds.owned(state.store, member_id, refund_id, now=now)
+    refund, changes = lifecycle.owned(state.store, refunds.REFUNDS, member_id, refund_id, now=now)
     notify(state, refund, changes)
     return jsonify({"refund": _refund_json(state, fixtures, refund, now)})
 
@@ -330,7 +277,7 @@ def list_refunds() -> Response:
 def transfer_refunds(payment_id: str) -> Response:
     """The refunds of one payment."""
     state, fixtures, member_id, now = _context()
-    payments.owned(state.store, member_id, payment_id, now=now)
+    lifecycle.owned(state.store, payments.PAYMENTS, member_id, payment_id, now=now)
     chunk, paging = refunds.list_refunds(
         state.store, member_id, _args(), now=now, original=payment_id
     )

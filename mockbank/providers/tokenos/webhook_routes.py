@@ -29,7 +29,7 @@ def get_webhook_config() -> Response:
     state, _ = _state()
     caller = authenticate()
     return jsonify(
-        {"config": events.get_config(state.store, caller.id, now=state.now()).to_proto()}
+        {"config": events.get_config(state.store, caller.id, now=state.now()).to_wire()}
     )
 
 

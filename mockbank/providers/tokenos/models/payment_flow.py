@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from mockbank.providers.tokenos.models.v2_common import Step
+from mockbank.providers.tokenos.records.steps import Step
 
 
 class PaymentStatus(StrEnum):

@@ -6,24 +6,28 @@ from datetime import datetime
 from typing import Any
 
 from mockbank.providers.tokenos.errors_v2 import FieldInvalid
+from mockbank.providers.tokenos.models import lifecycle
 from mockbank.providers.tokenos.models import payment_flow as flow
 from mockbank.providers.tokenos.models import payments_v2 as payments
 from mockbank.providers.tokenos.models import v2_common as f
 from mockbank.providers.tokenos.models.vrp_payments import VRP_STATUSES
+from mockbank.providers.tokenos.records.payments_v2 import NS_PAYMENT, Payment
+from mockbank.providers.tokenos.records.refunds import NS_REFUND
+from mockbank.providers.tokenos.records.vrp import NS_VRP_CONSENT
 from mockbank.store import Store
 
 TYPES = ("SINGLE_IMMEDIATE_PAYMENT", "VARIABLE_RECURRING_PAYMENT")
 REFUND_STATUSES = ("NONE", "PARTIAL", "FULL")
 
 
-def member_payments(store: Store, member_id: str, *, now: datetime) -> list[payments.Payment]:
+def member_payments(store: Store, member_id: str, *, now: datetime) -> list[Payment]:
     """The caller's payments (due steps applied), newest first."""
     found = []
-    for record in reversed(store.records(f.NS_PAYMENT)):
+    for record in reversed(store.records(NS_PAYMENT)):
         if record.value.get("memberId") == member_id:
-            payment = payments.Payment.from_value(record.value)
-            if f.due_steps(payment.schedule, now.timestamp())[0]:  # the sweep raced us here
-                payment = payments.load(store, record.key, now=now)[0]
+            payment = Payment.from_value(record.value)
+            if lifecycle.due_steps(payment.schedule, now.timestamp())[0]:  # raced the sweep
+                payment = lifecycle.load(store, payments.PAYMENTS, record.key, now=now)[0]
             found.append(payment)
     return found
 
@@ -38,7 +42,7 @@ def _statuses(args: dict[str, list[str]], vrp: bool) -> list[str]:
     return statuses
 
 
-def _window(items: list[payments.Payment], args: dict[str, list[str]]) -> list[payments.Payment]:
+def _window(items: list[Payment], args: dict[str, list[str]]) -> list[Payment]:
     after, before = f.time_arg(args, "createdAfter"), f.time_arg(args, "createdBefore")
     if after is not None:
         items = [p for p in items if p.created > after]
@@ -49,7 +53,7 @@ def _window(items: list[payments.Payment], args: dict[str, list[str]]) -> list[p
 
 def list_payments(
     store: Store, member_id: str, args: dict[str, list[str]], *, now: datetime
-) -> tuple[list[payments.Payment], dict[str, Any], bool]:
+) -> tuple[list[Payment], dict[str, Any], bool]:
     """(page, pageInfo, partial) for ``GET /v2/payments``."""
     limit = f.limit_arg(args)
     offset = (args.get("offset") or [""])[0]
@@ -87,9 +91,9 @@ def list_payments(
 def state_summary(store: Store) -> dict[str, Any]:
     """``/_mockbank/state/tokenos``: v2 payments, VRP consents and refunds as last stored."""
     records = {
-        "paymentsV2": f.NS_PAYMENT,
-        "vrpConsents": f.NS_VRP_CONSENT,
-        "refunds": f.NS_REFUND,
+        "paymentsV2": NS_PAYMENT,
+        "vrpConsents": NS_VRP_CONSENT,
+        "refunds": NS_REFUND,
     }
     summary: dict[str, Any] = {}
     for name, namespace in records.items():

@@ -8,7 +8,7 @@ refund gives its amount back; its fate is known from its amount when it is made.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,12 +19,22 @@ from mockbank.providers.tokenos.errors_v2 import (
     RefundNotAllowed,
     ResourceNotFound,
 )
+from mockbank.providers.tokenos.models import lifecycle
 from mockbank.providers.tokenos.models import payment_flow as flow
 from mockbank.providers.tokenos.models import payments_v2 as payments
 from mockbank.providers.tokenos.models import v2_common as f
 from mockbank.providers.tokenos.models.common import new_id
 from mockbank.providers.tokenos.models.fixtures import Fixtures
-from mockbank.providers.tokenos.models.v2_common import StatusChange, Step
+from mockbank.providers.tokenos.models.lifecycle import StatusChange
+from mockbank.providers.tokenos.records.payments_v2 import Payment, RefundHold
+from mockbank.providers.tokenos.records.refunds import (
+    NS_REFUND,
+    NS_REFUND_REF,
+    Refund,
+    RefundRef,
+    RefundReservation,
+)
+from mockbank.providers.tokenos.records.steps import Step
 from mockbank.store import Store
 
 PENDING = "INITIATION_PENDING"
@@ -44,56 +54,11 @@ OUTCOMES = {
 }
 
 
-@dataclass(frozen=True)
-class Refund:
-    """A refund and its timed steps."""
+def _missing(refund_id: str) -> ResourceNotFound:
+    return ResourceNotFound("refund", "refundId", refund_id)
 
-    id: str
-    member_id: str
-    initiation: dict[str, Any]
-    status: str
-    reason: str
-    created: float
-    updated: float
-    schedule: tuple[Step, ...] = ()
 
-    def to_value(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "memberId": self.member_id,
-            "initiation": self.initiation,
-            "status": self.status,
-            "reason": self.reason,
-            "created": self.created,
-            "updated": self.updated,
-            "schedule": [s.to_value() for s in self.schedule],
-        }
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Refund:
-        return cls(
-            value["id"],
-            value["memberId"],
-            value["initiation"],
-            value["status"],
-            value["reason"],
-            float(value["created"]),
-            float(value["updated"]),
-            tuple(Step.from_value(s) for s in value["schedule"]),
-        )
-
-    def advance(self, now: float) -> tuple[Refund, list[StatusChange]]:
-        """Apply the steps due at `now`."""
-        due, ahead = f.due_steps(self.schedule, now)
-        refund, changes = replace(self, schedule=ahead), []
-        for step in due:
-            refund = replace(refund, status=step.status, reason=step.reason, updated=step.at)
-            changes.append(
-                StatusChange(
-                    "refund", self.id, self.member_id, step.status, step.reason, step.at, refund
-                )
-            )
-        return refund, changes
+REFUNDS = lifecycle.Kind(NS_REFUND, Refund.from_value, _missing)
 
 
 def refund_steps(at: float, amount: Decimal) -> tuple[list[Step], float | None, float | None]:
@@ -120,9 +85,7 @@ def _parse(body: Any) -> tuple[dict[str, Any], Decimal, str]:
     return value, amount, code
 
 
-def _reserve(
-    payment: payments.Payment, hold: payments.RefundHold, amount: Decimal, code: str, at: float
-) -> payments.Payment:
+def _reserve(payment: Payment, hold: RefundHold, amount: Decimal, code: str, at: float) -> Payment:
     """Record the refund against the payment if what remains allows it."""
     if payment.vrp_consent_id:
         raise RefundNotAllowed(
@@ -153,66 +116,52 @@ def create_refund(
     """``POST /refunds``: checked and reserved against the original payment in one step."""
     init, amount, code = _parse(body)
     original = str(init["originalPaymentId"])
-    payments.owned(store, member_id, original, now=now)
+    lifecycle.owned(store, payments.PAYMENTS, member_id, original, now=now)
     at = now.timestamp()
     steps, completes, fails = refund_steps(at, amount)
-    refund_id = next(
-        i
-        for i in (new_id("rf", rng, ID_SUFFIX) for _ in range(50))
-        if store.add(f.NS_REFUND, i, {}, now=now)
+    refund_id = lifecycle.fresh_id(
+        store,
+        NS_REFUND,
+        lambda: new_id("rf", rng, ID_SUFFIX),
+        lambda _: RefundReservation().to_value(),
+        now=now,
     )
-    if not store.add(f.NS_REFUND_REF, f"{member_id}\n{init['refId']}", {}, now=now):
-        store.delete(f.NS_REFUND, refund_id)
-        raise FieldNotUnique(
-            f"a refund with refId {init['refId']!r} exists already", paths=["initiation.refId"]
-        )
-    hold = payments.RefundHold(refund_id, str(amount), completes, fails)
+    ref = RefundRef(member_id, init["refId"])
     try:
-        _, changes = payments.transition(
-            store, original, lambda p: _reserve(p, hold, amount, code, at), now=now
+        message = f"a refund with refId {init['refId']!r} exists already"
+        lifecycle.claim(store, NS_REFUND_REF, ref.key, ref.to_value(), message, now=now)
+    except FieldNotUnique:
+        store.delete(NS_REFUND, refund_id)
+        raise
+    hold = RefundHold(refund_id, str(amount), completes, fails)
+    try:
+        _, changes = lifecycle.transition(
+            store,
+            payments.PAYMENTS,
+            original,
+            lambda p: _reserve(p, hold, amount, code, at),
+            now=now,
         )
     except (RefundNotAllowed, FieldInvalid):
-        store.delete(f.NS_REFUND, refund_id)
-        store.delete(f.NS_REFUND_REF, f"{member_id}\n{init['refId']}")
+        store.delete(NS_REFUND, refund_id)
+        store.delete(NS_REFUND_REF, ref.key)
         raise
-    refund = Refund(refund_id, member_id, init, PENDING, "Received", at, at, tuple(steps))
-    store.put(f.NS_REFUND, refund_id, refund.to_value(), now=now)
-    f.index_due(store, f.NS_REFUND, refund_id, refund.schedule, now=now)
-    created = StatusChange("refund", refund_id, member_id, PENDING, "Received", at, refund)
-    return refund, [*changes, created]
+    refund = Refund(
+        id=refund_id,
+        member_id=member_id,
+        initiation=init,
+        status=PENDING,
+        reason="Received",
+        created=at,
+        updated=at,
+        schedule=tuple(steps),
+    )
+    store.put(NS_REFUND, refund_id, refund.to_value(), now=now)
+    lifecycle.index_due(store, NS_REFUND, refund_id, refund.schedule, now=now)
+    return refund, [*changes, lifecycle.change_of(refund, at)]
 
 
-def transition(store: Store, refund_id: str, *, now: datetime) -> tuple[Refund, list[StatusChange]]:
-    """Atomically apply the refund's due steps."""
-    result: dict[str, Any] = {}
-
-    def change(value: dict[str, Any]) -> dict[str, Any]:
-        refund, changes = Refund.from_value(value).advance(now.timestamp())
-        result["refund"], result["changes"] = refund, changes
-        return refund.to_value()
-
-    if store.update(f.NS_REFUND, refund_id, change, now=now) is None:
-        raise ResourceNotFound("refund", "refundId", refund_id)
-    f.index_due(store, f.NS_REFUND, refund_id, result["refund"].schedule, now=now)
-    return result["refund"], result["changes"]
-
-
-def owned(
-    store: Store, member_id: str, refund_id: str, *, now: datetime
-) -> tuple[Refund, list[StatusChange]]:
-    """The caller's refund with its due steps applied."""
-    value = store.get(f.NS_REFUND, refund_id, now=now)
-    if not value or "memberId" not in value or value["memberId"] != member_id:
-        raise ResourceNotFound("refund", "refundId", refund_id)
-    refund = Refund.from_value(value)
-    if f.due_steps(refund.schedule, now.timestamp())[0]:
-        return transition(store, refund_id, now=now)
-    return refund, []
-
-
-def refund_view(
-    refund: Refund, fixtures: Fixtures, payment: payments.Payment | None
-) -> dict[str, Any]:
+def refund_view(refund: Refund, fixtures: Fixtures, payment: Payment | None) -> dict[str, Any]:
     """The OpenAPI's ``Refund``: the initiation resolved with debtor and creditor."""
     initiation = dict(refund.initiation)
     if payment is not None:
@@ -255,10 +204,10 @@ def list_refunds(
     start = _date_arg(args, "startDate")
     end = _date_arg(args, "endDate")
     found = []
-    for record in reversed(store.records(f.NS_REFUND)):
+    for record in reversed(store.records(NS_REFUND)):
         if record.value.get("memberId") != member_id:
             continue
-        refund = owned(store, member_id, record.key, now=now)[0]
+        refund = lifecycle.owned(store, REFUNDS, member_id, record.key, now=now)[0]
         if original is not None and refund.initiation.get("originalPaymentId") != original:
             continue
         if (start is not None and refund.created < start) or (
@@ -283,14 +232,3 @@ def _date_arg(args: dict[str, list[str]], name: str) -> float | None:
     if len(raw) != 10:
         raise FieldInvalid(f"{name} must be a date YYYY-MM-DD", paths=[name])
     return f.parse_iso(raw + "T00:00:00Z", name)
-
-
-def sweep(store: Store, *, now: datetime) -> list[StatusChange]:
-    """Apply the due steps of every refund that has one."""
-    changes = []
-    for key in f.due_keys(store, f.NS_REFUND, now=now):
-        try:
-            changes.extend(transition(store, key, now=now)[1])
-        except ResourceNotFound:  # gone since it was indexed
-            store.delete(f.NS_DUE, f"{f.NS_REFUND}|{key}")
-    return changes

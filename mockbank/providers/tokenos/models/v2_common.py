@@ -1,130 +1,24 @@
-"""Pieces shared by payments v2, VRP and refunds: fields, money, times, paging, schedules.
+"""Pieces shared by payments v2, VRP and refunds: fields, money, times and paging.
 
-A resource's future is a schedule of timed status steps on the app clock (the bank answering,
-the payer approving on a phone, settlement). Steps are applied when due, on read or by a sweep,
-through one function per resource that also reports each change as a `StatusChange`, so webhook
-delivery hangs off a single place.
+How the resources move on the app clock is in `lifecycle`; their stored shape in `records`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 from mockbank.clients.tokenos import RawNumber, base58
 from mockbank.providers.tokenos.errors_v2 import FieldExpected, FieldInvalid, FieldInvalidFormat
-from mockbank.store import Store
-
-NS_PAYMENT = "tokenos.v2_payment"
-NS_PAYMENT_REF = "tokenos.v2_payment_ref"
-NS_VRP_CONSENT = "tokenos.vrp_consent"
-NS_REFUND = "tokenos.refund"
-NS_REFUND_REF = "tokenos.refund_ref"
-NS_DUE = "tokenos.v2_due"  # "<namespace>|<id>" → the earliest step ahead, for the sweeps
-NEXT_KEY = "next"  # in NS_DUE: the earliest of them all
 
 REF_ID_MAX = 18  # the OpenAPI's refId: "should not exceed 18 characters"
 TEXT_MAX = 1000
 PAGE_MAX = 200
 AMOUNT = re.compile(r"^\d{1,13}(\.\d{1,4})?$")  # "up to four digits after the decimal point"
 CURRENCY = re.compile(r"^[A-Z]{3}$")
-
-
-@dataclass(frozen=True)
-class Step:
-    """A status a resource takes at `at` (epoch seconds on the app clock).
-
-    A firm step happens whatever anyone does next, so its webhook can be queued for its moment
-    at once; a timeout is not firm (the payer may act first).
-    """
-
-    at: float
-    status: str
-    reason: str
-    firm: bool = True
-
-    def to_value(self) -> dict[str, Any]:
-        return {"at": self.at, "status": self.status, "reason": self.reason, "firm": self.firm}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Step:
-        return cls(
-            float(value["at"]), str(value["status"]), str(value["reason"]), value.get("firm", True)
-        )
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    """One status change of a payment, VRP consent or refund (what a webhook reports)."""
-
-    kind: str  # "payment", "vrp-consent", "vrp" or "refund"
-    id: str
-    member_id: str
-    status: str
-    reason: str
-    at: float
-    resource: Any = field(default=None, compare=False)  # the resource as of this change
-
-
-class Scheduled(Protocol):
-    """A resource with timed steps (payment, VRP consent, refund)."""
-
-    @property
-    def schedule(self) -> tuple[Step, ...]: ...
-
-    def advance(self, now: float) -> tuple[Any, list[StatusChange]]: ...
-
-
-def upcoming(resource: Scheduled) -> list[StatusChange]:
-    """The firm steps ahead, each with the resource as it will be then."""
-    found: list[StatusChange] = []
-    for step in resource.schedule:
-        if step.firm:
-            _, changes = resource.advance(step.at)
-            found.extend(c for c in changes if c.at == step.at and c.status == step.status)
-    return found
-
-
-def due_steps(schedule: tuple[Step, ...], now: float) -> tuple[tuple[Step, ...], tuple[Step, ...]]:
-    """(steps due at `now`, steps still ahead), both in order."""
-    ordered = sorted(schedule, key=lambda s: s.at)
-    return tuple(s for s in ordered if s.at <= now), tuple(s for s in ordered if s.at > now)
-
-
-def index_due(
-    store: Store, namespace: str, key: str, schedule: tuple[Step, ...], *, now: datetime
-) -> None:
-    """Note when a resource's next step falls due, so sweeps read only what is due."""
-    if not schedule:
-        store.delete(NS_DUE, f"{namespace}|{key}")
-        return
-    at = min(step.at for step in schedule)
-    store.put(NS_DUE, f"{namespace}|{key}", {"at": at}, now=now)
-    # One record holds the earliest moment anything falls due: most requests read only it.
-    if not store.add(NS_DUE, NEXT_KEY, {"at": at}, now=now):
-        store.update(NS_DUE, NEXT_KEY, lambda v: {"at": min(float(v["at"]), at)}, now=now)
-
-
-def due_keys(store: Store, namespace: str, *, now: datetime) -> list[str]:
-    """The ids in `namespace` with a step due at `now` (cheap when nothing is due)."""
-    at = now.timestamp()
-    earliest = store.get(NS_DUE, NEXT_KEY, now=now)
-    if earliest is None or float(earliest["at"]) > at:
-        return []
-    prefix = f"{namespace}|"
-    entries = [(r.key, float(r.value["at"])) for r in store.records(NS_DUE) if r.key != NEXT_KEY]
-    keys = [k.removeprefix(prefix) for k, t in entries if k.startswith(prefix) and t <= at]
-    # What stays due elsewhere or later; the resources swept now index their next step again.
-    rest = [t for k, t in entries if not (k.startswith(prefix) and t <= at)]
-    if rest:
-        store.put(NS_DUE, NEXT_KEY, {"at": min(rest)}, now=now)
-    else:
-        store.delete(NS_DUE, NEXT_KEY)
-    return keys
 
 
 def iso(epoch: float) -> str:

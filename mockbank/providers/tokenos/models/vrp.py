@@ -6,23 +6,21 @@ Payments under a consent, and the limits they are checked against, are in `vrp_p
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from mockbank.providers.tokenos.errors_v2 import (
-    FieldExpected,
-    FieldInvalid,
-    FieldNotUnique,
-    InvalidStatus,
-    ResourceNotFound,
-)
+from mockbank.providers.tokenos.errors_v2 import FieldExpected, FieldInvalid, ResourceNotFound
+from mockbank.providers.tokenos.models import lifecycle
 from mockbank.providers.tokenos.models import v2_common as f
 from mockbank.providers.tokenos.models.common import new_id
 from mockbank.providers.tokenos.models.fixtures import Fixtures
+from mockbank.providers.tokenos.models.lifecycle import StatusChange, require
 from mockbank.providers.tokenos.models.payment_initiation import account, check_bank
-from mockbank.providers.tokenos.models.v2_common import StatusChange, Step
+from mockbank.providers.tokenos.records.payments_v2 import NS_PAYMENT_REF, PaymentRef
+from mockbank.providers.tokenos.records.steps import Step
+from mockbank.providers.tokenos.records.vrp import NS_VRP_CONSENT, VrpConsent
 from mockbank.store import Store
 
 PENDING = "PENDING"
@@ -52,104 +50,11 @@ BANK_PAGE = "/mock-bank/vrp-consents/"
 HOSTED_PAGE = "/app/initiation?vrp-consent-id="
 
 
-@dataclass(frozen=True)
-class VrpHold:
-    """A VRP counted against the consent's limits until it fails (known from its amount)."""
-
-    payment_id: str
-    amount: str
-    at: float
-    fails_at: float | None
-
-    def live(self, now: float) -> bool:
-        return self.fails_at is None or self.fails_at > now
-
-    def to_value(self) -> dict[str, Any]:
-        return {
-            "paymentId": self.payment_id,
-            "amount": self.amount,
-            "at": self.at,
-            "failsAt": self.fails_at,
-        }
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> VrpHold:
-        return cls(value["paymentId"], value["amount"], float(value["at"]), value["failsAt"])
+def _missing(consent_id: str) -> ResourceNotFound:
+    return ResourceNotFound("VRP consent", "vrpConsentId", consent_id)
 
 
-@dataclass(frozen=True)
-class VrpConsent:
-    """A long-held consent with its control parameters and the VRPs made under it."""
-
-    id: str
-    member_id: str
-    initiation: dict[str, Any]
-    status: str
-    reason: str
-    created: float
-    updated: float
-    start: float
-    end: float | None
-    bank_id: str | None
-    schedule: tuple[Step, ...] = ()
-    payer_account: str | None = None
-    holds: tuple[VrpHold, ...] = ()
-
-    def to_value(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "memberId": self.member_id,
-            "initiation": self.initiation,
-            "status": self.status,
-            "reason": self.reason,
-            "created": self.created,
-            "updated": self.updated,
-            "start": self.start,
-            "end": self.end,
-            "bankId": self.bank_id,
-            "schedule": [s.to_value() for s in self.schedule],
-            "payerAccount": self.payer_account,
-            "holds": [h.to_value() for h in self.holds],
-        }
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> VrpConsent:
-        return cls(
-            id=value["id"],
-            member_id=value["memberId"],
-            initiation=value["initiation"],
-            status=value["status"],
-            reason=value["reason"],
-            created=float(value["created"]),
-            updated=float(value["updated"]),
-            start=float(value["start"]),
-            end=None if value["end"] is None else float(value["end"]),
-            bank_id=value["bankId"],
-            schedule=tuple(Step.from_value(s) for s in value["schedule"]),
-            payer_account=value["payerAccount"],
-            holds=tuple(VrpHold.from_value(h) for h in value["holds"]),
-        )
-
-    @property
-    def currency(self) -> str:
-        return str(self.initiation["currency"])
-
-    def with_status(self, status: str, reason: str, at: float) -> VrpConsent:
-        return replace(self, status=status, reason=reason, updated=at)
-
-    def change(self, at: float) -> StatusChange:
-        return StatusChange(
-            "vrp-consent", self.id, self.member_id, self.status, self.reason, at, self
-        )
-
-    def advance(self, now: float) -> tuple[VrpConsent, list[StatusChange]]:
-        """Apply the steps due at `now`."""
-        due, ahead = f.due_steps(self.schedule, now)
-        consent, changes = replace(self, schedule=ahead), []
-        for step in due:
-            consent = consent.with_status(step.status, step.reason, step.at)
-            changes.append(consent.change(step.at))
-        return consent, changes
+CONSENTS = lifecycle.Kind(NS_VRP_CONSENT, VrpConsent.from_value, _missing)
 
 
 def _limits(init: dict[str, Any], code: str) -> list[dict[str, Any]]:
@@ -269,10 +174,9 @@ def create_consent(
     """``POST /vrp-consents``: PENDING, then at once waiting for the bank or for a bank choice."""
     at = now.timestamp()
     init, start, end = parse_consent(body, fixtures, at)
-    if not store.add(f.NS_PAYMENT_REF, f"vrp-consent:{member_id}\n{init['refId']}", {}, now=now):
-        raise FieldNotUnique(
-            f"a VRP consent with refId {init['refId']!r} exists already", paths=["initiation.refId"]
-        )
+    taken = PaymentRef(member_id, init["refId"], "vrp-consent")
+    message = f"a VRP consent with refId {init['refId']!r} exists already"
+    lifecycle.claim(store, NS_PAYMENT_REF, taken.key, taken.to_value(), message, now=now)
     bank_id = init.get("bankId") or None
     waiting = (
         Step(at, PENDING_REDIRECT_AUTH, "Waiting for the payer at the bank")
@@ -282,83 +186,29 @@ def create_consent(
     timeout = Step(
         at + PENDING_TTL_S, FAILED, "The payer did not authorise within 30 minutes", False
     )
-    for _ in range(50):
-        consent = VrpConsent(
-            new_id("vc", rng, ID_SUFFIX),
-            member_id,
-            init,
-            PENDING,
-            "Received",
-            at,
-            at,
-            start,
-            end,
-            bank_id,
-            (waiting, timeout),
-        )
-        if store.add(f.NS_VRP_CONSENT, consent.id, consent.to_value(), now=now):
-            created = consent.change(at)  # PENDING: Token.io notifies creation too
-            consent, changes = transition(store, consent.id, None, now=now)
-            return consent, [created, *changes]
-    raise RuntimeError("could not find a free VRP consent id")  # pragma: no cover
-
-
-def transition(
-    store: Store,
-    consent_id: str,
-    action: Callable[[VrpConsent], VrpConsent] | None,
-    *,
-    now: datetime,
-) -> tuple[VrpConsent, list[StatusChange]]:
-    """Atomically apply due steps and `action`; report the status changes."""
-    at = now.timestamp()
-    result: dict[str, Any] = {}
-
-    def change(value: dict[str, Any]) -> dict[str, Any]:
-        consent, changes = VrpConsent.from_value(value).advance(at)
-        if action is not None:
-            before = consent.status
-            consent = action(consent)
-            if consent.status != before:
-                changes.append(consent.change(at))
-            consent, more = consent.advance(at)
-            changes.extend(more)
-        result["consent"], result["changes"] = consent, changes
-        return consent.to_value()
-
-    if store.update(f.NS_VRP_CONSENT, consent_id, change, now=now) is None:
-        raise ResourceNotFound("VRP consent", "vrpConsentId", consent_id)
-    f.index_due(store, f.NS_VRP_CONSENT, consent_id, result["consent"].schedule, now=now)
-    return result["consent"], result["changes"]
-
-
-def load(store: Store, consent_id: str, *, now: datetime) -> tuple[VrpConsent, list[StatusChange]]:
-    """A consent with its due steps applied."""
-    value = store.get(f.NS_VRP_CONSENT, consent_id, now=now)
-    if value is None:
-        raise ResourceNotFound("VRP consent", "vrpConsentId", consent_id)
-    consent = VrpConsent.from_value(value)
-    if not f.due_steps(consent.schedule, now.timestamp())[0]:
-        return consent, []
-    return transition(store, consent_id, None, now=now)
-
-
-def owned(
-    store: Store, member_id: str, consent_id: str, *, now: datetime
-) -> tuple[VrpConsent, list[StatusChange]]:
-    """The caller's consent (another member's is unknown)."""
-    consent, changes = load(store, consent_id, now=now)
-    if consent.member_id != member_id:
-        raise ResourceNotFound("VRP consent", "vrpConsentId", consent_id)
-    return consent, changes
-
-
-def _require(consent: VrpConsent, *statuses: str) -> None:
-    if consent.status not in statuses:
-        raise InvalidStatus(
-            f"VRP consent {consent.id} is {consent.status}; this needs {' or '.join(statuses)}",
-            extra={"vrpConsentId": consent.id},
-        )
+    draft = VrpConsent(
+        id="",
+        member_id=member_id,
+        initiation=init,
+        status=PENDING,
+        reason="Received",
+        created=at,
+        updated=at,
+        schedule=(waiting, timeout),
+        start=start,
+        end=end,
+        bank_id=bank_id,
+    )
+    consent_id = lifecycle.fresh_id(
+        store,
+        NS_VRP_CONSENT,
+        lambda: new_id("vc", rng, ID_SUFFIX),
+        lambda key: replace(draft, id=key).to_value(),
+        now=now,
+    )
+    created = lifecycle.change_of(replace(draft, id=consent_id), at)  # Token.io notifies it too
+    consent, changes = lifecycle.transition(store, CONSENTS, consent_id, None, now=now)
+    return consent, [created, *changes]
 
 
 def payer_decision(
@@ -368,7 +218,7 @@ def payer_decision(
     at = now.timestamp()
 
     def act(consent: VrpConsent) -> VrpConsent:
-        _require(consent, PENDING_REDIRECT_AUTH)
+        require(consent, PENDING_REDIRECT_AUTH)
         if not approve:
             return replace(
                 consent.with_status(REJECTED, "The payer rejected the consent at the bank", at),
@@ -380,7 +230,7 @@ def payer_decision(
         )
         return replace(verifying, schedule=(authorised,), payer_account=account_id)
 
-    return transition(store, consent_id, act, now=now)
+    return lifecycle.transition(store, CONSENTS, consent_id, act, now=now)
 
 
 def choose_bank(
@@ -390,7 +240,7 @@ def choose_bank(
     at = now.timestamp()
 
     def act(consent: VrpConsent) -> VrpConsent:
-        _require(consent, PENDING_MORE_INFO)
+        require(consent, PENDING_MORE_INFO)
         if bank_id is None:
             return replace(
                 consent.with_status(REJECTED, "The payer left the Hosted Pages", at), schedule=()
@@ -401,20 +251,20 @@ def choose_bank(
         )
         return replace(waiting, bank_id=bank_id)
 
-    return transition(store, consent_id, act, now=now)
+    return lifecycle.transition(store, CONSENTS, consent_id, act, now=now)
 
 
 def revoke(
     store: Store, member_id: str, consent_id: str, *, now: datetime
 ) -> tuple[VrpConsent, list[StatusChange]]:
     """``DELETE /vrp-consents/{id}``: REVOKED (again: unchanged); later VRPs are refused."""
-    owned(store, member_id, consent_id, now=now)
+    lifecycle.owned(store, CONSENTS, member_id, consent_id, now=now)
     at = now.timestamp()
 
     def act(consent: VrpConsent) -> VrpConsent:
         if consent.status == REVOKED:
             return consent
-        _require(
+        require(
             consent,
             AUTHORIZED,
             PENDING,
@@ -424,7 +274,7 @@ def revoke(
         )
         return replace(consent.with_status(REVOKED, "The consent was revoked", at), schedule=())
 
-    return transition(store, consent_id, act, now=now)
+    return lifecycle.transition(store, CONSENTS, consent_id, act, now=now)
 
 
 def consent_view(consent: VrpConsent, base: str) -> dict[str, Any]:
@@ -469,10 +319,10 @@ def list_consents(
     after, before = f.time_arg(args, "createdAfter"), f.time_arg(args, "createdBefore")
     behalf = (args.get("onBehalfOfId") or [""])[0]
     found = []
-    for record in reversed(store.records(f.NS_VRP_CONSENT)):
+    for record in reversed(store.records(NS_VRP_CONSENT)):
         if record.value["memberId"] != member_id:
             continue
-        consent = load(store, record.key, now=now)[0]
+        consent = lifecycle.load(store, CONSENTS, record.key, now=now)[0]
         if (after is not None and consent.created <= after) or (
             before is not None and consent.created >= before
         ):
@@ -490,14 +340,3 @@ def period_total(consent: VrpConsent, start: float, end: float, now: float) -> D
         (Decimal(h.amount) for h in consent.holds if start <= h.at < end and h.live(now)),
         Decimal(0),
     )
-
-
-def sweep(store: Store, *, now: datetime) -> list[StatusChange]:
-    """Apply the due steps of every consent that has one."""
-    changes = []
-    for key in f.due_keys(store, f.NS_VRP_CONSENT, now=now):
-        try:
-            changes.extend(transition(store, key, None, now=now)[1])
-        except ResourceNotFound:  # gone since it was indexed
-            store.delete(f.NS_DUE, f"{f.NS_VRP_CONSENT}|{key}")
-    return changes

@@ -18,16 +18,25 @@ from mockbank.providers.tokenos.errors_v2 import (
     ConsentViolation,
     FieldInvalid,
 )
+from mockbank.providers.tokenos.models import lifecycle, vrp
 from mockbank.providers.tokenos.models import payment_flow as flow
 from mockbank.providers.tokenos.models import v2_common as f
-from mockbank.providers.tokenos.models import vrp
 from mockbank.providers.tokenos.models.common import new_id
-from mockbank.providers.tokenos.models.payments_v2 import ID_SUFFIX, Payment, claim_ref_id
-from mockbank.providers.tokenos.models.v2_common import StatusChange, Step
+from mockbank.providers.tokenos.models.lifecycle import StatusChange
+from mockbank.providers.tokenos.models.payments_v2 import ID_SUFFIX, claim_ref_id
+from mockbank.providers.tokenos.records.payments_v2 import (
+    NS_PAYMENT,
+    NS_PAYMENT_ID,
+    NS_PAYMENT_REF,
+    Payment,
+    PaymentId,
+    PaymentRef,
+)
+from mockbank.providers.tokenos.records.steps import Step
+from mockbank.providers.tokenos.records.vrp import VrpConsent, VrpHold
 from mockbank.store import Store
 
 S = flow.PaymentStatus
-NS_PAYMENT_ID = "tokenos.v2_payment_id"  # ids reserved before the consent is charged
 VRP_STATUSES = (
     S.PENDING,
     S.PROCESSING,
@@ -105,7 +114,7 @@ def limit_for(limit: dict[str, Any], start: float, end: float, consent_start: fl
     return (maximum * remaining / total_days).quantize(Decimal("0.0001"))
 
 
-def check_limits(consent: vrp.VrpConsent, amount: Decimal, code: str, now: float) -> None:
+def check_limits(consent: VrpConsent, amount: Decimal, code: str, now: float) -> None:
     """Every control parameter of the consent, for one more VRP of `amount` at `now`."""
     extra = {"vrpConsentId": consent.id}
     if consent.status != vrp.AUTHORIZED:
@@ -185,40 +194,54 @@ def _parse(init: dict[str, Any], consent_id: str) -> tuple[str, Decimal, str, di
     return ref, amount, code, value
 
 
+def _same_creditor(init: dict[str, Any], consent: VrpConsent) -> None:
+    creditor = init.get("creditor")
+    if creditor is not None and creditor != consent.initiation["creditor"]:
+        raise ConsentViolation(
+            "initiation.creditor differs from the consent's",
+            paths=["initiation.creditor"],
+            extra={"vrpConsentId": consent.id},
+        )
+
+
+def _charge(
+    store: Store, consent_id: str, hold: VrpHold, code: str, ref: PaymentRef, *, now: datetime
+) -> tuple[VrpConsent, list[StatusChange]]:
+    """Record the VRP against the consent if its limits allow it (one atomic update)."""
+    amount, at = Decimal(hold.amount), hold.at
+
+    def charge(held: VrpConsent) -> VrpConsent:
+        check_limits(held, amount, code, at)
+        return replace(held, holds=(*held.holds, hold))
+
+    try:
+        return lifecycle.transition(store, vrp.CONSENTS, consent_id, charge, now=now)
+    except (ConsentViolation, ConsentNotAuthorized):
+        store.delete(NS_PAYMENT_REF, ref.key)  # a refused VRP leaves no trace
+        raise
+
+
 def create_vrp(
     store: Store, member_id: str, body: Any, *, now: datetime, rng: Callable[[int], bytes]
 ) -> tuple[Payment, list[StatusChange]]:
     """``POST /v2/payments`` with ``initiation.vrpConsentId``: checked, charged, recorded."""
     init = f.obj(f.obj(body, "body").get("initiation"), "initiation")
     consent_id = f.required_text(init.get("vrpConsentId"), "initiation.vrpConsentId", limit=200)
-    consent, changes = vrp.owned(store, member_id, consent_id, now=now)
+    consent, changes = lifecycle.owned(store, vrp.CONSENTS, member_id, consent_id, now=now)
     ref, amount, code, value = _parse(init, consent_id)
-    creditor = init.get("creditor")
-    if creditor is not None and creditor != consent.initiation["creditor"]:
-        raise ConsentViolation(
-            "initiation.creditor differs from the consent's",
-            paths=["initiation.creditor"],
-            extra={"vrpConsentId": consent_id},
-        )
+    _same_creditor(init, consent)
     at = now.timestamp()
     steps, fails_at = vrp_steps(at, amount)
-    payment_id = next(
-        i
-        for i in (new_id("pm2", rng, ID_SUFFIX) for _ in range(50))
-        if store.add(NS_PAYMENT_ID, i, {}, now=now)
+    payment_id = lifecycle.fresh_id(
+        store,
+        NS_PAYMENT_ID,
+        lambda: new_id("pm2", rng, ID_SUFFIX),
+        lambda key: PaymentId(key, member_id).to_value(),
+        now=now,
     )
     claim_ref_id(store, member_id, ref, now=now)
-    hold = vrp.VrpHold(payment_id, str(amount), at, fails_at)
-
-    def charge(held: vrp.VrpConsent) -> vrp.VrpConsent:
-        check_limits(held, amount, code, at)
-        return replace(held, holds=(*held.holds, hold))
-
-    try:
-        consent, more = vrp.transition(store, consent_id, charge, now=now)
-    except (ConsentViolation, ConsentNotAuthorized):
-        store.delete(f.NS_PAYMENT_REF, f"{member_id}\n{ref}")  # a refused VRP leaves no trace
-        raise
+    hold = VrpHold(payment_id, str(amount), at, fails_at)
+    consent, more = _charge(store, consent_id, hold, code, PaymentRef(member_id, ref), now=now)
     payment = Payment(
         id=payment_id,
         member_id=member_id,
@@ -235,9 +258,9 @@ def create_vrp(
         payer_account=consent.payer_account,
         vrp_consent_id=consent_id,
     )
-    store.put(f.NS_PAYMENT, payment_id, payment.to_value(), now=now)
-    f.index_due(store, f.NS_PAYMENT, payment_id, payment.schedule, now=now)
-    return payment, [*changes, *more, payment.change("vrp", at)]
+    store.put(NS_PAYMENT, payment_id, payment.to_value(), now=now)
+    lifecycle.index_due(store, NS_PAYMENT, payment_id, payment.schedule, now=now)
+    return payment, [*changes, *more, lifecycle.change_of(payment, at)]
 
 
 def vrp_view(payment: Payment) -> dict[str, Any]:
