@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from mockbank.testing import LiveServer
-from tests.tokenos.v2_support import (
+from tests.tokenos.helpers_v2 import (
     CALLBACK,
     advance,
     callback_params,

@@ -12,7 +12,7 @@ import requests
 from mockbank.clients.tokenos import Member
 from mockbank.providers.tokenos.models.payment_flow import PaymentStatus
 from mockbank.testing import LiveServer
-from tests.tokenos.v2_support import (
+from tests.tokenos.helpers_v2 import (
     advance,
     api,
     approved,

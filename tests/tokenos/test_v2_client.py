@@ -7,8 +7,7 @@ import pytest
 from mockbank.clients.tokenos import Member
 from mockbank.clients.tokenos_v2 import TokenApiError, TokenRestClient
 from mockbank.testing import LiveServer
-from tests.tokenos.test_vrp import consent_initiation
-from tests.tokenos.v2_support import callback_params, decide, sepa_initiation
+from tests.tokenos.helpers_v2 import callback_params, consent_initiation, decide, sepa_initiation
 
 
 @pytest.fixture

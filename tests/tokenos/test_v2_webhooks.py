@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from mockbank.clients.tokenos import TokenClient
 from mockbank.testing import LiveServer
-from tests.tokenos.v2_support import (
+from tests.tokenos.helpers_v2 import (
     api,
     approved,
     callback_params,

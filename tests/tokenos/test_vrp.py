@@ -15,36 +15,15 @@ import requests
 
 from mockbank import create_app
 from mockbank.testing import LiveServer
-from tests.tokenos.v2_support import (
-    CALLBACK,
+from tests.tokenos.helpers_v2 import (
     advance,
     api,
     callback_params,
+    consent_initiation,
     decide,
     next_ref,
     url,
 )
-
-
-def consent_initiation(**extra: Any) -> dict[str, Any]:
-    """A sweeping consent from Wood Bank: 50.00 a payment, 100.00 a day."""
-    init: dict[str, Any] = {
-        "bankId": "wood",
-        "refId": next_ref(),
-        "remittanceInformationPrimary": "Sweep to savings",
-        "scheme": "OBL_SWEEPING",
-        "localInstrument": "FASTER_PAYMENTS",
-        "currency": "GBP",
-        "creditor": {"sortCode": "400515", "accountNumber": "87654321", "name": "Pat Savings"},
-        "maximumIndividualAmount": "50.00",
-        "periodicLimits": [
-            {"maximumAmount": "100.00", "periodType": "DAY", "periodAlignment": "CALENDAR"}
-        ],
-        "callbackUrl": CALLBACK,
-        "callbackState": "vrp-state",
-    }
-    init.update(extra)
-    return init
 
 
 def create_consent(live: LiveServer, **extra: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Helpers for the Token.io v2 tests: an API-key session and initiation bodies (requests only)."""
+"""Helpers shared by the Token.io v2 tests: an API-key session, initiation and consent bodies."""
 
 from __future__ import annotations
 
@@ -94,3 +94,24 @@ def approved(live: LiveServer, init: dict[str, Any]) -> dict[str, Any]:
     assert payment["status"] == "INITIATION_PENDING_REDIRECT_AUTH", payment
     callback_params(decide(payment["authentication"]["redirectUrl"]))
     return payment
+
+
+def consent_initiation(**extra: Any) -> dict[str, Any]:
+    """A sweeping consent from Wood Bank: 50.00 a payment, 100.00 a day."""
+    init: dict[str, Any] = {
+        "bankId": "wood",
+        "refId": next_ref(),
+        "remittanceInformationPrimary": "Sweep to savings",
+        "scheme": "OBL_SWEEPING",
+        "localInstrument": "FASTER_PAYMENTS",
+        "currency": "GBP",
+        "creditor": {"sortCode": "400515", "accountNumber": "87654321", "name": "Pat Savings"},
+        "maximumIndividualAmount": "50.00",
+        "periodicLimits": [
+            {"maximumAmount": "100.00", "periodType": "DAY", "periodAlignment": "CALENDAR"}
+        ],
+        "callbackUrl": CALLBACK,
+        "callbackState": "vrp-state",
+    }
+    init.update(extra)
+    return init
