@@ -27,9 +27,20 @@ def is_v2_path(path: str) -> bool:
 
 
 class V2Error(TokenOSError):
-    """A v2 failure: the gRPC code (HTTP status) plus the OpenAPI's textual ``errorCode``."""
+    """A v2 failure: the gRPC code (HTTP status) plus the OpenAPI's textual ``errorCode``.
+
+    Each vendor code is a subclass declaring its three constants as class arguments:
+    ``class FieldExpected(V2Error, error_code="Field.Expected", message="...")`` (``code``, the
+    gRPC code, defaults to INVALID_ARGUMENT).
+    """
 
     error_code: ClassVar[str] = "Field.Invalid"
+
+    def __init_subclass__(
+        cls, *, error_code: str, message: str, code: str = "INVALID_ARGUMENT", **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code, cls.error_code, cls.message = code, error_code, message
 
     def __init__(
         self,
@@ -50,98 +61,75 @@ class V2Error(TokenOSError):
         return fields
 
 
-class FieldExpected(V2Error):
+class FieldExpected(V2Error, error_code="Field.Expected", message="A required field is missing."):
     """A required field is absent."""
 
-    code = "INVALID_ARGUMENT"
-    error_code = "Field.Expected"
-    message = "A required field is missing."
 
-
-class FieldInvalidFormat(V2Error):
+class FieldInvalidFormat(
+    V2Error, error_code="Field.InvalidFormat", message="A field has an invalid format."
+):
     """A field has the wrong type or shape (too long, not a number, not a URL...)."""
 
-    code = "INVALID_ARGUMENT"
-    error_code = "Field.InvalidFormat"
-    message = "A field has an invalid format."
 
-
-class FieldInvalid(V2Error):
+class FieldInvalid(V2Error, error_code="Field.Invalid", message="A field has an invalid value."):
     """A well-formed field whose value is not acceptable."""
 
-    code = "INVALID_ARGUMENT"
-    error_code = "Field.Invalid"
-    message = "A field has an invalid value."
 
-
-class FieldNotUnique(V2Error):
+class FieldNotUnique(
+    V2Error, error_code="Field.NotUnique", message="The field value must be unique."
+):
     """A value that must be unique (``refId``) was used before."""
 
-    code = "INVALID_ARGUMENT"
-    error_code = "Field.NotUnique"
-    message = "The field value must be unique."
 
-
-class BankFeatureNotSupported(V2Error):
+class BankFeatureNotSupported(
+    V2Error, error_code="Bank.FeatureNotSupported", message="The bank does not support this."
+):
     """The chosen bank cannot do what the initiation asks (payments, this payment rail)."""
 
-    code = "INVALID_ARGUMENT"
-    error_code = "Bank.FeatureNotSupported"
-    message = "The bank does not support this."
 
-
-class PaymentNotFound(V2Error):
+class PaymentNotFound(
+    V2Error, error_code="NOT_FOUND", message="Payment not found.", code="NOT_FOUND"
+):
     """No payment with this id for the caller (the envelope names the id)."""
-
-    code = "NOT_FOUND"
-    error_code = "NOT_FOUND"
-    message = "Payment not found."
 
     def __init__(self, payment_id: str) -> None:
         super().__init__(f"payment {payment_id} not found", extra={"paymentId": payment_id})
 
 
-class ResourceNotFound(V2Error):
+class ResourceNotFound(
+    V2Error, error_code="Resource.NotFound", message="Not found.", code="NOT_FOUND"
+):
     """No VRP consent, VRP or refund with this id for the caller."""
-
-    code = "NOT_FOUND"
-    error_code = "Resource.NotFound"
-    message = "Not found."
 
     def __init__(self, what: str, key: str, value: str) -> None:
         super().__init__(f"{what} {value} not found", extra={key: value})
 
 
-class ConsentNotAuthorized(V2Error):
+class ConsentNotAuthorized(
+    V2Error,
+    error_code="Resource.ConsentNotAuthorized",
+    message="The VRP consent is not authorized.",
+):
     """A VRP payment or funds check under a consent that is not AUTHORIZED."""
 
-    code = "INVALID_ARGUMENT"
-    error_code = "Resource.ConsentNotAuthorized"
-    message = "The VRP consent is not authorized."
 
-
-class ConsentViolation(V2Error):
+class ConsentViolation(
+    V2Error, error_code="Rules.VrpConsentViolation", message="The payment violates the VRP consent."
+):
     """A VRP payment outside the consent's control parameters."""
 
-    code = "INVALID_ARGUMENT"
-    error_code = "Rules.VrpConsentViolation"
-    message = "The payment violates the VRP consent."
 
-
-class InvalidStatus(V2Error):
+class InvalidStatus(
+    V2Error,
+    error_code="FAILED_PRECONDITION",
+    message="The operation is not allowed in the current status.",
+    code="FAILED_PRECONDITION",
+):
     """The resource is not in a status that allows this (embedded auth after approval...)."""
 
-    code = "FAILED_PRECONDITION"
-    error_code = "FAILED_PRECONDITION"
-    message = "The operation is not allowed in the current status."
 
-
-class RefundNotAllowed(V2Error):
+class RefundNotAllowed(V2Error, error_code="Field.Invalid", message="The refund is not allowed."):
     """A refund the original payment cannot take (not completed, more than remains)."""
-
-    code = "INVALID_ARGUMENT"
-    error_code = "Field.Invalid"
-    message = "The refund is not allowed."
 
 
 # errorCode for the gateway's generic failures on v2 paths (auth, routing, faults, bugs).
