@@ -51,18 +51,19 @@ def pay(live: LiveServer, init: dict[str, Any], **headers: str) -> requests.Resp
     return api(live).post(url(live, "/v2/payments"), json={"initiation": init}, headers=headers)
 
 
-def create(live: LiveServer, init: dict[str, Any]) -> dict[str, Any]:
-    answer = pay(live, init)
+def answered(answer: requests.Response, key: str) -> dict[str, Any]:
+    """The object under `key` of a 200 answer."""
     assert answer.status_code == 200, answer.text
-    payment: dict[str, Any] = answer.json()["payment"]
-    return payment
+    found: dict[str, Any] = answer.json()[key]
+    return found
+
+
+def create(live: LiveServer, init: dict[str, Any]) -> dict[str, Any]:
+    return answered(pay(live, init), "payment")
 
 
 def get(live: LiveServer, payment_id: str) -> dict[str, Any]:
-    answer = api(live).get(url(live, f"/v2/payments/{payment_id}"))
-    assert answer.status_code == 200, answer.text
-    payment: dict[str, Any] = answer.json()["payment"]
-    return payment
+    return answered(api(live).get(url(live, f"/v2/payments/{payment_id}")), "payment")
 
 
 def status(live: LiveServer, payment_id: str) -> str:

@@ -34,16 +34,14 @@ from mockbank.providers.tokenos.records.payments_v2 import (
     NS_PAYMENT_REF,
     Payment,
     PaymentId,
-    PaymentRef,
     RefundHold,
 )
 from mockbank.providers.tokenos.records.refunds import (
     NS_REFUND,
     Refund,
-    RefundRef,
     RefundReservation,
 )
-from mockbank.providers.tokenos.records.steps import NS_DUE, Due, Step
+from mockbank.providers.tokenos.records.steps import NS_DUE, Due, RefId, Step
 from mockbank.providers.tokenos.records.vrp import VrpConsent, VrpHold
 from mockbank.providers.tokenos.records.webhooks import NS_EVENT, WebhookConfig, WebhookEvent
 from mockbank.state import State
@@ -114,9 +112,8 @@ def test_every_v2_record_reads_back_what_it_stores() -> None:
             **shared, start=0.0, end=None, bank_id=None, holds=(VrpHold("pm2:1", "1", 3.0, 4.0),)
         ),
         Refund(**shared),
-        PaymentRef(MEMBER, "r", "vrp-consent"),
+        RefId(MEMBER, "r", "vrp-consent"),
         PaymentId("pm2:1", MEMBER),
-        RefundRef(MEMBER, "r"),
         RefundReservation(),
         Due(5.0),
         WebhookConfig(MEMBER, "https://h.example", ("PAYMENT_STATUS_CHANGED",)),
@@ -128,9 +125,8 @@ def test_every_v2_record_reads_back_what_it_stores() -> None:
 
 
 def test_record_keys_and_wire_spelling() -> None:
-    assert PaymentRef(MEMBER, "r").key == f"{MEMBER}\nr"
-    assert PaymentRef(MEMBER, "r", "vrp-consent").key == f"vrp-consent:{MEMBER}\nr"
-    assert RefundRef(MEMBER, "r").key == f"{MEMBER}\nr"
+    assert RefId(MEMBER, "r").key == f"{MEMBER}\nr"
+    assert RefId(MEMBER, "r", "vrp-consent").key == f"vrp-consent:{MEMBER}\nr"
     assert WebhookEvent(MEMBER, "E", "k").key == f"{MEMBER}|E|k"
     config = WebhookConfig(MEMBER, "https://h.example", ("A", "B"))
     assert config.to_wire() == {"type": ["A", "B"], "url": "https://h.example"}
@@ -182,9 +178,9 @@ def test_a_ref_id_is_claimed_once(state: State) -> None:
         payments.claim_ref_id(state.store, MEMBER, "once", now=state.now())
     assert caught.value.paths == ["initiation.refId"]
     payments.claim_ref_id(state.store, OTHER, "once", now=state.now())  # per member
-    stored = state.store.get(NS_PAYMENT_REF, PaymentRef(MEMBER, "once").key, now=state.now())
+    stored = state.store.get(NS_PAYMENT_REF, RefId(MEMBER, "once").key, now=state.now())
     assert stored is not None
-    assert PaymentRef.from_value(stored) == PaymentRef(MEMBER, "once")
+    assert RefId.from_value(stored) == RefId(MEMBER, "once")
 
 
 def test_fresh_id_skips_ids_already_taken(state: State) -> None:

@@ -17,6 +17,7 @@ from mockbank import create_app
 from mockbank.testing import LiveServer
 from tests.tokenos.helpers_v2 import (
     advance,
+    answered,
     api,
     callback_params,
     consent_initiation,
@@ -27,19 +28,12 @@ from tests.tokenos.helpers_v2 import (
 
 
 def create_consent(live: LiveServer, **extra: Any) -> dict[str, Any]:
-    answer = api(live).post(
-        url(live, "/vrp-consents"), json={"initiation": consent_initiation(**extra)}
-    )
-    assert answer.status_code == 200, answer.text
-    consent: dict[str, Any] = answer.json()["vrpConsent"]
-    return consent
+    body = {"initiation": consent_initiation(**extra)}
+    return answered(api(live).post(url(live, "/vrp-consents"), json=body), "vrpConsent")
 
 
 def get_consent(live: LiveServer, consent_id: str) -> dict[str, Any]:
-    answer = api(live).get(url(live, f"/vrp-consents/{consent_id}"))
-    assert answer.status_code == 200, answer.text
-    consent: dict[str, Any] = answer.json()["vrpConsent"]
-    return consent
+    return answered(api(live).get(url(live, f"/vrp-consents/{consent_id}")), "vrpConsent")
 
 
 def authorised(live: LiveServer, **extra: Any) -> dict[str, Any]:

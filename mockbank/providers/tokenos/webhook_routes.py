@@ -28,9 +28,7 @@ def get_webhook_config() -> Response:
     """The caller's webhook configuration (404 when none is set)."""
     state, _ = _state()
     caller = authenticate()
-    return jsonify(
-        {"config": events.get_config(state.store, caller.id, now=state.now()).to_wire()}
-    )
+    return jsonify({"config": events.get_config(state.store, caller.id, now=state.now()).to_wire()})
 
 
 @bp.delete("/webhook/config")

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from mockbank.providers.tokenos.errors_v2 import FieldNotUnique, InvalidStatus, V2Error
-from mockbank.providers.tokenos.records.steps import NEXT_KEY, NS_DUE, Due, Step, Tracked
+from mockbank.providers.tokenos.records.steps import NEXT_KEY, NS_DUE, Due, RefId, Step, Tracked
 from mockbank.store import Store
 
 R = TypeVar("R", bound=Tracked)
@@ -84,6 +84,11 @@ def upcoming(resource: Tracked) -> list[StatusChange]:
             _, changes = advance(resource, step.at)
             found.extend(c for c in changes if c.at == step.at and c.status == step.status)
     return found
+
+
+def closed(resource: R, status: str, reason: str, at: float) -> R:
+    """The resource in a final status, with nothing left ahead of it."""
+    return replace(resource.with_status(status, reason, at), schedule=())
 
 
 LABELS = {"payment": ("payment", "paymentId"), "vrp-consent": ("VRP consent", "vrpConsentId")}
@@ -211,9 +216,20 @@ def fresh_id(
     raise RuntimeError(f"could not find a free id in {namespace}")  # pragma: no cover
 
 
-def claim(
-    store: Store, namespace: str, key: str, value: dict[str, Any], message: str, *, now: datetime
-) -> None:
-    """Take a unique value (a refId) atomically; ``Field.NotUnique`` naming it when taken."""
-    if not store.add(namespace, key, value, now=now):
-        raise FieldNotUnique(message, paths=["initiation.refId"])
+def claim(store: Store, namespace: str, ref: RefId, what: str, *, now: datetime) -> None:
+    """Take a refId atomically; ``Field.NotUnique`` naming it when `what` already has it."""
+    if not store.add(namespace, ref.key, ref.to_value(), now=now):
+        raise FieldNotUnique(
+            f"{what} with refId {ref.ref_id!r} exists already", paths=["initiation.refId"]
+        )
+
+
+def insert(
+    store: Store, kind: Kind[T], draft: T, new_key: Callable[[], str], *, now: datetime
+) -> T:
+    """Store a new resource under a fresh id and index its first step."""
+    key = fresh_id(
+        store, kind.namespace, new_key, lambda k: replace(draft, id=k).to_value(), now=now
+    )
+    index_due(store, kind.namespace, key, draft.schedule, now=now)
+    return replace(draft, id=key)

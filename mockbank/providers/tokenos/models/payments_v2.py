@@ -23,13 +23,8 @@ from mockbank.providers.tokenos.models.common import new_id
 from mockbank.providers.tokenos.models.fixtures import Fixtures, PayerAccount
 from mockbank.providers.tokenos.models.lifecycle import StatusChange, require
 from mockbank.providers.tokenos.models.payment_initiation import Initiation, check_bank
-from mockbank.providers.tokenos.records.payments_v2 import (
-    NS_PAYMENT,
-    NS_PAYMENT_REF,
-    Payment,
-    PaymentRef,
-)
-from mockbank.providers.tokenos.records.steps import Step
+from mockbank.providers.tokenos.records.payments_v2 import NS_PAYMENT, NS_PAYMENT_REF, Payment
+from mockbank.providers.tokenos.records.steps import RefId, Step
 from mockbank.store import Store
 
 S = flow.PaymentStatus
@@ -86,9 +81,7 @@ def initial_steps(
 
 def claim_ref_id(store: Store, member_id: str, ref: str, *, now: datetime) -> None:
     """refId is unique per member across payments (``Field.NotUnique`` otherwise), atomically."""
-    taken = PaymentRef(member_id, ref)
-    message = f"a payment with refId {ref!r} exists already"
-    lifecycle.claim(store, NS_PAYMENT_REF, taken.key, taken.to_value(), message, now=now)
+    lifecycle.claim(store, NS_PAYMENT_REF, RefId(member_id, ref), "a payment", now=now)
 
 
 def create_payment(
@@ -106,31 +99,22 @@ def create_payment(
     found = flow.scenario(init.amount)
     sca, steps = initial_steps(created, init, found, settings, timeout)
     claim_ref_id(store, member_id, init.ref_id, now=now)
-    draft = Payment(
-        id="",
-        member_id=member_id,
-        initiation=init.value,
+    draft = Payment.opened(
+        member_id,
+        init.value,
+        (S.PENDING, "Token.io is waiting for the bank"),
+        created,
+        steps,
         flow_type=init.flow_type,
         sca=sca,
         code=found.code,
         bank_id=init.bank_id,
-        status=S.PENDING,
-        reason="Token.io is waiting for the bank",
-        created=created,
-        updated=created,
-        schedule=tuple(steps),
     )
-    payment_id = lifecycle.fresh_id(
-        store,
-        NS_PAYMENT,
-        lambda: new_id("pm2", rng, ID_SUFFIX),
-        lambda key: replace(draft, id=key).to_value(),
-        now=now,
+    stored = lifecycle.insert(
+        store, PAYMENTS, draft, lambda: new_id("pm2", rng, ID_SUFFIX), now=now
     )
-    lifecycle.index_due(store, NS_PAYMENT, payment_id, draft.schedule, now=now)
-    # Token.io notifies creation too.
-    created_change = lifecycle.change_of(replace(draft, id=payment_id), created)
-    payment, changes = lifecycle.load(store, PAYMENTS, payment_id, now=now)
+    created_change = lifecycle.change_of(stored, created)  # Token.io notifies creation too
+    payment, changes = lifecycle.load(store, PAYMENTS, stored.id, now=now)
     return payment, [created_change, *changes]
 
 
@@ -143,10 +127,6 @@ def _authorised(
     )
     steps = flow.after_authorisation(at, found, verification=verification, settlement_s=settle)
     return replace(payment, schedule=tuple(steps), payer_account=account or payment.payer_account)
-
-
-def _closed(payment: Payment, status: str, reason: str, at: float) -> Payment:
-    return replace(payment.with_status(status, reason, at), schedule=())
 
 
 def payer_decision(
@@ -164,7 +144,9 @@ def payer_decision(
     def act(payment: Payment) -> Payment:
         require(payment, S.PENDING_REDIRECT_AUTH)
         if not approve:
-            return _closed(payment, S.DECLINED, "The payer declined the payment at the bank", at)
+            return lifecycle.closed(
+                payment, S.DECLINED, "The payer declined the payment at the bank", at
+            )
         return _authorised(payment, at, S.PENDING_REDIRECT_AUTH_VERIFICATION, settings, account_id)
 
     return lifecycle.transition(store, PAYMENTS, payment_id, act, now=now)
@@ -179,7 +161,7 @@ def choose_bank(
     def act(payment: Payment) -> Payment:
         require(payment, S.PENDING_REDIRECT_HP)
         if bank_id is None:
-            return _closed(payment, S.DECLINED, "The payer left the Hosted Pages", at)
+            return lifecycle.closed(payment, S.DECLINED, "The payer left the Hosted Pages", at)
         check_bank(fixtures, bank_id, payment.initiation["localInstrument"], payment.currency)
         waiting = payment.with_status(
             S.PENDING_REDIRECT_AUTH, "Waiting for the payer at the bank", at
@@ -225,7 +207,9 @@ def submit_embedded(
             return _authorised(payment, at, S.PENDING_EMBEDDED_AUTH_VERIFICATION, settings, None)
         wrong = payment.wrong_codes + 1
         if wrong >= MAX_WRONG_CODES:
-            rejected = _closed(payment, S.REJECTED, "Too many wrong one-time passwords", at)
+            rejected = lifecycle.closed(
+                payment, S.REJECTED, "Too many wrong one-time passwords", at
+            )
             return replace(rejected, wrong_codes=wrong)
         return replace(payment, wrong_codes=wrong, updated=at)
 

@@ -31,10 +31,9 @@ from mockbank.providers.tokenos.records.refunds import (
     NS_REFUND,
     NS_REFUND_REF,
     Refund,
-    RefundRef,
     RefundReservation,
 )
-from mockbank.providers.tokenos.records.steps import Step
+from mockbank.providers.tokenos.records.steps import RefId, Step
 from mockbank.store import Store
 
 PENDING = "INITIATION_PENDING"
@@ -126,10 +125,9 @@ def create_refund(
         lambda _: RefundReservation().to_value(),
         now=now,
     )
-    ref = RefundRef(member_id, init["refId"])
+    ref = RefId(member_id, init["refId"])
     try:
-        message = f"a refund with refId {init['refId']!r} exists already"
-        lifecycle.claim(store, NS_REFUND_REF, ref.key, ref.to_value(), message, now=now)
+        lifecycle.claim(store, NS_REFUND_REF, ref, "a refund", now=now)
     except FieldNotUnique:
         store.delete(NS_REFUND, refund_id)
         raise
@@ -146,16 +144,7 @@ def create_refund(
         store.delete(NS_REFUND, refund_id)
         store.delete(NS_REFUND_REF, ref.key)
         raise
-    refund = Refund(
-        id=refund_id,
-        member_id=member_id,
-        initiation=init,
-        status=PENDING,
-        reason="Received",
-        created=at,
-        updated=at,
-        schedule=tuple(steps),
-    )
+    refund = replace(Refund.opened(member_id, init, (PENDING, "Received"), at, steps), id=refund_id)
     store.put(NS_REFUND, refund_id, refund.to_value(), now=now)
     lifecycle.index_due(store, NS_REFUND, refund_id, refund.schedule, now=now)
     return refund, [*changes, lifecycle.change_of(refund, at)]

@@ -18,8 +18,8 @@ from mockbank.providers.tokenos.models.common import new_id
 from mockbank.providers.tokenos.models.fixtures import Fixtures
 from mockbank.providers.tokenos.models.lifecycle import StatusChange, require
 from mockbank.providers.tokenos.models.payment_initiation import account, check_bank
-from mockbank.providers.tokenos.records.payments_v2 import NS_PAYMENT_REF, PaymentRef
-from mockbank.providers.tokenos.records.steps import Step
+from mockbank.providers.tokenos.records.payments_v2 import NS_PAYMENT_REF
+from mockbank.providers.tokenos.records.steps import RefId, Step
 from mockbank.providers.tokenos.records.vrp import NS_VRP_CONSENT, VrpConsent
 from mockbank.store import Store
 
@@ -174,9 +174,8 @@ def create_consent(
     """``POST /vrp-consents``: PENDING, then at once waiting for the bank or for a bank choice."""
     at = now.timestamp()
     init, start, end = parse_consent(body, fixtures, at)
-    taken = PaymentRef(member_id, init["refId"], "vrp-consent")
-    message = f"a VRP consent with refId {init['refId']!r} exists already"
-    lifecycle.claim(store, NS_PAYMENT_REF, taken.key, taken.to_value(), message, now=now)
+    taken = RefId(member_id, init["refId"], "vrp-consent")
+    lifecycle.claim(store, NS_PAYMENT_REF, taken, "a VRP consent", now=now)
     bank_id = init.get("bankId") or None
     waiting = (
         Step(at, PENDING_REDIRECT_AUTH, "Waiting for the payer at the bank")
@@ -186,28 +185,19 @@ def create_consent(
     timeout = Step(
         at + PENDING_TTL_S, FAILED, "The payer did not authorise within 30 minutes", False
     )
-    draft = VrpConsent(
-        id="",
-        member_id=member_id,
-        initiation=init,
-        status=PENDING,
-        reason="Received",
-        created=at,
-        updated=at,
-        schedule=(waiting, timeout),
+    draft = VrpConsent.opened(
+        member_id,
+        init,
+        (PENDING, "Received"),
+        at,
+        (waiting, timeout),
         start=start,
         end=end,
         bank_id=bank_id,
     )
-    consent_id = lifecycle.fresh_id(
-        store,
-        NS_VRP_CONSENT,
-        lambda: new_id("vc", rng, ID_SUFFIX),
-        lambda key: replace(draft, id=key).to_value(),
-        now=now,
-    )
-    created = lifecycle.change_of(replace(draft, id=consent_id), at)  # Token.io notifies it too
-    consent, changes = lifecycle.transition(store, CONSENTS, consent_id, None, now=now)
+    stored = lifecycle.insert(store, CONSENTS, draft, lambda: new_id("vc", rng, ID_SUFFIX), now=now)
+    created = lifecycle.change_of(stored, at)  # PENDING: Token.io notifies creation too
+    consent, changes = lifecycle.transition(store, CONSENTS, stored.id, None, now=now)
     return consent, [created, *changes]
 
 
@@ -220,9 +210,8 @@ def payer_decision(
     def act(consent: VrpConsent) -> VrpConsent:
         require(consent, PENDING_REDIRECT_AUTH)
         if not approve:
-            return replace(
-                consent.with_status(REJECTED, "The payer rejected the consent at the bank", at),
-                schedule=(),
+            return lifecycle.closed(
+                consent, REJECTED, "The payer rejected the consent at the bank", at
             )
         authorised = Step(at + VERIFY_S, AUTHORIZED, "The payer authorised the consent")
         verifying = consent.with_status(
@@ -242,9 +231,7 @@ def choose_bank(
     def act(consent: VrpConsent) -> VrpConsent:
         require(consent, PENDING_MORE_INFO)
         if bank_id is None:
-            return replace(
-                consent.with_status(REJECTED, "The payer left the Hosted Pages", at), schedule=()
-            )
+            return lifecycle.closed(consent, REJECTED, "The payer left the Hosted Pages", at)
         check_bank(fixtures, bank_id, "FASTER_PAYMENTS", consent.currency)
         waiting = consent.with_status(
             PENDING_REDIRECT_AUTH, "Waiting for the payer at the bank", at
@@ -272,7 +259,7 @@ def revoke(
             PENDING_REDIRECT_AUTH,
             PENDING_REDIRECT_AUTH_VERIFICATION,
         )
-        return replace(consent.with_status(REVOKED, "The consent was revoked", at), schedule=())
+        return lifecycle.closed(consent, REVOKED, "The consent was revoked", at)
 
     return lifecycle.transition(store, CONSENTS, consent_id, act, now=now)
 

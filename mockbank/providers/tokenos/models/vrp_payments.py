@@ -30,9 +30,8 @@ from mockbank.providers.tokenos.records.payments_v2 import (
     NS_PAYMENT_REF,
     Payment,
     PaymentId,
-    PaymentRef,
 )
-from mockbank.providers.tokenos.records.steps import Step
+from mockbank.providers.tokenos.records.steps import RefId, Step
 from mockbank.providers.tokenos.records.vrp import VrpConsent, VrpHold
 from mockbank.store import Store
 
@@ -205,7 +204,7 @@ def _same_creditor(init: dict[str, Any], consent: VrpConsent) -> None:
 
 
 def _charge(
-    store: Store, consent_id: str, hold: VrpHold, code: str, ref: PaymentRef, *, now: datetime
+    store: Store, consent_id: str, hold: VrpHold, code: str, ref: RefId, *, now: datetime
 ) -> tuple[VrpConsent, list[StatusChange]]:
     """Record the VRP against the consent if its limits allow it (one atomic update)."""
     amount, at = Decimal(hold.amount), hold.at
@@ -241,23 +240,21 @@ def create_vrp(
     )
     claim_ref_id(store, member_id, ref, now=now)
     hold = VrpHold(payment_id, str(amount), at, fails_at)
-    consent, more = _charge(store, consent_id, hold, code, PaymentRef(member_id, ref), now=now)
-    payment = Payment(
-        id=payment_id,
-        member_id=member_id,
-        initiation=value,
+    consent, more = _charge(store, consent_id, hold, code, RefId(member_id, ref), now=now)
+    opened = Payment.opened(
+        member_id,
+        value,
+        (S.PENDING, "Token.io is sending the payment to the bank"),
+        at,
+        steps,
         flow_type="API_ONLY",
         sca="VRP",
         code=0,
         bank_id=consent.bank_id,
-        status=S.PENDING,
-        reason="Token.io is sending the payment to the bank",
-        created=at,
-        updated=at,
-        schedule=tuple(steps),
         payer_account=consent.payer_account,
         vrp_consent_id=consent_id,
     )
+    payment = replace(opened, id=payment_id)
     store.put(NS_PAYMENT, payment_id, payment.to_value(), now=now)
     lifecycle.index_due(store, NS_PAYMENT, payment_id, payment.schedule, now=now)
     return payment, [*changes, *more, lifecycle.change_of(payment, at)]

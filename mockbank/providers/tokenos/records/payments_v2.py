@@ -1,4 +1,7 @@
-"""Payments v2 as stored: the payment (single immediate, or a VRP), refund holds, refIds, ids."""
+"""Payments v2 as stored: the payment (single immediate, or a VRP), its refund holds, VRP ids.
+
+Their refIds are `records.steps.RefId`s under NS_PAYMENT_REF.
+"""
 
 from __future__ import annotations
 
@@ -85,27 +88,6 @@ class Payment(Tracked):
             vrp_consent_id=value["vrpConsentId"],
             refunds=tuple(RefundHold.from_value(r) for r in value["refunds"]),
         )
-
-
-@dataclass(frozen=True)
-class PaymentRef:
-    """A refId taken by a member: unique per member among payments (and among VRP consents)."""
-
-    member_id: str
-    ref_id: str
-    scope: str = ""  # "" for payments and VRPs, "vrp-consent" for VRP consents
-
-    @property
-    def key(self) -> str:
-        prefix = f"{self.scope}:" if self.scope else ""
-        return f"{prefix}{self.member_id}\n{self.ref_id}"
-
-    def to_value(self) -> dict[str, Any]:
-        return {"memberId": self.member_id, "refId": self.ref_id, "scope": self.scope}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> PaymentRef:
-        return cls(value["memberId"], value["refId"], value.get("scope", ""))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""Refunds as stored: the refund, its refId, and the id reserved while it is checked."""
+"""Refunds as stored: the refund and the id reserved while it is checked.
+
+Their refIds are `records.steps.RefId`s under NS_REFUND_REF.
+"""
 
 from __future__ import annotations
 
@@ -37,22 +40,3 @@ class RefundReservation:
     @classmethod
     def from_value(cls, value: dict[str, Any]) -> RefundReservation:
         return cls()
-
-
-@dataclass(frozen=True)
-class RefundRef:
-    """A refId taken by a member among its refunds."""
-
-    member_id: str
-    ref_id: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.member_id}\n{self.ref_id}"
-
-    def to_value(self) -> dict[str, Any]:
-        return {"memberId": self.member_id, "refId": self.ref_id}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> RefundRef:
-        return cls(value["memberId"], value["refId"])

@@ -3,11 +3,12 @@
 A payment, VRP consent or refund moves through statuses on the app clock: its future is a
 schedule of `Step`s, applied when due. `Tracked` holds what the three records have in common
 (identity, status, times, schedule) and its stored spelling; `Due` notes when a resource's next
-step falls due, so sweeps read only what is due.
+step falls due, so sweeps read only what is due; `RefId` is a refId a member has used.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Self
 
@@ -69,6 +70,29 @@ class Tracked:
     updated: float
     schedule: tuple[Step, ...] = ()
 
+    @classmethod
+    def opened(
+        cls,
+        member_id: str,
+        initiation: dict[str, Any],
+        status: tuple[str, str],
+        at: float,
+        schedule: Iterable[Step],
+        **own: Any,
+    ) -> Self:
+        """A new resource: `status` is (status, reason), created at `at`, its id set on insert."""
+        return cls(
+            id="",
+            member_id=member_id,
+            initiation=initiation,
+            status=status[0],
+            reason=status[1],
+            created=at,
+            updated=at,
+            schedule=tuple(schedule),
+            **own,
+        )
+
     @property
     def kind(self) -> str:
         """What a status change of this resource reports itself as (webhook event kind)."""
@@ -107,3 +131,24 @@ class Tracked:
             "updated": float(value["updated"]),
             "schedule": tuple(Step.from_value(s) for s in value["schedule"]),
         }
+
+
+@dataclass(frozen=True)
+class RefId:
+    """A refId a member has used: unique per member among its payments, consents or refunds."""
+
+    member_id: str
+    ref_id: str
+    scope: str = ""  # "" in its own namespace; "vrp-consent" for consents among payment refIds
+
+    @property
+    def key(self) -> str:
+        prefix = f"{self.scope}:" if self.scope else ""
+        return f"{prefix}{self.member_id}\n{self.ref_id}"
+
+    def to_value(self) -> dict[str, Any]:
+        return {"memberId": self.member_id, "refId": self.ref_id, "scope": self.scope}
+
+    @classmethod
+    def from_value(cls, value: dict[str, Any]) -> RefId:
+        return cls(value["memberId"], value["refId"], value.get("scope", ""))
