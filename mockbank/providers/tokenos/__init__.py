@@ -13,9 +13,6 @@ from typing import Any
 from mockbank.fixtures import FixtureReader
 from mockbank.providers import Provider
 from mockbank.providers.tokenos import events, models
-from mockbank.providers.tokenos import routes_pages as _routes_pages  # noqa: F401 (views)
-from mockbank.providers.tokenos import routes_v2 as _routes_v2  # noqa: F401 (views)
-from mockbank.providers.tokenos import webhook_routes as _webhook_routes  # noqa: F401 (views)
 from mockbank.providers.tokenos.errors import render
 from mockbank.providers.tokenos.models import payment_flow, payments_query
 from mockbank.providers.tokenos.routes import bp

@@ -12,11 +12,11 @@ from urllib.parse import urlencode
 
 from flask import Response, render_template, request
 
-from mockbank.providers.tokenos import routes
 from mockbank.providers.tokenos.errors import TokenOSError
-from mockbank.providers.tokenos.models import Bank, Fixtures, vrp
 from mockbank.providers.tokenos.models import payment_initiation as initiation
 from mockbank.providers.tokenos.models import payments_v2 as payments
+from mockbank.providers.tokenos.models import vrp
+from mockbank.providers.tokenos.models.fixtures import Bank, Fixtures
 from mockbank.providers.tokenos.models.hosted_pages import (
     Next,
     PageAnswer,
@@ -30,12 +30,12 @@ from mockbank.providers.tokenos.models.hosted_pages import (
 from mockbank.providers.tokenos.records.payments_v2 import Payment
 from mockbank.providers.tokenos.records.steps import Tracked
 from mockbank.providers.tokenos.records.vrp import VrpConsent
-from mockbank.providers.tokenos.routes_v2 import base_url, notify, sweep
+from mockbank.providers.tokenos.routes import bp
+from mockbank.providers.tokenos.routes.v2_common import base_url, notify, sweep
 from mockbank.providers.tokenos.settings import settings
 from mockbank.routing import endpoint, journal_note
 from mockbank.state import State, current_state
 
-bp = routes.bp
 HOSTED_BRAND = "Token.io · Pay by bank"
 
 
