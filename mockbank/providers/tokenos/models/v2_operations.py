@@ -81,6 +81,14 @@ def consent_vrps(
     return f.page(found, (args.get("offset") or [""])[0], limit)
 
 
+def payment_refunds(
+    store: Store, member_id: str, payment_id: str, args: dict[str, list[str]], *, now: datetime
+) -> tuple[list[Refund], dict[str, Any]]:
+    """``GET /transfers/{id}/refunds``: the refunds of one of the caller's payments."""
+    lifecycle.owned(store, payments.PAYMENTS, member_id, payment_id, now=now)
+    return refunds.list_refunds(store, member_id, args, now=now, original=payment_id)
+
+
 def refund_payment(store: Store, refund: Refund, *, now: datetime) -> Payment | None:
     """The payment a refund is of (its debtor and creditor are read from it)."""
     original = str(refund.initiation.get("originalPaymentId"))

@@ -7,6 +7,8 @@ answers 302 to the next page, and finally to the TPP's ``callbackUrl`` with ``pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +18,7 @@ from mockbank.providers.tokenos.errors import TokenOSError
 from mockbank.providers.tokenos.models import payment_initiation as initiation
 from mockbank.providers.tokenos.models import payments_v2 as payments
 from mockbank.providers.tokenos.models import vrp
-from mockbank.providers.tokenos.models.fixtures import Bank, Fixtures
+from mockbank.providers.tokenos.models.fixtures import Bank, Fixtures, PayerAccount
 from mockbank.providers.tokenos.models.hosted_pages import (
     Next,
     PageAnswer,
@@ -28,7 +30,6 @@ from mockbank.providers.tokenos.models.hosted_pages import (
     hosted_payment,
 )
 from mockbank.providers.tokenos.records.payments_v2 import Payment
-from mockbank.providers.tokenos.records.steps import Tracked
 from mockbank.providers.tokenos.records.vrp import VrpConsent
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.v2_common import base_url, notify, sweep
@@ -98,32 +99,100 @@ def _answered(state: State, answer: PageAnswer[Any]) -> None:
         journal_note(*answer.note)
 
 
-def _closed(what: str, resource: Tracked, answer: PageAnswer[Any], brand: str) -> Response:
-    heading = f"{what.capitalize()} closed"
-    return _message(heading, answer.error or f"This {what} is {resource.status}.", 410, brand)
+@dataclass(frozen=True)
+class _Kind:
+    """How the pages of one kind of resource name it and where they send the payer."""
+
+    what: str  # "payment" or "consent"
+    bank_page: str
+    callback: Callable[[Any], str]
+
+
+def _follow(
+    state: State,
+    decide: Callable[[], PageAnswer[Any]],
+    kind: _Kind,
+    brand: str,
+    unknown: str,
+    show: Callable[[PageAnswer[Any]], Response],
+) -> Response:
+    """Run the page's model call and render its answer (404 saying `unknown` if none)."""
+    try:
+        answer = decide()
+    except TokenOSError:
+        return _message(f"Unknown {kind.what}", unknown, 404, brand)
+    _answered(state, answer)
+    resource = answer.resource
+    if answer.next == Next.BANK:
+        return _redirect(f"{base_url()}{kind.bank_page}{resource.id}")
+    if answer.next == Next.CALLBACK:
+        return _redirect(kind.callback(resource))
+    if answer.next == Next.CLOSED:
+        reason = answer.error or f"This {kind.what} is {resource.status}."
+        return _message(f"{kind.what.capitalize()} closed", reason, 410, brand)
+    return show(answer)
 
 
 # -- payments: Hosted Pages and the bank ------------------------------------------------------
-def _hosted_choice(payment: Payment, fixtures: Fixtures, error: str | None) -> Response:
-    init = payment.initiation
-    banks = initiation.payment_banks(fixtures, init["localInstrument"], payment.currency)
+def _bank_choice(
+    fixtures: Fixtures,
+    rail: tuple[str, str],
+    summary: tuple[str, list[str]],
+    error: str | None,
+    keep: list[tuple[str, str]],
+) -> Response:
+    """The Hosted Pages' bank list for a payment rail and currency, with search and country."""
+    banks = initiation.payment_banks(fixtures, *rail)
     shown, search, country, countries = _filtered(banks)
-    creditor = init["creditor"].get("name") or "a Token.io settlement account"
     return _page(
         "hosted_banks.html",
         400 if error else 200,
         title="Choose your bank",
         brand=HOSTED_BRAND,
-        summary_title=f"Pay {_amount(init['amount'])} to {creditor}",
-        summary=[f"Reference: {init['remittanceInformationPrimary']}"],
+        summary_title=summary[0],
+        summary=summary[1],
         error=error,
         action=request.path,
         post_action=request.full_path.rstrip("?"),
-        keep=[],
+        keep=keep,
         banks=shown,
         search=search,
         country=country,
         countries=countries,
+    )
+
+
+def _hosted_choice(payment: Payment, fixtures: Fixtures, error: str | None) -> Response:
+    init = payment.initiation
+    creditor = init["creditor"].get("name") or "a Token.io settlement account"
+    summary = (
+        f"Pay {_amount(init['amount'])} to {creditor}",
+        [f"Reference: {init['remittanceInformationPrimary']}"],
+    )
+    rail = (init["localInstrument"], payment.currency)
+    return _bank_choice(fixtures, rail, summary, error, [])
+
+
+def _bank_page(
+    bank: Bank,
+    heading: tuple[str, list[str]],
+    error: str | None,
+    accounts: list[PayerAccount],
+    selected: PayerAccount | None,
+) -> Response:
+    """The model bank's page: what the payer approves, and the accounts to pay from."""
+    return _page(
+        "bank_page.html",
+        400 if error else 200,
+        title=bank.name,
+        brand=bank.name,
+        colour="#0b5d3b",
+        heading=heading[0],
+        summary=heading[1],
+        error=error,
+        action=request.path,
+        accounts=accounts,
+        selected=selected.id if selected else None,
     )
 
 
@@ -132,44 +201,32 @@ def _hosted_choice(payment: Payment, fixtures: Fixtures, error: str | None) -> R
 def hosted_session(payment_id: str) -> Response:
     """Token.io's Hosted Pages: bank selection (search, country), then the bank."""
     state, fixtures = _start()
-    try:
-        answer = hosted_payment(state.store, fixtures, payment_id, _form(), now=state.now())
-    except TokenOSError:
-        return _message("Unknown payment", f"No payment {payment_id}.", 404)
-    _answered(state, answer)
-    payment = answer.resource
-    if answer.next == Next.BANK:
-        return _redirect(f"{base_url()}{payments.BANK_PAGE}{payment.id}")
-    if answer.next == Next.CALLBACK:
-        return _redirect(payments.callback_location(payment))
-    if answer.next == Next.CLOSED:
-        return _closed("payment", payment, answer, HOSTED_BRAND)
-    return _hosted_choice(payment, fixtures, answer.error)
+    return _follow(
+        state,
+        lambda: hosted_payment(state.store, fixtures, payment_id, _form(), now=state.now()),
+        PAYMENT,
+        HOSTED_BRAND,
+        f"No payment {payment_id}.",
+        lambda answer: _hosted_choice(answer.resource, fixtures, answer.error),
+    )
 
 
-def _bank_page(fixtures: Fixtures, payment: Payment, error: str | None) -> Response:
+def _payment_bank_page(fixtures: Fixtures, payment: Payment, error: str | None) -> Response:
     init = payment.initiation
-    bank = fixtures.banks[payment.bank_id or ""]
     accounts = payments.payer_accounts(payment, fixtures)
     preferred = initiation.debtor_account(init, accounts)
     creditor = init["creditor"].get("name") or "Token.io settlement account"
-    return _page(
-        "bank_page.html",
-        400 if error else 200,
-        title=bank.name,
-        brand=bank.name,
-        colour="#0b5d3b",
-        heading=f"Approve a payment of {_amount(init['amount'])}",
-        summary=[
+    heading = (
+        f"Approve a payment of {_amount(init['amount'])}",
+        [
             f"To: {creditor}",
             f"Reference: {init['remittanceInformationPrimary']}",
             f"Requested through Token.io for member {payment.member_id}",
         ],
-        error=error,
-        action=request.path,
-        accounts=accounts,
-        selected=(preferred or accounts[0]).id if accounts else None,
     )
+    bank = fixtures.banks[payment.bank_id or ""]
+    first = accounts[0] if accounts else None
+    return _bank_page(bank, heading, error, accounts, preferred or first)
 
 
 @bp.route("/mock-bank/payments/<payment_id>", methods=["GET", "POST"])
@@ -177,23 +234,15 @@ def _bank_page(fixtures: Fixtures, payment: Payment, error: str | None) -> Respo
 def bank_payment_page(payment_id: str) -> Response:
     """The model bank's consent page: the payer approves or declines, then back to the TPP."""
     state, fixtures = _start()
-    try:
-        answer = bank_payment(
-            state.store,
-            fixtures,
-            payment_id,
-            _form(),
-            settings(state).payments,
-            now=state.now(),
-        )
-    except TokenOSError:
-        return _message("Unknown payment", f"No payment {payment_id}.", 404, "Bank")
-    _answered(state, answer)
-    if answer.next == Next.CLOSED:
-        return _closed("payment", answer.resource, answer, "Bank")
-    if answer.next == Next.CALLBACK:
-        return _redirect(payments.callback_location(answer.resource))
-    return _bank_page(fixtures, answer.resource, answer.error)
+    timings = settings(state).payments
+    return _follow(
+        state,
+        lambda: bank_payment(state.store, fixtures, payment_id, _form(), timings, now=state.now()),
+        PAYMENT,
+        "Bank",
+        f"No payment {payment_id}.",
+        lambda answer: _payment_bank_page(fixtures, answer.resource, answer.error),
+    )
 
 
 # -- VRP consents: Hosted Pages and the bank --------------------------------------------------
@@ -225,35 +274,13 @@ def vrp_hosted() -> Response:
     """Hosted Pages for a VRP consent without a bank (``?vrp-consent-id=``): choose the bank."""
     state, fixtures = _start()
     consent_id = request.args.get("vrp-consent-id", "")
-    try:
-        answer = hosted_consent(state.store, fixtures, consent_id, _form(), now=state.now())
-    except TokenOSError:
-        return _message("Unknown consent", f"No VRP consent {consent_id!r}.", 404)
-    _answered(state, answer)
-    consent = answer.resource
-    if answer.next == Next.BANK:
-        return _redirect(f"{base_url()}{vrp.BANK_PAGE}{consent.id}")
-    if answer.next == Next.CALLBACK:
-        return _redirect(_consent_callback(consent))
-    if answer.next == Next.CLOSED:
-        return _closed("consent", consent, answer, HOSTED_BRAND)
-    banks = initiation.payment_banks(fixtures, "FASTER_PAYMENTS", consent.currency)
-    shown, search, country, countries = _filtered(banks)
-    return _page(
-        "hosted_banks.html",
-        400 if answer.error else 200,
-        title="Choose your bank",
-        brand=HOSTED_BRAND,
-        summary_title="Set up variable recurring payments",
-        summary=_consent_summary(consent),
-        error=answer.error,
-        action=request.path,
-        post_action=request.full_path.rstrip("?"),
-        keep=[("vrp-consent-id", consent_id)],
-        banks=shown,
-        search=search,
-        country=country,
-        countries=countries,
+    return _follow(
+        state,
+        lambda: hosted_consent(state.store, fixtures, consent_id, _form(), now=state.now()),
+        CONSENT,
+        HOSTED_BRAND,
+        f"No VRP consent {consent_id!r}.",
+        lambda answer: _consent_choice(answer.resource, fixtures, answer.error),
     )
 
 
@@ -262,28 +289,28 @@ def vrp_hosted() -> Response:
 def bank_vrp_page(consent_id: str) -> Response:
     """The model bank's page for a VRP consent: authorise or reject."""
     state, fixtures = _start()
-    try:
-        answer = bank_consent(state.store, fixtures, consent_id, _form(), now=state.now())
-    except TokenOSError:
-        return _message("Unknown consent", f"No VRP consent {consent_id}.", 404, "Bank")
-    _answered(state, answer)
-    consent = answer.resource
-    if answer.next == Next.CLOSED:
-        return _closed("consent", consent, answer, "Bank")
-    if answer.next == Next.CALLBACK:
-        return _redirect(_consent_callback(consent))
+    return _follow(
+        state,
+        lambda: bank_consent(state.store, fixtures, consent_id, _form(), now=state.now()),
+        CONSENT,
+        "Bank",
+        f"No VRP consent {consent_id}.",
+        lambda answer: _consent_bank_page(answer.resource, fixtures, answer.error),
+    )
+
+
+def _consent_choice(consent: VrpConsent, fixtures: Fixtures, error: str | None) -> Response:
+    summary = ("Set up variable recurring payments", _consent_summary(consent))
+    rail = ("FASTER_PAYMENTS", consent.currency)
+    return _bank_choice(fixtures, rail, summary, error, [("vrp-consent-id", consent.id)])
+
+
+def _consent_bank_page(consent: VrpConsent, fixtures: Fixtures, error: str | None) -> Response:
     bank = fixtures.banks[consent.bank_id or ""]
     accounts = consent_accounts(consent, fixtures)
-    return _page(
-        "bank_page.html",
-        400 if answer.error else 200,
-        title=bank.name,
-        brand=bank.name,
-        colour="#0b5d3b",
-        heading="Authorise variable recurring payments",
-        summary=_consent_summary(consent),
-        error=answer.error,
-        action=request.path,
-        accounts=accounts,
-        selected=accounts[0].id if accounts else None,
-    )
+    heading = ("Authorise variable recurring payments", _consent_summary(consent))
+    return _bank_page(bank, heading, error, accounts, accounts[0] if accounts else None)
+
+
+PAYMENT = _Kind("payment", payments.BANK_PAGE, payments.callback_location)
+CONSENT = _Kind("consent", vrp.BANK_PAGE, _consent_callback)

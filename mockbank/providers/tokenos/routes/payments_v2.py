@@ -10,13 +10,14 @@ from mockbank.providers.tokenos.models import payments_v2 as payments
 from mockbank.providers.tokenos.routes import bp, common
 from mockbank.providers.tokenos.routes.v2_common import (
     context,
-    notify,
+    partial,
     payment_json,
     payment_settings,
     query_args,
+    reply,
     request_timeout,
 )
-from mockbank.routing import endpoint, journal_note
+from mockbank.routing import endpoint
 
 
 @bp.post("/v2/payments")
@@ -35,9 +36,8 @@ def initiate_payment() -> Response:
         now=now,
         rng=state.token_bytes,
     )
-    notify(state, payment, changes)
-    journal_note("payment", payment.id)
-    return jsonify({"payment": payment_json(payment, fixtures, now)})
+    body = {"payment": payment_json(payment, fixtures, now)}
+    return reply(state, payment, changes, body, ("payment", payment.id))
 
 
 @bp.get("/v2/payments/<payment_id>")
@@ -49,8 +49,7 @@ def get_payment(payment_id: str) -> Response:
     payment, changes = lifecycle.owned(
         state.store, payments.PAYMENTS, member_id, payment_id, now=now
     )
-    notify(state, payment, changes)
-    return jsonify({"payment": payment_json(payment, fixtures, now)})
+    return reply(state, payment, changes, {"payment": payment_json(payment, fixtures, now)})
 
 
 @bp.get("/v2/payments")
@@ -58,10 +57,8 @@ def get_payment(payment_id: str) -> Response:
 def list_payments() -> Response:
     """The caller's payments with the OpenAPI's filters and paging."""
     state, fixtures, member_id, now = context()
-    chunk, info, partial = query.list_payments(state.store, member_id, query_args(), now=now)
-    views = [payment_json(p, fixtures, now) for p in chunk]
-    if partial:
-        views = [{"id": v["id"], "status": v["status"]} for v in views]
+    chunk, info, only = query.list_payments(state.store, member_id, query_args(), now=now)
+    views = partial([payment_json(p, fixtures, now) for p in chunk], only)
     return jsonify({"payments": views, "pageInfo": info})
 
 
@@ -74,5 +71,4 @@ def embedded_auth(payment_id: str) -> Response:
     payment, changes = payments.submit_embedded(
         state.store, member_id, payment_id, common.request_body(), payment_settings(state), now=now
     )
-    notify(state, payment, changes)
-    return jsonify({"payment": payment_json(payment, fixtures, now)})
+    return reply(state, payment, changes, {"payment": payment_json(payment, fixtures, now)})

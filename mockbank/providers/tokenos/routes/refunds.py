@@ -8,12 +8,11 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from mockbank.providers.tokenos.models import lifecycle, refunds, v2_operations
-from mockbank.providers.tokenos.models import payments_v2 as payments
 from mockbank.providers.tokenos.models.fixtures import Fixtures
 from mockbank.providers.tokenos.records.refunds import Refund
 from mockbank.providers.tokenos.routes import bp, common
-from mockbank.providers.tokenos.routes.v2_common import context, notify, query_args
-from mockbank.routing import endpoint, journal_note
+from mockbank.providers.tokenos.routes.v2_common import context, partial, query_args, reply
+from mockbank.routing import endpoint
 from mockbank.state import State
 
 
@@ -30,9 +29,8 @@ def create_refund() -> Response:
     refund, changes = refunds.create_refund(
         state.store, member_id, common.request_body(), now=now, rng=state.token_bytes
     )
-    notify(state, refund, changes)
-    journal_note("refund", refund.id)
-    return jsonify({"refund": _refund_json(state, fixtures, refund, now)})
+    body = {"refund": _refund_json(state, fixtures, refund, now)}
+    return reply(state, refund, changes, body, ("refund", refund.id))
 
 
 @bp.get("/refunds/<refund_id>")
@@ -41,8 +39,7 @@ def get_refund(refund_id: str) -> Response:
     """One refund."""
     state, fixtures, member_id, now = context()
     refund, changes = lifecycle.owned(state.store, refunds.REFUNDS, member_id, refund_id, now=now)
-    notify(state, refund, changes)
-    return jsonify({"refund": _refund_json(state, fixtures, refund, now)})
+    return reply(state, refund, changes, {"refund": _refund_json(state, fixtures, refund, now)})
 
 
 @bp.get("/refunds")
@@ -51,9 +48,8 @@ def list_refunds() -> Response:
     """The caller's refunds with filters and paging."""
     state, fixtures, member_id, now = context()
     chunk, paging = refunds.list_refunds(state.store, member_id, query_args(), now=now)
-    views = [_refund_json(state, fixtures, r, now) for r in chunk]
-    if request.args.get("partial", "").lower() == "true":
-        views = [{"id": v["id"], "status": v["status"]} for v in views]
+    only = request.args.get("partial", "").lower() == "true"
+    views = partial([_refund_json(state, fixtures, r, now) for r in chunk], only)
     return jsonify({"refunds": views, "paging": paging})
 
 
@@ -62,9 +58,8 @@ def list_refunds() -> Response:
 def transfer_refunds(payment_id: str) -> Response:
     """The refunds of one payment."""
     state, fixtures, member_id, now = context()
-    lifecycle.owned(state.store, payments.PAYMENTS, member_id, payment_id, now=now)
-    chunk, paging = refunds.list_refunds(
-        state.store, member_id, query_args(), now=now, original=payment_id
+    chunk, paging = v2_operations.payment_refunds(
+        state.store, member_id, payment_id, query_args(), now=now
     )
     return jsonify(
         {"refunds": [_refund_json(state, fixtures, r, now) for r in chunk], "paging": paging}

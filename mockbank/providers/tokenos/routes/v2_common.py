@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from flask import request
+from flask import Response, jsonify, request
 
 from mockbank.hosts import external_base_url
 from mockbank.providers.tokenos import events
@@ -96,3 +96,22 @@ def query_args() -> dict[str, list[str]]:
 
 def payment_json(payment: Payment, fixtures: Fixtures, now: datetime) -> dict[str, Any]:
     return payments.payment_view(payment, base_url(), fixtures, now)
+
+
+def reply(
+    state: State,
+    resource: Tracked,
+    changes: list[StatusChange],
+    body: dict[str, Any],
+    note: tuple[str, str] | None = None,
+) -> Response:
+    """Publish what a call changed (and the steps now ahead), note it, answer `body`."""
+    notify(state, resource, changes)
+    if note is not None:
+        journal_note(*note)
+    return jsonify(body)
+
+
+def partial(views: list[dict[str, Any]], wanted: bool) -> list[dict[str, Any]]:
+    """``partial=true`` lists: only each item's id and status."""
+    return [{"id": v["id"], "status": v["status"]} for v in views] if wanted else views

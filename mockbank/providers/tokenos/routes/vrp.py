@@ -6,8 +6,8 @@ from flask import Response, jsonify, request
 
 from mockbank.providers.tokenos.models import lifecycle, v2_operations, vrp, vrp_payments
 from mockbank.providers.tokenos.routes import bp, common
-from mockbank.providers.tokenos.routes.v2_common import base_url, context, notify, query_args
-from mockbank.routing import endpoint, journal_note
+from mockbank.providers.tokenos.routes.v2_common import base_url, context, query_args, reply
+from mockbank.routing import endpoint
 
 
 @bp.post("/vrp-consents")
@@ -18,9 +18,8 @@ def create_vrp_consent() -> Response:
     consent, changes = vrp.create_consent(
         state.store, member_id, common.request_body(), fixtures, now=now, rng=state.token_bytes
     )
-    notify(state, consent, changes)
-    journal_note("vrpConsent", consent.id)
-    return jsonify({"vrpConsent": vrp.consent_view(consent, base_url())})
+    body = {"vrpConsent": vrp.consent_view(consent, base_url())}
+    return reply(state, consent, changes, body, ("vrpConsent", consent.id))
 
 
 @bp.get("/vrp-consents")
@@ -40,8 +39,7 @@ def get_vrp_consent(consent_id: str) -> Response:
     """One VRP consent."""
     state, _, member_id, now = context()
     consent, changes = lifecycle.owned(state.store, vrp.CONSENTS, member_id, consent_id, now=now)
-    notify(state, consent, changes)
-    return jsonify({"vrpConsent": vrp.consent_view(consent, base_url())})
+    return reply(state, consent, changes, {"vrpConsent": vrp.consent_view(consent, base_url())})
 
 
 @bp.delete("/vrp-consents/<consent_id>")
@@ -50,8 +48,7 @@ def revoke_vrp_consent(consent_id: str) -> Response:
     """Revoke a VRP consent: later VRPs under it are refused."""
     state, _, member_id, now = context()
     consent, changes = vrp.revoke(state.store, member_id, consent_id, now=now)
-    notify(state, consent, changes)
-    return jsonify({"vrpConsent": vrp.consent_view(consent, base_url())})
+    return reply(state, consent, changes, {"vrpConsent": vrp.consent_view(consent, base_url())})
 
 
 @bp.get("/vrp-consents/<consent_id>/payments")
