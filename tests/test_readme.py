@@ -230,6 +230,7 @@ def test_python_examples(block: Block, server: Server, tmp_path: Path) -> None:
     assert done.returncode == 0, f"{block.name} failed:\n{done.stdout}\n{done.stderr}"
 
 
+@pytest.mark.slow
 def test_pytest_plugin_examples(pytester: pytest.Pytester) -> None:
     blocks = python_blocks("pytest")
     assert len(blocks) >= 2, "the README shows the plugin in both modes"

@@ -35,6 +35,7 @@ def _record(journal: Journal, body: str) -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_thousand_megabyte_bodies_stay_within_the_byte_bound() -> None:
     journal = Journal(capacity=10_000, max_bytes=4 * 1024 * 1024)
     body = "x" * (1024 * 1024)

@@ -101,6 +101,7 @@ def test_the_card_shows_the_newest_tokens_first_and_at_most_five(
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_the_console_shows_syspays_card_in_chromium(
     mockbank: Any, page: Any, artifacts: Path
 ) -> None:
