@@ -19,7 +19,6 @@ from typing import Any
 
 from mockbank.store import MemoryStore, Store
 
-ACTIONS = ("status", "latency", "drop")
 FAULT_NAMESPACE = "mockbank.faults"
 FAULT_ID_SEQUENCE = "mockbank.fault-ids"
 # Rules never expire, so their records can carry any instant.

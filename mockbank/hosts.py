@@ -115,8 +115,3 @@ def external_base_url() -> str:
     if bound is not None and bound[0].strip("[]") not in WILDCARDS:
         return str(bound[1])
     return request.host_url.rstrip("/")
-
-
-def external_url(path: str) -> str:
-    """An absolute URL for a path of this server (``url_for(...)`` output)."""
-    return external_base_url() + path

@@ -371,8 +371,5 @@ def _masked(head: bytes | str, dropped: int, content_type: str | None) -> str:
 
 def masked_body(data: bytes | str, content_type: str | None) -> str:
     """A body as the journal keeps it: cut to `BODY_LIMIT` first, then masked, then marked."""
-    from mockbank.masking import mask_body
-
     head, dropped = clip_raw(data)
-    text = mask_body(head, content_type)
-    return text + truncation_marker(dropped) if dropped else text
+    return _masked(head, dropped, content_type)

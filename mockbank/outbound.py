@@ -22,7 +22,6 @@ class Target:
     """Where a call will really go: a URL, or the built-in echo target."""
 
     url: str
-    mapped_from: str | None = None
 
     @property
     def echo(self) -> bool:
@@ -69,12 +68,10 @@ class OutboundPolicy:
         mapped = self.upstreams.get(authority) or self.upstreams.get(host)
         if mapped is not None:
             if mapped == ECHO:
-                return Target(ECHO, mapped_from=host)
+                return Target(ECHO)
             base = urlsplit(mapped if "://" in mapped else f"http://{mapped}")
             path = base.path.rstrip("/") + (parts.path or "/")
-            return Target(
-                urlunsplit((base.scheme, base.netloc, path, parts.query, "")), mapped_from=host
-            )
+            return Target(urlunsplit((base.scheme, base.netloc, path, parts.query, "")))
         if host in self.allowed or (loopback and is_loopback(host)):
             return Target(url)
         if is_loopback(host):

@@ -333,11 +333,6 @@ class Sandboxes:
             self._drop(name)
         return len(expired)
 
-    def reset_all(self) -> None:
-        """Drop every sandbox (a full reset of the default sandbox does this)."""
-        for found in self._store.records(REGISTRY):
-            self._drop(found.key)
-
     def close(self) -> None:
         with self._lock:
             states, self._states = list(self._states.values()), {}
