@@ -40,6 +40,16 @@ def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="run every provider on one port (and the Forter proxy on another)",
         description="Each flag can also be set with the MOCKBANK_* variable named beside it.",
     )
+    _address_flags(p)
+    _state_flags(p)
+    _network_flags(p)
+    _runtime_flags(p)
+    p.add_argument("--quiet", action="store_true", help="print no banner and no access log")
+    p.set_defaults(func=serve)
+
+
+def _address_flags(p: argparse.ArgumentParser) -> None:
+    """Where `serve` listens."""
     p.add_argument("--host", default=None, help="bind address (MOCKBANK_HOST, default 127.0.0.1)")
     p.add_argument("--port", default=None, help="port (MOCKBANK_PORT, default 8787)")
     p.add_argument(
@@ -47,6 +57,10 @@ def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         default=None,
         help="Forter proxy port (MOCKBANK_PROXY_PORT, default 8788; 0 picks one)",
     )
+
+
+def _state_flags(p: argparse.ArgumentParser) -> None:
+    """Where records, fixtures and generated data come from."""
     p.add_argument(
         "--state",
         type=Path,
@@ -81,6 +95,10 @@ def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         default=None,
         help="seed for generated data (MOCKBANK_SEED, default 1234)",
     )
+
+
+def _network_flags(p: argparse.ArgumentParser) -> None:
+    """Who mockbank calls, and who may call it."""
     p.add_argument(
         "--upstream",
         action="append",
@@ -115,6 +133,10 @@ def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         metavar="IP",
         help="honour X-Forwarded-For from this peer (MOCKBANK_TRUSTED_PROXIES)",
     )
+
+
+def _runtime_flags(p: argparse.ArgumentParser) -> None:
+    """The server, its threads, its log, and provider switches."""
     p.add_argument(
         "--threads",
         default=None,
@@ -146,8 +168,6 @@ def _serve_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         help=f"the HTTP server (MOCKBANK_SERVER, default {DEFAULT_SERVER}; "
         "docs/performance.md says why)",
     )
-    p.add_argument("--quiet", action="store_true", help="print no banner and no access log")
-    p.set_defaults(func=serve)
 
 
 def _checked_flags(args: argparse.Namespace, environ: Mapping[str, str]) -> None:

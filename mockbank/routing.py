@@ -237,6 +237,13 @@ def install(app: Flask, state: State) -> None:
             _access_line(provider, response)
         return response
 
+    _install_error_handlers(app, state)
+    app.wsgi_app = SandboxDispatch(_DropMiddleware(app.wsgi_app))  # type: ignore[method-assign]
+
+
+def _install_error_handlers(app: Flask, state: State) -> None:
+    """Every failure answered in the format of the provider whose path it is under."""
+
     @app.errorhandler(ProviderError)
     def _provider_error(error: ProviderError) -> Response:
         return render_error(state, error)
@@ -255,8 +262,6 @@ def install(app: Flask, state: State) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         return _unexpected_error(_served(state), error)
-
-    app.wsgi_app = SandboxDispatch(_DropMiddleware(app.wsgi_app))  # type: ignore[method-assign]
 
 
 def _served(root: State) -> State:
