@@ -13,10 +13,12 @@ def run(script: str, *args: str) -> str:
     return run_script(f"bench/{script}", *args, timeout=180, cwd=BENCH)
 
 
+@pytest.mark.slow
 def test_startup_benchmark_prints_launch_to_health() -> None:
     assert "launch to health, seconds:" in run("startup.py", "--runs", "1")
 
 
+@pytest.mark.slow
 def test_inprocess_benchmark_prints_its_ratio() -> None:
     assert "in-process / stub = " in run("inprocess.py", "--calls", "30")
 

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -29,6 +28,7 @@ import requests
 from mockbank.clients.syspay import wsse_header
 from mockbank.clock import monotonic
 from tests.centagate.helpers import auth_body, b64, qr_body
+from tests.core.helpers import Receiver
 from tests.processes import free_port, start_serve
 from tests.quickstream.helpers import token_params
 from tests.services import nginx, nginx_missing
@@ -352,31 +352,6 @@ def test_ids_are_unique_across_3000_records_made_on_three_instances(cluster: Clu
 
 
 # -- outbox: one delivery per message, whichever instance made it ---------------------------
-class _Receiver:
-    def __init__(self) -> None:
-        self.seen: list[dict[str, list[str]]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.seen.append(parse_qs(body.decode()))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/notify"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def _pay(base: str, notify_url: str, reference: str) -> None:
     session = requests.Session()
     token = session.post(
@@ -412,20 +387,22 @@ def _pay(base: str, notify_url: str, reference: str) -> None:
 
 
 def test_each_outbox_message_is_delivered_once(cluster: Cluster) -> None:
-    receiver = _Receiver()
+    receiver = Receiver([])
+    notify_url = receiver.url + "/notify"
     try:
         references = [f"OUT-{n}" for n in range(12)]
         _race(
             [
-                lambda b=b, r=r: _pay(b, receiver.url, r)
+                lambda b=b, r=r: _pay(b, notify_url, r)
                 for b, r in zip(cluster.urls(12), references, strict=True)
             ]
         )
         deadline = monotonic() + 60
-        while len(receiver.seen) < len(references) and monotonic() < deadline:
+        while len(receiver.calls) < len(references) and monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(2)  # any second delivery would arrive within the outbox's poll
-        delivered = sorted(form["paymentReference"][0] for form in receiver.seen)
+        forms = [parse_qs(body.decode()) for _, _, body in receiver.calls]
+        delivered = sorted(form["paymentReference"][0] for form in forms)
         assert delivered == sorted(references)
         messages = requests.get(cluster.balancer + "/_mockbank/outbox", timeout=30).json()
         attempts = [a for m in messages["messages"] for a in m["attempts"]]

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from mockbank import create_app
 from mockbank.testing import LiveServer
-from tests.core.test_outbox import Receiver
+from tests.core.helpers import Receiver
 from tests.quickstream.helpers import token_params
 
 CARD = "4111111111111111"

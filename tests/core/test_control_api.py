@@ -210,7 +210,7 @@ def test_control_token_is_required_when_configured(demo_fixtures: object) -> Non
     from mockbank import create_app
     from mockbank.config import Config
     from mockbank.state import State
-    from tests.core.conftest import demo_provider
+    from tests.core.helpers import demo_provider
 
     state = State(
         Config(fixtures_dir=demo_fixtures, control_token="t0ken"),  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ import requests
 
 from mockbank import create_app
 from mockbank.testing import LiveServer
-from tests.core.test_outbox import Receiver
+from tests.core.helpers import Receiver
 from tests.processes import default_signals, free_port
 
 CARD = "4111111111111111"
@@ -63,6 +63,7 @@ def ok(server: LiveServer | str, *args: str, token: str | None = None) -> str:
     return str(done.stdout)
 
 
+@pytest.mark.slow
 def test_clock_shows_advances_freezes_and_resumes(live: LiveServer) -> None:
     assert "(running, +0 s from real time)" in ok(live, "clock")
     assert "+7200 s" in ok(live, "clock", "advance", "2h")
@@ -87,6 +88,7 @@ def test_clock_refuses_a_bad_duration_or_time(live: LiveServer) -> None:
     assert not live.state.clock.frozen
 
 
+@pytest.mark.slow
 def test_reset_all_and_one_provider(live: LiveServer) -> None:
     live.state.clock.advance(3600)
     requests.get(live.url + "/syspay/nothing", timeout=5)
@@ -101,6 +103,7 @@ def test_reset_all_and_one_provider(live: LiveServer) -> None:
     assert "unknown provider 'nobank'" in done.stderr
 
 
+@pytest.mark.slow
 def test_requests_lists_masked_lines_filters_and_json(live: LiveServer) -> None:
     requests.get(f"{live.url}/quickstream/no/{CARD}", timeout=5)
     requests.get(f"{live.url}/syspay/nothing", timeout=5)
@@ -144,6 +147,7 @@ def test_requests_follow_prints_new_requests_as_they_come(live: LiveServer) -> N
     assert "/forter/second" in second
 
 
+@pytest.mark.slow
 def test_faults_add_list_fire_and_clear(live: LiveServer) -> None:
     out = ok(live, "faults")
     assert out.startswith("no faults; endpoint names")
@@ -164,6 +168,7 @@ def test_faults_add_list_fire_and_clear(live: LiveServer) -> None:
     assert "unknown endpoint 'nope' for forter" in done.stderr
 
 
+@pytest.mark.slow
 def test_outbox_lists_every_attempt_and_redelivers(live: LiveServer) -> None:
     receiver = Receiver([500, 500, 500, 200])
     try:
@@ -221,6 +226,7 @@ def test_outbox_follow_prints_attempts_as_they_happen(live: LiveServer) -> None:
     assert "HTTP 200" in lines[3]
 
 
+@pytest.mark.slow
 def test_unreachable_server_is_one_clear_line() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     for args in (["clock"], ["reset"], ["requests"], ["faults"], ["outbox"]):
@@ -232,6 +238,7 @@ def test_unreachable_server_is_one_clear_line() -> None:
         )
 
 
+@pytest.mark.slow
 def test_the_control_token_comes_from_the_environment(guarded: LiveServer) -> None:
     done = cli(guarded, "clock")
     assert done.returncode == 1

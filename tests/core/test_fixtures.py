@@ -10,7 +10,7 @@ import pytest
 from mockbank.config import Config
 from mockbank.fixtures import FixtureError, FixtureReader, load_json
 from mockbank.state import State
-from tests.core.conftest import demo_provider
+from tests.core.helpers import demo_provider
 
 
 def test_reader_names_file_and_field() -> None:

@@ -46,6 +46,7 @@ def test_live_server_and_inprocess_fixtures(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=5)
 
 
+@pytest.mark.slow
 def test_server_exceptions_are_reraised_in_the_test(pytester: pytest.Pytester) -> None:
     pytester.makeconftest("""
         import pytest
@@ -72,6 +73,7 @@ def test_server_exceptions_are_reraised_in_the_test(pytester: pytest.Pytester) -
     result.stdout.fnmatch_lines(["*KeyError*inside the server thread*"])
 
 
+@pytest.mark.slow
 def test_each_xdist_worker_gets_its_own_server(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("""
         import os

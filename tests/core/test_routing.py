@@ -69,7 +69,7 @@ def test_single_use_token_through_the_app_is_used_once(demo_client: FlaskClient)
 def test_same_seed_and_requests_give_the_same_ids(demo_fixtures: object) -> None:
     from mockbank import create_app
     from mockbank.config import Config
-    from tests.core.conftest import demo_provider
+    from tests.core.helpers import demo_provider
 
     def tokens() -> list[str]:
         state = State(

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from mockbank.clients.centagate import otp_from_qr, sign
@@ -70,6 +71,7 @@ def _stop(process: subprocess.Popen[str], *, kill: bool = False) -> None:
     process.communicate(timeout=15)
 
 
+@pytest.mark.slow
 def test_a_challenge_survives_a_restart_and_a_used_one_stays_used(tmp_path: Path) -> None:
     process, url = _serve(tmp_path)
     try:
