@@ -47,15 +47,17 @@ def access(entry: Access) -> None:
         log.info("%s %s", entry.method, entry.path, extra={"access": entry})
 
 
-def proxy_access(method: str, target: str, status: int, duration_ms: float = 0.0) -> None:
-    """For the Forter proxy: a request it refused itself, before the app saw it.
+def proxy_access(
+    provider: str, method: str, target: str, status: int, duration_ms: float = 0.0
+) -> None:
+    """For a proxy listener: a request it refused itself, before the app saw it.
 
     Requests the proxy relays run through the app, whose hook logs them with their target.
     """
     if log.isEnabledFor(logging.INFO):
         from mockbank.masking import mask_text
 
-        line = Access("-", "forter", "proxy", method, mask_text(target), status, duration_ms)
+        line = Access("-", provider, "proxy", method, mask_text(target), status, duration_ms)
         access(line)
 
 

@@ -325,10 +325,8 @@ def magic_values_one(provider: str) -> Response:
 
 @bp.get("/ca.pem")
 def ca_pem() -> Response:
-    """The Forter proxy's CA certificate (PEM), for clients to trust."""
-    from mockbank.proxy.ca import ca_for_app
-
-    pem = ca_for_app(current_app).pem
+    """The proxy's CA certificate (PEM), for clients to trust."""
+    pem = current_state().proxy.ca().pem
     return Response(pem, mimetype="application/x-pem-file")
 
 

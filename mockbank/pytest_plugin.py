@@ -148,7 +148,7 @@ def mockbank_forter_proxy(
     mockbank_app: Flask, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ForterProxyHandle]:
     """The Forter detokenization proxy on a free port, feeding the session app."""
-    from mockbank.proxy.server import ForterProxy
+    from mockbank.providers.forter.proxy import ForterProxy
 
     state: State = mockbank_app.extensions["mockbank"]
     ca_dir = (

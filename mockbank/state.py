@@ -25,6 +25,7 @@ from mockbank.journal import Entry, Journal
 from mockbank.journal_store import StoreJournal
 from mockbank.outbound import OutboundPolicy
 from mockbank.outbox import Message, Outbox
+from mockbank.proxy.resources import ProxyResources
 from mockbank.store import MemoryStore, SQLiteStore, Store
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class State:
         endpoints: dict[str, set[str]] | None = None,
         outbound: OutboundPolicy | None = None,
         settings: dict[str, object] | None = None,
+        proxy: ProxyResources | None = None,
     ) -> None:
         from mockbank.providers import load_providers
         from mockbank.sandboxes import Sandboxes
@@ -96,6 +98,10 @@ class State:
         self.outbound = outbound or OutboundPolicy(
             dict(self.config.upstreams), self.config.allow_outbound
         )
+        # The proxy's CA and upstream pool (made on first use), shared by every sandbox and
+        # closed by the state that made them.
+        self._owns_proxy = proxy is None
+        self.proxy = proxy or ProxyResources(lambda: self.config.state_dir / "ca")
         self.outbox = Outbox(
             self.clock, self.outbound, self.faults, store=self.store, instance=self.config.instance
         )
@@ -135,6 +141,7 @@ class State:
             endpoints=self.endpoints,
             outbound=self.outbound,
             settings=self.settings,
+            proxy=self.proxy,
         )
 
     # -- fixtures and reset -----------------------------------------------------------------
@@ -191,6 +198,8 @@ class State:
     def close(self) -> None:
         self.sandboxes.close()
         self.outbox.close()
+        if self._owns_proxy:
+            self.proxy.close()
         self.store.close()
 
     @property

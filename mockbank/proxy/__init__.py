@@ -1,8 +1,6 @@
-"""The forward-proxy front door (DESIGN §3): `ForterProxy` and its local CA (`LocalCA`)."""
+"""A forward proxy with TLS interception that hands each request to a WSGI app's view.
 
-from __future__ import annotations
-
-from mockbank.proxy.ca import LocalCA, ca_for_app
-from mockbank.proxy.server import ForterProxy, ProxyContext
-
-__all__ = ["ForterProxy", "LocalCA", "ProxyContext", "ca_for_app"]
+Generic: the provider that mounts it passes a `mockbank.proxy.tenant.Tenant` (the app paths of
+its views and its own status phrases). `server.ForwardProxy` is the listener, `ca.LocalCA` the
+local CA, `resources.ProxyResources` the CA and upstream pool a `State` owns.
+"""

@@ -14,7 +14,6 @@ import ssl
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,12 +22,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mockbank.clock import wall_epoch
 
-if TYPE_CHECKING:
-    from flask import Flask
-
 CA_CERT = "ca.pem"
 CA_KEY = "ca.key"
-APP_KEY = "mockbank.proxy.ca"
 CA_YEARS = 10
 LEAF_DAYS = 397  # the longest lifetime Apple and Chrome accept for a TLS server certificate
 
@@ -175,6 +170,17 @@ class LocalCA:
             self._contexts[host] = context
             return context
 
+    @property
+    def cached_hosts(self) -> list[str]:
+        """Hosts with a server context in the cache."""
+        with self._lock:
+            return sorted(self._contexts)
+
+    def close(self) -> None:
+        """Drop the cached server contexts (minted again on next use)."""
+        with self._lock:
+            self._contexts.clear()
+
     def client_context(self) -> ssl.SSLContext:
         """A client context trusting the system CAs and this CA (for local HTTPS targets)."""
         context = ssl.create_default_context()
@@ -217,14 +223,3 @@ def _make_ca_cert(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .sign(key, hashes.SHA256())
     )
-
-
-def ca_for_app(app: Flask, directory: Path | None = None) -> LocalCA:
-    """The CA of `app`'s proxy: the one a running proxy uses, else ``<state dir>/ca``."""
-    ca: LocalCA | None = app.extensions.get(APP_KEY)
-    if ca is None:
-        if directory is None:
-            directory = app.extensions["mockbank"].config.state_dir / "ca"
-        ca = LocalCA.load_or_create(directory)
-        app.extensions[APP_KEY] = ca
-    return ca

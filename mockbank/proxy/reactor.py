@@ -118,7 +118,7 @@ class Reactor:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as error:  # out of descriptors, say: keep serving the others
-                log.warning("the Forter proxy could not accept a connection: %s", error)
+                log.warning("the proxy could not accept a connection: %s", error)
                 return
             try:
                 handler = self.make_handler(sock, address)
@@ -180,7 +180,7 @@ class Reactor:
         try:
             keep = handler.run()
         except Exception:  # a bug in a handler must not cost the loop a connection slot
-            log.exception("the Forter proxy failed serving a connection")
+            log.exception("the proxy failed serving a connection")
         with self._busy_lock:
             self._busy.discard(handler)
         if self._stopping.is_set():

@@ -2,7 +2,7 @@
 
 A client selects a sandbox with the proxy URL alone, by writing the sandbox name after the site
 id and a ``+``: ``http://SITE_ID+team-a:SITE_SECRET@127.0.0.1:8788``. The suffix is removed
-before the Forter view checks the credentials, and the request is served under
+before the tenant's view checks the credentials, and the request is served under
 ``/s/<sandbox>/`` as if it had come to the main port with that prefix. A CONNECT's choice holds
 for every request inside its tunnel.
 """

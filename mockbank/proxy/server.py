@@ -1,5 +1,5 @@
 """The forward-proxy front door: absolute-URI requests and CONNECT with TLS interception, each
-decrypted request handed to the same Flask app's Forter proxy view.
+decrypted request handed to the same Flask app's view at the tenant's path.
 
 One port serves plain ``http://`` proxying, ``CONNECT host:port`` tunnels (answered 200 or
 407, then TLS with a leaf minted for ``host`` by the local CA), and an ``https://`` proxy URL
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import logging
 import socket
 import ssl
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from mockbank.accesslog import proxy_access
 from mockbank.clock import monotonic
 from mockbank.outbound import is_loopback
-from mockbank.proxy.ca import LocalCA, ca_for_app
+from mockbank.proxy.ca import LocalCA
 from mockbank.proxy.http import (
     MAX_BODY_BYTES,
     MAX_LINE,
@@ -42,23 +41,20 @@ from mockbank.proxy.http import (
 )
 from mockbank.proxy.reactor import BACKLOG, HEAD_TIMEOUT_S, Reactor
 from mockbank.proxy.sandbox import route_to_sandbox
+from mockbank.proxy.tenant import Tenant
 from mockbank.proxy.tls import TLSInTLS
 from mockbank.proxy.wsgi import environ_for, response_head, run_app
 
 if TYPE_CHECKING:
     from flask import Flask
 
-__all__ = ["MAX_BODY_BYTES", "ForterProxy", "ProxyConnection", "ProxyContext"]
+    from mockbank.proxy.resources import ProxyResources
+
+__all__ = ["MAX_BODY_BYTES", "ForwardProxy", "ProxyConnection", "ProxyContext"]
 
 log = logging.getLogger("mockbank.proxy")
 
-PROXY_PATH = "/forter/proxy"
-CONNECT_PATH = "/forter/proxy/connect"
 BODY_TIMEOUT_S = 30.0  # the longest wait for the next bytes of a body
-NOT_A_WEB_SERVER = (
-    "This is the Forter detokenization proxy: use it as an HTTP proxy (absolute-URI "
-    "requests or CONNECT), not as a web server."
-)
 
 
 @dataclass
@@ -76,8 +72,9 @@ class ProxyContext:
 class ProxyConnection:
     """One client connection: absolute-URI requests, or a CONNECT tunnel, kept alive."""
 
-    def __init__(self, proxy: ForterProxy, sock: socket.socket, address: Any) -> None:
+    def __init__(self, proxy: ForwardProxy, sock: socket.socket, address: Any) -> None:
         self.proxy = proxy
+        self.tenant = proxy.tenant
         self.raw = sock
         self.client_address = address if isinstance(address, tuple) else ("", 0)
         # urllib3 leaves Nagle on behind a proxy; without NODELAY both ends wait 40 ms.
@@ -205,11 +202,11 @@ class ProxyConnection:
         return True
 
     def send_error(self, code: int, message: str) -> None:
-        """Protocol-level failures (bad request line, framing, huge headers) as Forter JSON;
-        the connection closes after it, so nothing that follows is read as a request."""
-        proxy_access(self.command or "-", self.path or "-", code)
-        body = json.dumps({"error": message, "code": "BAD_PROXY_REQUEST"}).encode()
-        self._write(code, [("Content-Type", "application/json")], body, close=True)
+        """Protocol-level failures (bad request line, framing, huge headers) in the tenant's
+        format; the connection closes after it, so nothing that follows is read as a request."""
+        proxy_access(self.tenant.provider, self.command or "-", self.path or "-", code)
+        body = self.tenant.refusal(message)
+        self._write(code, [("Content-Type", self.tenant.content_type)], body, close=True)
 
     # -- dispatch -------------------------------------------------------------------------
     def _dispatch(self) -> None:
@@ -231,7 +228,7 @@ class ProxyConnection:
         if self.path.startswith(("http://", "https://")):
             self._forward(self.path, {}, tunnel=False)
             return
-        self.send_error(400, NOT_A_WEB_SERVER)
+        self.send_error(400, self.tenant.usage)
 
     def _connect(self) -> None:
         host, _, port_text = self.path.rpartition(":")
@@ -243,7 +240,7 @@ class ProxyConnection:
         connect_headers = {k.lower(): v for k, v in self.headers.items()}
         context = self._context(f"https://{_authority(host, port, 443)}/", tunnel=True)
         context.connect_headers = connect_headers
-        status, headers, body = self._call_app(CONNECT_PATH, context, b"", 0)
+        status, headers, body = self._call_app(self.tenant.connect_path, context, b"", 0)
         if status != 200:
             self._write(status, headers, body, close=True)
             return
@@ -304,7 +301,7 @@ class ProxyConnection:
         context.connect_headers = connect_headers
         context.connect_authenticated = tunnel
         length = declared if declared is not None else len(body)
-        status, headers, out = self._call_app(PROXY_PATH, context, body, length)
+        status, headers, out = self._call_app(self.tenant.path, context, body, length)
         self._write(status, headers, out, close=self.close_connection)
 
     # -- the app ---------------------------------------------------------------------------
@@ -328,8 +325,9 @@ class ProxyConnection:
             raise  # a "drop" fault: the socket is already shut
         except Exception:  # the app renders its own errors; this is a bug below Flask
             log.exception("the proxy could not run the app for %s", self.command)
-            body_565 = b'{"error": "An unexpected error has occurred.", "code": "UNEXPECTED_ERROR"}'
-            return 565, [("Content-Type", "application/json")], body_565
+            tenant = self.tenant
+            headers = [("Content-Type", tenant.content_type)]
+            return tenant.unexpected_status, headers, tenant.unexpected_body
         return int(status.split(None, 1)[0]), headers, data
 
     def _write(
@@ -337,7 +335,7 @@ class ProxyConnection:
     ) -> None:
         if close:
             self.close_connection = True
-        head = response_head(status, headers, len(body), close=close)
+        head = response_head(status, headers, len(body), close=close, phrase=self.tenant.phrase)
         self.connection.sendall(head if self.command == "HEAD" else head + body)
 
 
@@ -346,7 +344,7 @@ def _authority(host: str, port: int, default: int) -> str:
     return shown if port == default else f"{shown}:{port}"
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _listen(host: str, port: int, label: str) -> socket.socket:
     from mockbank.serving import PortInUse
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -358,19 +356,24 @@ def _listen(host: str, port: int) -> socket.socket:
     except OSError as error:
         sock.close()
         if error.errno == errno.EADDRINUSE:
-            raise PortInUse(port, "--proxy-port", "the Forter proxy") from None
+            raise PortInUse(port, "--proxy-port", label) from None
         raise
     return sock
 
 
-class ForterProxy:
-    """The proxy listener: `start()`, `stop()`, `url` (what `mockbank serve` runs)."""
+class ForwardProxy:
+    """The proxy listener: `start()`, `stop()`, `url` (what `mockbank serve` runs).
 
-    label = "forter proxy"
+    Requests go to `app` at the `tenant`'s paths. The CA and the upstream pool belong to the
+    app's `State` (``state.proxy``): a `ca` given here becomes the one it serves with.
+    """
+
+    label = "proxy"
 
     def __init__(
         self,
         app: Flask,
+        tenant: Tenant,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
@@ -379,13 +382,16 @@ class ForterProxy:
         relay_loopback: bool | None = None,
     ) -> None:
         self.app = app
-        self.ca = ca or ca_for_app(app, ca_dir)
-        self.app.extensions["mockbank.proxy.ca"] = self.ca
+        self.tenant = tenant
+        self.resources: ProxyResources = app.extensions["mockbank"].proxy
+        if ca is not None:
+            self.resources.use_ca(ca)
+        self.ca = ca or self.resources.ca(ca_dir)
         self.host = host
         # Listening beyond loopback, the proxy relays to loopback targets only where mapped
         # (--upstream): it must not open the machine's local services to the network.
         self.relay_loopback = is_loopback(host) if relay_loopback is None else relay_loopback
-        listener = _listen(host, port)
+        listener = _listen(host, port, tenant.label)
         self.port: int = listener.getsockname()[1]
         self._reactor = Reactor(
             listener, lambda sock, address: ProxyConnection(self, sock, address)
@@ -425,7 +431,7 @@ class ForterProxy:
         """Serve in a daemon thread (the listening socket is already bound)."""
         self._thread = threading.Thread(
             target=self._reactor.serve_forever,
-            name=f"mockbank-forter-proxy-{self.port}",
+            name=f"mockbank-{self.label.replace(' ', '-')}-{self.port}",
             daemon=True,
         )
         self._thread.start()
@@ -435,16 +441,14 @@ class ForterProxy:
         self._reactor.stop(timeout=5 if self._thread is not None else 0)
         if self._thread is not None:
             self._thread.join(timeout=5)
-        pool = self.app.extensions.pop("mockbank.proxy.pool", None)
-        if pool is not None:
-            pool.close()
+        self.resources.close_pool()  # idle target connections; the State closes the rest
 
     @property
     def open_connections(self) -> int:
         """Connections open now (idle, sending a head, or being served)."""
         return self._reactor.open_connections
 
-    def __enter__(self) -> ForterProxy:
+    def __enter__(self) -> ForwardProxy:
         self.start()
         return self
 

@@ -82,34 +82,10 @@ def read_response(rfile: Any, method: str) -> tuple[UpstreamResponse, bool]:
     answers, Content-Length, chunked and close-delimited bodies, HEAD, 204 and 304.
     """
     while True:
-        line = _read_line(rfile)
-        if not line:
-            raise http.client.RemoteDisconnected("the target closed the connection unanswered")
-        parts = line.decode("iso-8859-1").rstrip("\r\n").split(None, 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-            raise http.client.BadStatusLine(line[:100].decode("iso-8859-1"))
-        version, status = parts[0], int(parts[1])
-        reason = parts[2] if len(parts) > 2 else ""
-        if not 100 <= status <= 999:
-            raise http.client.BadStatusLine(line[:100].decode("iso-8859-1"))
-        headers: list[tuple[str, str]] = []
-        while True:
-            field = _read_line(rfile)
-            if field in (b"\r\n", b"\n", b""):
-                break
-            if len(headers) >= MAX_HEADERS:
-                raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
-            text = field.decode("iso-8859-1").rstrip("\r\n")
-            if text[:1] in (" ", "\t") and headers:
-                name, value = headers[-1]
-                headers[-1] = (name, f"{value} {text.strip()}")
-                continue
-            name, colon, value = text.partition(":")
-            if colon:
-                headers.append((name.strip(), value.strip()))
-        if 100 <= status < 200 and status != 101:
-            continue  # an interim answer (100 Continue, 103 Early Hints): the real one follows
-        break
+        version, status, reason = _read_status_line(rfile)
+        headers = _read_headers(rfile)
+        if not (100 <= status < 200 and status != 101):
+            break  # an interim answer (100 Continue, 103 Early Hints): the real one follows
     lookup: dict[str, str] = {}
     for name, value in headers:
         key = name.lower()
@@ -118,18 +94,56 @@ def read_response(rfile: Any, method: str) -> tuple[UpstreamResponse, bool]:
     close = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
     if method == "HEAD" or status in (204, 304) or status < 200:
         return UpstreamResponse(status, reason, headers, b""), close
+    body, until_close = _read_body(rfile, lookup)
+    return UpstreamResponse(status, reason, headers, body), close or until_close
+
+
+def _read_status_line(rfile: Any) -> tuple[str, int, str]:
+    line = _read_line(rfile)
+    if not line:
+        raise http.client.RemoteDisconnected("the target closed the connection unanswered")
+    parts = line.decode("iso-8859-1").rstrip("\r\n").split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        raise http.client.BadStatusLine(line[:100].decode("iso-8859-1"))
+    status = int(parts[1])
+    if not 100 <= status <= 999:
+        raise http.client.BadStatusLine(line[:100].decode("iso-8859-1"))
+    return parts[0], status, parts[2] if len(parts) > 2 else ""
+
+
+def _read_headers(rfile: Any) -> list[tuple[str, str]]:
+    """Header fields up to the blank line (obs-fold lines joined to the previous one)."""
+    headers: list[tuple[str, str]] = []
+    while True:
+        field = _read_line(rfile)
+        if field in (b"\r\n", b"\n", b""):
+            return headers
+        if len(headers) >= MAX_HEADERS:
+            raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
+        text = field.decode("iso-8859-1").rstrip("\r\n")
+        if text[:1] in (" ", "\t") and headers:
+            name, value = headers[-1]
+            headers[-1] = (name, f"{value} {text.strip()}")
+            continue
+        name, colon, value = text.partition(":")
+        if colon:
+            headers.append((name.strip(), value.strip()))
+
+
+def _read_body(rfile: Any, lookup: dict[str, str]) -> tuple[bytes, bool]:
+    """The body as its headers frame it; True when it ends at close (no length, not chunked)."""
     if "chunked" in lookup.get("transfer-encoding", "").lower():
-        return UpstreamResponse(status, reason, headers, _read_chunked(rfile)), close
+        return _read_chunked(rfile), False
     length_text = lookup.get("content-length")
-    if length_text is not None:
-        if not length_text.strip().isdigit():
-            raise http.client.HTTPException(f"bad Content-Length {length_text[:40]!r}")
-        length = int(length_text)
-        body = rfile.read(length) if length else b""
-        if len(body) < length:
-            raise http.client.IncompleteRead(body, length - len(body))
-        return UpstreamResponse(status, reason, headers, body), close
-    return UpstreamResponse(status, reason, headers, rfile.read()), True  # ends at close
+    if length_text is None:
+        return rfile.read(), True
+    if not length_text.strip().isdigit():
+        raise http.client.HTTPException(f"bad Content-Length {length_text[:40]!r}")
+    length = int(length_text)
+    body: bytes = rfile.read(length) if length else b""
+    if len(body) < length:
+        raise http.client.IncompleteRead(body, length - len(body))
+    return body, False
 
 
 def _read_chunked(rfile: Any) -> bytes:

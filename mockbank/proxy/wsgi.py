@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,11 +15,6 @@ from mockbank.proxy.http import RequestHeaders
 SKIP_RESPONSE_HEADERS = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length"}
 )
-_REASONS = {
-    555: "Token Not Found",
-    556: "Validation Error",
-    565: "Unexpected Error",
-}
 
 
 def environ_for(
@@ -43,7 +39,7 @@ def environ_for(
         "wsgi.multithread": True,
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
-        "SERVER_SOFTWARE": "mockbank-forter-proxy",
+        "SERVER_SOFTWARE": "mockbank-proxy",
         "REQUEST_METHOD": method,
         "SCRIPT_NAME": "",
         "PATH_INFO": path,
@@ -95,13 +91,20 @@ def run_app(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str
 
 
 def response_head(
-    status: int, headers: list[tuple[str, str]], length: int, *, close: bool
+    status: int,
+    headers: list[tuple[str, str]],
+    length: int,
+    *,
+    close: bool,
+    phrase: Callable[[int], str] = lambda status: "Unknown",
 ) -> bytes:
-    """Status line and header fields of an answer of `length` bytes (hop-by-hop fields dropped)."""
+    """Status line and header fields of an answer of `length` bytes (hop-by-hop fields dropped).
+
+    A status HTTP does not name reads its phrase from `phrase` (the tenant's own codes)."""
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:
-        reason = _REASONS.get(status, "Unknown")
+        reason = phrase(status)
     lines = [f"HTTP/1.1 {status} {reason}"]
     lines.extend(
         f"{name}: {value}" for name, value in headers if name.lower() not in SKIP_RESPONSE_HEADERS

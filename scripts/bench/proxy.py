@@ -33,8 +33,8 @@ import requests
 
 from mockbank import create_app
 from mockbank.clock import monotonic
+from mockbank.providers.forter.proxy import ForterProxy
 from mockbank.proxy.ca import LocalCA
-from mockbank.proxy.server import ForterProxy
 
 TOKEN = "ftr1df95272f9e204c5791427722cc4ef407"
 BODY = (

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from mockbank.clock import monotonic
 from mockbank.config import Config
 from mockbank.providers import forter as forter_provider
-from mockbank.proxy.server import ForterProxy
+from mockbank.providers.forter.proxy import ForterProxy
 from mockbank.pytest_plugin import ForterProxyHandle, Mockbank
 from mockbank.state import State
 from tests.forter.conftest import TOKEN

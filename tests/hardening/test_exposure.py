@@ -20,7 +20,7 @@ from flask import Flask
 
 from mockbank import create_app
 from mockbank.outbound import create_connection, http_connection
-from mockbank.proxy.server import ForterProxy
+from mockbank.providers.forter.proxy import ForterProxy
 from tests.processes import free_port, wait_for_health
 
 TOKEN = "ftr1df95272f9e204c5791427722cc4ef407"

@@ -9,16 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from mockbank.fixtures import FixtureReader
 from mockbank.masking import mask_pan
-from mockbank.providers import Provider, Service
+from mockbank.providers import Provider
 from mockbank.providers.forter import models
 from mockbank.providers.forter.errors import ForterError, render
+from mockbank.providers.forter.proxy import services
 from mockbank.providers.forter.routes import bp
 from mockbank.providers.forter.settings import read_settings, settings
 
 if TYPE_CHECKING:
-    from flask import Flask
-
-    from mockbank.config import Config
     from mockbank.state import State
 
 HOSTS = ("pci-tokenization-sandbox.checkouttools.com", "pci.checkouttools.com")
@@ -190,13 +188,6 @@ def cli(subparsers: Any) -> None:
         help="state directory holding ca/ (default: MOCKBANK_STATE, else the user data dir)",
     )
     parser.set_defaults(func=_ca_command)
-
-
-def services(app: Flask, config: Config) -> list[Service]:
-    """The detokenization proxy listener on ``--proxy-port``."""
-    from mockbank.proxy.server import ForterProxy
-
-    return [ForterProxy(app, config.host, config.proxy_port, ca_dir=config.state_dir / "ca")]
 
 
 provider = Provider(

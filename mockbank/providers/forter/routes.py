@@ -8,7 +8,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from mockbank.errors import PayloadTooLarge
 from mockbank.masking import mask_body, mask_headers, mask_text
@@ -23,15 +23,13 @@ from mockbank.providers.forter.errors import (
     is_proxy_request,
 )
 from mockbank.providers.forter.settings import settings
-from mockbank.proxy.ca import ca_for_app
 from mockbank.proxy.server import MAX_BODY_BYTES, ProxyContext
-from mockbank.proxy.upstream import HOP_BY_HOP, Unreachable, UpstreamPool
+from mockbank.proxy.upstream import HOP_BY_HOP, Unreachable
 from mockbank.routing import endpoint, journal_note, skip_journal_body
 from mockbank.state import current_state
 
 bp = Blueprint("forter", __name__)
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-POOL_KEY = "mockbank.proxy.pool"
 
 
 @bp.before_request
@@ -178,15 +176,6 @@ def proxy_connect() -> Response:
     return jsonify({"tunnel": context.target})
 
 
-def _pool() -> UpstreamPool:
-    pool: UpstreamPool | None = current_app.extensions.get(POOL_KEY)
-    if pool is None:
-        pool = current_app.extensions.setdefault(
-            POOL_KEY, UpstreamPool(ca_for_app(current_app).client_context())
-        )
-    return pool
-
-
 def _uri(url: str) -> str:
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -272,7 +261,7 @@ def _relay(
 ) -> Response:
     state = current_state()
     try:
-        lease = _pool().lease(url)  # connect first: an unreachable target burns no token
+        lease = state.proxy.pool().lease(url)  # connect first: an unreachable target burns no token
     except Unreachable as error:
         raise TargetUnreachable(f"The target could not be reached: {error}.") from None
     try:
