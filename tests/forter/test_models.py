@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from mockbank.providers.forter import models
 from mockbank.providers.forter.errors import ProxyValidationError
+from mockbank.providers.forter.models.cards import network_token_for
+from mockbank.providers.forter.models.detokenize import looks_like_json, mask_secrets, substitute
+from mockbank.providers.forter.models.signing import hmac_signature, ixopay_headers, sign_request
 
 VALUES = {"card_number": "4111111111111111", "card_holder_name": 'A "B" C', "m": "8"}
 
@@ -32,38 +34,38 @@ def value_of(name: str) -> str:
     ],
 )
 def test_placeholders_with_any_spacing_and_encoding(body: bytes, expected: bytes) -> None:
-    assert models.substitute(body, value_of, json_body=False).body == expected
+    assert substitute(body, value_of, json_body=False).body == expected
 
 
 def test_json_string_values_are_escaped_but_bare_values_are_not() -> None:
     body = b'{"n": "{{ card_holder_name }}", "m": {{ m }}, "q": "say \\"{{ m }}\\""}'
-    result = models.substitute(body, value_of, json_body=True)
+    result = substitute(body, value_of, json_body=True)
     assert json.loads(result.body) == {"n": 'A "B" C', "m": 8, "q": 'say "8"'}
     assert result.names == ["card_holder_name", "m"]
 
 
 def test_worldpay_style_unquoted_body_becomes_json() -> None:
     body = b'{"cardExpiryDate": {"month": {{ m }}, "year": {{ m }}}, "n": "{{card_number}}"}'
-    assert models.looks_like_json(body, "application/x-www-form-urlencoded")
-    data = json.loads(models.substitute(body, value_of, json_body=True).body)
+    assert looks_like_json(body, "application/x-www-form-urlencoded")
+    data = json.loads(substitute(body, value_of, json_body=True).body)
     assert data == {"cardExpiryDate": {"month": 8, "year": 8}, "n": "4111111111111111"}
 
 
 def test_unknown_placeholder_names_it_and_not_a_value() -> None:
     with pytest.raises(ProxyValidationError) as caught:
-        models.substitute(b'{"a": "{{ card_number }}", "b": "{{ cvv }}"}', value_of, json_body=True)
+        substitute(b'{"a": "{{ card_number }}", "b": "{{ cvv }}"}', value_of, json_body=True)
     assert "cvv" in caught.value.detail
     assert "4111" not in caught.value.detail
 
 
 def test_secrets_are_collected_for_masking() -> None:
-    result = models.substitute(b"{{ card_number }}", value_of, json_body=False)
-    masked = models.mask_secrets(result.body.decode(), result.secrets)
+    result = substitute(b"{{ card_number }}", value_of, json_body=False)
+    masked = mask_secrets(result.body.decode(), result.secrets)
     assert masked == "411111******1111"
 
 
 def test_hmac_template_uses_lowercase_header_names() -> None:
-    signature = models.hmac_signature(
+    signature = hmac_signature(
         algorithm="md5",
         secret="s",
         template="{{ Api-Key }}:{{ request-body }}",
@@ -83,7 +85,7 @@ def test_hmac_hex_encoding_is_selectable() -> None:
     import hashlib
     import hmac
 
-    signature = models.hmac_signature(
+    signature = hmac_signature(
         algorithm="sha256",
         secret="s",
         template="{{ request-body }}",
@@ -107,18 +109,18 @@ def test_bad_hmac_encoding_setting_stops_the_app_naming_it(value: object) -> Non
 def test_network_tokens_are_luhn_valid_and_stable() -> None:
     from mockbank.masking import luhn_valid
 
-    token = models.network_token_for("4343434343434345")
+    token = network_token_for("4343434343434345")
     assert token is not None
     assert luhn_valid(token)
     assert len(token) == 16
-    assert token == models.network_token_for("4343434343434345")
-    assert models.network_token_for("4111111111111111") is None
+    assert token == network_token_for("4343434343434345")
+    assert network_token_for("4111111111111111") is None
 
 
 def test_ixopay_signature_reproduces_ixopay_documented_example() -> None:
     # documentation.ixopay.com "Additional security", the signature testing tool's default
     # input (empty shared secret and body) and its published expected X-Signature.
-    headers = models.ixopay_headers(
+    headers = ixopay_headers(
         key="",
         method="POST",
         request_uri="/api/v3/transaction/YOUR-API-KEY-HERE/debit",
@@ -135,7 +137,7 @@ def test_ixopay_signature_reproduces_ixopay_documented_example() -> None:
 
 
 def test_ixopay_signing_replaces_a_client_x_date_which_ixopay_reads_first() -> None:
-    headers, notes = models.sign_request(
+    headers, notes = sign_request(
         [("Content-Type", "application/json"), ("X-Date", "Mon, 01 Jan 2001 00:00:00 GMT")],
         {"forter-ixopay-signature": "s"},
         method="POST",
@@ -161,5 +163,5 @@ def test_ixopay_signing_replaces_a_client_x_date_which_ixopay_reads_first() -> N
     ],
 )
 def test_string_scan_follows_escapes_before_a_placeholder(body: bytes, expected: Any) -> None:
-    result = models.substitute(body, value_of, json_body=True)
+    result = substitute(body, value_of, json_body=True)
     assert json.loads(result.body) == expected

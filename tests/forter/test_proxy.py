@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 import requests
 
-from mockbank.providers.forter import models
+from mockbank.providers.forter.models import proxying
+from mockbank.providers.forter.models.cards import FIXTURE_EPOCH, network_token_for
 from mockbank.pytest_plugin import ForterProxyHandle, Mockbank
 from tests.forter.conftest import CVC_TOKEN, TOKEN, Target
 from tests.processes import free_port
@@ -250,7 +251,7 @@ def test_forced_565_from_an_unexpected_failure(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(models, "substitute", broken)
+    monkeypatch.setattr(proxying, "substitute", broken)
     response = post(forter, "https://api.forter-secure.com/x", "{}")
     assert response.status_code == 565
     payload = response.json()
@@ -391,7 +392,7 @@ def test_network_token_placeholders_for_network_token_cards(forter: ForterProxyH
     headers = {"forter-token": "ftr15eed0000000000000000000000000008"}
     response = post(forter, "https://api.forter-secure.com/x", body, headers)
     sent = json.loads(response.json()["body"])
-    assert sent["nt"] == models.network_token_for("5353535353535351")
+    assert sent["nt"] == network_token_for("5353535353535351")
     assert sent["nt"] != "5353535353535351"
     assert len(base64.b64decode(sent["c"])) == 20
     assert sent["e"] == "02"
@@ -423,7 +424,7 @@ def test_values_inside_json_strings_are_escaped(
 def test_hmac_and_ixopay_signing_headers_are_added(
     forter: ForterProxyHandle, mockbank: Mockbank
 ) -> None:
-    mockbank.clock.freeze(models.FIXTURE_EPOCH)
+    mockbank.clock.freeze(FIXTURE_EPOCH)
     try:
         response = post(
             forter,

@@ -16,8 +16,7 @@ from flask.testing import FlaskClient
 
 from mockbank.clock import monotonic
 from mockbank.config import Config
-from mockbank.providers import forter as forter_provider
-from mockbank.providers.forter.proxy import ForterProxy
+from mockbank.providers.forter.proxy import ForterProxy, services
 from mockbank.pytest_plugin import ForterProxyHandle, Mockbank
 from mockbank.state import State
 from tests.forter.conftest import TOKEN
@@ -279,7 +278,7 @@ def test_stop_is_prompt_and_closes_open_tunnels(app: Flask, tmp_path: Path) -> N
 
 def test_services_hook_gives_the_proxy_on_the_configured_port(app: Flask, tmp_path: Path) -> None:
     config = Config(proxy_port=0, state_path=tmp_path)
-    [service] = forter_provider.services(app, config)
+    [service] = services(app, config)
     service.start()
     try:
         assert service.url.startswith("http://127.0.0.1:")

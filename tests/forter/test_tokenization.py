@@ -17,8 +17,11 @@ from flask.testing import FlaskClient
 
 from mockbank.clock import Clock
 from mockbank.fixtures import FixtureError, FixtureReader
-from mockbank.providers import forter as forter_provider
-from mockbank.providers.forter import models
+from mockbank.providers.forter.admin import load_fixtures
+from mockbank.providers.forter.cli import cli
+from mockbank.providers.forter.models.cards import FIXTURE_EPOCH
+from mockbank.providers.forter.models.tokens import TOKEN_RE
+from mockbank.providers.forter.records import NS_ALIAS, NS_TOKEN
 from mockbank.pytest_plugin import Mockbank
 from mockbank.state import State
 
@@ -35,7 +38,7 @@ def test_tokenize_returns_a_multi_use_ftr1_token(client: FlaskClient) -> None:
     response = api(client, "tokenize", {**CARD, "cardHolderName": "Ann Lee"})
     assert response.status_code == 200
     body = response.json
-    assert models.TOKEN_RE.match(body["token"])
+    assert TOKEN_RE.match(body["token"])
     assert body["type"] == "multi-use"
     assert (body["bin"], body["lastFourDigits"], body["cardBrand"]) == ("411111", "1111", "VISA")
     assert body["expiresAt"] is None
@@ -45,12 +48,12 @@ def test_tokenize_returns_a_multi_use_ftr1_token(client: FlaskClient) -> None:
 def test_single_use_token_holds_cvc_and_expires_after_24_hours(
     client: FlaskClient, state: State, clock: Clock
 ) -> None:
-    clock.freeze(models.FIXTURE_EPOCH)
+    clock.freeze(FIXTURE_EPOCH)
     body = api(client, "tokenize-single-use", {**CARD, "cvc": "123"}).json
     assert body["hasCvc"] is True
     assert body["expiresAt"] == "2024-01-02T00:00:00Z"
     clock.advance(24 * 3600)
-    record = state.store.record(models.TOKENS, body["token"])
+    record = state.store.record(NS_TOKEN, body["token"])
     assert record is not None
     assert record.expired(state.now())
     upgraded = api(client, "upgrade", {"token": body["token"]})
@@ -71,7 +74,7 @@ def test_upgrade_drops_the_cvc_and_is_idempotent(client: FlaskClient, state: Sta
     assert first["token"] == second["token"] != single
     assert first["type"] == "multi-use"
     assert first["upgradedFrom"] == single
-    stored = state.store.get(models.TOKENS, first["token"], now=state.now())
+    stored = state.store.get(NS_TOKEN, first["token"], now=state.now())
     assert stored is not None
     assert stored["cvc"] is None
 
@@ -102,7 +105,7 @@ def test_alias_and_extra_are_kept(client: FlaskClient, state: State) -> None:
     ).json
     assert body["alias"] == {"key": "shop", "value": "cust-1"}
     assert body["extraFields"] == ["zip"]
-    pointer = state.store.get(models.ALIASES, "shop\ncust-1", now=state.now())
+    pointer = state.store.get(NS_ALIAS, "shop\ncust-1", now=state.now())
     assert pointer == {"token": body["token"]}
 
 
@@ -168,12 +171,12 @@ def test_alias_and_extra_are_kept(client: FlaskClient, state: State) -> None:
 def test_bad_input_is_400_naming_the_field_and_changes_nothing(
     client: FlaskClient, state: State, path: str, body: Any, field: str | None
 ) -> None:
-    before = len(state.store.records(models.TOKENS))
+    before = len(state.store.records(NS_TOKEN))
     response = api(client, path, body)
     assert response.status_code == 400
     assert response.json["code"] == "VALIDATION_ERROR"
     assert response.json.get("field") == field
-    assert len(state.store.records(models.TOKENS)) == before
+    assert len(state.store.records(NS_TOKEN)) == before
 
 
 @pytest.mark.parametrize(
@@ -284,7 +287,7 @@ def test_seeded_identities_match_design(state: State) -> None:
 )
 def test_fixture_errors_name_file_and_field(data: Any, where: str) -> None:
     with pytest.raises(FixtureError, match=rf"forter\.json: {where}"):
-        forter_provider.load_fixtures(FixtureReader("fixtures/forter.json", data))
+        load_fixtures(FixtureReader("fixtures/forter.json", data))
 
 
 def test_inprocess_routes_forters_real_tokenization_host(mockbank_inprocess: Any) -> None:
@@ -300,7 +303,7 @@ def test_inprocess_routes_forters_real_tokenization_host(mockbank_inprocess: Any
 
 def test_ca_cli_prints_path_and_pem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser()
-    forter_provider.cli(parser.add_subparsers())
+    cli(parser.add_subparsers())
     args = parser.parse_args(["ca", "--state", str(tmp_path)])
     assert args.func(args) == 0
     path = Path(capsys.readouterr().out.strip())

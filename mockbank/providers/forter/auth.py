@@ -7,6 +7,8 @@ import hmac
 from base64 import b64decode
 from collections.abc import Iterable
 
+from mockbank.providers.forter.errors import ProxyAuthenticationRequired, Unauthorized
+
 
 def parse_basic(header: str | None) -> tuple[str, str] | None:
     """``Basic base64(user:password)`` → (user, password); None when absent or malformed."""
@@ -39,3 +41,22 @@ def verify_site(header: str | None, sites: Iterable[tuple[str, str]]) -> str | N
         if ok_user and ok_secret and matched is None:
             matched = site_id
     return matched
+
+
+def require_site(header: str | None, sites: Iterable[tuple[str, str]]) -> str:
+    """The tokenization API's check: the site_id, or 401 with ``WWW-Authenticate``."""
+    site = verify_site(header, sites)
+    if site is None:
+        raise Unauthorized()
+    return site
+
+
+def require_proxy_site(header: str | None, sites: Iterable[tuple[str, str]]) -> str:
+    """The proxy's check (on the CONNECT for https targets): the site_id, or 407."""
+    site = verify_site(header, sites)
+    if site is None:
+        raise ProxyAuthenticationRequired(
+            "Proxy authentication failed: send 'Proxy-Authorization: Basic "
+            "base64(site_id:site_secret)' (on the CONNECT for https targets)."
+        )
+    return site

@@ -6,11 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mockbank.providers.forter.models import (
-    DEFAULT_HMAC_ENCODING,
-    HMAC_ENCODINGS,
-    SINGLE_USE_TTL_S,
-)
+from mockbank.providers.forter.models.signing import DEFAULT_HMAC_ENCODING, HMAC_ENCODINGS
+from mockbank.providers.forter.models.tokens import SINGLE_USE_TTL_S
 from mockbank.settings import check_known, choice, positive_seconds, provider_settings
 
 if TYPE_CHECKING:
