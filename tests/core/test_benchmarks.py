@@ -50,3 +50,11 @@ def test_server_comparison_prints_each_servers_figures_and_ratio() -> None:
     assert "drop fault: connection broken" in output
     if shutil.which("wrk"):
         assert "granian / waitress throughput = " in output
+
+
+@pytest.mark.slow
+def test_proxy_benchmark_prints_both_rates() -> None:
+    output = run("proxy.py", "--requests", "20")
+    assert "direct HTTPS:" in output
+    assert "through HTTPS proxy:" in output
+    assert "ratio proxy/direct:" in output

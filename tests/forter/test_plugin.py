@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.mark.slow
 def test_fixture_gives_proxy_url_proxies_and_ca(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

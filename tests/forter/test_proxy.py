@@ -20,7 +20,7 @@ import requests
 from mockbank.providers.forter.models import proxying
 from mockbank.providers.forter.models.cards import FIXTURE_EPOCH, network_token_for
 from mockbank.pytest_plugin import ForterProxyHandle, Mockbank
-from tests.forter.conftest import CVC_TOKEN, TOKEN, Target
+from tests.forter.helpers import CVC_TOKEN, TOKEN, Target
 from tests.processes import free_port
 
 PAN = "4111111111111111"

@@ -6,7 +6,7 @@ import requests
 
 from mockbank.proxy.sandbox import split_credentials
 from mockbank.pytest_plugin import ForterProxyHandle, Mockbank, MockbankSandbox
-from tests.forter.conftest import TOKEN
+from tests.forter.helpers import TOKEN
 
 URL = "https://api.forter-secure.com/v3/adaptive-auth/3ds/init"
 

@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 
 from mockbank.clock import monotonic
-from tests.forter.conftest import TOKEN
+from tests.forter.helpers import TOKEN
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed"),
+    pytest.mark.slow,
+]
 
 
 def test_serve_starts_the_proxy_and_ca_command_names_its_ca(tmp_path: Path) -> None:
