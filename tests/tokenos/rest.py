@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from mockbank.testing import LiveServer
-from tests.tokenos.conftest import PAYER, consent, transfer_payload
+from tests.tokenos.helpers import PAYER, consent, transfer_payload
 
 TPP_ID = "m:2fH1YspCejjhxqSss5hvLGMfb2Gm:5zKtXEAq"
 API_KEY = (TPP_ID, "sandbox-api-key")

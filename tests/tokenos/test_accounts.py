@@ -11,7 +11,7 @@ from mockbank.clients.tokenos import Member, TokenError
 from mockbank.providers.tokenos import models
 from mockbank.state import State
 from mockbank.testing import LiveServer
-from tests.tokenos.conftest import PAYER, access_payload, consent, mint, transfer_payload
+from tests.tokenos.helpers import PAYER, access_payload, consent, mint, transfer_payload
 
 
 def grant(live: LiveServer, member: Member, types: list[str], bank: str = "iron") -> str:

@@ -23,7 +23,7 @@ from mockbank.clients.tokenos import (
 from mockbank.clock import wall_epoch
 from mockbank.state import State
 from mockbank.testing import LiveServer
-from tests.tokenos.conftest import PAYER, mint, transfer_payload
+from tests.tokenos.helpers import PAYER, mint, transfer_payload
 
 
 def send(

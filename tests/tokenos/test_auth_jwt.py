@@ -13,7 +13,7 @@ import requests
 from mockbank.clients.tokenos import KeyPair, Member, base64url, generate_keys, jwt_bearer
 from mockbank.providers.tokenos.models import seeded_keys
 from mockbank.testing import LiveServer
-from tests.tokenos.conftest import transfer_payload
+from tests.tokenos.helpers import transfer_payload
 
 TPP_ID = "m:2fH1YspCejjhxqSss5hvLGMfb2Gm:5zKtXEAq"
 TPP_KEY = seeded_keys("mockbank-tokenos-tpp")[0]

@@ -10,7 +10,7 @@ import pytest
 
 from mockbank.clients.tokenos import Member, TokenClient, encode_callback_state
 from mockbank.testing import LiveServer
-from tests.tokenos.conftest import PAYER, access_payload, consent, transfer_payload
+from tests.tokenos.helpers import PAYER, access_payload, consent, transfer_payload
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ import requests
 
 from mockbank.clients.tokenos import Member, TokenError
 from mockbank.testing import LiveServer
-from tests.tokenos.conftest import PAYER, access_payload, mint, transfer_payload
+from tests.tokenos.helpers import PAYER, access_payload, mint, transfer_payload
 from tests.tokenos.webhook_receiver import WebhookReceiver
 
 

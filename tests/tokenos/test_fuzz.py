@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from mockbank.state import State
-from tests.tokenos.conftest import PAYER, access_payload, transfer_payload
+from tests.tokenos.helpers import PAYER, access_payload, transfer_payload
 
 ODD_VALUES: list[Any] = [
     None,

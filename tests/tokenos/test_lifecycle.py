@@ -12,7 +12,7 @@ import pytest
 from mockbank import create_app
 from mockbank.clients.tokenos import Member, TokenClient, TokenError
 from mockbank.testing import LiveServer
-from tests.tokenos.conftest import PAYER, consent, mint, transfer_payload
+from tests.tokenos.helpers import PAYER, consent, mint, transfer_payload
 
 
 def transfers(live: LiveServer) -> list[dict[str, Any]]:

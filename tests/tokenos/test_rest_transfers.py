@@ -9,7 +9,7 @@ import pytest
 
 from mockbank.clients.tokenos import Member
 from mockbank.testing import LiveServer
-from tests.tokenos.conftest import access_payload, mint, transfer_payload
+from tests.tokenos.helpers import access_payload, mint, transfer_payload
 from tests.tokenos.rest import approved_token, call
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from mockbank.clients.tokenos import Member, TokenError, encode_callback_state
 from mockbank.testing import LiveServer
-from tests.tokenos.conftest import PAYER, access_payload, consent, mint
+from tests.tokenos.helpers import PAYER, access_payload, consent, mint
 from tests.tokenos.webhook_receiver import WebhookReceiver
 
 IBAN = "DE16700222000072880129"

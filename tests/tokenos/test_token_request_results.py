@@ -6,7 +6,7 @@ import requests
 
 from mockbank.clients.tokenos import Member, TokenClient
 from mockbank.testing import LiveServer
-from tests.tokenos.conftest import consent, transfer_payload
+from tests.tokenos.helpers import consent, transfer_payload
 from tests.tokenos.rest import call, store_request
 
 

@@ -15,7 +15,7 @@ from mockbank.clients.tokenos import (
     verify_json,
 )
 from mockbank.testing import LiveServer
-from tests.tokenos.conftest import PAYER, access_payload, consent, mint, transfer_payload
+from tests.tokenos.helpers import PAYER, access_payload, consent, mint, transfer_payload
 
 
 def test_token_request_result_is_signed_by_the_token_member(

@@ -26,7 +26,7 @@ from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_jso
 from mockbank.providers.tokenos import models, provider
 from mockbank.pytest_plugin import Mockbank
 from mockbank.testing import InProcess, LiveServer
-from tests.tokenos.conftest import PAYER, transfer_payload
+from tests.tokenos.helpers import PAYER, transfer_payload
 
 
 def test_state_view_and_magic_values(mockbank: Mockbank) -> None:

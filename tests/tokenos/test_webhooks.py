@@ -11,7 +11,7 @@ import requests
 from mockbank.clients.tokenos import Member, TokenClient, verify_webhook
 from mockbank.providers.tokenos import events
 from mockbank.testing import LiveServer
-from tests.tokenos.conftest import mint, transfer_payload
+from tests.tokenos.helpers import mint, transfer_payload
 from tests.tokenos.webhook_receiver import WebhookReceiver
 
 TPP = ("m:2fH1YspCejjhxqSss5hvLGMfb2Gm:5zKtXEAq", "sandbox-api-key")

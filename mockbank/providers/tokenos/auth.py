@@ -10,10 +10,15 @@ import binascii
 import hmac
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from mockbank.clients.tokenos import SIGNATURE_SCHEME, loads, signing_payload, verify_json
 from mockbank.providers.tokenos.errors import InvalidArgument, Unauthenticated
+from mockbank.providers.tokenos.models.common import NS_MEMBER, NS_NONCE, ms
+from mockbank.providers.tokenos.models.fixtures import Fixtures, SeedMember
+from mockbank.providers.tokenos.models.members import find_key
+from mockbank.store import Store
 
 # created-at-ms further than this from the app clock is stale (our choice; Token.io's gateway
 # rejects old signatures but does not document the window).
@@ -130,3 +135,94 @@ def match_api_key(password: str, keys: dict[str, str]) -> str | None:
         if hmac.compare_digest(password.encode(), key.encode()):
             found = member
     return found
+
+
+def api_key_member(fixtures: Fixtures, user: str, password: str) -> SeedMember:
+    """The seeded member an HTTP Basic ``memberId:apiKey`` pair names; 401 otherwise."""
+    name = match_api_key(password, fixtures.api_keys)
+    seeded = fixtures.member_by_name(name) if name else None
+    if seeded is None:
+        raise Unauthenticated("unknown API key")
+    if user and user not in (seeded.member_id, seeded.member_id.replace(":", "-")):
+        raise Unauthenticated("the API key belongs to another member")
+    return seeded
+
+
+def real_ms(epoch_s: float, offset_s: float) -> int:
+    """The real (wall) time, in ms, behind an app clock at `epoch_s` moved by `offset_s`."""
+    return int((epoch_s - offset_s) * 1000)
+
+
+def nonce_expires_at(now: datetime, offset_s: float, window_s: int = DEFAULT_WINDOW_S) -> datetime:
+    """How long a used signature is remembered: the freshness window around both the app
+    clock and real time, so no replay can be fresh by either once the nonce is gone."""
+    return now + timedelta(seconds=2 * window_s + abs(offset_s))
+
+
+def refuse_replay(
+    store: Store, signed: SignedHeader, method: str, *, now: datetime, offset_s: float
+) -> None:
+    """Claim a state-changing call's signature once; a replay is 401 UNAUTHENTICATED.
+
+    Identical GETs (and HEADs) within a millisecond carry the same signature and are allowed.
+    """
+    if method in ("GET", "HEAD"):
+        return
+    key = f"{signed.member_id}:{signed.signature}"
+    expires_at = nonce_expires_at(now, offset_s)
+    if not store.add(NS_NONCE, key, {}, now=now, expires_at=expires_at):
+        raise Unauthenticated("replayed request: this signature has been used already")
+
+
+@dataclass(frozen=True)
+class SignedCall:
+    """What a signed call's signature covers, as the request arrived."""
+
+    method: str
+    uri_hosts: list[str]
+    paths: list[str]
+    body: Any
+    query: str
+
+
+def signing_key(
+    store: Store, signed: SignedHeader, *, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The member a signature header names and the key it signed with; 401 when unknown."""
+    member = store.get(NS_MEMBER, signed.member_id, now=now)
+    if member is None:
+        raise Unauthenticated(f"unknown member {signed.member_id}")
+    key = find_key(member, signed.key_id)
+    if key is None:
+        raise Unauthenticated(f"key {signed.key_id} is not a key of {signed.member_id}")
+    return member, key
+
+
+def check_signed_call(
+    store: Store,
+    signed: SignedHeader,
+    key: dict[str, Any],
+    call: SignedCall,
+    *,
+    now: datetime,
+    epoch_s: float,
+    offset_s: float,
+) -> None:
+    """A fresh, verifying signature, used once; 401 UNAUTHENTICATED otherwise.
+
+    `epoch_s` and `offset_s` are the app clock's reading and how far it was moved from real
+    time: clients sign with their own wall clock, so a call fresh by either is accepted.
+    """
+    verify_signed_request(
+        signed,
+        key,
+        method=call.method,
+        uri_hosts=call.uri_hosts,
+        paths=call.paths,
+        body=call.body,
+        query=call.query,
+        now_ms=ms(now),
+        real_ms=real_ms(epoch_s, offset_s),
+        window_s=DEFAULT_WINDOW_S,
+    )
+    refuse_replay(store, signed, call.method, now=now, offset_s=offset_s)

@@ -64,6 +64,7 @@ from mockbank.providers.tokenos.models.common import (
     ref_id_field,
     text_field,
 )
+from mockbank.providers.tokenos.models.consent import Consent, approve, consent_state, deny
 from mockbank.providers.tokenos.models.fixtures import (
     Bank,
     Fixtures,
@@ -85,11 +86,7 @@ from mockbank.providers.tokenos.models.members import (
     seed_member,
 )
 from mockbank.providers.tokenos.models.token_requests import (
-    Consent,
     access_resources,
-    approve,
-    consent_state,
-    deny,
     pending_request,
     request_record,
     request_result,

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from mockbank.clients.tokenos import KeyPair, base58, canonical_json, encode_uri_component
 from mockbank.providers.tokenos.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -19,20 +16,15 @@ from mockbank.providers.tokenos.errors import (
     RequestAnswered,
     RequestExpired,
     Unimplemented,
-    UnknownPayer,
 )
 from mockbank.providers.tokenos.models.common import (
-    ACCESS_TOKEN_TTL_S,
     ACCESS_TYPES,
     ACCOUNT_RESOURCE_TYPES,
     MEMBER_REALM_SUFFIX,
     NS_ACCOUNT,
     NS_REQUEST,
     NS_RESULT,
-    NS_TOKEN,
     REQUEST_TTL_S,
-    TOKEN_SUFFIX,
-    TRANSFER_TOKEN_TTL_S,
     TYPE_RESOURCE,
     currency_field,
     is_text,
@@ -43,14 +35,12 @@ from mockbank.providers.tokenos.models.common import (
     ref_id_field,
     text_field,
 )
-from mockbank.providers.tokenos.models.fixtures import Bank, Fixtures, Payer, PayerAccount
+from mockbank.providers.tokenos.models.fixtures import Fixtures
 from mockbank.providers.tokenos.models.members import normalize_alias, resolve_alias
 from mockbank.providers.tokenos.models.schedules import (
     check_execution_date,
     check_standing_order_body,
-    standing_order_terms,
 )
-from mockbank.providers.tokenos.models.sources import instructed_bank, instructed_source
 from mockbank.store import Store, add_new
 
 
@@ -299,286 +289,6 @@ def pending_request(store: Store, request_id: str, *, now: datetime) -> dict[str
     if record.expired(now):
         raise RequestExpired(f"token request {request_id} has expired (15 minutes unused)")
     return record.value
-
-
-@dataclass(frozen=True)
-class Consent:
-    """What the consent pages know so far about a pending request."""
-
-    request: dict[str, Any]
-    bank: Bank | None
-    payer: Payer | None
-    accounts: list[PayerAccount]
-    banks: list[Bank]
-    source: PayerAccount | None = None
-    # Banks that cannot serve this request, each with why: (bank, reason, values), where the
-    # reason is "currency", "payments", "information" or "country" (the page words it).
-    unavailable: tuple[tuple[Bank, str, dict[str, str]], ...] = ()
-
-
-def _usable_banks(
-    fixtures: Fixtures, payload: dict[str, Any], transfer: bool
-) -> tuple[list[Bank], list[tuple[Bank, str, dict[str, str]]]]:
-    """The banks that can serve a request, and the others with the reason they cannot."""
-    usable: list[Bank] = []
-    unusable: list[tuple[Bank, str, dict[str, str]]] = []
-    body = payload.get("transferBody") or payload.get("standingOrderBody") or {}
-    currency = str(body["currency"]) if transfer else ""
-    country = payload.get("destinationCountry")
-    needed = "supportsSendPayment" if transfer else "supportsInformation"
-    in_country = [
-        b for b in fixtures.banks.values() if b.features.get(needed) and b.country == country
-    ]
-    for bank in fixtures.banks.values():
-        if not bank.features.get(needed):
-            unusable.append((bank, "payments" if transfer else "information", {}))
-        elif country and in_country and bank.country != country:
-            unusable.append((bank, "country", {"country": str(country)}))
-        elif transfer and bank.currency != currency:
-            values = {"bank_currency": bank.currency, "currency": currency}
-            unusable.append((bank, "currency", values))
-        else:
-            usable.append(bank)
-    return usable, unusable
-
-
-def consent_state(
-    store: Store,
-    request_id: str,
-    fixtures: Fixtures,
-    *,
-    bank_id: str | None,
-    email: str | None,
-    now: datetime,
-) -> Consent:
-    """Resolve the bank and payer from the request options, else from the form."""
-    request = pending_request(store, request_id, now=now)
-    options = request["requestOptions"]
-    payload = request["requestPayload"]
-    transfer = request["kind"] != "ACCESS"  # a standing order pays from one account too
-    banks, unavailable = _usable_banks(fixtures, payload, transfer)
-    # Options set by the TPP win over the form: the seed says bankId and from skip screens.
-    # A sourceAccountId names the account, so it fixes the bank too.
-    source = fixtures.payer_account(str(options.get("sourceAccountId") or "")) or instructed_source(
-        fixtures, payload
-    )
-    chosen = (
-        options.get("bankId")
-        or instructed_bank(payload)
-        or (source.bank_id if source else None)
-        or bank_id
-    )
-    bank = fixtures.banks.get(str(chosen)) if chosen else None
-    if chosen and (bank is None or bank not in banks):
-        raise InvalidArgument(f"bank {chosen!r} cannot be used for this request")
-    from_ = options.get("from") or {}
-    payer = None
-    if from_.get("id"):
-        payer = fixtures.payer_by_id(str(from_["id"]))
-    elif isinstance(from_.get("alias"), dict) and from_["alias"].get("value"):
-        payer = fixtures.payer_by_email(str(from_["alias"]["value"]))
-    if payer is None and email:
-        payer = fixtures.payer_by_email(email)
-        if payer is None:
-            raise UnknownPayer(f"no Token user with the email {email}")
-    accounts: list[PayerAccount] = []
-    if bank and payer:
-        accounts = [a for a in payer.accounts if a.bank_id == bank.id]
-        if source is not None:
-            accounts = [a for a in accounts if a.id == source.id]
-    return Consent(request, bank, payer, accounts, banks, source, tuple(unavailable))
-
-
-def approve(
-    store: Store,
-    request_id: str,
-    consent: Consent,
-    account_ids: list[str],
-    *,
-    token_key: KeyPair,
-    token_member_id: str,
-    payer_key: KeyPair,
-    now: datetime,
-    rng: Callable[[int], bytes],
-) -> str:
-    """Mint the token for a consented request and return the callback URL."""
-    if consent.bank is None or consent.payer is None:
-        raise FailedPrecondition("choose a bank and enter the payer's email before approving")
-    if not consent.accounts and consent.source is not None:
-        raise FailedPrecondition(
-            f"the requested source account {consent.source.id} is not the payer's"
-        )
-    if not consent.accounts:
-        raise FailedPrecondition(f"the payer has no suitable account at {consent.bank.name}")
-    by_id = {a.id: a for a in consent.accounts}
-    unknown = [a for a in account_ids if a not in by_id]
-    if unknown:
-        raise InvalidArgument(f"account {unknown[0]} is not one of the payer's accounts here")
-    request = consent.request
-    payload = request["requestPayload"]
-    transfer = request["kind"] != "ACCESS"
-    chosen = [by_id[a] for a in dict.fromkeys(account_ids)] or (
-        consent.accounts[:1] if transfer else list(consent.accounts)
-    )
-    # A transfer has one source account; access may span every chosen account.
-    if transfer and len(chosen) != 1:
-        raise InvalidArgument("a transfer token is paid from exactly one account")
-    now_ms = ms(now)
-    expiration = payload.get("tokenExpiration")
-    ttl = TRANSFER_TOKEN_TTL_S if transfer else ACCESS_TOKEN_TTL_S
-    expires_ms = now_ms + ttl * 1000
-    if expiration not in (None, ""):
-        # Validated when stored; by now the clock may have passed it.
-        if int(str(expiration)) <= now_ms:
-            raise FailedPrecondition("the request's tokenExpiration has passed")
-        expires_ms = int(str(expiration))
-    token_payload: dict[str, Any] = {
-        "version": "1.0",
-        "refId": payload.get("refId") or base58(rng(9)),
-        "issuer": {"id": consent.bank.id},
-        "from": {"id": consent.payer.member_id},
-        "to": payload["to"],
-        "effectiveAtMs": str(now_ms),
-        "expiresAtMs": str(expires_ms),
-        "description": payload.get("description"),
-        "actingAs": payload.get("actingAs"),
-        "receiptRequested": (request["requestOptions"].get("receiptRequested") or None),
-        "tokenRequestId": request_id,
-    }
-    if request["kind"] == "STANDING_ORDER":
-        token_payload["standingOrder"] = standing_order_terms(
-            payload["standingOrderBody"], consent.payer.member_id, chosen[0].id
-        )
-    elif transfer:
-        body = payload["transferBody"]
-        instructions = object_field(body.get("instructions"), "transferBody.instructions")
-        terms: dict[str, Any] = {
-            "currency": body["currency"],
-            "lifetimeAmount": str(body["lifetimeAmount"]),
-            "redeemer": {"id": payload["to"]["id"]},
-            "instructions": {
-                "source": {
-                    "account": {
-                        "token": {"memberId": consent.payer.member_id, "accountId": chosen[0].id}
-                    }
-                },
-                "transferDestinations": instructions.get("transferDestinations") or [],
-            },
-        }
-        if body.get("destinations"):
-            terms["instructions"]["destinations"] = body["destinations"]
-        if body.get("amount") not in (None, ""):
-            terms["amount"] = str(body["amount"])
-        if body.get("executionDate"):
-            terms["executionDate"] = body["executionDate"]
-        token_payload["transfer"] = terms
-    else:
-        resources: list[dict[str, Any]] = []
-        for kind, named in access_resources(payload["accessBody"]):
-            # A resource naming one bank account (e.g. createFundsConfirmationRequest) covers
-            # that account only, whatever else was ticked.
-            targets = chosen
-            if named is not None:
-                targets = [a for a in consent.accounts if named in (a.number, f"id:{a.id}")]
-                if not targets:
-                    raise FailedPrecondition(
-                        f"the payer has no account {named.removeprefix('id:')}"
-                        f" at {consent.bank.name}"
-                    )
-            for account in targets:
-                resource = {kind: {"accountId": account.id}}
-                if resource not in resources:
-                    resources.append(resource)
-        token_payload["access"] = {"resources": resources}
-    token_payload = {k: v for k, v in token_payload.items() if v is not None}
-    prefix = "tt" if transfer else "ta"
-    digest = hashlib.sha256(canonical_json(token_payload).encode() + rng(16)).digest()
-    token_id = f"{prefix}:{base58(digest)}{TOKEN_SUFFIX}"
-    # Token operations sign canonical payload + "." + action (SDK tokenOperationSignature).
-    endorsed = canonical_json(token_payload) + ".endorsed"
-    token = {
-        "id": token_id,
-        "payload": token_payload,
-        "payloadSignatures": [
-            {
-                "action": "ENDORSED",
-                "signature": {
-                    "memberId": consent.payer.member_id,
-                    "keyId": payer_key.id,
-                    "signature": payer_key.sign(endorsed),
-                },
-            },
-            {
-                "action": "ENDORSED",
-                "signature": {
-                    "memberId": token_member_id,
-                    "keyId": token_key.id,
-                    "signature": token_key.sign(endorsed),
-                },
-            },
-        ],
-        "tokenRequestId": request_id,
-    }
-    # Consume the request only now, after every check passed: a failed approval burns nothing.
-    if store.take_once(NS_REQUEST, request_id, now=now) is None:
-        raise RequestAnswered(f"token request {request_id} has already been answered")
-    add_new(
-        store,
-        NS_TOKEN,
-        token_id,
-        {
-            "token": token,
-            "type": request["kind"],
-            "toMemberId": payload["to"]["id"],
-            "fromMemberId": consent.payer.member_id,
-            "transfers": [],
-            "createdAtMs": str(now_ms),
-        },
-        now=now,
-    )
-    # Token signs the stored callbackState verbatim; the SDK decodes it once, then verifies.
-    state = payload.get("callbackState") or encode_uri_component("{}")
-    signature = {
-        "memberId": token_member_id,
-        "keyId": token_key.id,
-        "signature": token_key.sign_json({"state": state, "tokenId": token_id}),
-    }
-    add_new(
-        store,
-        NS_RESULT,
-        request_id,
-        {"status": "PROCESSED", "tokenId": token_id, "signature": signature},
-        now=now,
-    )
-    return _with_query(
-        payload["redirectUrl"],
-        [
-            ("tokenId", token_id),
-            ("state", encode_uri_component(state)),
-            ("signature", encode_uri_component(canonical_json(signature))),
-        ],
-    )
-
-
-def deny(store: Store, request_id: str, *, now: datetime) -> str:
-    """The payer said no: the request is answered and the TPP hears ``access_denied``."""
-    request = pending_request(store, request_id, now=now)
-    if store.take_once(NS_REQUEST, request_id, now=now) is None:
-        raise RequestAnswered(f"token request {request_id} has already been answered")
-    add_new(store, NS_RESULT, request_id, {"status": "REJECTED"}, now=now)
-    return _with_query(
-        request["requestPayload"]["redirectUrl"],
-        [
-            ("error", "access_denied"),
-            ("message", encode_uri_component("The user declined the request.")),
-        ],
-    )
-
-
-def _with_query(url: str, params: list[tuple[str, str]]) -> str:
-    # Values arrive encoded already (the SDK decodes each exactly once per its own rules).
-    joined = "&".join(f"{quote(k)}={v}" for k, v in params)
-    return f"{url}{'&' if '?' in url else '?'}{joined}"
 
 
 def request_result(store: Store, request_id: str, *, now: datetime) -> dict[str, Any]:

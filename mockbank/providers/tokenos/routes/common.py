@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from flask import request
 
-from mockbank.providers.tokenos import models
-from mockbank.providers.tokenos.auth import (
-    DEFAULT_WINDOW_S,
-    match_api_key,
-    parse_basic,
-    parse_body,
-    parse_signed_header,
-    verify_signed_request,
-)
+from mockbank.providers.tokenos import auth, models
+from mockbank.providers.tokenos.auth import parse_basic, parse_body, parse_signed_header
 from mockbank.providers.tokenos.auth_jwt import verify_bearer
 from mockbank.providers.tokenos.errors import Unauthenticated
 from mockbank.providers.tokenos.settings import settings
@@ -84,54 +76,36 @@ def authenticate() -> Caller:
     now = state.now()
     if header.lower().startswith("basic "):
         user, password = parse_basic(header)
-        name = match_api_key(password, fixtures.api_keys)
-        seeded = fixtures.member_by_name(name) if name else None
-        if seeded is None:
-            raise Unauthenticated("unknown API key")
-        if user and user not in (seeded.member_id, seeded.member_id.replace(":", "-")):
-            raise Unauthenticated("the API key belongs to another member")
+        seeded = auth.api_key_member(fixtures, user, password)
         seeded_member = models.get_member(state.store, seeded.member_id, now=now)
         journal_note("auth", "api-key")
         return Caller(seeded_member, request.headers.get("on-behalf-of") or None)
     if header.lower().startswith("bearer "):
         return jwt_caller(state, header)
     signed = parse_signed_header(header)
-    member = state.store.get(models.NS_MEMBER, signed.member_id, now=now)
-    if member is None:
-        raise Unauthenticated(f"unknown member {signed.member_id}")
-    key = models.find_key(member, signed.key_id)
-    if key is None:
-        raise Unauthenticated(f"key {signed.key_id} is not a key of {signed.member_id}")
+    member, key = auth.signing_key(state.store, signed, now=now)
     journal_note("member", signed.member_id)
     if lenient_signatures(state):
         journal_note("auth", "lenient")
         return Caller(member, signed.on_behalf_of)
     host = request.host + request.script_root
-    snapshot = state.clock.snapshot()
-    offset_s = float(snapshot["offset_s"])
-    real_ms = int((float(snapshot["epoch"]) - offset_s) * 1000)
-    verify_signed_request(
-        signed,
-        key,
+    call = auth.SignedCall(
         method=request.method,
         uri_hosts=[host + PREFIX, host],
         paths=signed_paths(),
         body=request_body(),
         query=request.query_string.decode("utf-8", "replace"),
-        now_ms=models.ms(now),
-        real_ms=real_ms,
-        window_s=DEFAULT_WINDOW_S,
     )
-    # A replayed state-changing call is refused; identical GETs within a millisecond are not.
-    if request.method not in ("GET", "HEAD") and not state.store.add(
-        models.NS_NONCE,
-        f"{signed.member_id}:{signed.signature}",
-        {},
+    snapshot = state.clock.snapshot()
+    auth.check_signed_call(
+        state.store,
+        signed,
+        key,
+        call,
         now=now,
-        # Long enough to cover the window around both the app clock and real time.
-        expires_at=now + timedelta(seconds=2 * DEFAULT_WINDOW_S + abs(offset_s)),
-    ):
-        raise Unauthenticated("replayed request: this signature has been used already")
+        epoch_s=float(snapshot["epoch"]),
+        offset_s=float(snapshot["offset_s"]),
+    )
     return Caller(member, signed.on_behalf_of)
 
 

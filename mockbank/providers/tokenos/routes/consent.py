@@ -15,13 +15,13 @@ from mockbank.providers.tokenos.errors import (
     RequestAnswered,
     RequestExpired,
     TokenOSError,
-    UnknownPayer,
 )
 from mockbank.providers.tokenos.i18n import TEXTS, format_amount, pick_language
-from mockbank.providers.tokenos.models.fixtures import privileged_key
+from mockbank.providers.tokenos.models import consent as consent_models
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import provider_state
 from mockbank.routing import endpoint, journal_note
+from mockbank.state import State
 
 
 def _describe(request_record: dict[str, Any], lang: str) -> str:
@@ -120,6 +120,21 @@ def _redirect(url: str) -> Response:
     return response
 
 
+def _deny(state: State, request_id: str, lang: str) -> Response:
+    try:
+        denied = models.deny(state.store, request_id, now=state.now())
+    except RequestAnswered as raced:  # answered by a concurrent POST in the meantime
+        return _unusable(raced, lang)
+    journal_note("decision", "deny")
+    return _redirect(denied)
+
+
+def _worded(step: consent_models.ConsentStep, lang: str) -> str | None:
+    if step.unknown_email is not None:
+        return TEXTS[lang]["unknown_email"].format(email=step.unknown_email)
+    return step.problem
+
+
 @bp.route("/app/request-token/<request_id>", methods=["GET", "POST"])
 @bp.route("/request-token/<request_id>", methods=["GET", "POST"])
 @endpoint("consent")
@@ -128,58 +143,34 @@ def consent(request_id: str) -> Response:
     state, fixtures = provider_state()
     lang = pick_language(request.values.get("lang"))
     store, now = state.store, state.now()
+    form = request.form  # empty on GET
     try:
         models.pending_request(store, request_id, now=now)
-    except (NotFound, FailedPrecondition) as gone:
+        asked = consent_models.consent_form(
+            form.get("decision", ""),
+            form.get("bankId", ""),
+            form.get("email", ""),
+            form.get("back", ""),
+            form.getlist("accountId"),
+        )
+        if asked.decision == "deny":
+            return _deny(state, request_id, lang)
+        step = consent_models.consent_step(store, request_id, fixtures, asked, now=now)
+    except InvalidArgument as bad:
+        return _error_page(bad.detail, lang, 400)
+    except (NotFound, FailedPrecondition) as gone:  # also: answered meanwhile by another POST
         return _unusable(gone, lang)
-    form = request.form  # empty on GET
-    decision = form.get("decision", "")
-    if decision not in ("", "approve", "deny"):
-        return _error_page("decision must be approve or deny", lang, 400)
-    if decision == "deny":
-        try:
-            denied = models.deny(store, request_id, now=now)
-        except RequestAnswered as raced:  # answered by a concurrent POST in the meantime
-            return _unusable(raced, lang)
-        journal_note("decision", "deny")
-        return _redirect(denied)
-    bank_id = form.get("bankId") or None
-    email = (form.get("email") or "").strip() or None
-    back = form.get("back", "")  # a step's way back: choose the bank or the email again
-    if back == "bank":
-        bank_id, decision = None, ""
-    elif back == "email":
-        email, decision = None, ""
-    error: str | None = None
-    found: models.Consent | None = None
-    for _ in range(3):
-        # Drop whichever input was wrong and show the step again with the first message.
-        try:
-            found = models.consent_state(
-                store, request_id, fixtures, bank_id=bank_id, email=email, now=now
-            )
-            break
-        except InvalidArgument as failure:
-            error, bank_id = error or failure.detail, None
-        except UnknownPayer:
-            error, email = error or TEXTS[lang]["unknown_email"].format(email=email), None
-        except (NotFound, FailedPrecondition) as gone:  # answered meanwhile by another POST
-            return _unusable(gone, lang)
-    if found is None:  # the request's own options no longer fit the fixtures
+    error = _worded(step, lang)
+    if step.consent is None:  # the request's own options no longer fit the fixtures
         return _error_page(error or "this request cannot be shown", lang, 400)
-    if decision == "approve" and error is None:
-        payer_key = privileged_key(found.payer.key_seed) if found.payer else None
+    if asked.decision == "approve" and error is None:
         try:
-            if payer_key is None:
-                raise FailedPrecondition("enter the payer's email before approving")
-            url = models.approve(
+            url = consent_models.approve_consent(
                 store,
                 request_id,
-                found,
-                form.getlist("accountId"),
-                token_key=privileged_key(fixtures.token_key_seed),
-                token_member_id=fixtures.token_member_id,
-                payer_key=payer_key,
+                step.consent,
+                asked.account_ids,
+                fixtures,
                 now=now,
                 rng=state.token_bytes,
             )
@@ -191,4 +182,6 @@ def consent(request_id: str) -> Response:
             journal_note("decision", "approve")
             return _redirect(url)
     status = 400 if error else 200
-    return _consent_page(found, request_id, lang, email=email, error=error, status=status)
+    return _consent_page(
+        step.consent, request_id, lang, email=step.email, error=error, status=status
+    )
