@@ -142,10 +142,7 @@ def privileged_key(seed: str) -> KeyPair:
     return generate_keys("PRIVILEGED", hashlib.sha256(f"{seed}:PRIVILEGED".encode()).digest())
 
 
-def load_fixtures(reader: FixtureReader) -> Fixtures:
-    """Validate ``fixtures/tokenos.json``; every error names the file and the field."""
-    alias = reader.get("tokenMember.alias", dict)
-    token_seed = reader.get("tokenMember.keySeed", str)
+def _load_banks(reader: FixtureReader) -> dict[str, Bank]:
     banks: dict[str, Bank] = {}
     for where, _ in reader.items("banks"):
         bank_id = reader.get(f"{where}.id", str)
@@ -167,7 +164,11 @@ def load_fixtures(reader: FixtureReader) -> Fixtures:
             identifier=reader.get(f"{where}.identifier", str, default=bank_id.upper()),
             features=features,
         )
-    members = tuple(
+    return banks
+
+
+def _load_members(reader: FixtureReader) -> tuple[SeedMember, ...]:
+    return tuple(
         SeedMember(
             name=reader.get(f"{where}.name", str),
             type=reader.get(f"{where}.type", str, default="BUSINESS"),
@@ -177,44 +178,67 @@ def load_fixtures(reader: FixtureReader) -> Fixtures:
         )
         for where, _ in reader.items("members")
     )
+
+
+def _load_api_keys(reader: FixtureReader, members: tuple[SeedMember, ...]) -> dict[str, str]:
     api_keys: dict[str, str] = {}
     for where, _ in reader.items("apiKeys"):
         member = reader.get(f"{where}.member", str)
         if not any(m.name == member for m in members):
             raise reader.fail(f"{where}.member", f"no member named {member!r} in members")
         api_keys[reader.get(f"{where}.key", str)] = member
+    return api_keys
+
+
+def _load_account(
+    reader: FixtureReader, where: str, banks: dict[str, Bank], account_ids: set[str]
+) -> PayerAccount:
+    account_id = reader.get(f"{where}.id", str)
+    bank_id = reader.get(f"{where}.bank", str)
+    if bank_id not in banks:
+        raise reader.fail(f"{where}.bank", f"unknown bank {bank_id!r}")
+    if account_id in account_ids:
+        raise reader.fail(f"{where}.id", f"duplicate account id {account_id!r}")
+    account_ids.add(account_id)
+    balance = reader.get(f"{where}.balance", str)
+    if not AMOUNT.match(balance):
+        raise reader.fail(f"{where}.balance", "must be a decimal amount string")
+    return PayerAccount(
+        id=account_id,
+        bank_id=bank_id,
+        name=reader.get(f"{where}.name", str),
+        number=reader.get(f"{where}.number", str),
+        balance=Decimal(balance),
+    )
+
+
+def _load_payers(reader: FixtureReader, banks: dict[str, Bank]) -> tuple[Payer, ...]:
     payers = []
-    account_ids: set[str] = set()
+    account_ids: set[str] = set()  # unique across payers
     for where, _ in reader.items("payers"):
-        accounts = []
-        for account_where, _ in reader.items(f"{where}.accounts"):
-            account_id = reader.get(f"{account_where}.id", str)
-            bank_id = reader.get(f"{account_where}.bank", str)
-            if bank_id not in banks:
-                raise reader.fail(f"{account_where}.bank", f"unknown bank {bank_id!r}")
-            if account_id in account_ids:
-                raise reader.fail(f"{account_where}.id", f"duplicate account id {account_id!r}")
-            account_ids.add(account_id)
-            balance = reader.get(f"{account_where}.balance", str)
-            if not AMOUNT.match(balance):
-                raise reader.fail(f"{account_where}.balance", "must be a decimal amount string")
-            accounts.append(
-                PayerAccount(
-                    id=account_id,
-                    bank_id=bank_id,
-                    name=reader.get(f"{account_where}.name", str),
-                    number=reader.get(f"{account_where}.number", str),
-                    balance=Decimal(balance),
-                )
-            )
+        accounts = tuple(
+            _load_account(reader, account_where, banks, account_ids)
+            for account_where, _ in reader.items(f"{where}.accounts")
+        )
         payers.append(
             Payer(
                 email=reader.get(f"{where}.email", str),
                 name=reader.get(f"{where}.name", str),
                 key_seed=reader.get(f"{where}.keySeed", str),
-                accounts=tuple(accounts),
+                accounts=accounts,
             )
         )
+    return tuple(payers)
+
+
+def load_fixtures(reader: FixtureReader) -> Fixtures:
+    """Validate ``fixtures/tokenos.json``; every error names the file and the field."""
+    alias = reader.get("tokenMember.alias", dict)
+    token_seed = reader.get("tokenMember.keySeed", str)
+    banks = _load_banks(reader)
+    members = _load_members(reader)
+    api_keys = _load_api_keys(reader, members)
+    payers = _load_payers(reader, banks)
     count = reader.get("transactionsPerAccount", int, default=30)
     if not 0 <= count <= 1000:
         raise reader.fail("transactionsPerAccount", "must be between 0 and 1000")
@@ -224,6 +248,6 @@ def load_fixtures(reader: FixtureReader) -> Fixtures:
         api_keys=api_keys,
         members=members,
         banks=banks,
-        payers=tuple(payers),
+        payers=payers,
         transactions_per_account=count,
     )

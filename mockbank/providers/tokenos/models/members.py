@@ -178,10 +178,10 @@ def resolve_alias(store: Store, alias: dict[str, str], *, now: datetime) -> str 
     return None if found is None else str(found["memberId"])
 
 
-def apply_member_update(
-    store: Store, member_id: str, body: Any, *, now: datetime, lenient: bool = False
-) -> dict[str, Any]:
-    """``POST /members/<id>/updates``: a PRIVILEGED-signed, hash-chained list of operations."""
+def _parse_update(
+    body: Any, member_id: str
+) -> tuple[dict[str, Any], dict[str, Any], list[Any], list[Any]]:
+    """(update, updateSignature, metadata, operations) of a member update body."""
     body = object_field(body, "body", required=True)
     update = object_field(body.get("update"), "update", required=True)
     signature = object_field(body.get("updateSignature"), "updateSignature", required=True)
@@ -193,8 +193,20 @@ def apply_member_update(
     operations = update.get("operations")
     if not isinstance(operations, list) or not operations:
         raise InvalidArgument("update.operations must be a non-empty list")
-    member = get_member(store, member_id, now=now)
-    # Updates form a hash chain: each names the lastHash it builds on, so stale copies fail.
+    return update, signature, metadata, operations
+
+
+def _check_update_signature(
+    member: dict[str, Any],
+    update: dict[str, Any],
+    signature: dict[str, Any],
+    operations: list[Any],
+    *,
+    lenient: bool,
+) -> None:
+    """Updates chain by hash and are signed by a PRIVILEGED key: a current one, or for the
+    first update one it adds itself."""
+    member_id = member["id"]
     first = not member["keys"]
     if not first and update.get("prevHash", "") != member["lastHash"]:
         raise FailedPrecondition(
@@ -208,7 +220,6 @@ def apply_member_update(
         for i, op in enumerate(operations)
         if isinstance(op, dict) and "addKey" in op
     ]
-    # The first update is self-signed by a PRIVILEGED key it adds; later ones by a current one.
     candidates = added_keys if first else member["keys"]
     if signature.get("memberId") != member_id:
         raise Unauthenticated("updateSignature.memberId must be the member being updated")
@@ -220,54 +231,71 @@ def apply_member_update(
         update, str(signature.get("signature", "")), key["publicKey"]
     ):
         raise Unauthenticated("updateSignature does not verify over the update")
-    # The update carries only alias hashes; the aliases themselves travel in the metadata.
-    aliases_by_hash = {}
+
+
+def _aliases_by_hash(metadata: list[Any]) -> dict[str, dict[str, Any]]:
+    """The update carries only alias hashes; the aliases themselves travel in the metadata."""
+    found = {}
     for entry in metadata:
         meta = entry.get("addAliasMetadata") if isinstance(entry, dict) else None
         if isinstance(meta, dict) and isinstance(meta.get("alias"), dict):
-            aliases_by_hash[str(meta.get("aliasHash"))] = meta["alias"]
-    claims: list[tuple[str, dict[str, Any]]] = []
-    new = dict(member)
-    new["keys"] = list(member["keys"])
-    new["aliases"] = list(member["aliases"])
-    for index, op in enumerate(operations):
-        where = f"operations.{index}"
-        if not isinstance(op, dict) or len(op) != 1:
-            raise InvalidArgument(f"{where} must hold exactly one operation")
-        name, arg = next(iter(op.items()))
-        arg = object_field(arg, f"{where}.{name}", required=True)
-        if name == "addKey":
-            added = _validate_key(arg.get("key"), f"{where}.addKey.key")
-            new["keys"] = [k for k in new["keys"] if k["id"] != added["id"]] + [added]
-        elif name == "removeKey":
-            if find_key(new, str(arg.get("keyId"))) is None:
-                raise NotFound(f"{where}.removeKey.keyId is not a key of this member")
-            new["keys"] = [k for k in new["keys"] if k["id"] != arg.get("keyId")]
-        elif name == "addAlias":
-            alias_hash = str(arg.get("aliasHash", ""))
-            alias = aliases_by_hash.get(alias_hash)
-            if alias is None:
-                raise InvalidArgument(f"{where}.addAlias needs addAliasMetadata with the alias")
-            clean = normalize_alias(str(alias.get("type", "")), str(alias.get("value", "")))
-            if alias.get("realmId"):
-                clean["realmId"] = str(alias["realmId"])
-            if hash_alias(clean) != alias_hash:
-                raise InvalidArgument(f"{where}.addAlias.aliasHash is not the hash of the alias")
-            claims.append((alias_hash, clean))
-            if all(a["hash"] != alias_hash for a in new["aliases"]):
-                new["aliases"].append({"hash": alias_hash, "alias": clean})
-        elif name == "removeAlias":
-            alias_hash = str(arg.get("aliasHash", ""))
-            new["aliases"] = [a for a in new["aliases"] if a["hash"] != alias_hash]
-        elif name == "recoveryRules":
-            new["recoveryRules"] = arg.get("recoveryRule")
-        else:
-            raise Unimplemented(f"member operation {name!r} is not supported by mockbank")
-    # Without a PRIVILEGED key no later update could ever be signed.
-    if not any(k["level"] == "PRIVILEGED" for k in new["keys"]):
-        raise FailedPrecondition("a member must keep at least one PRIVILEGED key")
-    new["lastHash"] = base58(hashlib.sha256(canonical_json(update).encode()).digest())
-    # Claim aliases first (insert-if-absent), and give them back if the member update fails.
+            found[str(meta.get("aliasHash"))] = meta["alias"]
+    return found
+
+
+def _claimed_alias(
+    arg: dict[str, Any], where: str, aliases_by_hash: dict[str, dict[str, Any]]
+) -> tuple[str, dict[str, Any]]:
+    """(hash, normalized alias) of an ``addAlias`` whose metadata carries the alias."""
+    alias_hash = str(arg.get("aliasHash", ""))
+    alias = aliases_by_hash.get(alias_hash)
+    if alias is None:
+        raise InvalidArgument(f"{where}.addAlias needs addAliasMetadata with the alias")
+    clean = normalize_alias(str(alias.get("type", "")), str(alias.get("value", "")))
+    if alias.get("realmId"):
+        clean["realmId"] = str(alias["realmId"])
+    if hash_alias(clean) != alias_hash:
+        raise InvalidArgument(f"{where}.addAlias.aliasHash is not the hash of the alias")
+    return alias_hash, clean
+
+
+def _apply_operation(
+    new: dict[str, Any],
+    op: Any,
+    where: str,
+    aliases_by_hash: dict[str, dict[str, Any]],
+    claims: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """Apply one operation to `new` (the member being built); aliases to claim go to `claims`."""
+    if not isinstance(op, dict) or len(op) != 1:
+        raise InvalidArgument(f"{where} must hold exactly one operation")
+    name, arg = next(iter(op.items()))
+    arg = object_field(arg, f"{where}.{name}", required=True)
+    if name == "addKey":
+        added = _validate_key(arg.get("key"), f"{where}.addKey.key")
+        new["keys"] = [k for k in new["keys"] if k["id"] != added["id"]] + [added]
+    elif name == "removeKey":
+        if find_key(new, str(arg.get("keyId"))) is None:
+            raise NotFound(f"{where}.removeKey.keyId is not a key of this member")
+        new["keys"] = [k for k in new["keys"] if k["id"] != arg.get("keyId")]
+    elif name == "addAlias":
+        alias_hash, clean = _claimed_alias(arg, where, aliases_by_hash)
+        claims.append((alias_hash, clean))
+        if all(a["hash"] != alias_hash for a in new["aliases"]):
+            new["aliases"].append({"hash": alias_hash, "alias": clean})
+    elif name == "removeAlias":
+        alias_hash = str(arg.get("aliasHash", ""))
+        new["aliases"] = [a for a in new["aliases"] if a["hash"] != alias_hash]
+    elif name == "recoveryRules":
+        new["recoveryRules"] = arg.get("recoveryRule")
+    else:
+        raise Unimplemented(f"member operation {name!r} is not supported by mockbank")
+
+
+def _claim_aliases(
+    store: Store, member_id: str, claims: list[tuple[str, dict[str, Any]]], *, now: datetime
+) -> list[str]:
+    """Claim each alias (insert-if-absent); the hashes newly claimed, to give back on failure."""
     claimed: list[str] = []
     try:
         for alias_hash, alias in claims:
@@ -275,18 +303,45 @@ def apply_member_update(
             if owner is not None and owner["memberId"] != member_id:
                 raise AlreadyExists(f"alias {alias['value']} belongs to another member")
             if owner is None:
-                if not store.add(
-                    NS_ALIAS, alias_hash, {"memberId": member_id, "alias": alias}, now=now
-                ):
+                value = {"memberId": member_id, "alias": alias}
+                if not store.add(NS_ALIAS, alias_hash, value, now=now):
                     raise AlreadyExists(f"alias {alias['value']} belongs to another member")
                 claimed.append(alias_hash)
+    except Exception:
+        for alias_hash in claimed:
+            store.delete(NS_ALIAS, alias_hash)
+        raise
+    return claimed
 
-        def change(current: dict[str, Any]) -> dict[str, Any]:
-            # The hash chain makes concurrent updates from stale copies fail, not interleave.
-            if current["lastHash"] != member["lastHash"]:
-                raise Aborted("the member changed concurrently; fetch it and retry")
-            return new
 
+def apply_member_update(
+    store: Store, member_id: str, body: Any, *, now: datetime, lenient: bool = False
+) -> dict[str, Any]:
+    """``POST /members/<id>/updates``: a PRIVILEGED-signed, hash-chained list of operations."""
+    update, signature, metadata, operations = _parse_update(body, member_id)
+    member = get_member(store, member_id, now=now)
+    _check_update_signature(member, update, signature, operations, lenient=lenient)
+    aliases_by_hash = _aliases_by_hash(metadata)
+    claims: list[tuple[str, dict[str, Any]]] = []
+    new = dict(member)
+    new["keys"] = list(member["keys"])
+    new["aliases"] = list(member["aliases"])
+    for index, op in enumerate(operations):
+        _apply_operation(new, op, f"operations.{index}", aliases_by_hash, claims)
+    # Without a PRIVILEGED key no later update could ever be signed.
+    if not any(k["level"] == "PRIVILEGED" for k in new["keys"]):
+        raise FailedPrecondition("a member must keep at least one PRIVILEGED key")
+    new["lastHash"] = base58(hashlib.sha256(canonical_json(update).encode()).digest())
+    # Claim aliases first, and give them back if the member update fails.
+    claimed = _claim_aliases(store, member_id, claims, now=now)
+
+    def change(current: dict[str, Any]) -> dict[str, Any]:
+        # The hash chain makes concurrent updates from stale copies fail, not interleave.
+        if current["lastHash"] != member["lastHash"]:
+            raise Aborted("the member changed concurrently; fetch it and retry")
+        return new
+
+    try:
         result = store.update(NS_MEMBER, member_id, change, now=now)
     except Exception:
         for alias_hash in claimed:

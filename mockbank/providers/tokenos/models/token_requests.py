@@ -44,21 +44,8 @@ from mockbank.providers.tokenos.models.schedules import (
 from mockbank.store import Store, add_new
 
 
-def store_token_request(
-    store: Store,
-    caller: str,
-    body: Any,
-    fixtures: Fixtures,
-    *,
-    now: datetime,
-    rng: Callable[[int], bytes],
-    ttl_s: int = REQUEST_TTL_S,
-) -> dict[str, Any]:
-    """``POST /token-requests``: validate a transfer or access request and keep it 15 min."""
-    body = object_field(body, "body", required=True)
-    payload = object_field(body.get("requestPayload"), "requestPayload", required=True)
-    options = object_field(body.get("requestOptions"), "requestOptions")
-    # One body per request: the SDK builders each set exactly one of these.
+def _request_kind(payload: dict[str, Any]) -> str:
+    """Which body the request carries: the SDK builders each set exactly one."""
     kinds = [
         k
         for k in ("transferBody", "accessBody", "standingOrderBody", "bulkTransferBody")
@@ -70,6 +57,11 @@ def store_token_request(
         )
     if kinds[0] == "bulkTransferBody":
         raise Unimplemented(f"{kinds[0]} token requests are not emulated by mockbank")
+    return kinds[0]
+
+
+def _check_payload_fields(payload: dict[str, Any], *, now: datetime) -> None:
+    """The fields every kind of request shares: redirect, references, expiry, acting-as."""
     redirect = text_field(payload.get("redirectUrl"), "requestPayload.redirectUrl")
     parts = urlsplit(redirect or "")
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -93,6 +85,12 @@ def store_token_request(
     acting = object_field(payload.get("actingAs"), "requestPayload.actingAs")
     for name in ("displayName", "refId", "logoUrl", "secondaryName"):
         text_field(acting.get(name), f"requestPayload.actingAs.{name}", required=False)
+
+
+def _payee(store: Store, payload: dict[str, Any], caller: str, *, now: datetime) -> dict[str, Any]:
+    """``requestPayload.to`` with its member id: by id or alias, else the caller; it must be
+    the caller (seed: "the member creating the TokenRequest must match the member that
+    redeems the token")."""
     to = object_field(payload.get("to"), "requestPayload.to")
     to_id = to.get("id")
     if not to_id and isinstance(to.get("alias"), dict):
@@ -103,68 +101,98 @@ def store_token_request(
         if to_id is None:
             raise NotFound("requestPayload.to.alias does not name a member")
     to_id = to_id or caller
-    # Only the member that stores a request may redeem its token (seed: "the member creating
-    # the TokenRequest must match the member that redeems the token").
     if to_id != caller:
         raise PermissionDenied("requestPayload.to must be the member storing the request")
-    if kinds[0] == "transferBody":
-        transfer = object_field(
-            payload["transferBody"], "requestPayload.transferBody", required=True
-        )
-        currency_field(transfer.get("currency"), "requestPayload.transferBody.currency")
-        lifetime = parse_amount(
-            transfer.get("lifetimeAmount"), "requestPayload.transferBody.lifetimeAmount"
-        )
-        if transfer.get("amount") not in (None, ""):
-            charge = parse_amount(transfer["amount"], "requestPayload.transferBody.amount")
-            if charge > lifetime:
-                raise InvalidArgument("transferBody.amount exceeds transferBody.lifetimeAmount")
-        # SDK addTransferDestination fills instructions.transferDestinations; the deprecated
-        # addDestination fills transferBody.destinations. Both travel into the token.
-        instructions = object_field(
-            transfer.get("instructions"), "requestPayload.transferBody.instructions"
-        )
-        _object_list(
-            instructions.get("transferDestinations"),
-            "requestPayload.transferBody.instructions.transferDestinations",
-        )
-        _object_list(transfer.get("destinations"), "requestPayload.transferBody.destinations")
-        check_execution_date(transfer, "requestPayload.transferBody", now=now)
-    elif kinds[0] == "standingOrderBody":
-        check_standing_order_body(
-            payload["standingOrderBody"], "requestPayload.standingOrderBody", now=now
-        )
+    return {**to, "id": to_id}
+
+
+def _check_transfer_body(transfer: dict[str, Any], *, now: datetime) -> None:
+    where = "requestPayload.transferBody"
+    currency_field(transfer.get("currency"), f"{where}.currency")
+    lifetime = parse_amount(transfer.get("lifetimeAmount"), f"{where}.lifetimeAmount")
+    if transfer.get("amount") not in (None, ""):
+        charge = parse_amount(transfer["amount"], f"{where}.amount")
+        if charge > lifetime:
+            raise InvalidArgument("transferBody.amount exceeds transferBody.lifetimeAmount")
+    # SDK addTransferDestination fills instructions.transferDestinations; the deprecated
+    # addDestination fills transferBody.destinations. Both travel into the token.
+    instructions = object_field(transfer.get("instructions"), f"{where}.instructions")
+    _object_list(
+        instructions.get("transferDestinations"), f"{where}.instructions.transferDestinations"
+    )
+    _object_list(transfer.get("destinations"), f"{where}.destinations")
+    check_execution_date(transfer, where, now=now)
+
+
+def _check_body(kind: str, payload: dict[str, Any], *, now: datetime) -> None:
+    """The transfer, standing order or access body."""
+    if kind == "transferBody":
+        where = "requestPayload.transferBody"
+        _check_transfer_body(object_field(payload[kind], where, required=True), now=now)
+    elif kind == "standingOrderBody":
+        check_standing_order_body(payload[kind], "requestPayload.standingOrderBody", now=now)
     else:
-        access_resources(object_field(payload["accessBody"], "requestPayload.accessBody"))
-    # A preselected bank must be able to do what is asked (gold is information only).
+        access_resources(object_field(payload[kind], "requestPayload.accessBody"))
+
+
+def _check_bank_option(options: dict[str, Any], fixtures: Fixtures, kind: str) -> None:
+    """A preselected bank must be able to do what is asked (gold is information only)."""
     bank_id = options.get("bankId")
-    if bank_id not in (None, ""):
-        bank = fixtures.banks.get(str(bank_id))
-        if bank is None:
-            raise InvalidArgument(f"requestOptions.bankId {bank_id!r} is not a known bank")
-        needed = "supportsInformation" if kinds[0] == "accessBody" else "supportsSendPayment"
-        if not bank.features.get(needed):
-            raise InvalidArgument(f"bank {bank.id} does not support {needed}")
+    if bank_id in (None, ""):
+        return
+    bank = fixtures.banks.get(str(bank_id))
+    if bank is None:
+        raise InvalidArgument(f"requestOptions.bankId {bank_id!r} is not a known bank")
+    needed = "supportsInformation" if kind == "accessBody" else "supportsSendPayment"
+    if not bank.features.get(needed):
+        raise InvalidArgument(f"bank {bank.id} does not support {needed}")
+
+
+def _check_source_option(
+    store: Store,
+    options: dict[str, Any],
+    fixtures: Fixtures,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+) -> None:
+    """A preselected source account: known, at the preselected bank, able and in currency."""
     source = text_field(
         options.get("sourceAccountId"), "requestOptions.sourceAccountId", required=False
     )
-    if source is not None:
-        account = fixtures.payer_account(source)
-        if account is None or store.get(NS_ACCOUNT, source, now=now) is None:
-            raise InvalidArgument("requestOptions.sourceAccountId is not a known account")
-        source_bank = fixtures.banks[account.bank_id]
-        if bank_id not in (None, "") and bank_id != source_bank.id:
-            raise InvalidArgument(
-                f"requestOptions.sourceAccountId {source} is at bank {source_bank.id},"
-                f" not requestOptions.bankId {bank_id}"
-            )
-        needed = "supportsInformation" if kinds[0] == "accessBody" else "supportsSendPayment"
-        if not source_bank.features.get(needed):
-            raise InvalidArgument(f"bank {source_bank.id} does not support {needed}")
-        if kinds[0] != "accessBody" and source_bank.currency != payload[kinds[0]].get("currency"):
-            raise InvalidArgument(
-                f"requestOptions.sourceAccountId {source} holds {source_bank.currency}"
-            )
+    if source is None:
+        return
+    account = fixtures.payer_account(source)
+    if account is None or store.get(NS_ACCOUNT, source, now=now) is None:
+        raise InvalidArgument("requestOptions.sourceAccountId is not a known account")
+    source_bank = fixtures.banks[account.bank_id]
+    bank_id = options.get("bankId")
+    if bank_id not in (None, "") and bank_id != source_bank.id:
+        raise InvalidArgument(
+            f"requestOptions.sourceAccountId {source} is at bank {source_bank.id},"
+            f" not requestOptions.bankId {bank_id}"
+        )
+    needed = "supportsInformation" if kind == "accessBody" else "supportsSendPayment"
+    if not source_bank.features.get(needed):
+        raise InvalidArgument(f"bank {source_bank.id} does not support {needed}")
+    if kind != "accessBody" and source_bank.currency != payload[kind].get("currency"):
+        raise InvalidArgument(
+            f"requestOptions.sourceAccountId {source} holds {source_bank.currency}"
+        )
+
+
+def _check_options(
+    store: Store,
+    options: dict[str, Any],
+    fixtures: Fixtures,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+) -> None:
+    _check_bank_option(options, fixtures, kind)
+    _check_source_option(store, options, fixtures, kind, payload, now=now)
     receipt = options.get("receiptRequested")
     if receipt is not None and not isinstance(receipt, bool):
         raise InvalidArgument("requestOptions.receiptRequested must be a boolean")
@@ -172,17 +200,36 @@ def store_token_request(
     if isinstance(from_.get("alias"), dict) and from_["alias"].get("value"):
         alias = from_["alias"]
         normalize_alias(str(alias.get("type", "EMAIL")), str(alias["value"]))
+
+
+def store_token_request(
+    store: Store,
+    caller: str,
+    body: Any,
+    fixtures: Fixtures,
+    *,
+    now: datetime,
+    rng: Callable[[int], bytes],
+    ttl_s: int = REQUEST_TTL_S,
+) -> dict[str, Any]:
+    """``POST /token-requests``: validate a transfer or access request and keep it 15 min."""
+    body = object_field(body, "body", required=True)
+    payload = object_field(body.get("requestPayload"), "requestPayload", required=True)
+    options = object_field(body.get("requestOptions"), "requestOptions")
+    kind = _request_kind(payload)
+    _check_payload_fields(payload, now=now)
+    to = _payee(store, payload, caller, now=now)
+    _check_body(kind, payload, now=now)
+    _check_options(store, options, fixtures, kind, payload, now=now)
     # The request expires with the store record; expiry is decided on read by the clock.
     request_id = new_id("rq", rng, MEMBER_REALM_SUFFIX)
-    stored_payload = dict(payload)
-    stored_payload["to"] = {**to, "id": to_id}
     record = {
         "id": request_id,
         "memberId": caller,
-        "requestPayload": stored_payload,
+        "requestPayload": {**payload, "to": to},
         "requestOptions": options,
         "createdAtMs": str(ms(now)),
-        "kind": KINDS[kinds[0]],
+        "kind": KINDS[kind],
     }
     expires_at = now + timedelta(seconds=ttl_s)
     add_new(store, NS_REQUEST, request_id, record, now=now, expires_at=expires_at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -143,6 +144,82 @@ def transfer_status(entry: Mapping[str, Any], now: datetime) -> TransactionStatu
     return TransactionStatus(entry["outcome"])
 
 
+def _redeemable_record(
+    store: Store, caller: str, token_id: str, given: tuple[Decimal, str] | None, *, now: datetime
+) -> tuple[dict[str, Any], Decimal, str]:
+    """The caller's transfer token and the amount to spend (its default when none given)."""
+    record = token_record(store, token_id, now=now)
+    amount, currency = given or _default_amount(record)
+    if record["toMemberId"] != caller:
+        raise PermissionDenied(f"token {token_id} can only be redeemed by its payee")
+    if record["type"] != "TRANSFER":
+        raise InvalidArgument(
+            f"token {token_id} is a {record['type'].lower()} token, not a transfer token"
+        )
+    check_redeemable(record, amount, currency, now)
+    return record, amount, currency
+
+
+def _earlier_transfer(
+    store: Store, ref_key: str, ref_id: str, amount: Decimal, *, now: datetime
+) -> dict[str, Any]:
+    """The transfer a refId already made (idempotent retry); another amount is a conflict."""
+    existing = store.get(NS_TRANSFER_REF, ref_key, now=now) or {}
+    found = store.get(NS_TRANSFER, str(existing.get("transferId")), now=now)
+    if found is None:
+        raise Aborted("a transfer with this refId is being created; retry")
+    if Decimal(found["transfer"]["payload"]["amount"]["value"]) != amount:
+        raise AlreadyExists(f"refId {ref_id} was used for a different transfer")
+    return transfer_view(found, now)
+
+
+def _spend(
+    store: Store,
+    fixtures: Fixtures,
+    record: dict[str, Any],
+    spent: Spent,
+    *,
+    now: datetime,
+) -> TransactionStatus:
+    """Record the transfer on its token (checked again inside the update); the outcome the
+    source account's balance decides."""
+    token_id = record["token"]["id"]
+    account_id = _source_account(record)
+    outcome = transfer_outcome(spent.amount, account_balance(store, fixtures, account_id, now=now))
+
+    def change(current: dict[str, Any]) -> dict[str, Any]:
+        check_redeemable(current, spent.amount, spent.currency, now)
+        current["transfers"].append(
+            {
+                "id": spent.transfer_id,
+                "amount": str(spent.amount),
+                "createdAtMs": str(ms(now)),
+                "outcome": outcome,
+                **spent.schedule,
+            }
+        )
+        return current
+
+    if store.update(NS_TOKEN, token_id, change, now=now) is None:
+        raise NotFound(f"token {token_id} not found")
+    return outcome
+
+
+@dataclass(frozen=True)
+class Spent:
+    """A transfer about to be recorded on its token."""
+
+    transfer_id: str
+    amount: Decimal
+    currency: str
+    schedule: dict[str, str]
+
+
+def _source_account(record: dict[str, Any]) -> str:
+    terms = record["token"]["payload"]["transfer"]
+    return str(terms["instructions"]["source"]["account"]["token"]["accountId"])
+
+
 def redeem_token(
     store: Store,
     caller: str,
@@ -165,49 +242,19 @@ def redeem_token(
     token_id = text_field(payload.get("tokenId"), "payload.tokenId") or ""
     given = _given_amount(payload)  # malformed amounts are 400 before the token is looked up
     text_field(payload.get("description"), "payload.description", required=False)
-    record = token_record(store, token_id, now=now)
-    amount, currency = given or _default_amount(record)
-    if record["toMemberId"] != caller:
-        raise PermissionDenied(f"token {token_id} can only be redeemed by its payee")
-    if record["type"] != "TRANSFER":
-        raise InvalidArgument(
-            f"token {token_id} is a {record['type'].lower()} token, not a transfer token"
-        )
-    check_redeemable(record, amount, currency, now)
+    record, amount, currency = _redeemable_record(store, caller, token_id, given, now=now)
     ref_key = f"{token_id}|{ref_id}"
     transfer_id = new_id("t", rng, TOKEN_SUFFIX)
     # A refId is the idempotency key (seed: "used for deduplicating requests").
     if not store.add(NS_TRANSFER_REF, ref_key, {"transferId": transfer_id}, now=now):
-        existing = store.get(NS_TRANSFER_REF, ref_key, now=now) or {}
-        found = store.get(NS_TRANSFER, str(existing.get("transferId")), now=now)
-        if found is None:
-            raise Aborted("a transfer with this refId is being created; retry")
-        if Decimal(found["transfer"]["payload"]["amount"]["value"]) != amount:
-            raise AlreadyExists(f"refId {ref_id} was used for a different transfer")
-        return transfer_view(found, now)
-    source = record["token"]["payload"]["transfer"]["instructions"]["source"]["account"]["token"]
-    account_id = source["accountId"]
+        return _earlier_transfer(store, ref_key, ref_id, amount, now=now)
+    account_id = _source_account(record)
     now_ms = ms(now)
     executes = execution_ms(record["token"]["payload"]["transfer"].get("executionDate"))
     schedule = {"executesAtMs": str(executes)} if executes and executes > now_ms else {}
-
-    def spend(current: dict[str, Any]) -> dict[str, Any]:
-        check_redeemable(current, amount, currency, now)
-        current["transfers"].append(
-            {
-                "id": transfer_id,
-                "amount": str(amount),
-                "createdAtMs": str(now_ms),
-                "outcome": outcome,
-                **schedule,
-            }
-        )
-        return current
-
+    spent = Spent(transfer_id, amount, currency, schedule)
     try:
-        outcome = transfer_outcome(amount, account_balance(store, fixtures, account_id, now=now))
-        if store.update(NS_TOKEN, token_id, spend, now=now) is None:
-            raise NotFound(f"token {token_id} not found")
+        outcome = _spend(store, fixtures, record, spent, now=now)
     except Exception:
         store.delete(NS_TRANSFER_REF, ref_key)
         raise
