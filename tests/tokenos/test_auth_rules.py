@@ -9,9 +9,10 @@ import pytest
 from mockbank.clients.tokenos import KeyPair, signing_payload
 from mockbank.fixtures import FixtureReader, default_dir, load_json
 from mockbank.providers.tokenos import auth
+from mockbank.providers.tokenos.admin import load_fixtures
 from mockbank.providers.tokenos.errors import Unauthenticated
 from mockbank.providers.tokenos.models.common import NS_NONCE
-from mockbank.providers.tokenos.models.fixtures import Fixtures, load_fixtures, seeded_keys
+from mockbank.providers.tokenos.models.fixtures import Fixtures, seeded_keys
 from mockbank.providers.tokenos.models.members import seed_member
 from mockbank.store import MemoryStore
 

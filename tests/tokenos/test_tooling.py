@@ -23,7 +23,7 @@ from mockbank.clients.tokenos import (
 )
 from mockbank.clock import wall_epoch
 from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
-from mockbank.providers.tokenos import models, provider
+from mockbank.providers.tokenos import admin, provider
 from mockbank.pytest_plugin import Mockbank
 from mockbank.testing import InProcess, LiveServer
 from tests.tokenos.helpers import PAYER, transfer_payload
@@ -76,7 +76,7 @@ def test_bad_fixtures_name_the_file_and_field(change: Any, message: str) -> None
     data = copy.deepcopy(data)
     change(data)
     with pytest.raises(FixtureError) as failure:
-        models.load_fixtures(FixtureReader(path, data))
+        admin.load_fixtures(FixtureReader(path, data))
     assert str(path) in str(failure.value)
     assert message in str(failure.value)
 

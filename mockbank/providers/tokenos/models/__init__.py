@@ -71,7 +71,6 @@ from mockbank.providers.tokenos.models.fixtures import (
     Payer,
     PayerAccount,
     SeedMember,
-    load_fixtures,
     seeded_keys,
     seeded_member_id,
 )
@@ -171,7 +170,6 @@ __all__ = [
     "is_text",
     "list_banks",
     "list_transfers",
-    "load_fixtures",
     "magic_values",
     "member_proto",
     "money",
