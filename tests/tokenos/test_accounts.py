@@ -9,6 +9,7 @@ import pytest
 from mockbank import create_app
 from mockbank.clients.tokenos import Member, TokenError
 from mockbank.providers.tokenos import models
+from mockbank.providers.tokenos.records.accounts import NS_ACCOUNT
 from mockbank.state import State
 from mockbank.testing import LiveServer
 from tests.tokenos.helpers import PAYER, access_payload, consent, mint, transfer_payload
@@ -355,7 +356,7 @@ def test_seeded_histories_are_deterministic_per_seed() -> None:
         state = app.extensions["mockbank"]
         # Histories are made on first read: which account is read first must not matter.
         for account_id in (*read_first, "a:wood-current"):
-            account = state.store.get(models.NS_ACCOUNT, account_id, now=state.now())
+            account = state.store.get(NS_ACCOUNT, account_id, now=state.now())
             made = models.transactions(state.store, account, state.seeded_faker, now=state.now())
         items = [t for t in made if t["id"].startswith("tx:")]
         state.close()

@@ -11,9 +11,9 @@ from mockbank.fixtures import FixtureReader, default_dir, load_json
 from mockbank.providers.tokenos import auth
 from mockbank.providers.tokenos.admin import load_fixtures
 from mockbank.providers.tokenos.errors import Unauthenticated
-from mockbank.providers.tokenos.models.common import NS_NONCE
 from mockbank.providers.tokenos.models.fixtures import Fixtures, seeded_keys
 from mockbank.providers.tokenos.models.members import seed_member
+from mockbank.providers.tokenos.records.nonces import NS_NONCE
 from mockbank.store import MemoryStore
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 
 from mockbank.clients.tokenos import Member, auth_header, signing_payload
 from mockbank.clock import wall_epoch
-from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.models.fixtures import privileged_key
+from mockbank.providers.tokenos.records.members import NS_MEMBER
 from mockbank.providers.tokenos.routes.unemulated import UNEMULATED
 from mockbank.state import State
 from mockbank.testing import LiveServer
@@ -172,12 +172,12 @@ def test_bad_input_gets_the_gateway_error_format(
     status: int,
     code: str,
 ) -> None:
-    before = len(state.store.records(models.NS_MEMBER))
+    before = len(state.store.records(NS_MEMBER))
     answer = client.open(path, method=method, **kwargs)
     assert answer.status_code == status
     assert answer.headers["token-error"] == code
     assert answer.get_data(as_text=True)
-    assert len(state.store.records(models.NS_MEMBER)) == before
+    assert len(state.store.records(NS_MEMBER)) == before
 
 
 @pytest.mark.parametrize(

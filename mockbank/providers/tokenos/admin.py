@@ -8,7 +8,11 @@ from typing import Any
 from mockbank.fixtures import FixtureReader
 from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.models import payment_flow, payments_query
-from mockbank.providers.tokenos.models.common import AMOUNT, CURRENCY, FEATURES
+from mockbank.providers.tokenos.models.common import (
+    AMOUNT,
+    CURRENCY,
+    FEATURES,
+)
 from mockbank.providers.tokenos.models.fixtures import (
     Bank,
     Fixtures,
@@ -16,6 +20,9 @@ from mockbank.providers.tokenos.models.fixtures import (
     PayerAccount,
     SeedMember,
 )
+from mockbank.providers.tokenos.records.members import NS_MEMBER
+from mockbank.providers.tokenos.records.token_requests import NS_REQUEST, NS_RESULT
+from mockbank.providers.tokenos.records.tokens import NS_TOKEN, NS_TRANSFER
 from mockbank.state import State
 
 
@@ -174,8 +181,8 @@ def state_view(state: State) -> dict[str, Any]:
     """Token requests, tokens and transfers with their current status."""
     store, now = state.store, state.now()
     requests = []
-    for record in store.records(models.NS_REQUEST):
-        result = store.get(models.NS_RESULT, record.key, now=now) or {}
+    for record in store.records(NS_REQUEST):
+        result = store.get(NS_RESULT, record.key, now=now) or {}
         status = result.get("status") or ("EXPIRED" if record.expired(now) else "PENDING")
         requests.append(
             {
@@ -186,7 +193,7 @@ def state_view(state: State) -> dict[str, Any]:
             }
         )
     tokens = []
-    for record in store.records(models.NS_TOKEN):
+    for record in store.records(NS_TOKEN):
         value = record.value
         status = (
             "CANCELLED"
@@ -213,7 +220,7 @@ def state_view(state: State) -> dict[str, Any]:
             "amount": r.value["transfer"]["payload"]["amount"],
             "status": models.transfer_status(r.value, now).value,
         }
-        for r in store.records(models.NS_TRANSFER)
+        for r in store.records(NS_TRANSFER)
     ]
     members = [
         {
@@ -221,7 +228,7 @@ def state_view(state: State) -> dict[str, Any]:
             "type": r.value["type"],
             "aliases": [a["alias"]["value"] for a in r.value["aliases"]],
         }
-        for r in store.records(models.NS_MEMBER)
+        for r in store.records(NS_MEMBER)
     ]
     return {
         "members": members,

@@ -15,9 +15,13 @@ from typing import Any
 
 from mockbank.clients.tokenos import SIGNATURE_SCHEME, loads, signing_payload, verify_json
 from mockbank.providers.tokenos.errors import InvalidArgument, Unauthenticated
-from mockbank.providers.tokenos.models.common import NS_MEMBER, NS_NONCE, ms
+from mockbank.providers.tokenos.models.common import (
+    ms,
+)
 from mockbank.providers.tokenos.models.fixtures import Fixtures, SeedMember
 from mockbank.providers.tokenos.models.members import find_key
+from mockbank.providers.tokenos.records.members import NS_MEMBER
+from mockbank.providers.tokenos.records.nonces import NS_NONCE
 from mockbank.store import Store
 
 # created-at-ms further than this from the app clock is stale (our choice; Token.io's gateway

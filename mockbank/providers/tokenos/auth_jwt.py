@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from mockbank.clients.tokenos import base64url, base64url_decode
 from mockbank.providers.tokenos.errors import Unauthenticated
-from mockbank.providers.tokenos.models.common import NS_MEMBER
 from mockbank.providers.tokenos.models.members import find_key
+from mockbank.providers.tokenos.records.members import NS_MEMBER
 from mockbank.store import Store
 
 CLAIMS = ("kid", "mid", "host", "method", "path", "exp")

@@ -12,10 +12,6 @@ from typing import Any
 from mockbank.providers.tokenos.errors import InvalidArgument, NotFound, PermissionDenied
 from mockbank.providers.tokenos.models.common import (
     ALL_RESOURCE,
-    NS_ACCOUNT,
-    NS_BALANCE,
-    NS_HISTORY,
-    NS_TOKEN,
     TRANSFER_SETTLE_S,
     currency_field,
     money,
@@ -33,6 +29,8 @@ from mockbank.providers.tokenos.models.tokens import (
     is_expired,
     settled_debits,
 )
+from mockbank.providers.tokenos.records.accounts import NS_ACCOUNT, NS_BALANCE, NS_HISTORY
+from mockbank.providers.tokenos.records.tokens import NS_TOKEN
 from mockbank.store import Store
 
 # `State.seeded_faker`: a Faker seeded for one key, held for one caller at a time.

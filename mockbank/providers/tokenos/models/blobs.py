@@ -23,10 +23,9 @@ from mockbank.providers.tokenos.models.common import (
     object_field,
     text_field,
 )
+from mockbank.providers.tokenos.records.blobs import NS_BLOB, NS_PICTURE
 from mockbank.store import Store
 
-NS_BLOB = "tokenos.blob"
-NS_PICTURE = "tokenos.profile_picture"
 SIZES = {"SMALL": 128, "MEDIUM": 256, "LARGE": 512, "ORIGINAL": 0}
 IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF"}
 ACCESS_MODES = ("PUBLIC", "DEFAULT")

@@ -12,18 +12,6 @@ from typing import Any, TypeGuard
 from mockbank.clients.tokenos import RawNumber, base58
 from mockbank.providers.tokenos.errors import InvalidArgument
 
-NS_MEMBER = "tokenos.member"
-NS_ALIAS = "tokenos.alias"
-NS_REQUEST = "tokenos.request"
-NS_RESULT = "tokenos.request_result"
-NS_TOKEN = "tokenos.token"
-NS_TRANSFER = "tokenos.transfer"
-NS_TRANSFER_REF = "tokenos.transfer_ref"
-NS_ACCOUNT = "tokenos.account"
-NS_HISTORY = "tokenos.history"
-NS_BALANCE = "tokenos.balance_cache"
-NS_NONCE = "tokenos.nonce"
-
 REQUEST_TTL_S = 15 * 60  # seed: "A TokenRequest expires in a short period of time"
 TRANSFER_SETTLE_S = 5
 TRANSFER_TOKEN_TTL_S = 24 * 3600

@@ -18,9 +18,6 @@ from mockbank.providers.tokenos.errors import (
 )
 from mockbank.providers.tokenos.models.common import (
     ACCESS_TOKEN_TTL_S,
-    NS_REQUEST,
-    NS_RESULT,
-    NS_TOKEN,
     TOKEN_SUFFIX,
     TRANSFER_TOKEN_TTL_S,
     ms,
@@ -36,6 +33,8 @@ from mockbank.providers.tokenos.models.fixtures import (
 from mockbank.providers.tokenos.models.schedules import standing_order_terms
 from mockbank.providers.tokenos.models.sources import instructed_bank, instructed_source
 from mockbank.providers.tokenos.models.token_requests import access_resources, pending_request
+from mockbank.providers.tokenos.records.token_requests import NS_REQUEST, NS_RESULT
+from mockbank.providers.tokenos.records.tokens import NS_TOKEN
 from mockbank.store import Store, add_new
 
 

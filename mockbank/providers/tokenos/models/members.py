@@ -31,12 +31,11 @@ from mockbank.providers.tokenos.models.common import (
     ALIAS_TYPES,
     MEMBER_REALM_SUFFIX,
     MEMBER_TYPES,
-    NS_ALIAS,
-    NS_MEMBER,
     new_id,
     object_field,
     text_field,
 )
+from mockbank.providers.tokenos.records.members import NS_ALIAS, NS_MEMBER
 from mockbank.store import Store, add_new
 
 

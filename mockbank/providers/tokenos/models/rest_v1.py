@@ -15,13 +15,12 @@ from typing import Any
 
 from mockbank.providers.tokenos.errors import InvalidArgument, NotFound, PermissionDenied
 from mockbank.providers.tokenos.models.common import (
-    NS_REQUEST,
-    NS_RESULT,
-    NS_TOKEN,
     page_window,
     paged,
 )
-from mockbank.providers.tokenos.models.standing_orders import NS_SUBMISSION_OF_TOKEN
+from mockbank.providers.tokenos.records.standing_orders import NS_SUBMISSION_OF_TOKEN
+from mockbank.providers.tokenos.records.token_requests import NS_REQUEST, NS_RESULT
+from mockbank.providers.tokenos.records.tokens import NS_TOKEN
 from mockbank.store import Store
 
 ROLES = ("ANY", "FROM", "TO", "ISSUER")

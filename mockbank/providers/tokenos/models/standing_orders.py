@@ -32,10 +32,8 @@ from mockbank.providers.tokenos.models.common import (
 )
 from mockbank.providers.tokenos.models.schedules import parse_date
 from mockbank.providers.tokenos.models.tokens import is_cancelled, is_expired, token_record
+from mockbank.providers.tokenos.records.standing_orders import NS_SUBMISSION, NS_SUBMISSION_OF_TOKEN
 from mockbank.store import Store
-
-NS_SUBMISSION = "tokenos.so_submission"
-NS_SUBMISSION_OF_TOKEN = "tokenos.so_submission_of_token"
 
 
 def submission_status(entry: Mapping[str, Any], now: datetime) -> str:

@@ -21,9 +21,6 @@ from mockbank.providers.tokenos.models.common import (
     ACCESS_TYPES,
     ACCOUNT_RESOURCE_TYPES,
     MEMBER_REALM_SUFFIX,
-    NS_ACCOUNT,
-    NS_REQUEST,
-    NS_RESULT,
     REQUEST_TTL_S,
     TYPE_RESOURCE,
     currency_field,
@@ -41,6 +38,8 @@ from mockbank.providers.tokenos.models.schedules import (
     check_execution_date,
     check_standing_order_body,
 )
+from mockbank.providers.tokenos.records.accounts import NS_ACCOUNT
+from mockbank.providers.tokenos.records.token_requests import NS_REQUEST, NS_RESULT
 from mockbank.store import Store, add_new
 
 

@@ -20,10 +20,6 @@ from mockbank.providers.tokenos.errors import (
 )
 from mockbank.providers.tokenos.models.common import (
     MAGIC_AMOUNTS,
-    NS_ACCOUNT,
-    NS_TOKEN,
-    NS_TRANSFER,
-    NS_TRANSFER_REF,
     REF_ID_MAX,
     REQUEST_TTL_S,
     TOKEN_SUFFIX,
@@ -42,6 +38,8 @@ from mockbank.providers.tokenos.models.common import (
 from mockbank.providers.tokenos.models.fixtures import Fixtures
 from mockbank.providers.tokenos.models.members import find_key
 from mockbank.providers.tokenos.models.schedules import execution_ms
+from mockbank.providers.tokenos.records.accounts import NS_ACCOUNT
+from mockbank.providers.tokenos.records.tokens import NS_TOKEN, NS_TRANSFER, NS_TRANSFER_REF
 from mockbank.store import Store, add_new
 
 

@@ -18,6 +18,7 @@ from mockbank.providers.tokenos.errors import (
 )
 from mockbank.providers.tokenos.i18n import TEXTS, format_amount, pick_language
 from mockbank.providers.tokenos.models import consent as consent_models
+from mockbank.providers.tokenos.records.members import NS_MEMBER
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import provider_state
 from mockbank.routing import endpoint, journal_note
@@ -62,7 +63,7 @@ def _consent_page(
     record = consent.request
     payload = record["requestPayload"]
     step = "bank" if consent.bank is None else "email" if consent.payer is None else "accounts"
-    member = state.store.get(models.NS_MEMBER, record["memberId"], now=state.now()) or {}
+    member = state.store.get(NS_MEMBER, record["memberId"], now=state.now()) or {}
     profile = member.get("profile") or {}
     acting = payload.get("actingAs") or {}
     requester = acting.get("displayName") or profile.get("displayNameFirst") or record["memberId"]

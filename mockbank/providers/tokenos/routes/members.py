@@ -8,6 +8,7 @@ from flask import Response, jsonify, request
 
 from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.errors import Unauthenticated
+from mockbank.providers.tokenos.records.members import NS_MEMBER
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import (
     arg,
@@ -97,7 +98,7 @@ def set_profile() -> Response:
         member["profile"] = clean
         return member
 
-    state.store.update(models.NS_MEMBER, caller.id, change, now=state.now())
+    state.store.update(NS_MEMBER, caller.id, change, now=state.now())
     return jsonify({"profile": clean})
 
 

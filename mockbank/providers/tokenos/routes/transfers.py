@@ -6,6 +6,7 @@ from flask import Response, jsonify
 
 from mockbank.providers.tokenos import events, models
 from mockbank.providers.tokenos.errors import InvalidArgument
+from mockbank.providers.tokenos.records.tokens import NS_TRANSFER
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import (
     Caller,
@@ -31,7 +32,7 @@ def _redeem(caller: Caller) -> Response:
         lenient=lenient_signatures(state),
     )
     journal_note("transfer", transfer["id"])
-    entry = state.store.get(models.NS_TRANSFER, transfer["id"], now=state.now())
+    entry = state.store.get(NS_TRANSFER, transfer["id"], now=state.now())
     if entry is not None:
         events.publish_transfer_events(
             state, entry, now=state.now(), settles_at=models.settles_at(entry)
