@@ -20,9 +20,14 @@ from mockbank.providers.tokenos.models.fixtures import (
     PayerAccount,
     SeedMember,
 )
-from mockbank.providers.tokenos.records.members import NS_MEMBER
-from mockbank.providers.tokenos.records.token_requests import NS_REQUEST, NS_RESULT
-from mockbank.providers.tokenos.records.tokens import NS_TOKEN, NS_TRANSFER
+from mockbank.providers.tokenos.records.members import NS_MEMBER, Member
+from mockbank.providers.tokenos.records.token_requests import (
+    NS_REQUEST,
+    NS_RESULT,
+    RequestResult,
+    TokenRequest,
+)
+from mockbank.providers.tokenos.records.tokens import NS_TOKEN, NS_TRANSFER, StoredToken, Transfer
 from mockbank.state import State
 
 
@@ -177,63 +182,74 @@ def seed(state: State) -> None:
     models.seed_accounts(store, fixtures, seed=state.config.seed, now=now)
 
 
-def state_view(state: State) -> dict[str, Any]:
-    """Token requests, tokens and transfers with their current status."""
+def _request_views(state: State) -> list[dict[str, Any]]:
     store, now = state.store, state.now()
-    requests = []
+    views = []
     for record in store.records(NS_REQUEST):
-        result = store.get(NS_RESULT, record.key, now=now) or {}
-        status = result.get("status") or ("EXPIRED" if record.expired(now) else "PENDING")
-        requests.append(
+        request = TokenRequest.from_value(record.value)
+        found = store.get(NS_RESULT, record.key, now=now)
+        result = RequestResult.from_value(found) if found is not None else None
+        status = result.status if result else ("EXPIRED" if record.expired(now) else "PENDING")
+        views.append(
             {
                 "id": record.key,
-                "kind": record.value["kind"],
+                "kind": request.kind,
                 "status": status,
-                "memberId": record.value["memberId"],
+                "memberId": request.member_id,
             }
         )
-    tokens = []
-    for record in store.records(NS_TOKEN):
-        value = record.value
+    return views
+
+
+def _token_views(state: State) -> list[dict[str, Any]]:
+    now = state.now()
+    views = []
+    for record in state.store.records(NS_TOKEN):
+        token = StoredToken.from_value(record.value)
         status = (
             "CANCELLED"
-            if models.is_cancelled(value)
+            if models.is_cancelled(record.value)
             else "EXPIRED"
-            if models.is_expired(value, now)
+            if models.is_expired(record.value, now)
             else "ENDORSED"
         )
         entry: dict[str, Any] = {
             "id": record.key,
-            "type": value["type"],
+            "type": token.type,
             "status": status,
-            "to": value["toMemberId"],
-            "from": value["fromMemberId"],
+            "to": token.to_member_id,
+            "from": token.from_member_id,
         }
-        if value["type"] == "TRANSFER":
-            entry["lifetimeAmount"] = value["token"]["payload"]["transfer"]["lifetimeAmount"]
-            entry["transfers"] = [t["id"] for t in value["transfers"]]
-        tokens.append(entry)
-    transfers = [
-        {
-            "id": r.key,
-            "tokenId": r.value["tokenId"],
-            "amount": r.value["transfer"]["payload"]["amount"],
-            "status": models.transfer_status(r.value, now).value,
-        }
-        for r in store.records(NS_TRANSFER)
-    ]
-    members = [
-        {
-            "id": r.key,
-            "type": r.value["type"],
-            "aliases": [a["alias"]["value"] for a in r.value["aliases"]],
-        }
-        for r in store.records(NS_MEMBER)
-    ]
+        if token.type == "TRANSFER":
+            entry["lifetimeAmount"] = token.token["payload"]["transfer"]["lifetimeAmount"]
+            entry["transfers"] = [t["id"] for t in token.transfers]
+        views.append(entry)
+    return views
+
+
+def state_view(state: State) -> dict[str, Any]:
+    """Token requests, tokens and transfers with their current status."""
+    store, now = state.store, state.now()
+    transfers = []
+    for record in store.records(NS_TRANSFER):
+        transfer = Transfer.from_value(record.value)
+        transfers.append(
+            {
+                "id": record.key,
+                "tokenId": transfer.token_id,
+                "amount": transfer.transfer["payload"]["amount"],
+                "status": models.transfer_status(record.value, now).value,
+            }
+        )
+    members = []
+    for record in store.records(NS_MEMBER):
+        member = Member.from_value(record.value)
+        aliases = [a["alias"]["value"] for a in member.aliases]
+        members.append({"id": record.key, "type": member.type, "aliases": aliases})
     return {
         "members": members,
-        "tokenRequests": requests,
-        "tokens": tokens,
+        "tokenRequests": _request_views(state),
+        "tokens": _token_views(state),
         "transfers": transfers,
         **payments_query.state_summary(store),
     }

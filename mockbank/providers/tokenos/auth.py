@@ -21,7 +21,7 @@ from mockbank.providers.tokenos.models.common import (
 from mockbank.providers.tokenos.models.fixtures import Fixtures, SeedMember
 from mockbank.providers.tokenos.models.members import find_key
 from mockbank.providers.tokenos.records.members import NS_MEMBER
-from mockbank.providers.tokenos.records.nonces import NS_NONCE
+from mockbank.providers.tokenos.records.nonces import NS_NONCE, Nonce
 from mockbank.store import Store
 
 # created-at-ms further than this from the app clock is stale (our choice; Token.io's gateway
@@ -174,7 +174,7 @@ def refuse_replay(
         return
     key = f"{signed.member_id}:{signed.signature}"
     expires_at = nonce_expires_at(now, offset_s)
-    if not store.add(NS_NONCE, key, {}, now=now, expires_at=expires_at):
+    if not store.add(NS_NONCE, key, Nonce().to_value(), now=now, expires_at=expires_at):
         raise Unauthenticated("replayed request: this signature has been used already")
 
 

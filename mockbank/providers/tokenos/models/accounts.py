@@ -29,7 +29,14 @@ from mockbank.providers.tokenos.models.tokens import (
     is_expired,
     settled_debits,
 )
-from mockbank.providers.tokenos.records.accounts import NS_ACCOUNT, NS_BALANCE, NS_HISTORY
+from mockbank.providers.tokenos.records.accounts import (
+    NS_ACCOUNT,
+    NS_BALANCE,
+    NS_HISTORY,
+    Account,
+    BalanceCache,
+    History,
+)
 from mockbank.providers.tokenos.records.tokens import NS_TOKEN
 from mockbank.store import Store
 
@@ -42,22 +49,19 @@ def seed_accounts(store: Store, fixtures: Fixtures, *, seed: int, now: datetime)
     for payer in fixtures.payers:
         for account in payer.accounts:
             bank = fixtures.banks[account.bank_id]
-            store.add(  # where absent: a restart keeps what happened to the account
-                NS_ACCOUNT,
-                account.id,
-                {
-                    "id": account.id,
-                    "memberId": payer.member_id,
-                    "bankId": bank.id,
-                    "name": account.name,
-                    "number": account.number,
-                    "currency": bank.currency,
-                    "balance": str(account.balance),
-                },
-                now=now,
+            stored = Account(
+                id=account.id,
+                member_id=payer.member_id,
+                bank_id=bank.id,
+                name=account.name,
+                number=account.number,
+                currency=bank.currency,
+                balance=account.balance,
             )
+            # Where absent: a restart keeps what happened to the account.
+            store.add(NS_ACCOUNT, account.id, stored.to_value(), now=now)
             recipe = {"seed": seed, "anchorMs": ms(now), "count": fixtures.transactions_per_account}
-            store.add(NS_HISTORY, account.id, {"recipe": recipe}, now=now)
+            store.add(NS_HISTORY, account.id, History(recipe).to_value(), now=now)
 
 
 def make_history(
@@ -152,7 +156,7 @@ def balance_view(
     cached = store.get(NS_BALANCE, account["id"], now=now)
     if cached is None or customer_initiated:
         value = account_balance(store, fixtures, account["id"], now=now)
-        cached = {"value": str(value), "updatedAtMs": str(ms(now))}
+        cached = BalanceCache(value, ms(now)).to_value()
         store.put(
             NS_BALANCE, account["id"], cached, now=now, expires_at=now + timedelta(seconds=cache_s)
         )

@@ -23,7 +23,7 @@ from mockbank.providers.tokenos.models.common import (
     object_field,
     text_field,
 )
-from mockbank.providers.tokenos.records.blobs import NS_BLOB, NS_PICTURE
+from mockbank.providers.tokenos.records.blobs import NS_BLOB, NS_PICTURE, Blob, ProfilePicture
 from mockbank.store import Store
 
 SIZES = {"SMALL": 128, "MEDIUM": 256, "LARGE": 512, "ORIGINAL": 0}
@@ -66,7 +66,7 @@ def blob_id(payload: dict[str, Any]) -> str:
 
 def _store_blob(store: Store, payload: dict[str, Any], *, now: datetime) -> dict[str, Any]:
     identifier = blob_id(payload)
-    blob = {"id": identifier, "payload": payload}
+    blob = Blob(identifier, payload).to_value()
     store.add(NS_BLOB, identifier, blob, now=now)  # identical content: already there
     return blob
 
@@ -95,7 +95,7 @@ def set_profile_picture(store: Store, caller: str, body: Any, *, now: datetime) 
         "accessMode": "PUBLIC",  # a profile picture is public whatever was asked
     }
     blob = _store_blob(store, clean, now=now)
-    store.put(NS_PICTURE, caller, {"blobId": blob["id"]}, now=now)
+    store.put(NS_PICTURE, caller, ProfilePicture(blob["id"]).to_value(), now=now)
     return blob
 
 

@@ -33,8 +33,8 @@ from mockbank.providers.tokenos.models.fixtures import (
 from mockbank.providers.tokenos.models.schedules import standing_order_terms
 from mockbank.providers.tokenos.models.sources import instructed_bank, instructed_source
 from mockbank.providers.tokenos.models.token_requests import access_resources, pending_request
-from mockbank.providers.tokenos.records.token_requests import NS_REQUEST, NS_RESULT
-from mockbank.providers.tokenos.records.tokens import NS_TOKEN
+from mockbank.providers.tokenos.records.token_requests import NS_REQUEST, NS_RESULT, RequestResult
+from mockbank.providers.tokenos.records.tokens import NS_TOKEN, StoredToken
 from mockbank.store import Store, add_new
 
 
@@ -306,15 +306,14 @@ def approve(
     # Consume the request only now, after every check passed: a failed approval burns nothing.
     if store.take_once(NS_REQUEST, request_id, now=now) is None:
         raise RequestAnswered(f"token request {request_id} has already been answered")
-    stored = {
-        "token": token,
-        "type": request["kind"],
-        "toMemberId": payload["to"]["id"],
-        "fromMemberId": payer.member_id,
-        "transfers": [],
-        "createdAtMs": str(now_ms),
-    }
-    add_new(store, NS_TOKEN, token["id"], stored, now=now)
+    stored = StoredToken(
+        token=token,
+        type=request["kind"],
+        to_member_id=payload["to"]["id"],
+        from_member_id=payer.member_id,
+        created_at_ms=now_ms,
+    )
+    add_new(store, NS_TOKEN, token["id"], stored.to_value(), now=now)
     # Token signs the stored callbackState verbatim; the SDK decodes it once, then verifies.
     state = payload.get("callbackState") or encode_uri_component("{}")
     token_key = signers.token_key
@@ -323,8 +322,8 @@ def approve(
         "keyId": token_key.id,
         "signature": token_key.sign_json({"state": state, "tokenId": token["id"]}),
     }
-    result = {"status": "PROCESSED", "tokenId": token["id"], "signature": signature}
-    add_new(store, NS_RESULT, request_id, result, now=now)
+    result = RequestResult("PROCESSED", token["id"], signature)
+    add_new(store, NS_RESULT, request_id, result.to_value(), now=now)
     return _with_query(
         payload["redirectUrl"],
         [
@@ -340,7 +339,7 @@ def deny(store: Store, request_id: str, *, now: datetime) -> str:
     request = pending_request(store, request_id, now=now)
     if store.take_once(NS_REQUEST, request_id, now=now) is None:
         raise RequestAnswered(f"token request {request_id} has already been answered")
-    add_new(store, NS_RESULT, request_id, {"status": "REJECTED"}, now=now)
+    add_new(store, NS_RESULT, request_id, RequestResult("REJECTED").to_value(), now=now)
     return _with_query(
         request["requestPayload"]["redirectUrl"],
         [

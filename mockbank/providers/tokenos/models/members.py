@@ -35,7 +35,7 @@ from mockbank.providers.tokenos.models.common import (
     object_field,
     text_field,
 )
-from mockbank.providers.tokenos.records.members import NS_ALIAS, NS_MEMBER
+from mockbank.providers.tokenos.records.members import NS_ALIAS, NS_MEMBER, Alias, Member
 from mockbank.store import Store, add_new
 
 
@@ -47,20 +47,8 @@ def create_member(store: Store, body: Any, *, now: datetime, rng: Callable[[int]
     if member_type not in MEMBER_TYPES:
         raise InvalidArgument(f"memberType must be one of {', '.join(MEMBER_TYPES)}")
     member_id = new_id("m", rng, MEMBER_REALM_SUFFIX)
-    add_new(store, NS_MEMBER, member_id, _member_value(member_id, member_type), now=now)
+    add_new(store, NS_MEMBER, member_id, Member(member_id, member_type).to_value(), now=now)
     return member_id
-
-
-def _member_value(member_id: str, member_type: str) -> dict[str, Any]:
-    return {
-        "id": member_id,
-        "type": member_type,
-        "keys": [],
-        "aliases": [],
-        "lastHash": "",
-        "profile": {},
-        "recoveryRules": None,
-    }
 
 
 def seed_member(
@@ -74,15 +62,20 @@ def seed_member(
     now: datetime,
 ) -> None:
     """Write a fixture member with its keys and verified aliases, where absent."""
-    value = _member_value(member_id, member_type)
-    value["keys"] = [k.to_proto() for k in keys]
-    value["profile"] = dict(profile)
-    value["lastHash"] = base58(hashlib.sha256(member_id.encode()).digest())
+    claimed = []
     for alias in aliases:
         alias_hash = hash_alias(alias)
-        value["aliases"].append({"hash": alias_hash, "alias": alias})
-        store.add(NS_ALIAS, alias_hash, {"memberId": member_id, "alias": alias}, now=now)
-    store.add(NS_MEMBER, member_id, value, now=now)
+        claimed.append({"hash": alias_hash, "alias": alias})
+        store.add(NS_ALIAS, alias_hash, Alias(member_id, alias).to_value(), now=now)
+    member = Member(
+        id=member_id,
+        type=member_type,
+        keys=tuple(k.to_proto() for k in keys),
+        aliases=tuple(claimed),
+        last_hash=base58(hashlib.sha256(member_id.encode()).digest()),
+        profile=dict(profile),
+    )
+    store.add(NS_MEMBER, member_id, member.to_value(), now=now)
 
 
 def get_member(store: Store, member_id: str, *, now: datetime) -> dict[str, Any]:
@@ -302,7 +295,7 @@ def _claim_aliases(
             if owner is not None and owner["memberId"] != member_id:
                 raise AlreadyExists(f"alias {alias['value']} belongs to another member")
             if owner is None:
-                value = {"memberId": member_id, "alias": alias}
+                value = Alias(member_id, alias).to_value()
                 if not store.add(NS_ALIAS, alias_hash, value, now=now):
                     raise AlreadyExists(f"alias {alias['value']} belongs to another member")
                 claimed.append(alias_hash)

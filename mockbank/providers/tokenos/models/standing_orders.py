@@ -32,7 +32,12 @@ from mockbank.providers.tokenos.models.common import (
 )
 from mockbank.providers.tokenos.models.schedules import parse_date
 from mockbank.providers.tokenos.models.tokens import is_cancelled, is_expired, token_record
-from mockbank.providers.tokenos.records.standing_orders import NS_SUBMISSION, NS_SUBMISSION_OF_TOKEN
+from mockbank.providers.tokenos.records.standing_orders import (
+    NS_SUBMISSION,
+    NS_SUBMISSION_OF_TOKEN,
+    Submission,
+    SubmissionOfToken,
+)
 from mockbank.store import Store
 
 
@@ -73,17 +78,18 @@ def redeem_standing_order(
     digest = hashlib.sha256(f"{token_id}:standing-order".encode()).digest()
     submission_id = f"so:{base58(digest)}{TOKEN_SUFFIX}"
     terms = record["token"]["payload"]["standingOrder"]
-    entry = {
-        "id": submission_id,
-        "tokenId": token_id,
-        "standingOrderId": submission_id.replace("so:", "sto:", 1),
-        "createdAtMs": str(ms(now)),
-        "payload": terms,
-        "toMemberId": caller,
-        "fromMemberId": record["fromMemberId"],
-    }
+    entry = Submission(
+        id=submission_id,
+        token_id=token_id,
+        standing_order_id=submission_id.replace("so:", "sto:", 1),
+        created_at_ms=ms(now),
+        payload=terms,
+        to_member_id=caller,
+        from_member_id=record["fromMemberId"],
+    ).to_value()
     # One submission per token, decided atomically (concurrent redemptions make one).
-    if not store.add(NS_SUBMISSION_OF_TOKEN, token_id, {"id": submission_id}, now=now):
+    claim = SubmissionOfToken(submission_id).to_value()
+    if not store.add(NS_SUBMISSION_OF_TOKEN, token_id, claim, now=now):
         existing = store.get(NS_SUBMISSION, submission_id, now=now)
         if existing is None:
             raise FailedPrecondition("the standing order is being submitted; retry")

@@ -39,7 +39,7 @@ from mockbank.providers.tokenos.models.schedules import (
     check_standing_order_body,
 )
 from mockbank.providers.tokenos.records.accounts import NS_ACCOUNT
-from mockbank.providers.tokenos.records.token_requests import NS_REQUEST, NS_RESULT
+from mockbank.providers.tokenos.records.token_requests import NS_REQUEST, NS_RESULT, TokenRequest
 from mockbank.store import Store, add_new
 
 
@@ -222,14 +222,14 @@ def store_token_request(
     _check_options(store, options, fixtures, kind, payload, now=now)
     # The request expires with the store record; expiry is decided on read by the clock.
     request_id = new_id("rq", rng, MEMBER_REALM_SUFFIX)
-    record = {
-        "id": request_id,
-        "memberId": caller,
-        "requestPayload": {**payload, "to": to},
-        "requestOptions": options,
-        "createdAtMs": str(ms(now)),
-        "kind": KINDS[kind],
-    }
+    record = TokenRequest(
+        id=request_id,
+        member_id=caller,
+        payload={**payload, "to": to},
+        options=options,
+        created_at_ms=ms(now),
+        kind=KINDS[kind],
+    ).to_value()
     expires_at = now + timedelta(seconds=ttl_s)
     add_new(store, NS_REQUEST, request_id, record, now=now, expires_at=expires_at)
     return token_request_proto(record)

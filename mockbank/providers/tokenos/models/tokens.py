@@ -39,7 +39,13 @@ from mockbank.providers.tokenos.models.fixtures import Fixtures
 from mockbank.providers.tokenos.models.members import find_key
 from mockbank.providers.tokenos.models.schedules import execution_ms
 from mockbank.providers.tokenos.records.accounts import NS_ACCOUNT
-from mockbank.providers.tokenos.records.tokens import NS_TOKEN, NS_TRANSFER, NS_TRANSFER_REF
+from mockbank.providers.tokenos.records.tokens import (
+    NS_TOKEN,
+    NS_TRANSFER,
+    NS_TRANSFER_REF,
+    Transfer,
+    TransferRef,
+)
 from mockbank.store import Store, add_new
 
 
@@ -244,7 +250,7 @@ def redeem_token(
     ref_key = f"{token_id}|{ref_id}"
     transfer_id = new_id("t", rng, TOKEN_SUFFIX)
     # A refId is the idempotency key (seed: "used for deduplicating requests").
-    if not store.add(NS_TRANSFER_REF, ref_key, {"transferId": transfer_id}, now=now):
+    if not store.add(NS_TRANSFER_REF, ref_key, TransferRef(transfer_id).to_value(), now=now):
         return _earlier_transfer(store, ref_key, ref_id, amount, now=now)
     account_id = _source_account(record)
     now_ms = ms(now)
@@ -260,22 +266,22 @@ def redeem_token(
     transfer_payload["refId"] = ref_id
     transfer_payload.setdefault("amount", {"value": str(amount), "currency": currency})
     endorsements = [{"action": "ENDORSED", "signature": signature}] if signature else []
-    entry = {
-        "transfer": {
+    entry = Transfer(
+        transfer={
             "id": transfer_id,
             "transactionId": "tx:" + base58(rng(12)),
             "createdAtMs": str(now_ms),
             "payload": transfer_payload,
             "payloadSignatures": endorsements,
         },
-        "tokenId": token_id,
-        "toMemberId": caller,
-        "fromMemberId": record["fromMemberId"],
-        "sourceAccountId": account_id,
-        "createdAtMs": str(now_ms),
-        "outcome": outcome.value,
-        **schedule,
-    }
+        token_id=token_id,
+        to_member_id=caller,
+        from_member_id=record["fromMemberId"],
+        source_account_id=account_id,
+        created_at_ms=now_ms,
+        outcome=outcome.value,
+        executes_at_ms=int(schedule["executesAtMs"]) if schedule else None,
+    ).to_value()
     add_new(store, NS_TRANSFER, transfer_id, entry, now=now)
     return transfer_view(entry, now)
 
