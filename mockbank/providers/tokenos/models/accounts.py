@@ -338,3 +338,50 @@ def standing_orders_page(
     )
     page["status"] = "SUCCESSFUL_REQUEST"
     return page
+
+
+def readable_accounts(
+    store: Store, caller: str, grant: dict[str, Any] | None, *, now: datetime
+) -> list[dict[str, Any]]:
+    """The accounts the caller (or the access token it acts under) may list; an access token
+    that grants none is 403, where the caller's own empty list is just empty."""
+    found = visible_accounts(store, caller, grant, now=now)
+    if grant is not None and not found:
+        raise PermissionDenied("the access token grants no account information")
+    return found
+
+
+def funds_account(
+    store: Store, caller: str, grant: dict[str, Any] | None, account_id: str, *, now: datetime
+) -> dict[str, Any]:
+    """The account a funds confirmation may read: a balance grant answers the narrower yes/no
+    question too."""
+    try:
+        return checked_account(store, caller, grant, account_id, "fundsConfirmation", now=now)
+    except PermissionDenied:
+        return checked_account(store, caller, grant, account_id, "balance", now=now)
+
+
+def find_transaction(
+    store: Store,
+    account: dict[str, Any],
+    transaction_id: str,
+    faker_for: FakerFor,
+    *,
+    now: datetime,
+) -> dict[str, Any]:
+    """One transaction of the account; 404 NOT_FOUND when it has none with this id."""
+    for item in transactions(store, account, faker_for, now=now):
+        if item["id"] == transaction_id:
+            return item
+    raise NotFound(f"transaction {transaction_id} not found in {account['id']}")
+
+
+def find_standing_order(
+    store: Store, account_id: str, standing_order_id: str, *, now: datetime
+) -> dict[str, Any]:
+    """One standing order set up from the account; 404 NOT_FOUND otherwise."""
+    for order in account_standing_orders(store, account_id, now=now):
+        if order["id"] == standing_order_id:
+            return order
+    raise NotFound(f"standing order {standing_order_id} not found in {account_id}")

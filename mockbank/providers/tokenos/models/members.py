@@ -345,3 +345,27 @@ def apply_member_update(
     if result is None:
         raise NotFound(f"member {member_id} not found")
     return result
+
+
+def set_profile(store: Store, caller: str, body: Any, *, now: datetime) -> dict[str, str]:
+    """``PUT /profile``: the caller's display name (first and last, each up to 200 characters;
+    empty parts dropped); the profile as stored."""
+    body = object_field(body, "body", required=True)
+    profile = object_field(body.get("profile"), "profile", required=True)
+    clean = {}
+    for name in ("displayNameFirst", "displayNameLast"):
+        value = text_field(profile.get(name), f"profile.{name}", required=False, limit=200)
+        if value:
+            clean[name] = value
+
+    def change(member: dict[str, Any]) -> dict[str, Any]:
+        return {**member, "profile": clean}
+
+    store.update(NS_MEMBER, caller, change, now=now)
+    return clean
+
+
+def profile_name(profile: dict[str, str]) -> str:
+    """The display name: first and last name, whichever are set."""
+    parts = (profile.get("displayNameFirst"), profile.get("displayNameLast"))
+    return " ".join(p for p in parts if p)

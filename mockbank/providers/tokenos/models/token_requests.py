@@ -32,7 +32,7 @@ from mockbank.providers.tokenos.models.common import (
     ref_id_field,
     text_field,
 )
-from mockbank.providers.tokenos.models.fixtures import Fixtures
+from mockbank.providers.tokenos.models.fixtures import Bank, Fixtures
 from mockbank.providers.tokenos.models.members import normalize_alias, resolve_alias
 from mockbank.providers.tokenos.models.schedules import (
     check_execution_date,
@@ -134,6 +134,13 @@ def _check_body(kind: str, payload: dict[str, Any], *, now: datetime) -> None:
         access_resources(object_field(payload[kind], "requestPayload.accessBody"))
 
 
+def _check_bank_can(bank: Bank, kind: str) -> None:
+    """The bank supports what the request asks: information for access, else payments."""
+    needed = "supportsInformation" if kind == "accessBody" else "supportsSendPayment"
+    if not bank.features.get(needed):
+        raise InvalidArgument(f"bank {bank.id} does not support {needed}")
+
+
 def _check_bank_option(options: dict[str, Any], fixtures: Fixtures, kind: str) -> None:
     """A preselected bank must be able to do what is asked (gold is information only)."""
     bank_id = options.get("bankId")
@@ -142,9 +149,7 @@ def _check_bank_option(options: dict[str, Any], fixtures: Fixtures, kind: str) -
     bank = fixtures.banks.get(str(bank_id))
     if bank is None:
         raise InvalidArgument(f"requestOptions.bankId {bank_id!r} is not a known bank")
-    needed = "supportsInformation" if kind == "accessBody" else "supportsSendPayment"
-    if not bank.features.get(needed):
-        raise InvalidArgument(f"bank {bank.id} does not support {needed}")
+    _check_bank_can(bank, kind)
 
 
 def _check_source_option(
@@ -172,9 +177,7 @@ def _check_source_option(
             f"requestOptions.sourceAccountId {source} is at bank {source_bank.id},"
             f" not requestOptions.bankId {bank_id}"
         )
-    needed = "supportsInformation" if kind == "accessBody" else "supportsSendPayment"
-    if not source_bank.features.get(needed):
-        raise InvalidArgument(f"bank {source_bank.id} does not support {needed}")
+    _check_bank_can(source_bank, kind)
     if kind != "accessBody" and source_bank.currency != payload[kind].get("currency"):
         raise InvalidArgument(
             f"requestOptions.sourceAccountId {source} holds {source_bank.currency}"

@@ -421,3 +421,11 @@ def magic_values() -> dict[str, Any]:
         "token_request_ttl_s": REQUEST_TTL_S,
         "ref_id_max_length": REF_ID_MAX,
     }
+
+
+def check_path_token(body: Any, token_id: str) -> None:
+    """``PUT /tokens/<id>/redeem`` takes the ``POST /transfers`` body; a ``payload.tokenId``
+    there must be the token in the path."""
+    payload = body.get("payload") if isinstance(body, dict) else None
+    if isinstance(payload, dict) and payload.get("tokenId") not in (None, token_id):
+        raise InvalidArgument("payload.tokenId differs from the token in the path")

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from mockbank.providers.tokenos import models
-from mockbank.providers.tokenos.errors import InvalidArgument, NotFound, PermissionDenied
-from mockbank.providers.tokenos.models.standing_orders import account_standing_orders
+from mockbank.providers.tokenos.errors import InvalidArgument
+from mockbank.providers.tokenos.models import accounts as account_models
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import (
     Caller,
@@ -23,6 +23,15 @@ from mockbank.routing import endpoint
 from mockbank.state import State
 
 
+def _account(caller: Caller, account_id: str, resource: str) -> dict[str, Any]:
+    """The account, if the caller (or its access token) may read `resource` of it."""
+    state, _ = provider_state()
+    grant = caller_grant(state, caller)
+    return models.checked_account(
+        state.store, caller.id, grant, account_id, resource, now=state.now()
+    )
+
+
 @bp.get("/accounts")
 @endpoint("accounts")
 def accounts() -> Response:
@@ -30,9 +39,7 @@ def accounts() -> Response:
     state, fixtures = provider_state()
     caller = authenticate()
     grant = caller_grant(state, caller)
-    found = models.visible_accounts(state.store, caller.id, grant, now=state.now())
-    if grant is not None and not found:
-        raise PermissionDenied("the access token grants no account information")
+    found = account_models.readable_accounts(state.store, caller.id, grant, now=state.now())
     return jsonify({"accounts": [models.account_proto(a, fixtures) for a in found]})
 
 
@@ -40,11 +47,8 @@ def accounts() -> Response:
 @endpoint("account")
 def account(account_id: str) -> Response:
     """One account."""
-    state, fixtures = provider_state()
-    caller = authenticate()
-    found = models.checked_account(
-        state.store, caller.id, caller_grant(state, caller), account_id, "account", now=state.now()
-    )
+    _, fixtures = provider_state()
+    found = _account(authenticate(), account_id, "account")
     return jsonify({"account": models.account_proto(found, fixtures)})
 
 
@@ -55,17 +59,14 @@ def _customer_initiated() -> bool:
 def _balance(
     state: State, fixtures: models.Fixtures, caller: Caller, account_id: str
 ) -> dict[str, Any]:
-    found = models.checked_account(
-        state.store, caller.id, caller_grant(state, caller), account_id, "balance", now=state.now()
-    )
-    cache_s = settings(state).balance_cache_s
+    found = _account(caller, account_id, "balance")
     balance = models.balance_view(
         state.store,
         fixtures,
         found,
         now=state.now(),
         customer_initiated=_customer_initiated(),
-        cache_s=cache_s,
+        cache_s=settings(state).balance_cache_s,
     )
     return {"balance": balance, "status": "SUCCESSFUL_REQUEST"}
 
@@ -95,27 +96,12 @@ def balances() -> Response:
 def transactions(account_id: str) -> Response:
     """A page of transactions, newest first."""
     state, _ = provider_state()
-    caller = authenticate()
-    found = models.checked_account(
-        state.store,
-        caller.id,
-        caller_grant(state, caller),
-        account_id,
-        "transactions",
-        now=state.now(),
+    found = _account(authenticate(), account_id, "transactions")
+    window = (arg("offset"), arg("limit"), arg("startDate"), arg("endDate"))
+    page = models.transactions_page(
+        state.store, found, *window, state.seeded_faker, now=state.now()
     )
-    return jsonify(
-        models.transactions_page(
-            state.store,
-            found,
-            arg("offset"),
-            arg("limit"),
-            arg("startDate"),
-            arg("endDate"),
-            state.seeded_faker,
-            now=state.now(),
-        )
-    )
+    return jsonify(page)
 
 
 @bp.get("/accounts/<account_id>/transaction/<transaction_id>")
@@ -123,35 +109,19 @@ def transactions(account_id: str) -> Response:
 def transaction(account_id: str, transaction_id: str) -> Response:
     """One transaction."""
     state, _ = provider_state()
-    caller = authenticate()
-    found = models.checked_account(
-        state.store,
-        caller.id,
-        caller_grant(state, caller),
-        account_id,
-        "transactions",
-        now=state.now(),
+    found = _account(authenticate(), account_id, "transactions")
+    item = account_models.find_transaction(
+        state.store, found, transaction_id, state.seeded_faker, now=state.now()
     )
-    for item in models.transactions(state.store, found, state.seeded_faker, now=state.now()):
-        if item["id"] == transaction_id:
-            return jsonify({"transaction": item, "status": "SUCCESSFUL_REQUEST"})
-    raise NotFound(f"transaction {transaction_id} not found in {account_id}")
+    return jsonify({"transaction": item, "status": "SUCCESSFUL_REQUEST"})
 
 
 @bp.get("/accounts/<account_id>/transfer-destinations")
 @endpoint("transfer-destinations")
 def transfer_destinations(account_id: str) -> Response:
     """The account's payment details (IBAN, or sort code and account number)."""
-    state, fixtures = provider_state()
-    caller = authenticate()
-    found = models.checked_account(
-        state.store,
-        caller.id,
-        caller_grant(state, caller),
-        account_id,
-        "transferDestinations",
-        now=state.now(),
-    )
+    _, fixtures = provider_state()
+    found = _account(authenticate(), account_id, "transferDestinations")
     return jsonify({"transferDestinations": models.transfer_destinations(found, fixtures)})
 
 
@@ -160,15 +130,7 @@ def transfer_destinations(account_id: str) -> Response:
 def standing_orders(account_id: str) -> Response:
     """The account's standing orders (``page.offset``, ``page.limit``)."""
     state, _ = provider_state()
-    caller = authenticate()
-    models.checked_account(
-        state.store,
-        caller.id,
-        caller_grant(state, caller),
-        account_id,
-        "standingOrders",
-        now=state.now(),
-    )
+    _account(authenticate(), account_id, "standingOrders")
     return jsonify(
         models.standing_orders_page(
             state.store, account_id, arg("page.offset"), arg("page.limit"), now=state.now()
@@ -181,19 +143,11 @@ def standing_orders(account_id: str) -> Response:
 def standing_order(account_id: str, standing_order_id: str) -> Response:
     """One standing order set up from the account."""
     state, _ = provider_state()
-    caller = authenticate()
-    models.checked_account(
-        state.store,
-        caller.id,
-        caller_grant(state, caller),
-        account_id,
-        "standingOrders",
-        now=state.now(),
+    _account(authenticate(), account_id, "standingOrders")
+    order = account_models.find_standing_order(
+        state.store, account_id, standing_order_id, now=state.now()
     )
-    for order in account_standing_orders(state.store, account_id, now=state.now()):
-        if order["id"] == standing_order_id:
-            return jsonify({"standingOrder": order, "status": "SUCCESSFUL_REQUEST"})
-    raise NotFound(f"standing order {standing_order_id} not found in {account_id}")
+    return jsonify({"standingOrder": order, "status": "SUCCESSFUL_REQUEST"})
 
 
 @bp.put("/accounts/<account_id>/funds-confirmation")
@@ -202,14 +156,8 @@ def funds_confirmation(account_id: str) -> Response:
     """Whether the account holds at least the amount."""
     state, fixtures = provider_state()
     caller = authenticate()
-    grant = caller_grant(state, caller)
     store, now = state.store, state.now()
-    try:
-        found = models.checked_account(
-            store, caller.id, grant, account_id, "fundsConfirmation", now=now
-        )
-    except PermissionDenied:
-        # A balance grant answers the narrower yes/no question too.
-        found = models.checked_account(store, caller.id, grant, account_id, "balance", now=now)
+    grant = caller_grant(state, caller)
+    found = account_models.funds_account(store, caller.id, grant, account_id, now=now)
     available = models.confirm_funds(store, fixtures, found, request_body(), now=now)
     return jsonify({"fundsAvailable": available})

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, jsonify, request
 
 from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.errors import Unauthenticated
-from mockbank.providers.tokenos.records.members import NS_MEMBER
+from mockbank.providers.tokenos.models import members as member_models
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import (
     arg,
@@ -86,20 +84,8 @@ def set_profile() -> Response:
     """Set the caller's display name (shown on the consent pages)."""
     state, _ = provider_state()
     caller = authenticate()
-    body = models.object_field(request_body(), "body", required=True)
-    profile = models.object_field(body.get("profile"), "profile", required=True)
-    clean = {}
-    for name in ("displayNameFirst", "displayNameLast"):
-        value = models.text_field(profile.get(name), f"profile.{name}", required=False, limit=200)
-        if value:
-            clean[name] = value
-
-    def change(member: dict[str, Any]) -> dict[str, Any]:
-        member["profile"] = clean
-        return member
-
-    state.store.update(NS_MEMBER, caller.id, change, now=state.now())
-    return jsonify({"profile": clean})
+    profile = member_models.set_profile(state.store, caller.id, request_body(), now=state.now())
+    return jsonify({"profile": profile})
 
 
 @bp.get("/members/<member_id>/profile")
@@ -119,8 +105,4 @@ def get_profile_name(member_id: str) -> Response:
     state, _ = provider_state()
     authenticate()
     member = models.get_member(state.store, member_id, now=state.now())
-    profile = member["profile"]
-    name = " ".join(
-        p for p in (profile.get("displayNameFirst"), profile.get("displayNameLast")) if p
-    )
-    return jsonify({"profileName": name})
+    return jsonify({"profileName": member_models.profile_name(member["profile"])})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, jsonify
 
 from mockbank.providers.tokenos import events, models
-from mockbank.providers.tokenos.errors import InvalidArgument
+from mockbank.providers.tokenos.models import tokens as token_models
 from mockbank.providers.tokenos.records.tokens import NS_TRANSFER
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import (
@@ -52,10 +52,7 @@ def redeem_token() -> Response:
 def redeem_token_by_path(token_id: str) -> Response:
     """The seed's ``PUT /tokens/{tokenId}/redeem``: the ``POST /transfers`` body, same rules."""
     caller = authenticate()
-    body = request_body()
-    payload = body.get("payload") if isinstance(body, dict) else None
-    if isinstance(payload, dict) and payload.get("tokenId") not in (None, token_id):
-        raise InvalidArgument("payload.tokenId differs from the token in the path")
+    token_models.check_path_token(request_body(), token_id)
     return _redeem(caller)
 
 
