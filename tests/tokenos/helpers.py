@@ -8,6 +8,14 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from mockbank.clients.tokenos import Member, encode_callback_state
+from mockbank.providers.tokenos import models
+from mockbank.providers.tokenos.models.consent import (
+    Consent,
+    approve_consent,
+    consent_form,
+    consent_step,
+)
+from mockbank.state import State
 from mockbank.testing import LiveServer
 
 
@@ -53,3 +61,38 @@ def mint(
     assert answer.status_code == 302, answer.text
     token_id = parse_qs(urlsplit(answer.headers["Location"]).query)["tokenId"][0]
     return member.get_token(token_id)
+
+
+def stored_request(
+    state: State, payload: dict[str, Any], options: dict[str, Any] | None = None
+) -> str:
+    """Store a token request for the first seeded business member, without HTTP; its id."""
+    fixtures = state.fixtures["tokenos"]
+    member = fixtures.members[0].member_id
+    body = {"requestPayload": {**payload, "to": {"id": member}}, "requestOptions": options or {}}
+    request = models.store_token_request(
+        state.store, member, body, fixtures, now=state.now(), rng=state.token_bytes
+    )
+    return str(request["id"])
+
+
+def approve_request(state: State, consent: Consent, request_id: str) -> str:
+    """Approve a consent with the seeded keys, without HTTP; the callback URL."""
+    return approve_consent(
+        state.store,
+        request_id,
+        consent,
+        [],
+        state.fixtures["tokenos"],
+        now=state.now(),
+        rng=state.token_bytes,
+    )
+
+
+def approved_token(state: State, request_id: str, bank: str = "iron") -> str:
+    """The seeded payer approves the request at `bank`; the new token's id."""
+    asked = consent_form("approve", bank, "payer@example.com", "", [])
+    step = consent_step(state.store, request_id, state.fixtures["tokenos"], asked, now=state.now())
+    assert step.consent is not None
+    approve_request(state, step.consent, request_id)
+    return str(models.request_result(state.store, request_id, now=state.now())["tokenId"])

@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 
-from mockbank.providers.tokenos import admin, models
-from mockbank.providers.tokenos.models import consent as rules
+from mockbank.providers.tokenos import admin
 from mockbank.state import State
-from tests.tokenos.helpers import transfer_payload
+from tests.tokenos.helpers import approved_token, stored_request, transfer_payload
 
 
 def state_of(app: Flask) -> State:
     state: State = app.extensions["mockbank"]
     return state
-
-
-def store_request(state: State, payload: dict[str, Any]) -> str:
-    fixtures = state.fixtures["tokenos"]
-    member = fixtures.members[0].member_id
-    body = {"requestPayload": {**payload, "to": {"id": member}}, "requestOptions": {}}
-    stored = models.store_token_request(
-        state.store, member, body, fixtures, now=state.now(), rng=state.token_bytes
-    )
-    return str(stored["id"])
-
-
-def approve(state: State, request_id: str) -> str:
-    fixtures = state.fixtures["tokenos"]
-    asked = rules.consent_form("approve", "iron", "payer@example.com", "", [])
-    step = rules.consent_step(state.store, request_id, fixtures, asked, now=state.now())
-    assert step.consent is not None
-    rules.approve_consent(
-        state.store, request_id, step.consent, [], fixtures, now=state.now(), rng=state.token_bytes
-    )
-    return str(models.request_result(state.store, request_id, now=state.now())["tokenId"])
 
 
 def test_dashboard_lists_seeded_members_with_their_aliases(app: Flask) -> None:
@@ -50,10 +26,10 @@ def test_dashboard_lists_seeded_members_with_their_aliases(app: Flask) -> None:
 
 def test_dashboard_shows_a_request_until_it_is_answered_then_its_token(app: Flask) -> None:
     state = state_of(app)
-    request_id = store_request(state, transfer_payload("12.00"))
+    request_id = stored_request(state, transfer_payload("12.00"))
     waiting = {i["label"]: i["detail"] for i in admin.dashboard(state)}
     assert waiting[request_id] == "token request · TRANSFER · waiting for consent"
-    token_id = approve(state, request_id)
+    token_id = approved_token(state, request_id)
     after = {i["label"]: i["detail"] for i in admin.dashboard(state)}
     assert request_id not in after
     assert after[token_id].startswith("token · TRANSFER · ENDORSED · from m:")
@@ -61,13 +37,13 @@ def test_dashboard_shows_a_request_until_it_is_answered_then_its_token(app: Flas
 
 def test_dashboard_drops_expired_requests(app: Flask) -> None:
     state = state_of(app)
-    request_id = store_request(state, transfer_payload())
+    request_id = stored_request(state, transfer_payload())
     state.clock.advance(16 * 60)
     assert request_id not in {i["label"] for i in admin.dashboard(state)}
 
 
 def test_console_shows_the_token_card(app: Flask) -> None:
     state = state_of(app)
-    request_id = store_request(state, transfer_payload())
+    request_id = stored_request(state, transfer_payload())
     page = app.test_client().get("/_mockbank/console").get_data(as_text=True)
     assert request_id in page

@@ -11,7 +11,12 @@ from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.errors import FailedPrecondition, InvalidArgument, RequestAnswered
 from mockbank.providers.tokenos.models import consent as rules
 from mockbank.state import State
-from tests.tokenos.helpers import access_payload, transfer_payload
+from tests.tokenos.helpers import (
+    access_payload,
+    approve_request,
+    stored_request,
+    transfer_payload,
+)
 
 PAYER_EMAIL = "payer@example.com"
 
@@ -19,17 +24,6 @@ PAYER_EMAIL = "payer@example.com"
 def state_of(app: Flask) -> State:
     state: State = app.extensions["mockbank"]
     return state
-
-
-def stored(state: State, payload: dict[str, Any], options: dict[str, Any] | None = None) -> str:
-    fixtures = state.fixtures["tokenos"]
-    member = fixtures.members[0].member_id
-    payload = {**payload, "to": {"id": member}}
-    body = {"requestPayload": payload, "requestOptions": options or {}}
-    request = models.store_token_request(
-        state.store, member, body, fixtures, now=state.now(), rng=state.token_bytes
-    )
-    return str(request["id"])
 
 
 def form(**fields: Any) -> rules.ConsentForm:
@@ -61,7 +55,7 @@ def test_back_forgets_that_step_and_the_approval_but_not_a_deny() -> None:
 
 def test_step_drops_an_unusable_bank_and_keeps_its_message(app: Flask) -> None:
     state = state_of(app)
-    request_id = stored(state, transfer_payload())
+    request_id = stored_request(state, transfer_payload())
     step = rules.consent_step(
         state.store, request_id, state.fixtures["tokenos"], form(bank_id="nosuch"), now=state.now()
     )
@@ -74,7 +68,7 @@ def test_step_drops_an_unusable_bank_and_keeps_its_message(app: Flask) -> None:
 
 def test_step_drops_an_unknown_email_and_names_it(app: Flask) -> None:
     state = state_of(app)
-    request_id = stored(state, transfer_payload())
+    request_id = stored_request(state, transfer_payload())
     asked = form(bank_id="iron", email="nobody@example.com")
     step = rules.consent_step(
         state.store, request_id, state.fixtures["tokenos"], asked, now=state.now()
@@ -89,7 +83,7 @@ def test_step_drops_an_unknown_email_and_names_it(app: Flask) -> None:
 
 def test_step_with_bank_and_payer_lists_the_payers_accounts_there(app: Flask) -> None:
     state = state_of(app)
-    request_id = stored(state, transfer_payload())
+    request_id = stored_request(state, transfer_payload())
     asked = form(bank_id="iron", email=PAYER_EMAIL)
     step = rules.consent_step(
         state.store, request_id, state.fixtures["tokenos"], asked, now=state.now()
@@ -105,49 +99,31 @@ def test_step_with_bank_and_payer_lists_the_payers_accounts_there(app: Flask) ->
 def test_approve_without_a_payer_burns_nothing(app: Flask) -> None:
     state = state_of(app)
     fixtures = state.fixtures["tokenos"]
-    request_id = stored(state, transfer_payload())
+    request_id = stored_request(state, transfer_payload())
     step = rules.consent_step(
         state.store, request_id, fixtures, form(bank_id="iron"), now=state.now()
     )
     assert step.consent is not None
     with pytest.raises(FailedPrecondition, match="email"):
-        rules.approve_consent(
-            state.store,
-            request_id,
-            step.consent,
-            [],
-            fixtures,
-            now=state.now(),
-            rng=state.token_bytes,
-        )
+        approve_request(state, step.consent, request_id)
     models.pending_request(state.store, request_id, now=state.now())  # still pending
 
 
 def test_approve_mints_one_token_and_answers_the_request_once(app: Flask) -> None:
     state = state_of(app)
     fixtures = state.fixtures["tokenos"]
-    request_id = stored(state, access_payload(["ACCOUNTS"]))
+    request_id = stored_request(state, access_payload(["ACCOUNTS"]))
     asked = form(bank_id="iron", email=PAYER_EMAIL)
     step = rules.consent_step(state.store, request_id, fixtures, asked, now=state.now())
     assert step.consent is not None
-    url = rules.approve_consent(
-        state.store, request_id, step.consent, [], fixtures, now=state.now(), rng=state.token_bytes
-    )
+    url = approve_request(state, step.consent, request_id)
     assert url.startswith("https://tpp.example.com/callback?tokenId=ta:")
     result = models.request_result(state.store, request_id, now=state.now())
     token = models.token_record(state.store, result["tokenId"], now=state.now())
     resources = token["token"]["payload"]["access"]["resources"]
     assert {r["account"]["accountId"] for r in resources} == {a.id for a in step.consent.accounts}
     with pytest.raises(RequestAnswered):
-        rules.approve_consent(
-            state.store,
-            request_id,
-            step.consent,
-            [],
-            fixtures,
-            now=state.now(),
-            rng=state.token_bytes,
-        )
+        approve_request(state, step.consent, request_id)
 
 
 def test_token_expiry_is_the_requested_one_unless_the_clock_passed_it() -> None:

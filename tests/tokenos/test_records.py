@@ -9,7 +9,6 @@ import pytest
 from flask import Flask
 
 from mockbank.providers.tokenos import models
-from mockbank.providers.tokenos.models import consent as rules
 from mockbank.providers.tokenos.records import (
     accounts,
     blobs,
@@ -20,7 +19,7 @@ from mockbank.providers.tokenos.records import (
     tokens,
 )
 from mockbank.state import State
-from tests.tokenos.helpers import transfer_payload
+from tests.tokenos.helpers import approved_token, stored_request, transfer_payload
 
 KINDS: dict[str, Any] = {
     members.NS_MEMBER: members.Member,
@@ -81,23 +80,7 @@ def test_every_record_the_v1_flow_stores_round_trips_exactly(app: Flask) -> None
     state: State = app.extensions["mockbank"]
     fixtures = state.fixtures["tokenos"]
     merchant = fixtures.members[0].member_id
-    body = {"requestPayload": {**transfer_payload("5.00"), "to": {"id": merchant}}}
-    stored = models.store_token_request(
-        state.store, merchant, body, fixtures, now=state.now(), rng=state.token_bytes
-    )
-    asked = rules.consent_form("approve", "iron", "payer@example.com", "", [])
-    step = rules.consent_step(state.store, stored["id"], fixtures, asked, now=state.now())
-    assert step.consent is not None
-    rules.approve_consent(
-        state.store,
-        stored["id"],
-        step.consent,
-        [],
-        fixtures,
-        now=state.now(),
-        rng=state.token_bytes,
-    )
-    token_id = models.request_result(state.store, stored["id"], now=state.now())["tokenId"]
+    token_id = approved_token(state, stored_request(state, transfer_payload("5.00")))
     member = models.get_member(state.store, merchant, now=state.now())
     models.redeem_token(
         state.store,

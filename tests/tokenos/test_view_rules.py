@@ -10,10 +10,9 @@ from flask import Flask
 from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.errors import InvalidArgument, NotFound, PermissionDenied
 from mockbank.providers.tokenos.models import accounts, members, tokens
-from mockbank.providers.tokenos.models import consent as rules
 from mockbank.providers.tokenos.records.accounts import NS_ACCOUNT
 from mockbank.state import State
-from tests.tokenos.helpers import access_payload
+from tests.tokenos.helpers import access_payload, approved_token, stored_request
 
 
 def state_of(app: Flask) -> State:
@@ -23,25 +22,8 @@ def state_of(app: Flask) -> State:
 
 def access_token(state: State, types: list[str]) -> tuple[str, dict[str, Any]]:
     """(merchant id, the access grant) for an access token the seeded payer approved."""
-    fixtures = state.fixtures["tokenos"]
-    merchant = fixtures.members[0].member_id
-    body = {"requestPayload": {**access_payload(types), "to": {"id": merchant}}}
-    stored = models.store_token_request(
-        state.store, merchant, body, fixtures, now=state.now(), rng=state.token_bytes
-    )
-    asked = rules.consent_form("approve", "iron", "payer@example.com", "", [])
-    step = rules.consent_step(state.store, stored["id"], fixtures, asked, now=state.now())
-    assert step.consent is not None
-    rules.approve_consent(
-        state.store,
-        stored["id"],
-        step.consent,
-        [],
-        fixtures,
-        now=state.now(),
-        rng=state.token_bytes,
-    )
-    token_id = models.request_result(state.store, stored["id"], now=state.now())["tokenId"]
+    merchant = state.fixtures["tokenos"].members[0].member_id
+    token_id = approved_token(state, stored_request(state, access_payload(types)))
     return merchant, accounts.access_grant(state.store, merchant, token_id, now=state.now())
 
 

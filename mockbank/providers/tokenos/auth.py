@@ -193,12 +193,19 @@ def signing_key(
     store: Store, signed: SignedHeader, *, now: datetime
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The member a signature header names and the key it signed with; 401 when unknown."""
-    member = store.get(NS_MEMBER, signed.member_id, now=now)
+    return member_key(store, signed.member_id, signed.key_id, now=now)
+
+
+def member_key(
+    store: Store, member_id: str, key_id: str, *, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A member and one of its keys, by id; 401 UNAUTHENTICATED naming the unknown one."""
+    member = store.get(NS_MEMBER, member_id, now=now)
     if member is None:
-        raise Unauthenticated(f"unknown member {signed.member_id}")
-    key = find_key(member, signed.key_id)
+        raise Unauthenticated(f"unknown member {member_id}")
+    key = find_key(member, key_id)
     if key is None:
-        raise Unauthenticated(f"key {signed.key_id} is not a key of {signed.member_id}")
+        raise Unauthenticated(f"key {key_id} is not a key of {member_id}")
     return member, key
 
 

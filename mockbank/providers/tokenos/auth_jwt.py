@@ -19,9 +19,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from mockbank.clients.tokenos import base64url, base64url_decode
+from mockbank.providers.tokenos.auth import member_key
 from mockbank.providers.tokenos.errors import Unauthenticated
-from mockbank.providers.tokenos.models.members import find_key
-from mockbank.providers.tokenos.records.members import NS_MEMBER
 from mockbank.store import Store
 
 CLAIMS = ("kid", "mid", "host", "method", "path", "exp")
@@ -122,12 +121,7 @@ def verify_bearer(
         raise Unauthenticated(f"the JWT is for host {claims.host!r}, not {hosts[0]!r}")
     if claims.path not in paths:
         raise Unauthenticated(f"the JWT is for path {claims.path!r}, not {paths[0]!r}")
-    member = store.get(NS_MEMBER, claims.mid, now=now)
-    if member is None:
-        raise Unauthenticated(f"unknown member {claims.mid}")
-    key = find_key(member, claims.kid)
-    if key is None:
-        raise Unauthenticated(f"key {claims.kid} is not a key of {claims.mid}")
+    member, key = member_key(store, claims.mid, claims.kid, now=now)
     expires = key.get("expiresAtMs")
     if expires and str(expires).isdigit() and int(expires) <= now_ms:
         raise Unauthenticated(f"key {claims.kid} has expired")
