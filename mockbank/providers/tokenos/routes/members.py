@@ -88,21 +88,22 @@ def set_profile() -> Response:
     return jsonify({"profile": profile})
 
 
+def _profile(member_id: str) -> dict[str, str]:
+    """A member's profile, for any authenticated caller."""
+    state, _ = provider_state()
+    authenticate()
+    return dict(models.get_member(state.store, member_id, now=state.now())["profile"])
+
+
 @bp.get("/members/<member_id>/profile")
 @endpoint("get-profile")
 def get_profile(member_id: str) -> Response:
     """A member's profile."""
-    state, _ = provider_state()
-    authenticate()
-    member = models.get_member(state.store, member_id, now=state.now())
-    return jsonify({"profile": member["profile"]})
+    return jsonify({"profile": _profile(member_id)})
 
 
 @bp.get("/members/<member_id>/profile-name")
 @endpoint("get-profile-name")
 def get_profile_name(member_id: str) -> Response:
     """A member's display name."""
-    state, _ = provider_state()
-    authenticate()
-    member = models.get_member(state.store, member_id, now=state.now())
-    return jsonify({"profileName": member_models.profile_name(member["profile"])})
+    return jsonify({"profileName": member_models.profile_name(_profile(member_id))})
