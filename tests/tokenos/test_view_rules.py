@@ -9,7 +9,7 @@ from flask import Flask
 
 from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.errors import InvalidArgument, NotFound, PermissionDenied
-from mockbank.providers.tokenos.models import accounts, members, tokens
+from mockbank.providers.tokenos.models import accounts, banks, members, tokens
 from mockbank.providers.tokenos.records.accounts import NS_ACCOUNT
 from mockbank.state import State
 from tests.tokenos.helpers import access_payload, approved_token, stored_request
@@ -118,3 +118,11 @@ def test_a_redeem_path_token_must_match_the_body() -> None:
     tokens.check_path_token(None, "tt:1")
     with pytest.raises(InvalidArgument, match="differs"):
         tokens.check_path_token({"payload": {"tokenId": "tt:2"}}, "tt:1")
+
+
+def test_bank_countries_are_those_of_the_filtered_banks_sorted(app: Flask) -> None:
+    fixtures = state_of(app).fixtures["tokenos"]
+    everything = banks.list_countries(fixtures, {})
+    assert everything == sorted({b.country for b in fixtures.banks.values()})
+    assert banks.list_countries(fixtures, {"countries": ["gb", "DE", "ZZ"]}) == ["DE", "GB"]
+    assert banks.list_countries(fixtures, {"search": ["no such bank"]}) == []

@@ -61,3 +61,9 @@ def list_banks(fixtures: Fixtures, args: Mapping[str, list[str]]) -> dict[str, A
             "totalCount": total,
         },
     }
+
+
+def list_countries(fixtures: Fixtures, args: Mapping[str, list[str]]) -> list[str]:
+    """``GET /banks/countries``: the countries of the banks ``GET /banks`` lists for the same
+    filters, sorted."""
+    return sorted({b["country"] for b in list_banks(fixtures, args)["banks"]})

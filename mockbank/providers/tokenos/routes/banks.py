@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 
 from mockbank.providers.tokenos import models
+from mockbank.providers.tokenos.models import banks as bank_models
 from mockbank.providers.tokenos.models import banks_v2
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import provider_state
@@ -24,8 +25,8 @@ def banks() -> Response:
 def bank_countries() -> Response:
     """Countries that have banks matching the same filters."""
     _, fixtures = provider_state()
-    listed = models.list_banks(fixtures, request.args.to_dict(flat=False))
-    return jsonify({"countries": sorted({b["country"] for b in listed["banks"]})})
+    countries = bank_models.list_countries(fixtures, request.args.to_dict(flat=False))
+    return jsonify({"countries": countries})
 
 
 @bp.get("/bank/countries")
