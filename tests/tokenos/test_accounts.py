@@ -350,6 +350,7 @@ def test_cancelled_access_token_is_refused(merchant: Member, live: LiveServer) -
     assert "cancelled" in refused.value.message
 
 
+@pytest.mark.slow
 def test_seeded_histories_are_deterministic_per_seed() -> None:
     def history(seed: int, read_first: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         app = create_app({"state_path": None, "seed": seed})

@@ -103,6 +103,7 @@ def test_back_buttons_return_to_the_bank_and_email_steps(
     assert approved.status_code == 400  # no account there: nothing to approve
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_consent_walks_back_from_a_bank_without_accounts_in_chromium(
     page: Any, live: LiveServer, merchant: Member, token_client: TokenClient, artifacts: Path

@@ -29,6 +29,7 @@ def catch_callback(page: Any) -> list[str]:
     return seen
 
 
+@pytest.mark.slow
 def test_transfer_consent_walks_bank_email_accounts_and_approves(
     page: Any, live: LiveServer, merchant: Member, token_client: TokenClient, artifacts: Path
 ) -> None:
@@ -75,6 +76,7 @@ def test_transfer_consent_walks_bank_email_accounts_and_approves(
     assert token["payload"]["transfer"]["lifetimeAmount"] == "25.00"
 
 
+@pytest.mark.slow
 def test_access_consent_in_german_is_denied(
     page: Any, live: LiveServer, merchant: Member, token_client: TokenClient, artifacts: Path
 ) -> None:
@@ -111,6 +113,7 @@ def test_access_consent_in_german_is_denied(
     page.screenshot(path=str(artifacts / "tokenos-consent-5-answered.png"))
 
 
+@pytest.mark.slow
 def test_access_consent_approves_chosen_accounts_only(
     page: Any, live: LiveServer, merchant: Member, token_client: TokenClient
 ) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mockbank.pytest_plugin import Mockbank
 from tests.processes import run_script
 
 
+@pytest.mark.slow
 def test_demo_runs_against_a_live_server(mockbank: Mockbank) -> None:
     base = mockbank.url("tokenos").removesuffix("/tokenos")
     out = run_script("demo_tokenos.py", "--base-url", base)

@@ -137,6 +137,7 @@ ENDPOINTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("method", "path", "variant"),
     [
@@ -240,6 +241,7 @@ def test_generated_bad_queries_get_4xx(client: FlaskClient, state: State, query_
     assert state.take_server_errors() == []
 
 
+@pytest.mark.slow
 def test_generated_consent_forms_never_fail_the_server(client: FlaskClient, state: State) -> None:
     headers = api_key_headers(state)
     rng = random.Random(11)

@@ -319,6 +319,7 @@ def test_racing_approvals_and_denials_answer_once_and_losers_see_the_answered_pa
     assert len(minted) == (1 if "tokenId=" in winners[0].headers["Location"] else 0)
 
 
+@pytest.mark.slow
 def test_races_hold_on_the_sqlite_store(tmp_path: Path) -> None:
     app = create_app({"state_path": tmp_path})
     try:

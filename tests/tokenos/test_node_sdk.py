@@ -26,6 +26,7 @@ def _node_or_skip() -> str:
     return node
 
 
+@pytest.mark.slow
 def test_sdk_runs_the_documented_flow_against_mockbank(mockbank: Mockbank) -> None:
     node = _node_or_skip()
     result = subprocess.run(
@@ -67,6 +68,7 @@ def test_sdk_runs_the_documented_flow_against_mockbank(mockbank: Mockbank) -> No
     assert not any(n.get("auth") == "lenient" for n in notes)
 
 
+@pytest.mark.slow
 def test_the_merchant_samples_calls_run_unchanged(mockbank: Mockbank, tmp_path: Path) -> None:
     """Token.io's merchant sample flow: +noverify DOMAIN alias, profile picture, standing order,
     a future-dated transfer executing when the app clock reaches its date, one-step payment."""
