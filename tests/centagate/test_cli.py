@@ -60,6 +60,7 @@ def test_cli_reads_device_secrets_from_a_fixtures_directory(
     assert capsys.readouterr().out.strip() == reference_otp("rotated-secret", "7", "x")
 
 
+@pytest.mark.slow
 def test_cli_runs_as_a_console_command(api: Api) -> None:
     issued = api.issue()
     result = subprocess.run(

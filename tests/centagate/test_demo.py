@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import segno
 from PIL import Image
 
@@ -15,6 +16,7 @@ from tests.processes import run_script
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "demo_centagate.py"
 
 
+@pytest.mark.slow
 def test_demo_script_walks_through_signing_and_three_refusals(
     mockbank: Any, tmp_path: Path
 ) -> None:
@@ -37,6 +39,7 @@ def test_demo_script_walks_through_signing_and_three_refusals(
 HALF_BLOCKS = {"\u2588": (0, 0), " ": (1, 1), "\u2580": (0, 1), "\u2584": (1, 0)}
 
 
+@pytest.mark.slow
 def test_demo_terminal_qr_is_the_qr_code_of_the_issued_challenge(
     mockbank: Any, tmp_path: Path
 ) -> None:

@@ -75,6 +75,7 @@ def test_qr_png_is_a_readable_image(api: Api) -> None:
     assert missing.status_code == 404
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_device_page_in_chromium_shows_a_qr_and_an_otp(
     mockbank: Any, page: Any, artifacts: Path
@@ -121,6 +122,7 @@ def test_qr_images_are_full_qr_with_whole_pixels_per_module(api: Api) -> None:
     assert not segno.make_qr(issued["qrCode"][:10]).is_micro  # ...make_qr never does
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_device_page_shows_dense_qr_at_natural_size_and_stacks_on_a_phone(
     mockbank: Any, page: Any, artifacts: Path

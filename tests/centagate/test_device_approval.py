@@ -41,6 +41,7 @@ def test_an_approved_challenge_leaves_pending_until_its_otp_is_used(api: Api) ->
     assert all(otp not in entry.response_body for entry in journal)
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_device_page_refreshes_itself_and_moves_an_approval(
     mockbank: Any, page: Any, artifacts: Path

@@ -27,6 +27,7 @@ def _mutations(rng: random.Random, body: dict[str, Any]) -> dict[str, Any]:
     return mutated
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", [REQUEST_QR, AUTH_QR], ids=["request-qr", "auth-qr"])
 def test_hundreds_of_generated_bad_bodies_never_give_a_5xx(
     api: Api, snapshot: Any, path: str
