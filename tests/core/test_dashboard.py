@@ -36,21 +36,12 @@ def test_dashboard_renders_in_chromium_and_refreshes(
 
 
 def test_dashboard_shows_pending_centagate_qr_codes(mockbank: Any) -> None:
-    import base64
     import json
 
-    from mockbank.clients.centagate import sign
+    from tests.centagate.helpers import b64, qr_body
 
     client = mockbank.client()
-    now = str(int(mockbank.clock.epoch()))
-    body = {
-        "username": "alice",
-        "devAccId": "alice-device-1",
-        "integrationKey": "mockbank-integration-key",
-        "details": base64.b64encode(b"Pay RM 250 to Bob").decode(),
-        "unixTimestamp": now,
-    }
-    body["hmac"] = sign(body, "mockbank-secret-key")
+    body = qr_body(mockbank.clock.epoch(), details=b64("Pay RM 250 to Bob"))
     answer = client.post("/centagate/v2/CentagateWS/webresources/req/requestQrCode", json=body)
     challenge = json.loads(answer.get_json()["object"])["otpChallenge"]
     cards = client.get("/_mockbank/console").get_json()["providers"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import signal
 import subprocess
@@ -12,46 +11,27 @@ from typing import Any
 import pytest
 import requests
 
-from mockbank.clients.centagate import otp_from_qr, sign
+from tests.centagate.helpers import auth_body, b64, qr_body
 from tests.processes import free_port, start_serve, wait_for_health
-
-SECRET_KEY = "mockbank-secret-key"
 
 
 def _api(url: str) -> str:
     return url + "/centagate/v2/CentagateWS/webresources"
 
 
+def _epoch(url: str) -> float:
+    return float(requests.get(url + "/_mockbank/clock", timeout=5).json()["epoch"])
+
+
 def _request_qr(url: str) -> dict[str, Any]:
-    now = str(int(requests.get(url + "/_mockbank/clock", timeout=5).json()["epoch"]))
-    body = {
-        "username": "alice",
-        "devAccId": "alice-device-1",
-        "integrationKey": "mockbank-integration-key",
-        "details": base64.b64encode(b"Pay RM 250 to Bob").decode(),
-        "unixTimestamp": now,
-    }
-    body["hmac"] = sign(body, SECRET_KEY)
+    body = qr_body(_epoch(url), details=b64("Pay RM 250 to Bob"))
     answer = requests.post(_api(url) + "/req/requestQrCode", json=body, timeout=5).json()
     assert answer["code"] == "0", answer
     return {"request": body, "qr": json.loads(answer["object"])}
 
 
 def _authorize(url: str, issued: dict[str, Any]) -> int:
-    qr = issued["qr"]
-    now = str(int(requests.get(url + "/_mockbank/clock", timeout=5).json()["epoch"]))
-    body = {
-        **issued["request"],
-        "unixTimestamp": now,
-        "otp": otp_from_qr("alice-device-secret", qr["qrCode"]),
-        "challenge": qr["otpChallenge"],
-        "authToken": qr["authToken"],
-        "details": base64.b64encode(qr["plainText"].encode()).decode(),
-        "transactionValue": "250.00",
-        "isTransaction": "1",
-    }
-    body.pop("hmac")
-    body["hmac"] = sign(body, SECRET_KEY)
+    body = auth_body(issued["qr"], _epoch(url))
     code: str = requests.post(_api(url) + "/auth/authQRCode", json=body, timeout=5).json()["code"]
     return int(code)  # Centagate sends the code as a string
 

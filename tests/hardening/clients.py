@@ -6,7 +6,6 @@ hardening tests see exactly what a team sharing one sandbox would see.
 
 from __future__ import annotations
 
-import base64
 import json
 import signal
 import subprocess
@@ -16,15 +15,14 @@ from typing import Any
 
 import requests
 
-from mockbank.clients.centagate import otp_from_qr, sign
 from mockbank.clients.syspay import wsse_header
+from tests.centagate.helpers import auth_body, b64, qr_body
 from tests.processes import free_port, start_serve, wait_for_health
 from tests.quickstream.helpers import Rest, payment, token_params
 
 FORTER_AUTH = ("SITE_ID", "SITE_SECRET")
 FORTER_TOKEN = "ftr1df95272f9e204c5791427722cc4ef407"
 FORTER_CVC_TOKEN = "ftr1c0ffee00000000000000000000000001"
-CENTAGATE_KEY = "mockbank-secret-key"
 COMMUNITY = "COMMUNITY1"
 # Centagate return codes (the current table): a wrong OTP, and a device locked by five of them.
 CENTAGATE_WRONG_OTP = 23001
@@ -156,14 +154,7 @@ def _centagate_api(server: Server) -> str:
 
 def centagate_request(server: Server, device: str = "alice-device-1") -> dict[str, Any]:
     """requestQrCode for alice: the signed request and Centagate's envelope, as sent."""
-    body = {
-        "username": "alice",
-        "devAccId": device,
-        "integrationKey": "mockbank-integration-key",
-        "details": base64.b64encode(b"Pay RM 250 to Bob").decode(),
-        "unixTimestamp": str(server.epoch()),
-    }
-    body["hmac"] = sign(body, CENTAGATE_KEY)
+    body = qr_body(server.epoch(), devAccId=device, details=b64("Pay RM 250 to Bob"))
     answer = requests.post(_centagate_api(server) + "/req/requestQrCode", json=body, timeout=20)
     return {"request": body, "envelope": answer.json()}
 
@@ -176,20 +167,11 @@ def centagate_challenge(server: Server, device: str = "alice-device-1") -> dict[
 
 
 def centagate_authorize(server: Server, issued: dict[str, Any], *, wrong: bool = False) -> int:
-    qr = issued["qr"]
-    otp = otp_from_qr("alice-device-secret", qr["qrCode"])
-    body = {
-        **issued["request"],
-        "unixTimestamp": str(server.epoch()),
-        "otp": "000000" if wrong and otp != "000000" else ("111111" if wrong else otp),
-        "challenge": qr["otpChallenge"],
-        "authToken": qr["authToken"],
-        "details": base64.b64encode(qr["plainText"].encode()).decode(),
-        "transactionValue": "250.00",
-        "isTransaction": "1",
-    }
-    body.pop("hmac")
-    body["hmac"] = sign(body, CENTAGATE_KEY)
+    device = issued["request"]["devAccId"]
+    body = auth_body(issued["qr"], server.epoch(), devAccId=device)
+    if wrong:
+        otp = "000000" if body["otp"] != "000000" else "111111"
+        body = auth_body(issued["qr"], server.epoch(), devAccId=device, otp=otp)
     answer = requests.post(_centagate_api(server) + "/auth/authQRCode", json=body, timeout=20)
     code = int(answer.json()["code"])
     return code
