@@ -369,20 +369,24 @@ class ForwardProxy:
     """
 
     label = "proxy"
+    default_tenant: Tenant | None = None  # a subclass for one tenant names it here
 
     def __init__(
         self,
         app: Flask,
-        tenant: Tenant,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
+        tenant: Tenant | None = None,
         ca: LocalCA | None = None,
         ca_dir: Path | None = None,
         relay_loopback: bool | None = None,
     ) -> None:
         self.app = app
-        self.tenant = tenant
+        chosen = tenant or self.default_tenant
+        if chosen is None:
+            raise TypeError("ForwardProxy needs a tenant (where its requests go in the app)")
+        self.tenant = chosen
         self.resources: ProxyResources = app.extensions["mockbank"].proxy
         if ca is not None:
             self.resources.use_ca(ca)
@@ -391,7 +395,7 @@ class ForwardProxy:
         # Listening beyond loopback, the proxy relays to loopback targets only where mapped
         # (--upstream): it must not open the machine's local services to the network.
         self.relay_loopback = is_loopback(host) if relay_loopback is None else relay_loopback
-        listener = _listen(host, port, tenant.label)
+        listener = _listen(host, port, chosen.label)
         self.port: int = listener.getsockname()[1]
         self._reactor = Reactor(
             listener, lambda sock, address: ProxyConnection(self, sock, address)

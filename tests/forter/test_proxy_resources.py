@@ -78,7 +78,7 @@ def test_a_proxy_started_with_its_own_ca_serves_with_it(
     from mockbank.proxy.ca import LocalCA
 
     own = LocalCA.load_or_create(tmp_path / "own")
-    proxy = ForwardProxy(app, Tenant("forter", "/forter/echo", "/forter/echo"), ca=own)
+    proxy = ForwardProxy(app, tenant=Tenant("forter", "/forter/echo", "/forter/echo"), ca=own)
     try:
         assert state.proxy.ca() is own
     finally:
@@ -87,7 +87,7 @@ def test_a_proxy_started_with_its_own_ca_serves_with_it(
 
 def test_the_proxy_serves_any_tenants_paths(app: Flask, tmp_path: Path) -> None:
     tenant = Tenant(provider="forter", path="/forter/echo", connect_path="/forter/echo")
-    with ForwardProxy(app, tenant, ca_dir=tmp_path / "ca") as proxy:
+    with ForwardProxy(app, tenant=tenant, ca_dir=tmp_path / "ca") as proxy:
         answer = requests.get("http://psp.example/pay?x=1", proxies={"http": proxy.url}, timeout=10)
     assert answer.status_code == 200
     assert answer.json()["method"] == "GET"
@@ -104,3 +104,8 @@ def test_the_proxy_package_names_no_provider() -> None:
         text = module.read_text().lower()
         assert "mockbank.providers" not in text, module.name
         assert "forter" not in text, module.name
+
+
+def test_a_proxy_without_a_tenant_is_refused(app: Flask) -> None:
+    with pytest.raises(TypeError, match="tenant"):
+        ForwardProxy(app)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from mockbank.fixtures import FixtureReader
+from mockbank.outbound import OutboundPolicy
 from mockbank.providers.forter.admin import Fixtures, load_fixtures
 from mockbank.providers.forter.auth import require_proxy_site, require_site
 from mockbank.providers.forter.errors import (
@@ -22,7 +23,7 @@ from mockbank.providers.forter.errors import (
 )
 from mockbank.providers.forter.models.cards import CardInput
 from mockbank.providers.forter.models.detokenize import Resolved
-from mockbank.providers.forter.models.proxying import Forward, relay
+from mockbank.providers.forter.models.proxying import Forward, ProxyRequest, prepare, relay, send
 from mockbank.providers.forter.models.spending import consume_single_use, tokens_to_spend
 from mockbank.providers.forter.models.tokens import save_token, token_record
 from mockbank.providers.forter.records import NS_TOKEN, Alias, TokenRecord, TokenType
@@ -230,4 +231,62 @@ def test_a_target_failing_after_the_request_left_keeps_the_token_spent() -> None
     with pytest.raises(TargetUnreachable):
         _relay(store, _Pool(lease))
     assert lease.discarded
+    assert _record(store, SINGLE).used
+
+
+# -- a proxied request end to end, without a network ----------------------------------------
+def _incoming(target: str, token: str = SINGLE) -> ProxyRequest:
+    return ProxyRequest(
+        target=target,
+        method="POST",
+        raw_headers=[("Content-Type", "application/json"), ("forter-token", token)],
+        connect_headers={},
+        body=b'{"pan": "{{ card_number }}"}',
+        content_type="application/json",
+    )
+
+
+def _prepare(store: MemoryStore, policy: OutboundPolicy, notes: dict[str, Any]) -> Forward:
+    return prepare(
+        store,
+        policy,
+        _incoming("https://psp.example/pay"),
+        now=NOW,
+        hmac_encoding="base64",
+        token_bytes=bytes,
+        note=notes.__setitem__,
+    )
+
+
+def test_a_target_the_outbound_policy_refuses_is_502_and_spends_nothing() -> None:
+    store = _store((SINGLE, CARD, TokenType.SINGLE_USE))
+    with pytest.raises(TargetUnreachable):
+        _prepare(store, OutboundPolicy(), {})
+    assert not _record(store, SINGLE).used
+
+
+def test_preparing_detokenizes_notes_masked_values_and_spends_nothing() -> None:
+    store = _store((SINGLE, CARD, TokenType.SINGLE_USE))
+    notes: dict[str, Any] = {}
+    forward = _prepare(store, OutboundPolicy({"psp.example": "echo"}), notes)
+    assert forward.url is None  # the echo target
+    assert forward.body == b'{"pan": "4111111111111111"}'
+    assert all(not name.lower().startswith("forter-") for name, _ in forward.headers)
+    assert notes["token"] == SINGLE
+    assert notes["placeholders"] == ["card_number"]
+    assert "4111111111111111" not in repr(notes)
+    assert not _record(store, SINGLE).used
+
+
+def test_the_echo_target_spends_the_token_without_a_pool() -> None:
+    store = _store((SINGLE, CARD, TokenType.SINGLE_USE))
+    forward = _prepare(store, OutboundPolicy({"psp.example": "echo"}), {})
+
+    def no_pool() -> _Pool:
+        raise AssertionError("the echo target needs no upstream connection")
+
+    answer = send(store, no_pool, forward, now=NOW, note=lambda *_: None)
+    assert isinstance(answer, dict)
+    assert answer["body"] == '{"pan": "4111111111111111"}'
+    assert answer["path"] == "/pay"
     assert _record(store, SINGLE).used

@@ -7,7 +7,6 @@ the JSON a refused request reads; `mockbank.proxy` knows none of them.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mockbank.providers import Service
@@ -16,7 +15,6 @@ from mockbank.providers.forter.errors import (
     ProxyUnexpectedError,
     ProxyValidationError,
 )
-from mockbank.proxy.ca import LocalCA
 from mockbank.proxy.server import ForwardProxy
 from mockbank.proxy.tenant import Tenant
 
@@ -59,20 +57,7 @@ class ForterProxy(ForwardProxy):
     """The Detokenization Proxy on its own port (`mockbank serve --proxy-port`)."""
 
     label = "forter proxy"
-
-    def __init__(
-        self,
-        app: Flask,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        *,
-        ca: LocalCA | None = None,
-        ca_dir: Path | None = None,
-        relay_loopback: bool | None = None,
-    ) -> None:
-        super().__init__(
-            app, TENANT, host, port, ca=ca, ca_dir=ca_dir, relay_loopback=relay_loopback
-        )
+    default_tenant = TENANT
 
 
 def services(app: Flask, config: Config) -> list[Service]:

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -121,31 +122,26 @@ def sign_request(
     Returns the headers to forward and notes for the journal (never a secret).
     """
     notes: dict[str, Any] = {}
+    signed = _Signed(method, request_uri, body)
     if any(inner.get(name) for name in HMAC_HEADERS):
-        headers, notes["hmac"] = _sign_hmac(
-            headers,
-            inner,
-            method=method,
-            request_uri=request_uri,
-            body=body,
-            encoding=hmac_encoding,
-        )
+        headers, notes["hmac"] = _sign_hmac(headers, inner, signed, encoding=hmac_encoding)
     ixopay_key = inner.get(IXOPAY_HEADER)
     if ixopay_key is not None:
-        headers, notes["ixopay"] = _sign_ixopay(
-            headers, ixopay_key, method=method, request_uri=request_uri, body=body, now=now
-        )
+        headers, notes["ixopay"] = _sign_ixopay(headers, ixopay_key, signed, now=now)
     return headers, notes
 
 
+@dataclass(frozen=True)
+class _Signed:
+    """The parts of the outgoing request a signature covers."""
+
+    method: str
+    request_uri: str
+    body: bytes
+
+
 def _sign_hmac(
-    headers: list[tuple[str, str]],
-    inner: Mapping[str, str],
-    *,
-    method: str,
-    request_uri: str,
-    body: bytes,
-    encoding: str,
+    headers: list[tuple[str, str]], inner: Mapping[str, str], signed: _Signed, *, encoding: str
 ) -> tuple[list[tuple[str, str]], dict[str, str]]:
     given = [name for name in HMAC_HEADERS if inner.get(name)]
     missing = [name for name in HMAC_HEADERS if not inner.get(name)]
@@ -158,10 +154,10 @@ def _sign_hmac(
         algorithm=inner["forter-hmac-algo"],
         secret=inner["forter-hmac-secret"],
         template=inner["forter-hmac-payload-template"],
-        method=method,
-        path=request_uri,
+        method=signed.method,
+        path=signed.request_uri,
         headers=dict(headers),
-        body=body,
+        body=signed.body,
         encoding=encoding,
     )
     target = inner["forter-hmac-target-header"].strip()
@@ -175,13 +171,7 @@ def _sign_hmac(
 
 
 def _sign_ixopay(
-    headers: list[tuple[str, str]],
-    key: str,
-    *,
-    method: str,
-    request_uri: str,
-    body: bytes,
-    now: datetime,
+    headers: list[tuple[str, str]], key: str, signed: _Signed, *, now: datetime
 ) -> tuple[list[tuple[str, str]], str]:
     if not key.strip():
         raise ProxyValidationError(
@@ -191,10 +181,10 @@ def _sign_ixopay(
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
     added = ixopay_headers(
         key=key.strip(),
-        method=method,
-        request_uri=request_uri,
+        method=signed.method,
+        request_uri=signed.request_uri,
         content_type=content_type,
-        body=body,
+        body=signed.body,
         now=now,
     )
     # Ixopay reads X-Date before Date when both are present (its PHP SDK sends both):
