@@ -272,6 +272,46 @@ def test_consent_vrps_lists_only_that_consents_payments(state: State) -> None:
         )
 
 
+def _completed(state: State) -> Payment:
+    payment = _payment(state)
+    bank_payment(
+        state.store,
+        _fixtures(state),
+        payment.id,
+        PageForm("POST", decision="approve"),
+        SETTINGS,
+        now=state.now(),
+    )
+    state.clock.advance(60)
+    done = _stored(state, payment.id)
+    assert done.status == "INITIATION_COMPLETED"
+    return done
+
+
+def test_a_payments_refunds_are_listed_only_for_its_owner(state: State) -> None:
+    payment = _completed(state)
+    body = {
+        "initiation": {
+            "refId": "rf-1",
+            "amount": {"value": "2.00", "currency": "EUR"},
+            "originalPaymentId": payment.id,
+            "localInstrument": "SEPA",
+            "description": "Returned book",
+        }
+    }
+    refund, _ = refunds.create_refund(
+        state.store, MEMBER, body, now=state.now(), rng=state.token_bytes
+    )
+    args = {"limit": ["10"]}
+    chunk, _ = v2_operations.payment_refunds(state.store, MEMBER, payment.id, args, now=state.now())
+    assert [r.id for r in chunk] == [refund.id]
+    assert v2_operations.refund_payment(state.store, refund, now=state.now()) == _stored(
+        state, payment.id
+    )
+    with pytest.raises(PaymentNotFound):
+        v2_operations.payment_refunds(state.store, OTHER, payment.id, args, now=state.now())
+
+
 # -- the payer's pages -----------------------------------------------------------------------
 def _hosted(state: State) -> Payment:
     payment = _payment(state, flowType="FULL_HOSTED_PAGES", bankId=None)
