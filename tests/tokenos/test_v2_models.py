@@ -19,6 +19,7 @@ from mockbank.providers.tokenos.errors_v2 import (
 )
 from mockbank.providers.tokenos.models import lifecycle, refunds, v2_operations, vrp
 from mockbank.providers.tokenos.models import payment_initiation as initiation
+from mockbank.providers.tokenos.models import payments_query as query
 from mockbank.providers.tokenos.models import payments_v2 as payments
 from mockbank.providers.tokenos.models.fixtures import Fixtures
 from mockbank.providers.tokenos.models.hosted_pages import (
@@ -204,6 +205,27 @@ def test_sweep_applies_due_steps_unpolled_and_forgets_them(state: State) -> None
     assert _stored(state, payment.id).status == "INITIATION_COMPLETED"
     assert state.store.get(NS_DUE, Due.key(NS_PAYMENT, payment.id), now=state.now()) is None
     assert v2_operations.sweep(state.store, now=state.now()) == []
+
+
+def test_member_resources_are_the_members_newest_first_with_due_steps_applied(
+    state: State,
+) -> None:
+    state.clock.freeze()
+    first = _payment(state, "301.00")  # decoupled: approved on the phone later
+    second = _payment(state)
+    theirs = _payment(state)
+    state.store.update(NS_PAYMENT, theirs.id, lambda v: v | {"memberId": OTHER}, now=state.now())
+    state.store.add(NS_REFUND, "rf:held", RefundReservation().to_value(), now=state.now())
+    state.clock.advance(SETTINGS.decoupled_s + 60)
+    found = lifecycle.member_resources(state.store, payments.PAYMENTS, MEMBER, now=state.now())
+    assert [p.id for p in found] == [second.id, first.id]
+    assert found[1].status == "INITIATION_COMPLETED"
+    assert lifecycle.stored(state.store, refunds.REFUNDS) == []
+    summary = query.state_summary(state.store)
+    assert [p["id"] for p in summary["paymentsV2"]] == [first.id, second.id, theirs.id]
+    assert summary["paymentsV2"][2]["memberId"] == OTHER
+    assert summary["paymentsV2"][0]["amount"] == {"value": "301.00", "currency": "EUR"}
+    assert summary["refunds"] == []
 
 
 # -- initiation, confirm funds, a consent's VRPs ---------------------------------------------

@@ -189,6 +189,23 @@ def owned(
     return resource, changes
 
 
+def stored(store: Store, kind: Kind[T]) -> list[T]:
+    """Every resource of `kind` as last stored, oldest first (ids still being checked left out)."""
+    return [kind.decode(r.value) for r in store.records(kind.namespace) if "memberId" in r.value]
+
+
+def member_resources(store: Store, kind: Kind[T], member_id: str, *, now: datetime) -> list[T]:
+    """The member's resources of `kind`, newest first, each with its due steps applied."""
+    found = []
+    for resource in reversed(stored(store, kind)):
+        if resource.member_id != member_id:
+            continue
+        if due_steps(resource.schedule, now.timestamp())[0]:  # the sweep has not reached it
+            resource = load(store, kind, resource.id, now=now)[0]
+        found.append(resource)
+    return found
+
+
 def sweep(store: Store, kind: Kind[Any], *, now: datetime) -> list[StatusChange]:
     """Apply the due steps of every resource of `kind` that has one (reported unpolled)."""
     changes = []

@@ -6,14 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from mockbank.providers.tokenos.errors_v2 import FieldInvalid
-from mockbank.providers.tokenos.models import lifecycle
+from mockbank.providers.tokenos.models import lifecycle, refunds, vrp
 from mockbank.providers.tokenos.models import payment_flow as flow
 from mockbank.providers.tokenos.models import payments_v2 as payments
 from mockbank.providers.tokenos.models import v2_common as f
 from mockbank.providers.tokenos.models.vrp_payments import VRP_STATUSES
-from mockbank.providers.tokenos.records.payments_v2 import NS_PAYMENT, Payment
-from mockbank.providers.tokenos.records.refunds import NS_REFUND
-from mockbank.providers.tokenos.records.vrp import NS_VRP_CONSENT
+from mockbank.providers.tokenos.records.payments_v2 import Payment
 from mockbank.store import Store
 
 TYPES = ("SINGLE_IMMEDIATE_PAYMENT", "VARIABLE_RECURRING_PAYMENT")
@@ -22,14 +20,7 @@ REFUND_STATUSES = ("NONE", "PARTIAL", "FULL")
 
 def member_payments(store: Store, member_id: str, *, now: datetime) -> list[Payment]:
     """The caller's payments (due steps applied), newest first."""
-    found = []
-    for record in reversed(store.records(NS_PAYMENT)):
-        if record.value.get("memberId") == member_id:
-            payment = Payment.from_value(record.value)
-            if lifecycle.due_steps(payment.schedule, now.timestamp())[0]:  # raced the sweep
-                payment = lifecycle.load(store, payments.PAYMENTS, record.key, now=now)[0]
-            found.append(payment)
-    return found
+    return lifecycle.member_resources(store, payments.PAYMENTS, member_id, now=now)
 
 
 def _statuses(args: dict[str, list[str]], vrp: bool) -> list[str]:
@@ -90,22 +81,20 @@ def list_payments(
 
 def state_summary(store: Store) -> dict[str, Any]:
     """``/_mockbank/state/tokenos``: v2 payments, VRP consents and refunds as last stored."""
-    records = {
-        "paymentsV2": NS_PAYMENT,
-        "vrpConsents": NS_VRP_CONSENT,
-        "refunds": NS_REFUND,
+    kinds: dict[str, lifecycle.Kind[Any]] = {
+        "paymentsV2": payments.PAYMENTS,
+        "vrpConsents": vrp.CONSENTS,
+        "refunds": refunds.REFUNDS,
     }
-    summary: dict[str, Any] = {}
-    for name, namespace in records.items():
-        summary[name] = [
+    return {
+        name: [
             {
-                "id": r.key,
-                "memberId": r.value["memberId"],
-                "status": r.value["status"],
-                "amount": r.value["initiation"].get("amount")
-                or r.value["initiation"].get("maximumIndividualAmount"),
+                "id": r.id,
+                "memberId": r.member_id,
+                "status": r.status,
+                "amount": r.initiation.get("amount") or r.initiation.get("maximumIndividualAmount"),
             }
-            for r in store.records(namespace)
-            if "status" in r.value
+            for r in lifecycle.stored(store, kind)
         ]
-    return summary
+        for name, kind in kinds.items()
+    }

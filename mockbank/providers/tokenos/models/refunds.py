@@ -193,10 +193,7 @@ def list_refunds(
     start = _date_arg(args, "startDate")
     end = _date_arg(args, "endDate")
     found = []
-    for record in reversed(store.records(NS_REFUND)):
-        if record.value.get("memberId") != member_id:
-            continue
-        refund = lifecycle.owned(store, REFUNDS, member_id, record.key, now=now)[0]
+    for refund in lifecycle.member_resources(store, REFUNDS, member_id, now=now):
         if original is not None and refund.initiation.get("originalPaymentId") != original:
             continue
         if (start is not None and refund.created < start) or (

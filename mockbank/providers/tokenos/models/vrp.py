@@ -306,10 +306,7 @@ def list_consents(
     after, before = f.time_arg(args, "createdAfter"), f.time_arg(args, "createdBefore")
     behalf = (args.get("onBehalfOfId") or [""])[0]
     found = []
-    for record in reversed(store.records(NS_VRP_CONSENT)):
-        if record.value["memberId"] != member_id:
-            continue
-        consent = lifecycle.load(store, CONSENTS, record.key, now=now)[0]
+    for consent in lifecycle.member_resources(store, CONSENTS, member_id, now=now):
         if (after is not None and consent.created <= after) or (
             before is not None and consent.created >= before
         ):
