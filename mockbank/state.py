@@ -73,11 +73,7 @@ class State:
         self.config = config or Config()
         self.providers = providers if providers is not None else load_providers()
         # Each provider's checked options (its settings.py): a bad one stops the app here.
-        self.settings: dict[str, object] = (
-            settings
-            if settings is not None
-            else {n: p.read_settings(self.config.options) for n, p in self.providers.items()}
-        )
+        self.settings = settings if settings is not None else self._read_settings()
         # None for the default (unprefixed) sandbox; a named sandbox's state shares the app's
         # store under a prefix of its own (`mockbank.sandboxes`).
         self.sandbox = sandbox
@@ -85,11 +81,7 @@ class State:
         self.store: Store = store if store is not None else self._open_store()
         # With a persistent store, processes sharing it share the clock and the fault rules.
         self.clock = Clock(backing=StoreClockBacking(self.store) if self.store.persistent else None)
-        self.journal: Journal = (
-            StoreJournal(self.store, self.config.journal_capacity, self.config.instance)
-            if self.store.persistent
-            else Journal(self.config.journal_capacity, self.config.journal_max_bytes)
-        )
+        self.journal = self._open_journal()
         self.random = random.Random(self.config.seed)
         self._faker: Faker | None = None
         self._faker_lock = threading.Lock()
@@ -119,6 +111,15 @@ class State:
         self.sandboxes = Sandboxes(self, self._build_sandbox)
         self.load_fixtures()
         self.seed_providers()
+
+    def _read_settings(self) -> dict[str, object]:
+        return {n: p.read_settings(self.config.options) for n, p in self.providers.items()}
+
+    def _open_journal(self) -> Journal:
+        """In the store when the store is shared by processes, else in memory."""
+        if self.store.persistent:
+            return StoreJournal(self.store, self.config.journal_capacity, self.config.instance)
+        return Journal(self.config.journal_capacity, self.config.journal_max_bytes)
 
     def _open_store(self) -> Store:
         if self.config.store_url:
