@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import Rule
 
 from mockbank import control, dashboard, routing
 from mockbank.config import Config
@@ -14,9 +15,26 @@ from mockbank.masking import MaskingFilter
 from mockbank.state import State
 
 
+class _LazyRule(Rule):
+    """A URL rule whose URL builders (code werkzeug generates and compiles per rule) are made
+    on the first `url_for` that needs them, not at start: most rules are never built."""
+
+    def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+        made: list[Callable[..., tuple[str, str]]] = []
+
+        def build(rule: Rule, *args: Any, **kwargs: Any) -> tuple[str, str]:
+            if not made:
+                made.append(Rule._compile_builder(rule, append_unknown))
+            return made[0](rule, *args, **kwargs)
+
+        return build
+
+
 class _Flask(Flask):
     """Flask, deciding once per function whether it is async (Flask asks for every hook and
-    view of every request)."""
+    view of every request), with URL builders made on first use."""
+
+    url_rule_class = _LazyRule
 
     def __init__(self, import_name: str) -> None:
         super().__init__(import_name)

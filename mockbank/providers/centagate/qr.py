@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-import segno
+if TYPE_CHECKING:
+    import segno
 
 QR_BORDER = 2
 QR_TARGET_PX = 240  # about what a phone camera needs from a screen at arm's length
@@ -13,6 +15,8 @@ QR_TARGET_PX = 240  # about what a phone camera needs from a screen at arm's len
 def qr_code(content: str) -> segno.QRCode:
     """A full-size QR symbol; segno.make would pick a Micro QR for short text, which phone
     cameras do not read."""
+    import segno  # on first use: a QR code is not needed to start serving
+
     return segno.make_qr(content, error="m")
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
-from xml.etree import ElementTree
 
 from mockbank.clients.quickstream import PASSBACK_ORDER, sign_passback
 from mockbank.masking import mask_value
@@ -349,6 +348,8 @@ def notification_for(
 
 def notification_xml(fields: list[tuple[str, str]]) -> bytes:
     """``<PaymentResponse>`` with one element per field, in the form's order (our layout)."""
+    from xml.etree import ElementTree  # on first use: not needed to start serving
+
     root = ElementTree.Element("PaymentResponse")
     for name, value in fields:
         ElementTree.SubElement(root, name).text = value
