@@ -93,14 +93,22 @@ def load(
     seconds: float = 5.0,
     connections: int = 16,
     content_type: str = "application/x-www-form-urlencoded",
+    headers: dict[str, str] | None = None,
 ) -> float:
     """Requests per second that `url` sustains (POST `body` if given, else GET)."""
     if shutil.which("wrk"):
-        return _wrk(url, body, seconds, connections, content_type)
-    return _python_load(url, body, seconds, connections, content_type)
+        return _wrk(url, body, seconds, connections, content_type, headers or {})
+    return _python_load(url, body, seconds, connections, content_type, headers or {})
 
 
-def _wrk(url: str, body: str | None, seconds: float, connections: int, content_type: str) -> float:
+def _wrk(
+    url: str,
+    body: str | None,
+    seconds: float,
+    connections: int,
+    content_type: str,
+    headers: dict[str, str],
+) -> float:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         if body is not None:
             escaped = body.replace("\\", "\\\\").replace('"', '\\"')
@@ -108,6 +116,8 @@ def _wrk(url: str, body: str | None, seconds: float, connections: int, content_t
                 f'wrk.method = "POST"\nwrk.body = "{escaped}"\n'
                 f'wrk.headers["Content-Type"] = "{content_type}"\n'
             )
+        for name, value in headers.items():
+            lua.write(f'wrk.headers["{name}"] = "{value}"\n')
     try:
         done = subprocess.run(
             ["wrk", "-t2", f"-c{connections}", f"-d{max(1, int(seconds))}s", "-s", lua.name, url],
@@ -128,7 +138,12 @@ def _wrk(url: str, body: str | None, seconds: float, connections: int, content_t
 
 
 def _python_load(
-    url: str, body: str | None, seconds: float, connections: int, content_type: str
+    url: str,
+    body: str | None,
+    seconds: float,
+    connections: int,
+    content_type: str,
+    extra: dict[str, str],
 ) -> float:
     host_port = url.split("//", 1)[1].split("/", 1)
     host, port = host_port[0].rsplit(":", 1)
@@ -139,6 +154,7 @@ def _python_load(
     def worker(index: int) -> None:
         connection = http.client.HTTPConnection(host, int(port), timeout=10)
         headers = {"Content-Type": content_type} if body is not None else {}
+        headers.update(extra)
         while monotonic() < stop:
             connection.request(
                 "POST" if body is not None else "GET", path, body=body, headers=headers

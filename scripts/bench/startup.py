@@ -80,9 +80,7 @@ def _cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def time_to_health(
-    command: list[str], port: int, deadline_s: float = 30.0
-) -> tuple[float, float]:
+def time_to_health(command: list[str], port: int, deadline_s: float = 30.0) -> tuple[float, float]:
     """Launch `command` once: seconds until health answered 200, and the CPU seconds used."""
     started = monotonic()
     process = subprocess.Popen(

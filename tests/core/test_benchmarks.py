@@ -15,12 +15,49 @@ def run(script: str, *args: str) -> str:
 
 @pytest.mark.slow
 def test_startup_benchmark_prints_launch_to_health() -> None:
-    assert "launch to health, seconds:" in run("startup.py", "--runs", "1")
+    output = run("startup.py", "--runs", "1")
+    assert "launch to health, seconds:" in output
+    assert "start-up / minimal Flask = " in output
 
 
 @pytest.mark.slow
 def test_inprocess_benchmark_prints_its_ratio() -> None:
-    assert "in-process / stub = " in run("inprocess.py", "--calls", "30")
+    assert "in-process / stub = " in run("inprocess.py", "--calls", "30", "--rounds", "2")
+
+
+def test_memory_benchmark_prints_bytes_per_live_token_of_each_kind() -> None:
+    output = run("memory.py", "--count", "20")
+    for kind in ("QuickStream token", "SysPay token", "Centagate challenge", "Forter token"):
+        assert f"  {kind}:" in output
+    assert "Token.io token request:" in output
+    assert "Token.io token (its approval):" in output
+
+
+@pytest.mark.slow
+def test_table_prints_every_row_of_the_issue_table_or_a_skip_note() -> None:
+    output = run_script("bench/table.py", "--short", timeout=900, cwd=BENCH)
+    for line in (
+        "token request / minimal Flask (same server) = ",
+        "HTTPS through the Forter proxy / direct = ",
+        "in-process / responses stub = ",
+        "start-up / minimal Flask (same server) = ",
+        "bytes per live token, QuickStream token: ",
+        "bytes per live token, Token.io token (its approval): ",
+    ):
+        assert line in output, line
+    # The peers are measured where installed; otherwise a note says what to install.
+    assert "token request / WireMock static stub = " in output or "WireMock: skipped (" in output
+    assert (
+        "stateless call / moto_server GetQueueUrl = " in output
+        or "moto_server: skipped (" in output
+    )
+
+
+def test_layers_profile_prints_each_layer_of_the_token_request() -> None:
+    output = run("layers.py", "--paths", "token,inprocess", "--calls", "50", "--server-seconds=1")
+    assert "QuickStream token request (server + WSGI app):" in output
+    for layer in ("Flask dispatch", "request hooks", "provider logic", "requests + responses"):
+        assert f"  {layer}" in output, layer
 
 
 @pytest.mark.slow
