@@ -56,7 +56,9 @@ class Reader:
             wait = min(wait, self.deadline - monotonic())
             if wait <= 0:
                 raise TimeoutError("the request head did not arrive in time")
-        self.connection.settimeout(wait)
+        current = getattr(self.connection, "gettimeout", None)
+        if current is None or current() != wait:  # settimeout costs system calls: on change
+            self.connection.settimeout(wait)
         data = self.connection.recv(65536)
         if not data:
             self.eof = True

@@ -212,6 +212,7 @@ class UpstreamPool:
     def __init__(self, tls_context: ssl.SSLContext) -> None:
         self.tls_context = tls_context
         self._idle: dict[Key, list[Connection]] = {}
+        self._sessions: dict[Key, ssl.SSLSession] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -230,7 +231,9 @@ class UpstreamPool:
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if scheme == "https":
-                sock = self.tls_context.wrap_socket(sock, server_hostname=host)
+                # Resume the last TLS session with this origin: an abbreviated handshake.
+                session = self._sessions.get(key)
+                sock = self.tls_context.wrap_socket(sock, server_hostname=host, session=session)
             sock.settimeout(READ_TIMEOUT_S)
         except (OSError, ssl.SSLError) as error:
             sock.close()
@@ -248,6 +251,9 @@ class UpstreamPool:
         return Lease(self, key, self.connect(key), reused=False)
 
     def release(self, key: Key, connection: Connection) -> None:
+        session = getattr(connection.sock, "session", None)
+        if session is not None:
+            self._sessions[key] = session
         with self._lock:
             idle = self._idle.setdefault(key, [])
             if len(idle) < IDLE_PER_HOST:
