@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from mockbank.clients.tokenos import Member, encode_callback_state
-from mockbank.providers.tokenos import models
+from mockbank.providers.tokenos.models import token_requests
 from mockbank.providers.tokenos.models.consent import (
     Consent,
     approve_consent,
@@ -70,7 +70,7 @@ def stored_request(
     fixtures = state.fixtures["tokenos"]
     member = fixtures.members[0].member_id
     body = {"requestPayload": {**payload, "to": {"id": member}}, "requestOptions": options or {}}
-    request = models.store_token_request(
+    request = token_requests.store_token_request(
         state.store, member, body, fixtures, now=state.now(), rng=state.token_bytes
     )
     return str(request["id"])
@@ -95,4 +95,4 @@ def approved_token(state: State, request_id: str, bank: str = "iron") -> str:
     step = consent_step(state.store, request_id, state.fixtures["tokenos"], asked, now=state.now())
     assert step.consent is not None
     approve_request(state, step.consent, request_id)
-    return str(models.request_result(state.store, request_id, now=state.now())["tokenId"])
+    return str(token_requests.request_result(state.store, request_id, now=state.now())["tokenId"])

@@ -8,7 +8,7 @@ import pytest
 
 from mockbank import create_app
 from mockbank.clients.tokenos import Member, TokenError
-from mockbank.providers.tokenos import models
+from mockbank.providers.tokenos.models import accounts as accounts_rules
 from mockbank.providers.tokenos.records.accounts import NS_ACCOUNT
 from mockbank.state import State
 from mockbank.testing import LiveServer
@@ -358,7 +358,9 @@ def test_seeded_histories_are_deterministic_per_seed() -> None:
         # Histories are made on first read: which account is read first must not matter.
         for account_id in (*read_first, "a:wood-current"):
             account = state.store.get(NS_ACCOUNT, account_id, now=state.now())
-            made = models.transactions(state.store, account, state.seeded_faker, now=state.now())
+            made = accounts_rules.transactions(
+                state.store, account, state.seeded_faker, now=state.now()
+            )
         items = [t for t in made if t["id"].startswith("tx:")]
         state.close()
         return [{k: t[k] for k in ("id", "amount", "description", "type")} for t in items]
@@ -414,4 +416,4 @@ def test_access_resources_grant_exactly_what_they_name(
 ) -> None:
     account = state.store.get("tokenos.account", account_id, now=state.now())
     grant = {"token": {"payload": {"access": {"resources": [resource]}}}}
-    assert models.allows(grant, kind, account) is allowed
+    assert accounts_rules.allows(grant, kind, account) is allowed

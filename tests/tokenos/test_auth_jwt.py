@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from mockbank.clients.tokenos import KeyPair, Member, base64url, generate_keys, jwt_bearer
-from mockbank.providers.tokenos.models import seeded_keys
+from mockbank.providers.tokenos.models.fixtures import seeded_keys
 from mockbank.testing import LiveServer
 from tests.tokenos.helpers import transfer_payload
 

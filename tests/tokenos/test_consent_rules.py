@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.errors import FailedPrecondition, InvalidArgument, RequestAnswered
+from mockbank.providers.tokenos.models import common, token_requests, tokens
 from mockbank.providers.tokenos.models import consent as rules
 from mockbank.state import State
 from tests.tokenos.helpers import (
@@ -106,7 +106,7 @@ def test_approve_without_a_payer_burns_nothing(app: Flask) -> None:
     assert step.consent is not None
     with pytest.raises(FailedPrecondition, match="email"):
         approve_request(state, step.consent, request_id)
-    models.pending_request(state.store, request_id, now=state.now())  # still pending
+    token_requests.pending_request(state.store, request_id, now=state.now())  # still pending
 
 
 def test_approve_mints_one_token_and_answers_the_request_once(app: Flask) -> None:
@@ -118,8 +118,8 @@ def test_approve_mints_one_token_and_answers_the_request_once(app: Flask) -> Non
     assert step.consent is not None
     url = approve_request(state, step.consent, request_id)
     assert url.startswith("https://tpp.example.com/callback?tokenId=ta:")
-    result = models.request_result(state.store, request_id, now=state.now())
-    token = models.token_record(state.store, result["tokenId"], now=state.now())
+    result = token_requests.request_result(state.store, request_id, now=state.now())
+    token = tokens.token_record(state.store, result["tokenId"], now=state.now())
     resources = token["token"]["payload"]["access"]["resources"]
     assert {r["account"]["accountId"] for r in resources} == {a.id for a in step.consent.accounts}
     with pytest.raises(RequestAnswered):
@@ -128,8 +128,8 @@ def test_approve_mints_one_token_and_answers_the_request_once(app: Flask) -> Non
 
 def test_token_expiry_is_the_requested_one_unless_the_clock_passed_it() -> None:
     now_ms = 1_000_000
-    assert rules.token_expires_ms({}, True, now_ms) == now_ms + models.TRANSFER_TOKEN_TTL_S * 1000
-    assert rules.token_expires_ms({}, False, now_ms) == now_ms + models.ACCESS_TOKEN_TTL_S * 1000
+    assert rules.token_expires_ms({}, True, now_ms) == now_ms + common.TRANSFER_TOKEN_TTL_S * 1000
+    assert rules.token_expires_ms({}, False, now_ms) == now_ms + common.ACCESS_TOKEN_TTL_S * 1000
     assert rules.token_expires_ms({"tokenExpiration": "2000000"}, True, now_ms) == 2_000_000
     with pytest.raises(FailedPrecondition, match="passed"):
         rules.token_expires_ms({"tokenExpiration": "999999"}, True, now_ms)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from mockbank.providers.tokenos import models
+from mockbank.providers.tokenos.models import members as members_rules
+from mockbank.providers.tokenos.models import tokens as tokens_rules
 from mockbank.providers.tokenos.records import (
     accounts,
     blobs,
@@ -81,8 +82,8 @@ def test_every_record_the_v1_flow_stores_round_trips_exactly(app: Flask) -> None
     fixtures = state.fixtures["tokenos"]
     merchant = fixtures.members[0].member_id
     token_id = approved_token(state, stored_request(state, transfer_payload("5.00")))
-    member = models.get_member(state.store, merchant, now=state.now())
-    models.redeem_token(
+    member = members_rules.get_member(state.store, merchant, now=state.now())
+    tokens_rules.redeem_token(
         state.store,
         merchant,
         {"payload": {"tokenId": token_id, "refId": "r1"}},

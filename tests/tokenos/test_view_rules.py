@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.errors import InvalidArgument, NotFound, PermissionDenied
 from mockbank.providers.tokenos.models import accounts, banks, members, tokens
+from mockbank.providers.tokenos.models import members as members_rules
 from mockbank.providers.tokenos.records.accounts import NS_ACCOUNT
 from mockbank.state import State
 from tests.tokenos.helpers import access_payload, approved_token, stored_request
@@ -97,7 +97,7 @@ def test_profile_keeps_the_name_parts_given_and_the_name_joins_them(app: Flask) 
     assert members.set_profile(state.store, member_id, body, now=state.now()) == {
         "displayNameFirst": "Ada"
     }
-    stored = models.get_member(state.store, member_id, now=state.now())
+    stored = members_rules.get_member(state.store, member_id, now=state.now())
     assert stored["profile"] == {"displayNameFirst": "Ada"}
     assert members.profile_name({"displayNameFirst": "Ada", "displayNameLast": "L"}) == "Ada L"
     assert members.profile_name({"displayNameLast": "L"}) == "L"
@@ -107,7 +107,7 @@ def test_profile_keeps_the_name_parts_given_and_the_name_joins_them(app: Flask) 
         members.set_profile(
             state.store, member_id, {"profile": {"displayNameFirst": "x" * 201}}, now=state.now()
         )
-    assert models.get_member(state.store, member_id, now=state.now())["profile"] == {
+    assert members_rules.get_member(state.store, member_id, now=state.now())["profile"] == {
         "displayNameFirst": "Ada"
     }
 

@@ -6,8 +6,10 @@ from decimal import Decimal
 from typing import Any
 
 from mockbank.fixtures import FixtureReader
-from mockbank.providers.tokenos import models
-from mockbank.providers.tokenos.models import payment_flow, payments_query
+from mockbank.providers.tokenos.models import accounts as accounts_rules
+from mockbank.providers.tokenos.models import fixtures as fixtures_rules
+from mockbank.providers.tokenos.models import members as members_rules
+from mockbank.providers.tokenos.models import payment_flow, payments_query, tokens
 from mockbank.providers.tokenos.models.common import (
     AMOUNT,
     CURRENCY,
@@ -144,42 +146,42 @@ def load_fixtures(reader: FixtureReader) -> Fixtures:
 
 def seed(state: State) -> None:
     """The Token member, fixture members, payers, their accounts and histories."""
-    fixtures: models.Fixtures = state.fixtures["tokenos"]
+    fixtures: fixtures_rules.Fixtures = state.fixtures["tokenos"]
     store, now = state.store, state.now()
     # Alias hashes leave out the realm (the SDK's hashAndSerializeAlias clears it).
     token_alias = {k: v for k, v in fixtures.token_alias.items() if k != "realm"}
-    models.seed_member(
+    members_rules.seed_member(
         store,
         fixtures.token_member_id,
         "BUSINESS",
-        models.seeded_keys(fixtures.token_key_seed),
+        fixtures_rules.seeded_keys(fixtures.token_key_seed),
         [token_alias],
         {"displayNameFirst": "Token"},
         now=now,
     )
     for member in fixtures.members:
-        alias = models.normalize_alias(member.alias["type"], member.alias["value"])
-        models.seed_member(
+        alias = members_rules.normalize_alias(member.alias["type"], member.alias["value"])
+        members_rules.seed_member(
             store,
             member.member_id,
             member.type,
-            models.seeded_keys(member.key_seed),
+            fixtures_rules.seeded_keys(member.key_seed),
             [alias],
             member.profile,
             now=now,
         )
     for payer in fixtures.payers:
-        alias = models.normalize_alias("EMAIL", payer.email)
-        models.seed_member(
+        alias = members_rules.normalize_alias("EMAIL", payer.email)
+        members_rules.seed_member(
             store,
             payer.member_id,
             "PERSONAL",
-            models.seeded_keys(payer.key_seed),
+            fixtures_rules.seeded_keys(payer.key_seed),
             [alias],
             {"displayNameFirst": payer.name},
             now=now,
         )
-    models.seed_accounts(store, fixtures, seed=state.config.seed, now=now)
+    accounts_rules.seed_accounts(store, fixtures, seed=state.config.seed, now=now)
 
 
 def _request_views(state: State) -> list[dict[str, Any]]:
@@ -208,9 +210,9 @@ def _token_views(state: State) -> list[dict[str, Any]]:
         token = StoredToken.from_value(record.value)
         status = (
             "CANCELLED"
-            if models.is_cancelled(record.value)
+            if tokens.is_cancelled(record.value)
             else "EXPIRED"
-            if models.is_expired(record.value, now)
+            if tokens.is_expired(record.value, now)
             else "ENDORSED"
         )
         entry: dict[str, Any] = {
@@ -238,7 +240,7 @@ def state_view(state: State) -> dict[str, Any]:
                 "id": record.key,
                 "tokenId": transfer.token_id,
                 "amount": transfer.transfer["payload"]["amount"],
-                "status": models.transfer_status(record.value, now).value,
+                "status": tokens.transfer_status(record.value, now).value,
             }
         )
     members = []
@@ -255,7 +257,7 @@ def state_view(state: State) -> dict[str, Any]:
     }
 
 
-def credentials(fixtures: models.Fixtures | None) -> list[tuple[str, str]]:
+def credentials(fixtures: fixtures_rules.Fixtures | None) -> list[tuple[str, str]]:
     """What the dashboard and banner show."""
     if fixtures is None:
         return []
@@ -291,4 +293,4 @@ def dashboard(state: State) -> list[dict[str, str]]:
 
 def magic_values() -> dict[str, Any]:
     """Magic amounts and names of the v1 flows, and the v2 payments' magic table."""
-    return {**models.magic_values(), "payments_v2": payment_flow.magic_table()}
+    return {**tokens.magic_values(), "payments_v2": payment_flow.magic_table()}

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.errors import InvalidArgument
 from mockbank.providers.tokenos.models import accounts as account_models
+from mockbank.providers.tokenos.models import accounts as accounts_rules
+from mockbank.providers.tokenos.models import fixtures as fixtures_rules
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import (
     Caller,
@@ -27,7 +28,7 @@ def _account(caller: Caller, account_id: str, resource: str) -> dict[str, Any]:
     """The account, if the caller (or its access token) may read `resource` of it."""
     state, _ = provider_state()
     grant = caller_grant(state, caller)
-    return models.checked_account(
+    return accounts_rules.checked_account(
         state.store, caller.id, grant, account_id, resource, now=state.now()
     )
 
@@ -40,7 +41,7 @@ def accounts() -> Response:
     caller = authenticate()
     grant = caller_grant(state, caller)
     found = account_models.readable_accounts(state.store, caller.id, grant, now=state.now())
-    return jsonify({"accounts": [models.account_proto(a, fixtures) for a in found]})
+    return jsonify({"accounts": [accounts_rules.account_proto(a, fixtures) for a in found]})
 
 
 @bp.get("/accounts/<account_id>")
@@ -49,7 +50,7 @@ def account(account_id: str) -> Response:
     """One account."""
     _, fixtures = provider_state()
     found = _account(authenticate(), account_id, "account")
-    return jsonify({"account": models.account_proto(found, fixtures)})
+    return jsonify({"account": accounts_rules.account_proto(found, fixtures)})
 
 
 def _customer_initiated() -> bool:
@@ -57,10 +58,10 @@ def _customer_initiated() -> bool:
 
 
 def _balance(
-    state: State, fixtures: models.Fixtures, caller: Caller, account_id: str
+    state: State, fixtures: fixtures_rules.Fixtures, caller: Caller, account_id: str
 ) -> dict[str, Any]:
     found = _account(caller, account_id, "balance")
-    balance = models.balance_view(
+    balance = accounts_rules.balance_view(
         state.store,
         fixtures,
         found,
@@ -98,7 +99,7 @@ def transactions(account_id: str) -> Response:
     state, _ = provider_state()
     found = _account(authenticate(), account_id, "transactions")
     window = (arg("offset"), arg("limit"), arg("startDate"), arg("endDate"))
-    page = models.transactions_page(
+    page = accounts_rules.transactions_page(
         state.store, found, *window, state.seeded_faker, now=state.now()
     )
     return jsonify(page)
@@ -122,7 +123,7 @@ def transfer_destinations(account_id: str) -> Response:
     """The account's payment details (IBAN, or sort code and account number)."""
     _, fixtures = provider_state()
     found = _account(authenticate(), account_id, "transferDestinations")
-    return jsonify({"transferDestinations": models.transfer_destinations(found, fixtures)})
+    return jsonify({"transferDestinations": accounts_rules.transfer_destinations(found, fixtures)})
 
 
 @bp.get("/accounts/<account_id>/standing-orders")
@@ -132,7 +133,7 @@ def standing_orders(account_id: str) -> Response:
     state, _ = provider_state()
     _account(authenticate(), account_id, "standingOrders")
     return jsonify(
-        models.standing_orders_page(
+        accounts_rules.standing_orders_page(
             state.store, account_id, arg("page.offset"), arg("page.limit"), now=state.now()
         )
     )
@@ -159,5 +160,5 @@ def funds_confirmation(account_id: str) -> Response:
     store, now = state.store, state.now()
     grant = caller_grant(state, caller)
     found = account_models.funds_account(store, caller.id, grant, account_id, now=now)
-    available = models.confirm_funds(store, fixtures, found, request_body(), now=now)
+    available = accounts_rules.confirm_funds(store, fixtures, found, request_body(), now=now)
     return jsonify({"fundsAvailable": available})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
-from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.models import banks as bank_models
+from mockbank.providers.tokenos.models import banks as banks_rules
 from mockbank.providers.tokenos.models import banks_v2
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import provider_state
@@ -17,7 +17,7 @@ from mockbank.routing import endpoint
 def banks() -> Response:
     """Model banks with filters and paging."""
     _, fixtures = provider_state()
-    return jsonify(models.list_banks(fixtures, request.args.to_dict(flat=False)))
+    return jsonify(banks_rules.list_banks(fixtures, request.args.to_dict(flat=False)))
 
 
 @bp.get("/banks/countries")

@@ -7,10 +7,12 @@ from typing import Any
 
 from flask import request
 
-from mockbank.providers.tokenos import auth, models
+from mockbank.providers.tokenos import auth
 from mockbank.providers.tokenos.auth import parse_basic, parse_body, parse_signed_header
 from mockbank.providers.tokenos.auth_jwt import verify_bearer
 from mockbank.providers.tokenos.errors import Unauthenticated
+from mockbank.providers.tokenos.models import accounts, members
+from mockbank.providers.tokenos.models import fixtures as fixtures_rules
 from mockbank.providers.tokenos.settings import settings
 from mockbank.routing import journal_note
 from mockbank.state import State, current_state
@@ -30,10 +32,10 @@ class Caller:
         return str(self.member["id"])
 
 
-def provider_state() -> tuple[State, models.Fixtures]:
+def provider_state() -> tuple[State, fixtures_rules.Fixtures]:
     """The app state and Token.io's fixtures."""
     state = current_state()
-    fixtures: models.Fixtures = state.fixtures["tokenos"]
+    fixtures: fixtures_rules.Fixtures = state.fixtures["tokenos"]
     return state, fixtures
 
 
@@ -77,7 +79,7 @@ def authenticate() -> Caller:
     if header.lower().startswith("basic "):
         user, password = parse_basic(header)
         seeded = auth.api_key_member(fixtures, user, password)
-        seeded_member = models.get_member(state.store, seeded.member_id, now=now)
+        seeded_member = members.get_member(state.store, seeded.member_id, now=now)
         journal_note("auth", "api-key")
         return Caller(seeded_member, request.headers.get("on-behalf-of") or None)
     if header.lower().startswith("bearer "):
@@ -134,7 +136,7 @@ def jwt_caller(state: State, header: str) -> Caller:
 def caller_grant(state: State, caller: Caller) -> dict[str, Any] | None:
     if not caller.on_behalf_of:
         return None
-    return models.access_grant(state.store, caller.id, caller.on_behalf_of, now=state.now())
+    return accounts.access_grant(state.store, caller.id, caller.on_behalf_of, now=state.now())
 
 
 def arg(name: str) -> str:

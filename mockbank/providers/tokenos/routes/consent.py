@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Response, render_template, request
 
-from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -18,6 +17,8 @@ from mockbank.providers.tokenos.errors import (
 )
 from mockbank.providers.tokenos.i18n import TEXTS, format_amount, pick_language
 from mockbank.providers.tokenos.models import consent as consent_models
+from mockbank.providers.tokenos.models import consent as consent_rules
+from mockbank.providers.tokenos.models import token_requests
 from mockbank.providers.tokenos.records.members import NS_MEMBER
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import provider_state
@@ -45,13 +46,13 @@ def _describe(request_record: dict[str, Any], lang: str) -> str:
         if body.get("executionDate"):
             text += ", " + texts["execution_date"].format(date=body["executionDate"])
         return text
-    kinds = [k for k, _ in models.access_resources(payload["accessBody"])]
+    kinds = [k for k, _ in token_requests.access_resources(payload["accessBody"])]
     labels = [texts.get(f"resource_{k}", k) for k in dict.fromkeys(kinds)]
     return texts["access"].format(resources=", ".join(labels))
 
 
 def _consent_page(
-    consent: models.Consent,
+    consent: consent_rules.Consent,
     request_id: str,
     lang: str,
     *,
@@ -123,7 +124,7 @@ def _redirect(url: str) -> Response:
 
 def _deny(state: State, request_id: str, lang: str) -> Response:
     try:
-        denied = models.deny(state.store, request_id, now=state.now())
+        denied = consent_rules.deny(state.store, request_id, now=state.now())
     except RequestAnswered as raced:  # answered by a concurrent POST in the meantime
         return _unusable(raced, lang)
     journal_note("decision", "deny")
@@ -146,7 +147,7 @@ def consent(request_id: str) -> Response:
     store, now = state.store, state.now()
     form = request.form  # empty on GET
     try:
-        models.pending_request(store, request_id, now=now)
+        token_requests.pending_request(store, request_id, now=now)
         asked = consent_models.consent_form(
             form.get("decision", ""),
             form.get("bankId", ""),

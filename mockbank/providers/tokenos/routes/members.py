@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
-from mockbank.providers.tokenos import models
 from mockbank.providers.tokenos.errors import Unauthenticated
+from mockbank.providers.tokenos.models import members
 from mockbank.providers.tokenos.models import members as member_models
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import (
@@ -23,7 +23,7 @@ from mockbank.routing import endpoint
 def create_member() -> Response:
     """Reserve a member id; keys follow in the first (self-signed) update."""
     state, _ = provider_state()
-    member_id = models.create_member(
+    member_id = members.create_member(
         state.store, request_body(), now=state.now(), rng=state.token_bytes
     )
     return jsonify({"memberId": member_id})
@@ -38,10 +38,10 @@ def update_member(member_id: str) -> Response:
         caller = authenticate()
         if caller.id != member_id:
             raise Unauthenticated("a member can only update itself")
-    member = models.apply_member_update(
+    member = members.apply_member_update(
         state.store, member_id, request_body(), now=state.now(), lenient=lenient_signatures(state)
     )
-    return jsonify({"member": models.member_proto(member)})
+    return jsonify({"member": members.member_proto(member)})
 
 
 @bp.get("/members/<member_id>")
@@ -49,15 +49,15 @@ def update_member(member_id: str) -> Response:
 def get_member(member_id: str) -> Response:
     """A member's public keys and last hash."""
     state, _ = provider_state()
-    member = models.get_member(state.store, member_id, now=state.now())
-    return jsonify({"member": models.member_proto(member)})
+    member = members.get_member(state.store, member_id, now=state.now())
+    return jsonify({"member": members.member_proto(member)})
 
 
 @bp.get("/aliases/normalize/<alias_type>/<path:value>/<realm>")
 @endpoint("normalize-alias")
 def normalize_alias(alias_type: str, value: str, realm: str) -> Response:
     """The canonical spelling of an alias."""
-    return jsonify({"alias": models.normalize_alias(alias_type, value, realm)})
+    return jsonify({"alias": members.normalize_alias(alias_type, value, realm)})
 
 
 @bp.get("/resolve-alias")
@@ -65,8 +65,8 @@ def normalize_alias(alias_type: str, value: str, realm: str) -> Response:
 def resolve_alias() -> Response:
     """The member an alias belongs to (``{}`` when none)."""
     state, _ = provider_state()
-    alias = models.normalize_alias(arg("alias.type"), arg("alias.value"))
-    member_id = models.resolve_alias(state.store, alias, now=state.now())
+    alias = members.normalize_alias(arg("alias.type"), arg("alias.value"))
+    member_id = members.resolve_alias(state.store, alias, now=state.now())
     return jsonify({"member": {"id": member_id}} if member_id else {})
 
 
@@ -92,7 +92,7 @@ def _profile(member_id: str) -> dict[str, str]:
     """A member's profile, for any authenticated caller."""
     state, _ = provider_state()
     authenticate()
-    return dict(models.get_member(state.store, member_id, now=state.now())["profile"])
+    return dict(members.get_member(state.store, member_id, now=state.now())["profile"])
 
 
 @bp.get("/members/<member_id>/profile")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from mockbank.providers.tokenos import models
-from mockbank.providers.tokenos.models import rest_v1
+from mockbank.providers.tokenos.models import rest_v1, token_requests
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import authenticate, provider_state, request_body
 from mockbank.providers.tokenos.settings import settings
@@ -19,7 +18,7 @@ def store_token_request() -> Response:
     state, fixtures = provider_state()
     caller = authenticate()
     ttl = settings(state).token_request_ttl_s
-    stored = models.store_token_request(
+    stored = token_requests.store_token_request(
         state.store,
         caller.id,
         request_body(),
@@ -36,8 +35,8 @@ def store_token_request() -> Response:
 def get_token_request(request_id: str) -> Response:
     """A stored token request."""
     state, _ = provider_state()
-    record = models.request_record(state.store, request_id, now=state.now())
-    return jsonify({"tokenRequest": models.token_request_proto(record)})
+    record = token_requests.request_record(state.store, request_id, now=state.now())
+    return jsonify({"tokenRequest": token_requests.token_request_proto(record)})
 
 
 @bp.get("/token-requests/<request_id>/token_request_result")
@@ -45,7 +44,7 @@ def get_token_request(request_id: str) -> Response:
 def token_request_result(request_id: str) -> Response:
     """The token id and Token's signature once the user approved."""
     state, _ = provider_state()
-    return jsonify(models.request_result(state.store, request_id, now=state.now()))
+    return jsonify(token_requests.request_result(state.store, request_id, now=state.now()))
 
 
 @bp.get("/token-requests/<request_id>/result")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
-from mockbank.providers.tokenos import models
-from mockbank.providers.tokenos.models import rest_v1
+from mockbank.providers.tokenos.models import rest_v1, tokens
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import (
     authenticate,
@@ -22,7 +21,7 @@ def get_token(token_id: str) -> Response:
     """A token the caller is party to."""
     state, _ = provider_state()
     caller = authenticate()
-    record = models.visible_token(state.store, caller.id, token_id, now=state.now())
+    record = tokens.visible_token(state.store, caller.id, token_id, now=state.now())
     return jsonify({"token": record["token"]})
 
 
@@ -41,7 +40,7 @@ def cancel_token(token_id: str) -> Response:
     """Cancel a token with a CANCELLED signature."""
     state, _ = provider_state()
     caller = authenticate()
-    result = models.cancel_token(
+    result = tokens.cancel_token(
         state.store,
         caller.id,
         token_id,

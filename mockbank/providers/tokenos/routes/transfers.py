@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from mockbank.providers.tokenos import events, models
+from mockbank.providers.tokenos import events
+from mockbank.providers.tokenos.models import tokens
 from mockbank.providers.tokenos.models import tokens as token_models
 from mockbank.providers.tokenos.records.tokens import NS_TRANSFER
 from mockbank.providers.tokenos.routes import bp
@@ -21,7 +22,7 @@ from mockbank.routing import endpoint, journal_note
 
 def _redeem(caller: Caller) -> Response:
     state, fixtures = provider_state()
-    transfer = models.redeem_token(
+    transfer = tokens.redeem_token(
         state.store,
         caller.id,
         request_body(),
@@ -35,7 +36,7 @@ def _redeem(caller: Caller) -> Response:
     entry = state.store.get(NS_TRANSFER, transfer["id"], now=state.now())
     if entry is not None:
         events.publish_transfer_events(
-            state, entry, now=state.now(), settles_at=models.settles_at(entry)
+            state, entry, now=state.now(), settles_at=tokens.settles_at(entry)
         )
     return jsonify({"transfer": transfer})
 
@@ -63,7 +64,7 @@ def get_transfer(transfer_id: str) -> Response:
     state, _ = provider_state()
     caller = authenticate()
     return jsonify(
-        {"transfer": models.get_transfer(state.store, caller.id, transfer_id, now=state.now())}
+        {"transfer": tokens.get_transfer(state.store, caller.id, transfer_id, now=state.now())}
     )
 
 
@@ -74,7 +75,7 @@ def list_transfers() -> Response:
     state, _ = provider_state()
     caller = authenticate()
     return jsonify(
-        models.list_transfers(
+        tokens.list_transfers(
             state.store, caller.id, arg("tokenId"), arg("offset"), arg("limit"), now=state.now()
         )
     )
