@@ -172,6 +172,11 @@ def _binding() -> str:
     return request.cookies.get(COOKIE, "")
 
 
+def _proofs(state: State) -> dict[str, Any]:
+    """A session form's proofs: the page's CSRF token, the browser's cookie; and the time."""
+    return {"csrf": request.form.get("csrf", ""), "binding": _binding(), "now": state.now()}
+
+
 def _custom(session: Session) -> list[tuple[str, str, str]]:
     """The token's custom parameters as (label, name, value), for the pages."""
     custom = session.params.get("custom", {})
@@ -366,13 +371,7 @@ def receipt(session_id: str) -> ResponseReturnValue:
 def return_to_merchant(session_id: str) -> ResponseReturnValue:
     """'Return to merchant': the signed passback to returnUrl (auto-submitted POST, or GET)."""
     state = current_state()
-    session = tokens.returning_session(
-        state.store,
-        session_id,
-        csrf=request.form.get("csrf", ""),
-        binding=_binding(),
-        now=state.now(),
-    )
+    session = tokens.returning_session(state.store, session_id, **_proofs(state))
     return _passback(_facility(state, session.facility), session)
 
 
@@ -391,13 +390,7 @@ def _passback(facility: Facility, session: Session) -> ResponseReturnValue:
 def cancel(session_id: str) -> ResponseReturnValue:
     """The payer cancels: the session closes and the browser goes to cancelUrl."""
     state = current_state()
-    session = paying.cancel(
-        state.store,
-        session_id,
-        csrf=request.form.get("csrf", ""),
-        binding=_binding(),
-        now=state.now(),
-    )
+    session = paying.cancel(state.store, session_id, **_proofs(state))
     facility = _facility(state, session.facility)
     cancel_url = session.params.get("cancelUrl")
     if cancel_url:

@@ -33,7 +33,6 @@ from mockbank.providers.quickstream.models.token_request import (
 )
 from mockbank.providers.quickstream.records import NS_COUNTER, NS_PAYMENT, NS_VAULT
 from mockbank.providers.quickstream.records.payments import (
-    PaidAccount,
     Payment,
     Transaction,
     VaultAccount,
@@ -119,14 +118,7 @@ def pay(store: Store, facility: Facility, sent: Submission) -> Transaction:
     complete_session(store, sent.session_id, transaction, now=now)
     keep_payment(store, facility, session, transaction, session_id=sent.session_id, now=now)
     if transaction.account_token is not None:
-        register_account(
-            store,
-            facility,
-            params.get("customerReferenceNumber", ""),
-            transaction.account,
-            transaction.account_token,
-            now=now,
-        )
+        register_account(store, facility, session, transaction, now=now)
     return transaction
 
 
@@ -161,21 +153,25 @@ def keep_payment(
 def register_account(
     store: Store,
     facility: Facility,
-    customer_reference_number: str,
-    account: PaidAccount,
-    account_token: str,
+    session: Session,
+    completed: Completed,
     *,
     now: datetime,
+    customer_reference_number: str | None = None,
 ) -> None:
-    """Keep the (masked) payment account in QuickVault under its accountToken."""
+    """Keep the (masked) payment account in QuickVault under its accountToken (by default
+    for the token's customerReferenceNumber)."""
+    assert completed.account_token is not None
+    if customer_reference_number is None:
+        customer_reference_number = session.params.get("customerReferenceNumber", "")
     vault = VaultAccount(
-        account_token=account_token,
+        account_token=completed.account_token,
         facility=facility.username,
         customer_reference_number=customer_reference_number,
-        account=account,
+        account=completed.account,
         created_at=now.isoformat(),
     )
-    add_new(store, NS_VAULT, account_token, vault.to_value(), now=now)
+    add_new(store, NS_VAULT, completed.account_token, vault.to_value(), now=now)
 
 
 def cancel(store: Store, session_id: str, *, csrf: str, binding: str, now: datetime) -> Session:

@@ -125,14 +125,7 @@ def register_only(store: Store, facility: Facility, sent: Submission) -> Registr
         "registration", checked.paid, sent.new_account_token(), created_date_time(now)
     )
     complete_session(store, sent.session_id, registration, now=now)
-    register_account(
-        store,
-        facility,
-        params.get("customerReferenceNumber", ""),
-        registration.account,
-        registration.account_token,
-        now=now,
-    )
+    register_account(store, facility, session, registration, now=now)
     return registration
 
 
@@ -241,15 +234,15 @@ def create_recurring(store: Store, facility: Facility, sent: Submission) -> Regi
             schedule_id=registration.schedule_id or "",
         )
     if registration.schedule_id is not None:
-        _keep_schedule(
-            store, facility, registration, schedule, made=int(first is not None), now=now
-        )
+        made = int(first is not None)
+        _keep_schedule(store, facility, session, registration, schedule, made=made, now=now)
     return registration
 
 
 def _keep_schedule(
     store: Store,
     facility: Facility,
+    session: Session,
     registration: Registration,
     schedule: Schedule,
     *,
@@ -258,13 +251,9 @@ def _keep_schedule(
 ) -> None:
     """The account in QuickVault and the recurring payment in the merchant's records."""
     assert registration.schedule_id is not None
+    reference = schedule.customer_reference_number
     register_account(
-        store,
-        facility,
-        schedule.customer_reference_number,
-        registration.account,
-        registration.account_token,
-        now=now,
+        store, facility, session, registration, now=now, customer_reference_number=reference
     )
     recurring = RecurringPayment(
         schedule_id=registration.schedule_id,

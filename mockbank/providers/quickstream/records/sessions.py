@@ -192,10 +192,11 @@ class Session:
 
     @classmethod
     def from_value(cls, value: Mapping[str, Any]) -> Self:
+        origin = TokenRecord.from_value(value)  # the token request the session came from
         return cls(
-            facility=str(value["facility"]),
-            community_code=str(value["communityCode"]),
-            params=dict(value["params"]),
+            facility=origin.facility,
+            community_code=origin.community_code,
+            params=origin.params,
             csrf=str(value["csrf"]),
             binding=str(value["binding"]),
             status=str(value["status"]),

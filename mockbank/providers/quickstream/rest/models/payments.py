@@ -9,7 +9,7 @@ hosted page and the REST API answer a test card alike. A decline is a processed 
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
+from typing import Any, TypedDict
 
 from mockbank.providers.quickstream.models import common, paying, payment_form
 from mockbank.providers.quickstream.models.common import Facility
@@ -31,13 +31,35 @@ SOURCES = ("singleUseTokenId", "accountToken", "customerId")
 FOLLOW_UPS = (TransactionType.CAPTURE, TransactionType.REFUND, TransactionType.VOID)
 
 
-def settlement(now: datetime) -> tuple[str, str, str]:
-    """(settlementDate ``2017-01-01``, the instant it settles, transactionTime) in Sydney."""
+class Timing(TypedDict):
+    """A transaction's time fields (as `Transaction` names them)."""
+
+    created: str
+    settles_at: str
+    settlement_date: str
+    transaction_time: str
+
+
+def timing(now: datetime) -> Timing:
+    """A new transaction's times: created now, settlementDate (``2017-01-01``), the instant
+    it settles (the 18:00 Sydney cut-off), and transactionTime, in Sydney."""
     day = common.settlement_date(now)
     iso_day = f"{day[:4]}-{day[4:6]}-{day[6:]}"
     local = common.sydney(now)
     cutoff = datetime.combine(datetime.fromisoformat(iso_day).date(), time(18), local.tzinfo)
-    return iso_day, cutoff.isoformat(), local.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return {
+        "created": now.isoformat(),
+        "settles_at": cutoff.isoformat(),
+        "settlement_date": iso_day,
+        "transaction_time": local.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _surcharge(facility: Facility, account: PaymentAccount, cents: int) -> int:
+    """The card's surcharge on `cents` at the facility's rate for its scheme (bank: none)."""
+    if account.card is None:
+        return 0
+    return common.surcharge_cents(cents, facility.surcharges_bp.get(account.card.scheme, 0))
 
 
 def create_transaction(
@@ -86,12 +108,6 @@ def _pay(
     if source == "singleUseTokenId":
         account = tokens.take_token(store, facility, value, now=now).account
     code, description, summary = _outcome(account)
-    surcharge = 0
-    if account.card is not None:
-        surcharge = common.surcharge_cents(
-            principal or 0, facility.surcharges_bp.get(account.card.scheme, 0)
-        )
-    day, settles_at, at = settlement(now)
     transaction = Transaction(
         receipt_number=paying.next_receipt_number(store, now=now),
         facility=facility.username,
@@ -102,12 +118,9 @@ def _pay(
         summary_code=summary,
         currency=currency or "AUD",
         principal=principal or 0,
-        surcharge=surcharge,
+        surcharge=_surcharge(facility, account, principal or 0),
         account=account,
-        created=now.isoformat(),
-        settles_at=settles_at,
-        settlement_date=day,
-        transaction_time=at,
+        **timing(now),
         eci=eci,
         account_token=account_token,
         customer_id=customer_id,
@@ -254,11 +267,8 @@ def _child(
     if parent.account.card is not None:
         code, description = common.APPROVED_RESPONSE
     surcharge = 0
-    if kind == TransactionType.CAPTURE and parent.account.card is not None:
-        surcharge = common.surcharge_cents(
-            amount, facility.surcharges_bp.get(parent.account.card.scheme, 0)
-        )
-    day, settles_at, at = settlement(now)
+    if kind == TransactionType.CAPTURE:
+        surcharge = _surcharge(facility, parent.account, amount)
     given = {k: v for k, v in fields.items() if v is not None}
     child = parent.with_changes(
         receipt_number=receipt,
@@ -269,10 +279,7 @@ def _child(
         summary_code=common.SummaryCode.APPROVED.value,
         principal=amount,
         surcharge=surcharge,
-        created=now.isoformat(),
-        settles_at=settles_at,
-        settlement_date=day,
-        transaction_time=at,
+        **timing(now),
         parent_receipt_number=parent.receipt_number,
         refunded=0,
         captured=0,
