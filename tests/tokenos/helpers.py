@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import copy
+import random
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -96,3 +99,70 @@ def approved_token(state: State, request_id: str, bank: str = "iron") -> str:
     assert step.consent is not None
     approve_request(state, step.consent, request_id)
     return str(token_requests.request_result(state.store, request_id, now=state.now())["tokenId"])
+
+
+ODD_VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1.5,
+    1e308,
+    "",
+    " ",
+    "x" * 5000,
+    "ü😀\u0000",
+    "²",  # str.isdigit() is True, int() raises
+    "103",
+    "EUR",
+    "-5",
+    "1.23456",
+    [],
+    [None],
+    {},
+    {"a": {"b": []}},
+    "https://",
+    "rq:x",
+    "m:x",
+]
+
+
+def mutate(value: Any, rng: random.Random) -> Any:
+    """Replace, delete or add one thing somewhere in a JSON value."""
+    if isinstance(value, dict) and value and rng.random() < 0.8:
+        key = rng.choice(list(value))
+        roll = rng.random()
+        if roll < 0.2:
+            value.pop(key)
+        elif roll < 0.6:
+            value[key] = mutate(value[key], rng)
+        else:
+            value[key] = copy.deepcopy(rng.choice(ODD_VALUES))
+        return value
+    if isinstance(value, list) and value and rng.random() < 0.7:
+        index = rng.randrange(len(value))
+        value[index] = mutate(value[index], rng)
+        return value
+    return copy.deepcopy(rng.choice(ODD_VALUES))
+
+
+def api_key_headers(state: State) -> dict[str, str]:
+    tpp = state.fixtures["tokenos"].member_by_name("tpp").member_id
+    basic = base64.b64encode(f"{tpp}:sandbox-api-key".encode()).decode()
+    return {"Authorization": f"Basic {basic}", "Content-Type": "application/json"}
+
+
+CALLBACK = "https://tpp.example.com/callback"
+
+
+def catch_callback(page: Any) -> list[str]:
+    """Answer the TPP's callback inside the browser (the network is offline)."""
+    seen: list[str] = []
+
+    def fulfil(route: Any) -> None:
+        seen.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<h1>TPP callback</h1>")
+
+    page.route(f"{CALLBACK}**", fulfil)
+    return seen

@@ -116,3 +116,18 @@ def consent_initiation(**extra: Any) -> dict[str, Any]:
     }
     init.update(extra)
     return init
+
+
+def vrp(
+    live: LiveServer, consent_id: str, amount: str, base: str | None = None
+) -> requests.Response:
+    init = {
+        "vrpConsentId": consent_id,
+        "refId": next_ref(),
+        "remittanceInformationPrimary": "Sweep",
+        "amount": {"value": amount, "currency": "GBP"},
+    }
+    target = f"{base}/v2/payments" if base else url(live, "/v2/payments")
+    return requests.post(
+        target, json={"initiation": init}, auth=("", "sandbox-api-key"), timeout=30
+    )

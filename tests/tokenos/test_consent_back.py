@@ -16,9 +16,8 @@ from mockbank import create_app
 from mockbank.clients.tokenos import Member, TokenClient
 from mockbank.fixtures import default_dir
 from mockbank.testing import LiveServer
-from tests.tokenos.helpers import access_payload, transfer_payload
+from tests.tokenos.helpers import CALLBACK, access_payload, catch_callback, transfer_payload
 from tests.tokenos.helpers import consent as post_consent
-from tests.tokenos.test_consent_browser import CALLBACK, catch_callback
 
 SOLO = "solo@example.com"
 

@@ -10,23 +10,16 @@ import pytest
 
 from mockbank.clients.tokenos import Member, TokenClient, encode_callback_state
 from mockbank.testing import LiveServer
-from tests.tokenos.helpers import PAYER, access_payload, consent, transfer_payload
+from tests.tokenos.helpers import (
+    CALLBACK,
+    PAYER,
+    access_payload,
+    catch_callback,
+    consent,
+    transfer_payload,
+)
 
 pytestmark = pytest.mark.browser
-
-CALLBACK = "https://tpp.example.com/callback"
-
-
-def catch_callback(page: Any) -> list[str]:
-    """Answer the TPP's callback inside the browser (the network is offline)."""
-    seen: list[str] = []
-
-    def fulfil(route: Any) -> None:
-        seen.append(route.request.url)
-        route.fulfill(status=200, content_type="text/html", body="<h1>TPP callback</h1>")
-
-    page.route(f"{CALLBACK}**", fulfil)
-    return seen
 
 
 @pytest.mark.slow

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import random
@@ -12,58 +11,13 @@ import pytest
 from flask.testing import FlaskClient
 
 from mockbank.state import State
-from tests.tokenos.helpers import PAYER, access_payload, transfer_payload
-
-ODD_VALUES: list[Any] = [
-    None,
-    True,
-    False,
-    0,
-    -1,
-    1.5,
-    1e308,
-    "",
-    " ",
-    "x" * 5000,
-    "ü😀\u0000",
-    "²",  # str.isdigit() is True, int() raises
-    "103",
-    "EUR",
-    "-5",
-    "1.23456",
-    [],
-    [None],
-    {},
-    {"a": {"b": []}},
-    "https://",
-    "rq:x",
-    "m:x",
-]
-
-
-def mutate(value: Any, rng: random.Random) -> Any:
-    """Replace, delete or add one thing somewhere in a JSON value."""
-    if isinstance(value, dict) and value and rng.random() < 0.8:
-        key = rng.choice(list(value))
-        roll = rng.random()
-        if roll < 0.2:
-            value.pop(key)
-        elif roll < 0.6:
-            value[key] = mutate(value[key], rng)
-        else:
-            value[key] = copy.deepcopy(rng.choice(ODD_VALUES))
-        return value
-    if isinstance(value, list) and value and rng.random() < 0.7:
-        index = rng.randrange(len(value))
-        value[index] = mutate(value[index], rng)
-        return value
-    return copy.deepcopy(rng.choice(ODD_VALUES))
-
-
-def api_key_headers(state: State) -> dict[str, str]:
-    tpp = state.fixtures["tokenos"].member_by_name("tpp").member_id
-    basic = base64.b64encode(f"{tpp}:sandbox-api-key".encode()).decode()
-    return {"Authorization": f"Basic {basic}", "Content-Type": "application/json"}
+from tests.tokenos.helpers import (
+    PAYER,
+    access_payload,
+    api_key_headers,
+    mutate,
+    transfer_payload,
+)
 
 
 def valid_bodies(state: State) -> dict[tuple[str, str], Any]:

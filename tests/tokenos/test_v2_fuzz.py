@@ -12,8 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from mockbank.state import State
+from tests.tokenos.helpers import ODD_VALUES, api_key_headers, mutate
 from tests.tokenos.helpers_v2 import consent_initiation, sepa_initiation
-from tests.tokenos.test_fuzz import ODD_VALUES, api_key_headers, mutate
 
 ROUNDS = 300
 

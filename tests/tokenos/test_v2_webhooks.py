@@ -113,7 +113,7 @@ def test_vrp_consent_and_vrp_notify_their_changes(
 ) -> None:
     live.state.clock.freeze()
     subscribe(live, webhook_receiver)
-    from tests.tokenos.test_vrp import consent_initiation, vrp
+    from tests.tokenos.helpers_v2 import consent_initiation, vrp
 
     consent = (
         api(live)

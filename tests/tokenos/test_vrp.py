@@ -22,8 +22,8 @@ from tests.tokenos.helpers_v2 import (
     callback_params,
     consent_initiation,
     decide,
-    next_ref,
     url,
+    vrp,
 )
 
 
@@ -45,21 +45,6 @@ def authorised(live: LiveServer, **extra: Any) -> dict[str, Any]:
     assert get_consent(live, consent["id"])["status"] == "PENDING_REDIRECT_AUTH_VERIFICATION"
     advance(live, 1)
     return get_consent(live, consent["id"])
-
-
-def vrp(
-    live: LiveServer, consent_id: str, amount: str, base: str | None = None
-) -> requests.Response:
-    init = {
-        "vrpConsentId": consent_id,
-        "refId": next_ref(),
-        "remittanceInformationPrimary": "Sweep",
-        "amount": {"value": amount, "currency": "GBP"},
-    }
-    target = f"{base}/v2/payments" if base else url(live, "/v2/payments")
-    return requests.post(
-        target, json={"initiation": init}, auth=("", "sandbox-api-key"), timeout=30
-    )
 
 
 def violation(answer: requests.Response) -> str:
