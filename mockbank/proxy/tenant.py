@@ -7,14 +7,13 @@ how a request the proxy refuses before the app sees it reads.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 
-def json_refusal(message: str) -> bytes:
-    """A refusal as ``{"error": message, "code": "BAD_PROXY_REQUEST"}``."""
-    return json.dumps({"error": message, "code": "BAD_PROXY_REQUEST"}).encode()
+def text_refusal(message: str) -> bytes:
+    """A refusal as plain text (a tenant passes its own format)."""
+    return message.encode("utf-8") + b"\n"
 
 
 @dataclass(frozen=True)
@@ -28,11 +27,11 @@ class Tenant:
     # Reason phrases of statuses HTTP does not name (the tenant's own codes).
     phrases: Mapping[int, str] = field(default_factory=dict)
     # A request refused by the listener itself (bad framing, not a proxy request): the body.
-    refusal: Callable[[str], bytes] = json_refusal
-    content_type: str = "application/json"
+    refusal: Callable[[str], bytes] = text_refusal
+    content_type: str = "text/plain; charset=utf-8"
     # The answer when the app fails below its own error handling.
     unexpected_status: int = 500
-    unexpected_body: bytes = b'{"error": "An unexpected error has occurred."}'
+    unexpected_body: bytes = b"An unexpected error has occurred.\n"
     usage: str = (
         "This is an HTTP proxy: send absolute-URI requests or CONNECT, not web-server requests."
     )

@@ -109,3 +109,12 @@ def test_the_proxy_package_names_no_provider() -> None:
 def test_a_proxy_without_a_tenant_is_refused(app: Flask) -> None:
     with pytest.raises(TypeError, match="tenant"):
         ForwardProxy(app)
+
+
+def test_a_tenant_words_the_proxys_own_refusals(app: Flask, tmp_path: Path) -> None:
+    plain = Tenant(provider="forter", path="/forter/echo", connect_path="/forter/echo")
+    with ForwardProxy(app, tenant=plain, ca_dir=tmp_path / "ca") as proxy:
+        answer = requests.get(f"{proxy.url}/not-a-proxy-request", timeout=10)
+    assert answer.status_code == 400
+    assert answer.headers["Content-Type"].startswith("text/plain")
+    assert answer.text.startswith("This is an HTTP proxy")
