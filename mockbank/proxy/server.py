@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from mockbank.accesslog import proxy_access
 from mockbank.clock import monotonic
 from mockbank.outbound import is_loopback
-from mockbank.proxy.ca import LocalCA
 from mockbank.proxy.http import (
     MAX_BODY_BYTES,
     MAX_LINE,
@@ -48,6 +47,7 @@ from mockbank.proxy.wsgi import environ_for, response_head, run_app
 if TYPE_CHECKING:
     from flask import Flask
 
+    from mockbank.proxy.ca import LocalCA  # imports cryptography: only where a CA is made
     from mockbank.proxy.resources import ProxyResources
 
 __all__ = ["MAX_BODY_BYTES", "ForwardProxy", "ProxyConnection", "ProxyContext"]
