@@ -111,6 +111,21 @@ def postgres_dsn(postgres: Any, request: pytest.FixtureRequest) -> str:
     return str(postgres.database(f"t_{name}_{uuid.uuid4().hex[:8]}"))
 
 
+# Tests slow by what they start, whatever their own length: a Chromium page, a PostgreSQL
+# cluster. The quick loop (`-m "not slow"`) leaves them, like every test over 3 s, to the full run.
+SLOW_FIXTURES = frozenset({"chromium", "page", "postgres", "postgres_dsn"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if (
+            SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or "postgresql" in params.values()
+        ):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print how many generated cases each fuzz test ran (``fuzz_cases`` user properties)."""
     lines = [

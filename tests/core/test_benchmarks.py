@@ -6,6 +6,8 @@ import pytest
 
 from tests.processes import SCRIPTS, run_script
 
+pytestmark = pytest.mark.slow  # each test runs a benchmark script
+
 BENCH = SCRIPTS / "bench"
 
 

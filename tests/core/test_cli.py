@@ -14,6 +14,8 @@ from mockbank import __version__
 from mockbank.cli import build_parser, config_from_args
 from tests.processes import free_port, start_serve, wait_for_health
 
+pytestmark = pytest.mark.slow  # each test launches `mockbank` processes
+
 
 def test_version() -> None:
     done = subprocess.run(

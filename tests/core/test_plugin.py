@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.slow  # pytester runs whole pytest sessions
+
 pytest_plugins = ["pytester"]
 
 

@@ -24,6 +24,8 @@ import requests
 from mockbank.fixtures import default_dir
 from tests.processes import free_port, wait_for_health
 
+pytestmark = pytest.mark.slow  # each test launches `mockbank serve` processes
+
 FIX = "use a number from 0 to 65535 (0 picks a free port)"
 NO_STATE = "pick another path, or leave --state out to keep state in memory"
 

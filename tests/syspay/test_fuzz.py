@@ -12,6 +12,8 @@ import pytest
 from mockbank.clients.syspay import wsse_header
 from tests.syspay.helpers import MERCHANT, PARTNER, merchant_header, partner_header
 
+pytestmark = pytest.mark.slow  # thousands of generated requests
+
 JUNK: list[Any] = [
     None,
     True,
