@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -189,7 +190,6 @@ def inprocess_path(calls: int) -> tuple[float, dict[str, float]]:
 def proxy_path(calls: int) -> tuple[float, dict[str, float]]:
     """py-spy samples the proxy's process (every thread) while a client sends `calls` requests."""
     import multiprocessing
-    import shutil
     import subprocess
     import tempfile
     import threading
@@ -351,7 +351,10 @@ def main() -> int:
     if "inprocess" in paths:
         print_table("in-process mode (requests + responses)", *inprocess_path(args.calls))
     if "proxy" in paths:
-        print_table("Forter proxy request (TLS in and out)", *proxy_path(args.calls))
+        if shutil.which("py-spy") or Path(sys.executable).with_name("py-spy").exists():
+            print_table("Forter proxy request (TLS in and out)", *proxy_path(args.calls))
+        else:
+            print("Forter proxy request: skipped, py-spy is not installed (pip install py-spy)")
     return 0
 
 
