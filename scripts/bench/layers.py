@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import shutil
 import sys
 import time
@@ -189,70 +190,42 @@ def inprocess_path(calls: int) -> tuple[float, dict[str, float]]:
 
 def proxy_path(calls: int) -> tuple[float, dict[str, float]]:
     """py-spy samples the proxy's process (every thread) while a client sends `calls` requests."""
-    import multiprocessing
     import subprocess
-    import tempfile
-    import threading
 
-    from proxy import _measure, _serve_proxy, _serve_target
-
-    from mockbank.proxy.ca import LocalCA
+    from proxy import _measure, running_pair
 
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    context = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory() as tmp:
-        ca = LocalCA.load_or_create(Path(tmp) / "ca")
-        ports, stop = context.Queue(), context.Event()
-        children = [
-            context.Process(target=run, args=(str(ca.directory), ports, stop), daemon=True)
-            for run in (_serve_target, _serve_proxy)
-        ]
-        for child in children:
-            child.start()
-        try:
-            found = dict(ports.get(timeout=60) for _ in children)
-            url = f"https://127.0.0.1:{found['target']}/authorize"
-            proxy_url = f"http://SITE_ID:SITE_SECRET@127.0.0.1:{found['proxy']}"
-            pid = children[1].pid or 0
-            _measure(url, proxy_url, str(ca.cert_path), 100, 1, {})  # warm up
-            raw = Path(tmp) / "spy.txt"
-            recorder = subprocess.Popen(
-                [
-                    spy,
-                    "record",
-                    "--gil",
-                    "-r",
-                    str(SPY_RATE),
-                    "-f",
-                    "raw",
-                    "-o",
-                    str(raw),
-                    "-p",
-                    str(pid),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            time.sleep(1.0)  # py-spy attaches
-            before = _cpu(pid)
-            result: list[Any] = []
-            client = threading.Thread(
-                target=lambda: result.append(
-                    _measure(url, proxy_url, str(ca.cert_path), calls, 2, {"proxy": pid})
-                )
-            )
-            client.start()
-            client.join()
-            after = _cpu(pid)
-            recorder.send_signal(2)
-            recorder.wait(timeout=30)
-            stacks = raw.read_text() if raw.exists() else ""
-            if os.environ.get("LAYERS_DUMP"):
-                Path(os.environ["LAYERS_DUMP"]).write_text(stacks)
-        finally:
-            stop.set()
-            for child in children:
-                child.join(timeout=10)
+    with running_pair() as pair:
+        url, proxy_url, cert = pair.url, pair.proxy_url, pair.cert_path
+        pid = pair.pids["proxy"] or 0
+        _measure(url, proxy_url, cert, 100, 1, {})  # warm up
+        raw = pair.tmp / "spy.txt"
+        recorder = subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--gil",
+                "-r",
+                str(SPY_RATE),
+                "-f",
+                "raw",
+                "-o",
+                str(raw),
+                "-p",
+                str(pid),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1.0)  # py-spy attaches
+        before = _cpu(pid)
+        _measure(url, proxy_url, cert, calls, 2, {"proxy": pid})
+        after = _cpu(pid)
+        recorder.send_signal(2)
+        recorder.wait(timeout=30)
+        stacks = raw.read_text() if raw.exists() else ""
+        if os.environ.get("LAYERS_DUMP"):
+            Path(os.environ["LAYERS_DUMP"]).write_text(stacks)
     served = calls + min(50, calls)  # the proxied requests, warm-up included
     cpu = (after - before) / served * 1e6 if before is not None and after is not None else 0.0
     layers = _collapsed_layers(stacks, 1e6 / SPY_RATE / served)
@@ -264,7 +237,7 @@ def proxy_path(calls: int) -> tuple[float, dict[str, float]]:
 
 
 SPY_RATE = 1000
-_SPY_FRAME = __import__("re").compile(r"^(?P<function>.*?) \((?P<path>[^():]*)(?::\d+)?\)$")
+_SPY_FRAME = re.compile(r"^(?P<function>.*?) \((?P<path>[^():]*)(?::\d+)?\)$")
 
 
 class _SpyFrame:

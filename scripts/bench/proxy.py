@@ -25,6 +25,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -91,9 +94,20 @@ def _serve_proxy(ca_dir: str, ports: Any, stop: Any) -> None:
     app.extensions["mockbank"].close()
 
 
-def compare(count: int, rounds: int) -> _Result:
-    """Direct and proxied HTTPS in alternating rounds; target and proxy in processes of their
-    own (and GILs), as in real use."""
+@dataclass(frozen=True)
+class Pair:
+    """A running HTTPS target and Forter proxy, each in its own process."""
+
+    url: str
+    proxy_url: str
+    cert_path: str
+    pids: dict[str, int | None]
+    tmp: Path
+
+
+@contextmanager
+def running_pair() -> Iterator[Pair]:
+    """Start the target and the proxy in processes of their own (and GILs), as in real use."""
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as tmp:
         ca = LocalCA.load_or_create(Path(tmp) / "ca")
@@ -106,14 +120,23 @@ def compare(count: int, rounds: int) -> _Result:
             child.start()
         try:
             found = dict(ports.get(timeout=60) for _ in children)
-            url = f"https://127.0.0.1:{found['target']}/authorize"
-            proxy_url = f"http://SITE_ID:SITE_SECRET@127.0.0.1:{found['proxy']}"
-            pids = {"target": children[0].pid, "proxy": children[1].pid}
-            return _measure(url, proxy_url, str(ca.cert_path), count, rounds, pids)
+            yield Pair(
+                url=f"https://127.0.0.1:{found['target']}/authorize",
+                proxy_url=f"http://SITE_ID:SITE_SECRET@127.0.0.1:{found['proxy']}",
+                cert_path=str(ca.cert_path),
+                pids={"target": children[0].pid, "proxy": children[1].pid},
+                tmp=Path(tmp),
+            )
         finally:
             stop.set()
             for child in children:
                 child.join(timeout=10)
+
+
+def compare(count: int, rounds: int) -> _Result:
+    """Direct and proxied HTTPS in alternating rounds."""
+    with running_pair() as pair:
+        return _measure(pair.url, pair.proxy_url, pair.cert_path, count, rounds, pair.pids)
 
 
 def main(argv: list[str] | None = None) -> int:
