@@ -203,3 +203,12 @@ def assert_envelope(answer: requests.Response, status: int) -> dict[str, Any]:
     assert body["status"] == str(status)
     assert body["developerMessage"]
     return body
+
+
+def fill_card(page: Any, number: str) -> None:
+    """Fill the hosted page's card fields (cardholder, number, expiry 12/2030, CVN 123)."""
+    page.fill("#cardholderName", "Jane Citizen")
+    page.fill("#cardNumber", number)
+    page.select_option("#expiryDateMonth", "12")
+    page.select_option("#expiryDateYear", "2030")
+    page.fill("#cvn", "123")

@@ -17,7 +17,7 @@ import requests
 
 from mockbank.clients.quickstream import verify_passback
 from mockbank.pytest_plugin import Mockbank
-from tests.quickstream.helpers import PAN_VISA, Receiver, token_params
+from tests.quickstream.helpers import PAN_VISA, Receiver, fill_card, token_params
 
 pytestmark = pytest.mark.browser
 
@@ -46,14 +46,6 @@ def _handoff_form(mockbank: Mockbank, receiver: Receiver) -> str:
 <input type="hidden" name="communityCode" value="COMMUNITY1"/>
 <input type="submit" id="make-payment" value="Make Payment"/>
 </form>"""
-
-
-def _fill_card(page: Any, number: str) -> None:
-    page.fill("#cardholderName", "Jane Citizen")
-    page.fill("#cardNumber", number)
-    page.select_option("#expiryDateMonth", "12")
-    page.select_option("#expiryDateYear", "2030")
-    page.fill("#cvn", "123")
 
 
 def _assert_no_full_pan(mockbank: Mockbank, caplog: pytest.LogCaptureFixture, pan: str) -> None:
@@ -86,7 +78,7 @@ def test_browser_journey_pays_and_passes_back_a_signed_result(
     assert page.inner_text("#payment-reference") == "INV-1001"
     assert "Acme Plumbing Pty Ltd" in page.inner_text("#summary")
 
-    _fill_card(page, PAN_VISA)
+    fill_card(page, PAN_VISA)
     # The surcharge appears once the scheme is known (VISA 1.00% of 100.00).
     assert page.inner_text("#card-scheme") == "VISA"
     assert page.inner_text("#surcharge") == "VISA 1.00% = 1.00"
@@ -99,7 +91,7 @@ def test_browser_journey_pays_and_passes_back_a_signed_result(
     page.wait_for_selector("#error-cardNumber")
     assert "check digit" in page.inner_text("#error-cardNumber")
     page.screenshot(path=str(artifacts / "quickstream_payment_errors.png"), full_page=True)
-    _fill_card(page, PAN_VISA)
+    fill_card(page, PAN_VISA)
     page.click("#pay-button")
 
     page.wait_for_selector("#receipt")
@@ -150,7 +142,7 @@ def test_browser_declined_card_96_passes_back_summary_code_1_response_51(
     page.set_content(_handoff_form(mockbank, receiver))
     page.click("#make-payment")
     page.wait_for_selector("#payment-form")
-    _fill_card(page, PAN_DECLINED)
+    fill_card(page, PAN_DECLINED)
     page.click("#pay-button")
     page.wait_for_selector("#receipt")
     assert "Not sufficient funds" in page.inner_text("#outcome")
@@ -266,14 +258,14 @@ def test_browser_back_from_the_receipt_after_an_inline_error_shows_the_receipt_a
     page.set_content(_handoff_form(mockbank, receiver))
     page.click("#make-payment")
     page.wait_for_selector("#payment-form")
-    _fill_card(page, PAN_VISA)
+    fill_card(page, PAN_VISA)
     page.fill("#cvn", "1")
     with page.expect_navigation():
         page.click("#pay-button")
     # The error page answered a POST, but its history entry carries the page's own address.
     assert re.fullmatch(r"/quickstream/quickweb/[\w-]+", urlsplit(page.url).path)
     assert page.is_enabled("#pay-button")
-    _fill_card(page, PAN_VISA)
+    fill_card(page, PAN_VISA)
     with page.expect_navigation():
         page.click("#pay-button")
     receipt_url = page.url

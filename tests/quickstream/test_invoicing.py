@@ -22,6 +22,7 @@ from tests.quickstream.helpers import (
     Receiver,
     card_form,
     csrf_of,
+    fill_card,
     open_session,
     token_params,
 )
@@ -74,11 +75,7 @@ def test_invoicing_token_pays_two_invoices_in_chromium(
     page.check("#pay-INV-5002")
     page.fill("#amount-INV-5002", "200.00")
     page.fill("#comment-INV-5002", "Disputed: 50.00 charged twice")
-    page.fill("#cardholderName", "Jane Citizen")
-    page.fill("#cardNumber", PAN_VISA)
-    page.select_option("#expiryDateMonth", "12")
-    page.select_option("#expiryDateYear", "2030")
-    page.fill("#cvn", "123")
+    fill_card(page, PAN_VISA)
     page.screenshot(path=str(artifacts / "quickstream-invoicing-form.png"), full_page=True)
     page.click("#pay-button")
     page.wait_for_selector("#allocations")

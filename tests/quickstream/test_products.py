@@ -27,6 +27,7 @@ from tests.quickstream.helpers import (
     Receiver,
     card_form,
     csrf_of,
+    fill_card,
     inline_errors,
     open_session,
     token_params,
@@ -92,11 +93,7 @@ def test_seed_recurring_token_sets_up_a_recurring_payment_in_chromium(
     page.select_option("#scheduleType", "NUMBER_OF_PAYMENTS")
     page.fill("#numberOfPayments", "12")
     page.fill("#amount", "25.00")
-    page.fill("#cardholderName", "Jane Citizen")
-    page.fill("#cardNumber", PAN_VISA)
-    page.select_option("#expiryDateMonth", "12")
-    page.select_option("#expiryDateYear", "2030")
-    page.fill("#cvn", "123")
+    fill_card(page, PAN_VISA)
     page.screenshot(path=str(artifacts / "quickstream-recurring-form.png"), full_page=True)
     page.click("#pay-button")
     page.wait_for_selector("#schedule-id")
