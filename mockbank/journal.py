@@ -261,6 +261,12 @@ class _Slot:
         return entry
 
 
+def clip(fields: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """An entry's fields with bodies cut to the journal's limit, and its estimated bytes."""
+    clipped = _clipped(fields)
+    return clipped, 200 + sum(_size(v) for v in clipped.values())
+
+
 class Journal:
     """Thread-safe ring buffer of entries; `record` takes masked fields, `record_capture`
     takes a request's parts and masks them when the journal is read."""
@@ -276,8 +282,7 @@ class Journal:
         self._bytes = 0
 
     def record(self, **fields: Any) -> Entry:
-        clipped = _clipped(fields)
-        size = 200 + sum(_size(v) for v in clipped.values())
+        clipped, size = clip(fields)
         with self._lock:
             slot = self._add(size, clipped.get("provider"))
             entry = slot.entry = Entry(id=slot.id, size=size, **clipped)

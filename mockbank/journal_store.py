@@ -12,7 +12,7 @@ from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from mockbank.journal import DEFAULT_CAPACITY, Capture, Entry, Journal
+from mockbank.journal import DEFAULT_CAPACITY, Capture, Entry, Journal, clip
 from mockbank.store import Store
 
 NAMESPACE = "mockbank.journal"
@@ -53,9 +53,8 @@ class StoreJournal(Journal):
 
     def record(self, **values: Any) -> Entry:
         entry_id = self.store.next_sequence(ID_SEQUENCE)
-        template = super().record(**values)  # the in-memory journal's checks and clipping
-        super().clear()
-        entry = Entry(**{**asdict(template), "id": entry_id, "instance": self.instance})
+        clipped, size = clip(values)
+        entry = Entry(**{**clipped, "id": entry_id, "size": size, "instance": self.instance})
         self.store.add(NAMESPACE, _key(entry_id), _to_value(entry), now=_RECORD_TIME)
         self._written += 1
         if self._written % TRIM_EVERY == 0:
