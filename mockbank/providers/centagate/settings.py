@@ -25,9 +25,6 @@ class Settings:
     return_codes: str = DEFAULT_RETURN_CODES  # apps without their own returnCodes use it
 
 
-MAX_CHALLENGE_TTL_S = 366 * 86_400
-
-
 OPTIONS = ("hmac_order", "challenge_ttl_s", "return_codes")
 
 
@@ -37,9 +34,7 @@ def read_settings(options: Mapping[str, Any]) -> Settings:
     order = options.get("centagate.hmac_order")
     if order is not None:
         order = choice(options, "centagate.hmac_order", "any", ("any", *ORDER_NAMES))
-    ttl_s = positive_seconds(
-        options, "centagate.challenge_ttl_s", DEFAULT_CHALLENGE_TTL_S, high=MAX_CHALLENGE_TTL_S
-    )
+    ttl_s = positive_seconds(options, "centagate.challenge_ttl_s", DEFAULT_CHALLENGE_TTL_S)
     codes = choice(options, "centagate.return_codes", DEFAULT_RETURN_CODES, RETURN_CODE_TABLES)
     return Settings(hmac_order=order, challenge_ttl_s=ttl_s, return_codes=codes)
 
