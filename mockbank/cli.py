@@ -253,9 +253,9 @@ def banner(config: Config, app: Any, services: list[Any]) -> str:
     ]
     for service in services:
         lines.append(f"  {getattr(service, 'label', 'service'):<12} {service.url}")
-    for provider in state.providers.values():
+    for provider in state.ready_providers():  # the seeded credentials: each one imported
         lines.append(f"\n  {provider.title}  {base}{provider.prefix}")
-        for label, value in provider.credentials(state.fixtures.get(provider.name)):
+        for label, value in provider.emulation.credentials(state.fixtures.get(provider.name)):
             lines.append(f"      {label}: {value}")
     if config.state_path:
         lines.append(f"\n  state in {config.state_path}")

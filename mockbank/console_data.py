@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 def summary(state: State, provider: Provider, base: str) -> dict[str, Any]:
     """A provider's card: base URL, real hosts, seeded credentials, fault names, live items."""
-    seeded = provider.credentials(state.fixtures.get(provider.name))
+    emulation = provider.emulation
+    seeded = emulation.credentials(state.fixtures.get(provider.name))
     return {
         "name": provider.name,
         "title": provider.title,
@@ -27,7 +28,7 @@ def summary(state: State, provider: Provider, base: str) -> dict[str, Any]:
         "hosts": list(provider.hosts),
         "credentials": [[label, value] for label, value in seeded],
         "endpoints": sorted(state.endpoints.get(provider.name, ())),
-        "items": provider.dashboard(state) if provider.dashboard else [],
+        "items": emulation.dashboard(state) if emulation.dashboard else [],
     }
 
 
@@ -35,14 +36,14 @@ def overview(state: State, base: str) -> dict[str, Any]:
     return {
         "version": __version__,
         "clock": state.clock_snapshot(),
-        "providers": [summary(state, p, base) for p in state.providers.values()],
+        "providers": [summary(state, p, base) for p in state.ready_providers()],
     }
 
 
 def routes(url_map: Map, provider: Provider) -> list[dict[str, Any]]:
     """The provider's routes: methods, path pattern, endpoint name (faults use it)."""
     found = []
-    prefix = f"{provider.blueprint.name}."
+    prefix = f"{provider.emulation.blueprint.name}."
     for rule in url_map.iter_rules():
         if not rule.endpoint.startswith(prefix):
             continue
@@ -71,7 +72,8 @@ def browser_pages(state: State, provider: Provider, base: str) -> list[dict[str,
                     "detail": "the simulated CENTAGATE app: pending challenges and their OTPs",
                 }
             )
-    for item in provider.dashboard(state) if provider.dashboard else []:
+    dashboard = provider.emulation.dashboard
+    for item in dashboard(state) if dashboard else []:
         href = item.get("href")
         if href and not any(p["href"].endswith(href) for p in pages):
             pages.append({"label": item["label"], "href": base + href, "detail": ""})
@@ -79,7 +81,8 @@ def browser_pages(state: State, provider: Provider, base: str) -> list[dict[str,
 
 
 def provider_page(state: State, provider: Provider, url_map: Map, base: str) -> dict[str, Any]:
-    magic = provider.magic_values() if provider.magic_values else None
+    table = provider.emulation.magic_values
+    magic = table() if table else None
     return {
         **summary(state, provider, base),
         "clock": state.clock_snapshot(),

@@ -249,6 +249,7 @@ def provider_state(provider: str) -> Response:
 @bp.get("/faults")
 def faults_list() -> Response:
     state = current_state()
+    state.ready_providers()  # every provider's endpoint names are known once its views are
     return jsonify(
         {
             "faults": [f.as_dict() for f in state.faults.list()],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,39 @@ _CHECKOUT = Path(__file__).parent.parent / "fixtures"
 
 class FixtureError(ValueError):
     """A fixture file is missing or wrong; the message names the file and the field."""
+
+
+class ProviderFixtures(MutableMapping[str, Any]):
+    """`State.fixtures`: each provider's validated fixtures. Reading a provider's makes it
+    ready first (`State.provider`: its fixtures are read on its first use)."""
+
+    def __init__(self, make_ready: Callable[[str], object]) -> None:
+        self._make_ready = make_ready
+        self._values: dict[str, Any] = {}
+
+    def put(self, name: str, value: Any) -> None:
+        """Keep a provider's fixtures (the state, as it reads them)."""
+        self._values[name] = value
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            self._make_ready(name)
+        except LookupError as unknown:
+            raise KeyError(name) from unknown
+        return self._values[name]
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self._make_ready(name)  # a test's replacement must not be overwritten by a later read
+        self._values[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._values))
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 def default_dir() -> Path:

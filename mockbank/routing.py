@@ -81,7 +81,7 @@ def provider_for_path(state: State, path: str) -> Provider | None:
 def render_error(state: State, error: ProviderError) -> Response:
     provider = request_context().provider or provider_for_path(state, request.path)
     if provider is not None:
-        return provider.render_error(error)
+        return provider.emulation.render_error(error)
     response = jsonify({"error": {"code": error.code, "message": error.detail}})
     response.status_code = error.http_status
     return response
@@ -167,14 +167,15 @@ def _unexpected_error(state: State, error: Exception) -> Response:
     return render_error(state, InternalError(correlation_id))
 
 
-def _collect_endpoints(app: Flask, state: State) -> None:
-    """Each provider's endpoint names (what faults and the journal call its views)."""
-    for name, provider in state.providers.items():
-        for rule in app.url_map.iter_rules():
-            if rule.endpoint.startswith(f"{provider.blueprint.name}."):
-                view = app.view_functions[rule.endpoint]
-                if hasattr(view, ENDPOINT_ATTR):
-                    state.endpoints[name].add(getattr(view, ENDPOINT_ATTR))
+def _collect_endpoints(app: Flask, state: State, name: str) -> None:
+    """A provider's endpoint names (what faults and the journal call its views), once its
+    views are added to the app."""
+    prefix = f"{state.providers[name].emulation.blueprint.name}."
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(prefix):
+            view = app.view_functions[rule.endpoint]
+            if hasattr(view, ENDPOINT_ATTR):
+                state.endpoints[name].add(getattr(view, ENDPOINT_ATTR))
 
 
 def _apply_fault(state: State, provider: Provider, ctx: RequestContext) -> None:
@@ -193,7 +194,8 @@ def _apply_fault(state: State, provider: Provider, ctx: RequestContext) -> None:
 
 def install(app: Flask, state: State) -> None:
     """Register the hooks and error handlers that every provider relies on."""
-    _collect_endpoints(app, state)
+    views_added: list[Callable[[str], None]] = getattr(app, "views_added", [])
+    views_added.append(lambda name: _collect_endpoints(app, state, name))
     names = ServerNames.build(
         state.config, provider_hostnames(state.providers, state.config.options)
     )
@@ -218,6 +220,7 @@ def install(app: Flask, state: State) -> None:
         _guard(names, req, provider)
         if provider is None:
             return
+        served.provider(provider.name)  # ready in this sandbox: fixtures read, records seeded
         view = app.view_functions.get(req.endpoint or "")
         ctx.endpoint_name = getattr(view, ENDPOINT_ATTR, None)
         _apply_fault(served, provider, ctx)

@@ -1,20 +1,24 @@
-"""Reading a provider's ``<provider>.<option>`` settings once, when the app is built.
+"""Reading a provider's ``<provider>.<option>`` settings once.
 
 Every provider package has a ``settings.py`` with a frozen ``Settings`` dataclass and a
-``read_settings(options)`` built from the readers here. `State` calls it at start, so a
-malformed value stops `create_app` (and `mockbank serve`, exit code 2) with an error naming the
-option, its value and what it must be; views only read the checked dataclass.
+``read_settings(options)`` built from the readers here. `State` reads them at start for every
+provider that options are given for, so a malformed value stops `create_app` (and `mockbank
+serve`, exit code 2) with an error naming the option, its value and what it must be; a provider
+given no options has its defaults read on its first use (`ProviderSettings`). Views only read
+the checked dataclass.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mockbank.config import StartupError
 
 if TYPE_CHECKING:
+    from mockbank.providers import Provider
     from mockbank.state import State
 
 T = TypeVar("T")
@@ -43,8 +47,42 @@ def check_known(options: Mapping[str, Any], provider: str, known: Iterable[str])
             )
 
 
+class ProviderSettings(Mapping[str, object]):
+    """Each provider's checked settings: read at once for providers that options name, so a bad
+    one stops the start; read on first use for the rest (their defaults, which are tested)."""
+
+    def __init__(self, options: Mapping[str, Any], providers: Mapping[str, Provider]) -> None:
+        self._options = options
+        self._providers = providers
+        self._read: dict[str, object] = {}
+        self._lock = threading.Lock()
+        for name in providers:
+            if any(key.startswith(f"{name}.") for key in options):
+                self.read(name)  # now: a bad option must stop the start
+
+    def __getitem__(self, name: str) -> object:
+        return self.read(name)
+
+    def read(self, name: str) -> object:
+        """`name`'s settings, read and checked on the first call."""
+        found = self._read.get(name)
+        if found is None:
+            provider = self._providers[name]
+            with self._lock:
+                found = self._read.get(name)
+                if found is None:
+                    found = self._read[name] = provider.settings(self._options)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._providers)
+
+    def __len__(self) -> int:
+        return len(self._providers)
+
+
 def provider_settings(state: State, provider: str, kind: type[T]) -> T:
-    """The checked settings `State` read for `provider` at start."""
+    """The checked settings `State` read for `provider`."""
     found = state.settings[provider]
     if not isinstance(found, kind):
         raise TypeError(f"{provider} settings are a {type(found).__name__}, not {kind.__name__}")

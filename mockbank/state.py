@@ -20,12 +20,19 @@ from flask.globals import _cv_request
 from mockbank.clock import Clock, StoreClockBacking, parse_instant
 from mockbank.config import Config
 from mockbank.faults import Fault, Faults
-from mockbank.fixtures import FixtureReader, default_dir, load_json, shipped_keys
+from mockbank.fixtures import (
+    FixtureReader,
+    ProviderFixtures,
+    default_dir,
+    load_json,
+    shipped_keys,
+)
 from mockbank.journal import Entry, Journal
 from mockbank.journal_store import StoreJournal
 from mockbank.outbound import OutboundPolicy
 from mockbank.outbox import Message, Outbox
 from mockbank.proxy.resources import ProxyResources
+from mockbank.settings import ProviderSettings
 from mockbank.store import MemoryStore, SQLiteStore, Store
 
 if TYPE_CHECKING:
@@ -64,8 +71,9 @@ class State:
         fixture_overrides: dict[str, Any] | None = None,
         endpoints: dict[str, set[str]] | None = None,
         outbound: OutboundPolicy | None = None,
-        settings: dict[str, object] | None = None,
+        settings: ProviderSettings | None = None,
         proxy: ProxyResources | None = None,
+        on_ready: list[Callable[[str], None]] | None = None,
     ) -> None:
         from mockbank.providers import load_providers
         from mockbank.sandboxes import Sandboxes
@@ -73,7 +81,7 @@ class State:
         self.config = config or Config()
         self.providers = providers if providers is not None else load_providers()
         # Each provider's checked options (its settings.py): a bad one stops the app here.
-        self.settings = settings if settings is not None else self._read_settings()
+        self.settings = settings or ProviderSettings(self.config.options, self.providers)
         # None for the default (unprefixed) sandbox; a named sandbox's state shares the app's
         # store under a prefix of its own (`mockbank.sandboxes`).
         self.sandbox = sandbox
@@ -107,13 +115,26 @@ class State:
         self._errors_lock = threading.Lock()
         self._request_ids = (0, 0)  # the next request number and the end of its block
         self._request_ids_lock = threading.Lock()
-        self.fixtures: dict[str, Any] = {}
+        self.fixtures = ProviderFixtures(self.provider)
+        # The apps serving this state add a provider's views when it is first made ready
+        # (shared with sandboxes: the same apps serve them).
+        self.on_ready: list[Callable[[str], None]] = on_ready if on_ready is not None else []
         self.sandboxes = Sandboxes(self, self._build_sandbox)
-        self.load_fixtures()
-        self.seed_providers()
+        self._start_providers()
 
-    def _read_settings(self) -> dict[str, object]:
-        return {n: p.read_settings(self.config.options) for n, p in self.providers.items()}
+    def _start_providers(self) -> None:
+        """Providers are made ready on first use (`provider`), those `_needed_at_start` now."""
+        self._ready: set[str] = set()
+        self._readying: set[str] = set()
+        self._ready_lock = threading.RLock()
+        for name in self._needed_at_start():
+            self._make_ready(name, reload=True)
+
+    def _needed_at_start(self) -> list[str]:
+        """Providers whose fixtures are the user's: checked at start, so a mistake stops it."""
+        if self.config.fixtures_dir is not None:
+            return list(self.providers)
+        return [name for name in self.providers if name in self.fixture_overrides]
 
     def _open_journal(self) -> Journal:
         """In the store when the store is shared by processes, else in memory."""
@@ -143,34 +164,62 @@ class State:
             outbound=self.outbound,
             settings=self.settings,
             proxy=self.proxy,
+            on_ready=self.on_ready,
         )
 
-    # -- fixtures and reset -----------------------------------------------------------------
-    def load_fixtures(self) -> None:
-        """Read and validate every provider's fixture file (errors name file and field)."""
-        directory = self.config.fixtures_dir or default_dir()
-        for name, provider in self.providers.items():
-            if name in self.fixture_overrides:
-                path = Path(f"sandbox {self.sandbox} fixtures/{name}.json")
-                data = self.fixture_overrides[name]
-            else:
-                path, data = load_json(directory, name)
-            reader = FixtureReader(path, data)
-            self.fixtures[name] = provider.load_fixtures(reader)
-            reader.check_unknown_keys(shipped_keys(name))
-
-    def seed_providers(self, only: str | None = None) -> None:
-        for name, provider in self.providers.items():
-            if provider.seed is not None and only in (None, name):
-                provider.seed(self)
-
+    # -- providers, fixtures and reset ------------------------------------------------------
     def provider(self, name: str) -> Provider:
-        if name not in self.providers:
+        """Provider `name`, ready in this state: imported, its views added to the apps serving
+        this state, its fixtures read and checked, its records seeded (on its first use)."""
+        provider = self.providers.get(name)
+        if provider is None:
             raise UnknownProvider(name, list(self.providers))
-        return self.providers[name]
+        if name not in self._ready:
+            self._make_ready(name)
+        return provider
+
+    def is_ready(self, name: str) -> bool:
+        return name in self._ready
+
+    def ready_providers(self) -> list[Provider]:
+        """Every provider, each made ready (the dashboard, the banner, a whole reset)."""
+        return [self.provider(name) for name in self.providers]
+
+    def _make_ready(self, name: str, *, reload: bool = False) -> None:
+        """Read `name`'s fixtures and seed it (again, with `reload`); other threads wait for
+        it, and the thread doing it may read its fixtures meanwhile (the seed does)."""
+        with self._ready_lock:  # an RLock: the seed's own reads come back here
+            if name in self._readying or (name in self._ready and not reload):
+                return
+            self._readying.add(name)
+            try:
+                provider = self.providers[name]
+                for add_views in self.on_ready:
+                    add_views(name)
+                self._load_fixtures(name, provider)
+                if provider.emulation.seed is not None:
+                    provider.emulation.seed(self)
+                self._ready.add(name)
+            finally:
+                self._readying.discard(name)
+
+    def _load_fixtures(self, name: str, provider: Provider) -> None:
+        """Read and validate a provider's fixture file (errors name file and field)."""
+        if name in self.fixture_overrides:
+            path = Path(f"sandbox {self.sandbox} fixtures/{name}.json")
+            data = self.fixture_overrides[name]
+        else:
+            path, data = load_json(self.config.fixtures_dir or default_dir(), name)
+        reader = FixtureReader(path, data)
+        self.fixtures.put(name, provider.emulation.load_fixtures(reader))
+        reader.check_unknown_keys(shipped_keys(name))
 
     def reset(self, provider: str | None = None) -> None:
-        """Forget everything (or one provider's records, faults, journal and outbox) and reseed."""
+        """Forget everything (or one provider's records, faults, journal and outbox) and reseed.
+
+        A whole reset seeds every provider again, used here or not: another process sharing
+        the store may use any of them and finds its seeded records where they were.
+        """
         if provider is not None:
             self.provider(provider)
             self.store.reset(f"{provider}.")
@@ -193,8 +242,8 @@ class State:
             self._faker = None
             with self._errors_lock:
                 self.server_errors.clear()
-        self.load_fixtures()
-        self.seed_providers(provider)
+        for name in self.providers if provider is None else (provider,):
+            self._make_ready(name, reload=True)
 
     def close(self) -> None:
         self.sandboxes.close()
@@ -325,17 +374,21 @@ class State:
         self.journal.clear(provider)
 
     def provider_state(self, name: str) -> dict[str, Any]:
-        provider = self.provider(name)
-        return provider.state_view(self) if provider.state_view else {}
+        view = self.provider(name).emulation.state_view
+        return view(self) if view else {}
 
     def add_fault(self, spec: dict[str, Any]) -> Fault:
+        named = spec.get("provider") if isinstance(spec, dict) else None
+        if isinstance(named, str) and named in self.providers:
+            self.provider(named)  # its endpoint names are known once its views are added
         return self.faults.add(spec, self.endpoints)
 
     def outbox_messages(self, provider: str | None = None) -> list[Message]:
         return self.outbox.messages(provider)
 
     def magic_values(self) -> dict[str, Any]:
-        return {name: p.magic_values() for name, p in self.providers.items() if p.magic_values}
+        tables = {p.name: p.emulation.magic_values for p in self.ready_providers()}
+        return {name: table() for name, table in tables.items() if table}
 
     # -- server errors, re-raised in tests by the pytest plugin ----------------------------
     def record_server_error(self, error: BaseException) -> None:

@@ -25,6 +25,9 @@ from urllib.parse import urlencode
 
 # The rule DESIGN documents (the default), and the one QuickStream's own "Validating the hmac"
 # page describes (every field but hmac in ASCII order of its name), a per-facility option.
+# The currencies QuickStream takes payments in (the token request's currencyCode, the REST
+# API's currency).
+CURRENCIES = ("AUD", "NZD")
 LISTED_ORDER = "listed-order"
 SORTED = "sorted"
 RULES = (LISTED_ORDER, SORTED)

@@ -21,9 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mockbank.clock import wall_epoch
+from mockbank.proxy.resources import CA_CERT, CA_KEY
 
-CA_CERT = "ca.pem"
-CA_KEY = "ca.key"
 CA_YEARS = 10
 LEAF_DAYS = 397  # the longest lifetime Apple and Chrome accept for a TLS server certificate
 

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from mockbank.proxy.ca import LocalCA
     from mockbank.proxy.upstream import UpstreamPool
 
+# The CA's files in its directory.
+CA_CERT = "ca.pem"
+CA_KEY = "ca.key"
+
 
 class ProxyResources:
     """The CA (loaded or created in a directory) and the upstream pool that trusts it."""
@@ -30,6 +34,21 @@ class ProxyResources:
 
                 self._ca = LocalCA.load_or_create(directory or self._ca_dir())
             return self._ca
+
+    def ca_path(self, directory: Path | None = None) -> Path:
+        """The CA certificate's file, the CA made there if it is missing. An existing one is
+        loaded (cryptography, some 30 ms) on its first TLS use, not now; `directory` becomes
+        the one `ca()` loads from."""
+        with self._lock:
+            if self._ca is not None:
+                return self._ca.cert_path
+            if directory is not None:
+                chosen = directory
+                self._ca_dir = lambda: chosen
+            where = self._ca_dir()
+            if (where / CA_CERT).is_file() and (where / CA_KEY).is_file():
+                return where / CA_CERT
+        return self.ca().cert_path
 
     def use_ca(self, ca: LocalCA) -> None:
         """Serve with `ca` from now on (a proxy started with a CA of its own)."""

@@ -390,7 +390,9 @@ class ForwardProxy:
         self.resources: ProxyResources = app.extensions["mockbank"].proxy
         if ca is not None:
             self.resources.use_ca(ca)
-        self.ca = ca or self.resources.ca(ca_dir)
+        # The CA's file exists from now (made on the first start); the CA itself is loaded
+        # on the first TLS use.
+        self.ca_path = self.resources.ca_path(ca_dir)
         self.host = host
         # Listening beyond loopback, the proxy relays to loopback targets only where mapped
         # (--upstream): it must not open the machine's local services to the network.
@@ -408,8 +410,8 @@ class ForwardProxy:
         self._outer: ssl.SSLContext | None = None
 
     @property
-    def ca_path(self) -> Path:
-        return self.ca.cert_path
+    def ca(self) -> LocalCA:
+        return self.resources.ca()
 
     def outer_context(self) -> ssl.SSLContext:
         """The TLS context clients of an ``https://`` proxy URL talk to (leaf per SNI name)."""

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from flask import Blueprint, Response, jsonify, request
 
 from mockbank.errors import ProviderError
-from mockbank.providers import Provider
+from mockbank.providers import Emulation, Provider
 from mockbank.routing import endpoint
 from mockbank.settings import check_known
 from mockbank.state import current_state
@@ -52,14 +52,19 @@ def demo_provider() -> Provider:
     return Provider(
         name="demo",
         title="Demo Bank",
-        blueprint=demo_bp,
-        render_error=render,
-        read_settings=lambda options: check_known(options, "demo", ()),
         hosts=("api.demo-bank.example",),
-        load_fixtures=lambda reader: {"user": reader.get("user", str)},
-        credentials=lambda fixtures: [("user", fixtures["user"])],
-        magic_values=lambda: {"cards": {"4111111111111111": "approved"}},
-        state_view=lambda state: {"tokens": [r.key for r in state.store.records("demo.tokens")]},
+        read_settings=lambda options: check_known(options, "demo", ()),
+        cli=lambda subparsers: None,
+        load=lambda: Emulation(
+            blueprint=demo_bp,
+            render_error=render,
+            load_fixtures=lambda reader: {"user": reader.get("user", str)},
+            credentials=lambda fixtures: [("user", fixtures["user"])],
+            magic_values=lambda: {"cards": {"4111111111111111": "approved"}},
+            state_view=lambda state: {
+                "tokens": [r.key for r in state.store.records("demo.tokens")]
+            },
+        ),
     )
 
 

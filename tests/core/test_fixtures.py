@@ -37,5 +37,6 @@ def test_state_refuses_a_fixture_without_a_required_field(tmp_path: Path) -> Non
 
 def test_shipped_fixtures_load() -> None:
     state = State(Config())
+    state.ready_providers()  # each reads its fixtures on first use
     assert set(state.fixtures) == set(state.providers)
     state.close()

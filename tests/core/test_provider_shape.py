@@ -1,14 +1,16 @@
 """Every provider package has the one shape that docs/architecture.md describes.
 
-Same file names in all five; `__init__.py` only wires; models and records never import flask;
-stored records are frozen dataclasses with `to_value`/`from_value`; `admin.py` holds the
-provider's fixtures, seed, state view, dashboard card, magic values and credentials, and the
-`Provider` is wired to them; a client module per provider that imports neither flask nor the
-providers; and no name reachable from two module paths (no re-exports, no `__all__`).
+Same file names in all five; `__init__.py` only names the provider; models and records never
+import flask; stored records are frozen dataclasses with `to_value`/`from_value`; `admin.py`
+holds the provider's fixtures, seed, state view, dashboard card, magic values and credentials,
+and the `Provider` finds them there (and its views, errors, settings and CLI) by the shape;
+a client module per provider that imports neither flask nor the providers; and no name
+reachable from two module paths (no re-exports, no `__all__`).
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
 import dataclasses
 import importlib
@@ -187,17 +189,23 @@ def test_admin_holds_the_provider_functions(name: str) -> None:
     assert missing == [], f"{name}/admin.py lacks {missing}"
 
 
-def test_the_provider_is_wired_to_its_modules(name: str) -> None:
+def test_the_provider_is_found_in_its_modules_by_the_shape(name: str) -> None:
     provider = _provider(name)
     package = f"mockbank.providers.{name}"
+    assert (provider.load, provider.read_settings, provider.cli) == (None, None, None)
     admin = importlib.import_module(f"{package}.admin")
     expected = {field: getattr(admin, field, None) for field in ADMIN_FUNCTIONS}
-    expected["read_settings"] = importlib.import_module(f"{package}.settings").read_settings
     expected["render_error"] = importlib.import_module(f"{package}.errors").render
-    expected["cli"] = getattr(importlib.import_module(f"{package}.cli"), "cli", None)
     expected["blueprint"] = importlib.import_module(f"{package}.routes").bp
-    unwired = [field for field, value in expected.items() if getattr(provider, field) is not value]
-    assert unwired == [], f"{name}'s Provider fields not wired to their modules: {unwired}"
+    emulation = provider.emulation
+    unwired = [f for f, value in expected.items() if getattr(emulation, f) is not value]
+    assert unwired == [], f"{name}'s Emulation not made of its modules: {unwired}"
+    settings = importlib.import_module(f"{package}.settings")
+    assert type(provider.settings({})) is settings.Settings
+    parser = argparse.ArgumentParser()
+    commands = parser.add_subparsers()
+    provider.add_cli(commands)
+    assert commands.choices, f"{name}'s cli.cli adds no subcommand"
     assert provider.hosts, f"{name} names no HOSTS"
 
 

@@ -171,6 +171,7 @@ def test_alias_and_extra_are_kept(client: FlaskClient, state: State) -> None:
 def test_bad_input_is_400_naming_the_field_and_changes_nothing(
     client: FlaskClient, state: State, path: str, body: Any, field: str | None
 ) -> None:
+    state.provider("forter")  # seeded before the count
     before = len(state.store.records(NS_TOKEN))
     response = api(client, path, body)
     assert response.status_code == 400

@@ -92,6 +92,7 @@ def test_a_bug_is_a_500_with_its_request_id_in_body_journal_and_a_short_log(
     app: Flask, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state = app.extensions["mockbank"]
+    state.provider("forter")  # its views are added on first use: then they can be replaced
 
     def recurse(depth: int = 0) -> Any:
         return recurse(depth + 1)
@@ -119,6 +120,7 @@ def test_a_500_in_each_provider_format_names_the_request_id(
     def broken(**_: Any) -> Any:
         raise RuntimeError("boom")
 
+    app.extensions["mockbank"].ready_providers()  # every view added, then each one replaced
     for endpoint in list(app.view_functions):
         monkeypatch.setitem(app.view_functions, endpoint, broken)
     response = app.test_client().post(path, json={})

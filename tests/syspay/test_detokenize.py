@@ -319,4 +319,5 @@ def test_injected_fault_answers_in_syspay_format_and_creates_nothing(
 
 
 def test_faults_know_the_syspay_endpoints(state: Any) -> None:
+    state.provider("syspay")  # its views, and so their names, are added on first use
     assert {"merchant-token", "detokenize", "redirect"} <= state.endpoints["syspay"]

@@ -76,7 +76,7 @@ def _broken(path: list[Any], value: Any) -> dict[str, Any]:
 def test_bad_fixture_names_the_file_and_field(path: list[Any], value: Any, where: str) -> None:
     reader = FixtureReader("fixtures/syspay.json", _broken(path, value))
     with pytest.raises(FixtureError, match=r"fixtures/syspay\.json: ") as raised:
-        provider.load_fixtures(reader)
+        provider.emulation.load_fixtures(reader)
     assert where in str(raised.value)
     assert "4111111111111112" not in str(raised.value)
 
@@ -132,7 +132,7 @@ def test_magic_values_list_the_error_codes(client: Any) -> None:
 
 
 def test_dashboard_and_banner_show_seeded_credentials(client: Any, state: Any) -> None:
-    lines = dict(provider.credentials(state.fixtures["syspay"]))
+    lines = dict(provider.emulation.credentials(state.fixtures["syspay"]))
     assert lines["partner (TEXT, IMAGE)"] == "myPartnerLogin / myPartnerPassphrase"
     assert lines["partner (IMAGE)"] == "imageOnlyPartner / imageOnlyPassphrase"
     assert lines["merchant"] == "myMerchantLogin / myMerchantPassphrase"

@@ -121,6 +121,7 @@ def test_card_scheme_from_the_prefix(number: str, scheme: str) -> None:
 
 
 def test_what_the_app_stores_reads_back_as_records(client: Any, state: State) -> None:
+    state.provider("syspay")  # seeded on first use
     value = state.store.get(NS_TOKEN, SEED_TOKEN, now=state.now())
     assert value is not None
     token = Token.from_value(value)

@@ -414,6 +414,7 @@ def test_seeded_histories_are_deterministic_per_seed() -> None:
 def test_access_resources_grant_exactly_what_they_name(
     state: State, resource: dict[str, Any], kind: str, account_id: str, allowed: bool
 ) -> None:
+    state.provider("tokenos")  # seeded: its accounts are read from the store here
     account = state.store.get("tokenos.account", account_id, now=state.now())
     grant = {"token": {"payload": {"access": {"resources": [resource]}}}}
     assert accounts_rules.allows(grant, kind, account) is allowed

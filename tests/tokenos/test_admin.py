@@ -15,6 +15,7 @@ def state_of(app: Flask) -> State:
 
 
 def test_dashboard_lists_seeded_members_with_their_aliases(app: Flask) -> None:
+    state_of(app).provider("tokenos")  # seeded on first use
     items = admin.dashboard(state_of(app))
     members = [i for i in items if i["detail"].startswith("member ·")]
     fixtures = state_of(app).fixtures["tokenos"]

@@ -172,6 +172,7 @@ def test_bad_input_gets_the_gateway_error_format(
     status: int,
     code: str,
 ) -> None:
+    state.provider("tokenos")  # seeded before the count
     before = len(state.store.records(NS_MEMBER))
     answer = client.open(path, method=method, **kwargs)
     assert answer.status_code == status

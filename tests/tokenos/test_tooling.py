@@ -165,7 +165,7 @@ def test_curl_consents_and_reads_banks_with_the_api_key(merchant: Member, live: 
 
 def test_cli_prints_the_seeded_identities(capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser()
-    provider.cli(parser.add_subparsers())
+    provider.add_cli(parser.add_subparsers())
     args = parser.parse_args(["tokenos-fixtures"])
     assert args.func(args) == 0
     printed = json.loads(capsys.readouterr().out)

@@ -9,7 +9,6 @@ from typing import Any
 
 from mockbank.clients import centagate as client
 from mockbank.fixtures import FixtureError, FixtureReader, default_dir, load_json
-from mockbank.providers.centagate.admin import load_fixtures
 
 
 def _fail(message: str) -> int:
@@ -19,6 +18,8 @@ def _fail(message: str) -> int:
 
 def _device_secret(device: str, fixtures_dir: str | None) -> str:
     """The device's secret from the fixtures; ValueError saying why not."""
+    from mockbank.providers.centagate.admin import load_fixtures  # not on `serve`'s path
+
     directory = Path(fixtures_dir) if fixtures_dir else default_dir()
     try:
         path, data = load_json(directory, "centagate")

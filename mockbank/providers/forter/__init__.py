@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from mockbank.providers import Provider
-from mockbank.providers.forter import admin, cli, errors, proxy, routes, settings
+from mockbank.providers import Imported, Provider
 
 HOSTS = ("pci-tokenization-sandbox.checkouttools.com", "pci.checkouttools.com")
 
 provider = Provider(
     name="forter",
     title="Forter",
-    blueprint=routes.bp,
-    render_error=errors.render,
-    read_settings=settings.read_settings,
     hosts=HOSTS,
-    load_fixtures=admin.load_fixtures,
-    seed=admin.seed,
-    state_view=admin.state_view,
-    magic_values=admin.magic_values,
-    credentials=admin.credentials,
-    cli=cli.cli,
-    services=proxy.services,
-    dashboard=admin.dashboard,
+    services=Imported("mockbank.providers.forter.proxy:services"),
 )

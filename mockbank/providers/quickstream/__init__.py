@@ -5,10 +5,6 @@ QuickStream REST API with its Trusted Frame (``rest/``)."""
 from __future__ import annotations
 
 from mockbank.providers import Provider
-from mockbank.providers.quickstream import admin, cli
-from mockbank.providers.quickstream.errors import render
-from mockbank.providers.quickstream.routes import bp
-from mockbank.providers.quickstream.settings import read_settings
 
 HOSTS = (
     "ws.qvalent.com",
@@ -23,16 +19,6 @@ HOSTS = (
 provider = Provider(
     name="quickstream",
     title="QuickStream / QuickWeb",
-    blueprint=bp,
-    render_error=render,
-    read_settings=read_settings,
     hosts=HOSTS,
-    load_fixtures=admin.load_fixtures,
-    seed=admin.seed,
-    state_view=admin.state_view,
-    magic_values=admin.magic_values,
-    credentials=admin.credentials,
-    cli=cli.cli,
     outbound_endpoints=("notify",),
-    dashboard=admin.dashboard,
 )

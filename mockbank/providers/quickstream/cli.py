@@ -6,8 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from mockbank.clients.quickstream import TokenRefused, handoff_url, request_token
-from mockbank.providers.quickstream.models.common import CURRENCIES
+from mockbank.clients.quickstream import CURRENCIES, TokenRefused, handoff_url, request_token
 
 
 def token_command(args: argparse.Namespace) -> int:

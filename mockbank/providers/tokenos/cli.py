@@ -7,12 +7,12 @@ import json
 from typing import Any
 
 from mockbank.fixtures import FixtureReader
-from mockbank.providers.tokenos.admin import load_fixtures
 
 
 def _print_fixtures(args: argparse.Namespace) -> int:
     from mockbank.config import Config
     from mockbank.fixtures import default_dir, load_json
+    from mockbank.providers.tokenos.admin import load_fixtures  # not on `serve`'s path
 
     config = Config()
     directory = args.fixtures or config.fixtures_dir or default_dir()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from mockbank.clients.quickstream import CURRENCIES
 from mockbank.providers.quickstream.auth import secrets_equal
 from mockbank.providers.quickstream.errors import (
     AlreadyProcessed,
@@ -24,7 +25,6 @@ from mockbank.providers.quickstream.models.common import (
     ACCOUNT_TYPES,
     CONNECTION_TYPES,
     CONTROL_CHARS,
-    CURRENCIES,
     CUSTOM_MAX,
     CUSTOM_NAME,
     EMAIL,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any, TypedDict
 
+from mockbank.clients.quickstream import CURRENCIES
 from mockbank.providers.quickstream.models import common, paying, payment_form
 from mockbank.providers.quickstream.models.common import Facility
 from mockbank.providers.quickstream.rest.errors import invalid
@@ -25,7 +26,6 @@ from mockbank.providers.quickstream.rest.records import (
 )
 from mockbank.store import Store, add_new
 
-CURRENCIES = ("AUD", "NZD")
 ECIS = ("INTERNET", "PHONE", "MAIL", "RECURRING")
 SOURCES = ("singleUseTokenId", "accountToken", "customerId")
 FOLLOW_UPS = (TransactionType.CAPTURE, TransactionType.REFUND, TransactionType.VOID)
