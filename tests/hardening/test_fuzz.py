@@ -206,6 +206,8 @@ CHECKS: dict[str, Callable[[str, Any], None]] = {
 def apps() -> Iterator[dict[str, Flask]]:
     """One app per kind: what the control API fuzz changes never reaches a provider's fuzz."""
     built = {kind: create_app({"state_path": None}) for kind in KINDS}
+    for app in built.values():  # every provider's views added: the fuzz walks every route
+        app.extensions["mockbank"].ready_providers()
     yield built
     for app in built.values():
         app.extensions["mockbank"].close()
