@@ -9,7 +9,7 @@ import secrets
 import signal
 import socket
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -265,6 +265,20 @@ def banner(config: Config, app: Any, services: list[Any]) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C inside the block raises `KeyboardInterrupt` when the block ends: a listener's
+    thread interrupted between being made and being started could not be stopped cleanly."""
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the app on the chosen server (and the providers' services) until Ctrl-C or SIGTERM."""
     try:
@@ -309,14 +323,15 @@ def _serve(args: argparse.Namespace) -> int:
         state.close()
         raise
     try:
-        if config.port == 0:  # the banner and the services must name the port really bound
-            config = Config.from_mapping({**config.__dict__, "port": server.port})
-        set_bound_address(app, config.host, server.port)
-        for provider in state.providers.values():
-            if provider.services is not None:
-                services.extend(provider.services(app, config))
-        for service in services:
-            service.start()
+        with interrupts_deferred():  # Ctrl-C here stops what started whole, never half of it
+            if config.port == 0:  # the banner and the services must name the port bound
+                config = Config.from_mapping({**config.__dict__, "port": server.port})
+            set_bound_address(app, config.host, server.port)
+            for provider in state.providers.values():
+                if provider.services is not None:
+                    services.extend(provider.services(app, config))
+            for service in services:
+                service.start()
         if not args.quiet:
             print(banner(config, app, services), flush=True)
 

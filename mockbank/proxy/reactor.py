@@ -86,10 +86,14 @@ class Reactor:
         self._stopping = threading.Event()
         self._stopped = threading.Event()
         self._started = False
+        self._start_lock = threading.Lock()  # a stop before the loop began closes, not waits
 
     # -- the loop -----------------------------------------------------------------------
     def serve_forever(self) -> None:
-        self._started = True
+        with self._start_lock:
+            if self._stopped.is_set():  # stopped before this thread first ran
+                return
+            self._started = True
         self.listener.setblocking(False)
         self.selector.register(self.listener, selectors.EVENT_READ, "accept")
         self.selector.register(self._wake_r, selectors.EVENT_READ, "wake")
@@ -251,11 +255,13 @@ class Reactor:
         for handler in busy:  # a worker blocked on this socket sees it end and returns
             with contextlib.suppress(OSError):
                 handler.control.shutdown(socket.SHUT_RDWR)
-        if self._started:
+        with self._start_lock:
+            started = self._started
+            if not started and not self._stopped.is_set():
+                self._close_everything()
+                self._stopped.set()
+        if started:
             self._stopped.wait(timeout)
-        elif not self._stopped.is_set():
-            self._close_everything()
-            self._stopped.set()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def _close_everything(self) -> None:

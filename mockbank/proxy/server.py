@@ -445,7 +445,7 @@ class ForwardProxy:
     def stop(self) -> None:
         """Stop accepting, close open connections and tunnels, wait for the listener thread."""
         self._reactor.stop(timeout=5 if self._thread is not None else 0)
-        if self._thread is not None:
+        if self._thread is not None and self._thread.ident is not None:  # started
             self._thread.join(timeout=5)
         self.resources.close_pool()  # idle target connections; the State closes the rest
 

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -250,10 +251,10 @@ def test_a_second_serve_on_the_same_port_is_refused_not_shared() -> None:
         first.communicate(timeout=15)
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.2, 0.5])
-def test_ctrl_c_during_start_up_prints_no_traceback(delay: float) -> None:
-    # The interpreter's own start-up is not mockbank's: the signal comes once mockbank's
-    # command module is loaded, `delay` seconds into mockbank's start-up.
+def _interrupted_start(delay: float) -> tuple[int, str]:
+    """Launch `mockbank serve`, send Ctrl-C `delay` seconds into its start: (exit code,
+    stderr). The interpreter's own start-up is not mockbank's: the delay counts from the
+    moment mockbank's command module is loaded."""
     code = (
         "import sys, mockbank.cli; print('loaded', flush=True); "
         f"sys.exit(mockbank.cli.main({['serve', '--quiet', '--port', '0', '--proxy-port', '0']!r}))"
@@ -270,9 +271,47 @@ def test_ctrl_c_during_start_up_prints_no_traceback(delay: float) -> None:
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
+    return process.returncode, stderr
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.2, 0.5])
+def test_ctrl_c_during_start_up_prints_no_traceback(delay: float) -> None:
+    returncode, stderr = _interrupted_start(delay)
     assert "Traceback" not in stderr
     assert "KeyboardInterrupt" not in stderr
-    assert process.returncode in (0, 130)
+    assert returncode in (0, 130)
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_every_moment_of_start_up_stops_cleanly() -> None:
+    # Every 5 ms of the start: importing, building the app, binding, starting the proxy's
+    # listener thread (where a Ctrl-C once left a thread half started and a traceback).
+    found = []
+    for step in range(30):
+        returncode, stderr = _interrupted_start(step * 0.005)
+        if "Traceback" in stderr or returncode not in (0, 130):
+            found.append(f"{step * 5} ms: exit {returncode}: {stderr[-300:]}")
+    assert found == []
+
+
+def test_a_proxy_stopped_as_soon_as_it_is_started_stops_cleanly(tmp_path: Path) -> None:
+    from mockbank import create_app
+    from mockbank.providers.forter.proxy import ForterProxy
+
+    app = create_app({"state_path": str(tmp_path)})
+    errors: list[BaseException | None] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: errors.append(args.exc_value)
+    try:
+        for _ in range(40):  # the listener thread may not have run a line yet when stop comes
+            proxy = ForterProxy(app, "127.0.0.1", 0)
+            proxy.start()
+            proxy.stop()
+        ForterProxy(app, "127.0.0.1", 0).stop()  # never started
+    finally:
+        threading.excepthook = previous
+        app.extensions["mockbank"].close()
+    assert errors == []
 
 
 @pytest.mark.slow
