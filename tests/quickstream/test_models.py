@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 
+from mockbank import create_app
 from mockbank.clients.quickstream import verify_passback
 from mockbank.providers.quickstream.errors import AlreadyProcessed, NotCompleted, SessionCheckFailed
 from mockbank.providers.quickstream.models import paying, products
@@ -17,13 +18,14 @@ from mockbank.providers.quickstream.models.common import Facility, QuickStreamFi
 from mockbank.providers.quickstream.records import (
     BANK_FIELDS,
     CARD_FIELDS,
+    NS_COUNTER,
     NS_PAYMENT,
     NS_SESSION,
     NS_TOKEN,
     NS_VAULT,
 )
 from mockbank.providers.quickstream.records.payments import Payment, Transaction, VaultAccount
-from mockbank.providers.quickstream.records.sessions import Registration, Session
+from mockbank.providers.quickstream.records.sessions import Counter, Registration, Session
 from mockbank.state import State
 from tests.quickstream.helpers import PAN_VISA, token_params
 
@@ -301,3 +303,20 @@ def test_quickconnect_refuses_bad_card_details_before_taking_the_token(state: St
     token = state.store.record(NS_TOKEN, "qc-token")
     assert token is not None
     assert not token.used
+
+
+def _first_receipt_counter(seed: int, draws_before: int) -> int:
+    app = create_app({"state_path": None, "seed": seed})
+    state = app.extensions["mockbank"]
+    for _ in range(draws_before):  # another provider, used first, draws ids
+        state.random.random()
+    state.provider("quickstream")  # seeded on first use
+    counter = state.store.get(NS_COUNTER, "receipt", now=state.now())
+    state.close()
+    assert counter is not None
+    return Counter.from_value(counter).next
+
+
+def test_the_receipt_numbers_start_from_the_seed_whatever_was_used_first() -> None:
+    assert _first_receipt_counter(7, 0) == _first_receipt_counter(7, 5)
+    assert _first_receipt_counter(7, 0) != _first_receipt_counter(8, 0)

@@ -3,6 +3,7 @@ seeded credentials (QuickWeb's and the REST API's)."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 from typing import Any
 
@@ -85,11 +86,14 @@ def magic_values() -> dict[str, Any]:
 
 
 def seed(state: State) -> None:
-    """Seed the receipt-number counter from the seeded generator (deterministic per seed).
+    """Seed the receipt-number counter from ``--seed`` alone (the same start whichever
+    provider was used first: providers are seeded on first use).
 
     Only where absent: a store that already counted on (after a restart) keeps counting.
     """
-    start = state.random.randint(1_000_000_000, 1_899_999_999)
+    start = random.Random(f"{state.config.seed}:quickstream.receipt").randint(
+        1_000_000_000, 1_899_999_999
+    )
     state.store.add(records.NS_COUNTER, "receipt", Counter(start).to_value(), now=state.now())
     fixtures: common.QuickStreamFixtures = state.fixtures["quickstream"]
     invoicing.seed_invoices(state.store, fixtures.invoices, now=state.now())
