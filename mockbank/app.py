@@ -168,6 +168,7 @@ def create_app(
     app.register_blueprint(control.bp, url_prefix="/_mockbank")
     app.register_blueprint(dashboard.bp)
     routing.install(app, state)
+    app.views_added.append(lambda name: routing.collect_endpoints(app, state, name))
     state.on_ready.append(app.add_views)
     for name in [n for n in state.providers if state.is_ready(n)]:
         app.add_views(name)

@@ -167,7 +167,7 @@ def _unexpected_error(state: State, error: Exception) -> Response:
     return render_error(state, InternalError(correlation_id))
 
 
-def _collect_endpoints(app: Flask, state: State, name: str) -> None:
+def collect_endpoints(app: Flask, state: State, name: str) -> None:
     """A provider's endpoint names (what faults and the journal call its views), once its
     views are added to the app."""
     prefix = f"{state.providers[name].emulation.blueprint.name}."
@@ -194,8 +194,6 @@ def _apply_fault(state: State, provider: Provider, ctx: RequestContext) -> None:
 
 def install(app: Flask, state: State) -> None:
     """Register the hooks and error handlers that every provider relies on."""
-    views_added: list[Callable[[str], None]] = getattr(app, "views_added", [])
-    views_added.append(lambda name: _collect_endpoints(app, state, name))
     names = ServerNames.build(
         state.config, provider_hostnames(state.providers, state.config.options)
     )
