@@ -1,7 +1,8 @@
 """Every kind SysPay stores, as a frozen dataclass, and the store namespaces they live in.
 
-``to_value()`` writes the stored shape and ``from_value()`` reads it back; no other module
-knows it. SysPay's wire spellings appear only in ``public()`` (what the API answers).
+Each is a `mockbank.records.Record`: ``to_value()`` writes the stored shape (the attribute
+names as keys) and ``from_value()`` reads it back; no other module knows it. SysPay's wire
+spellings appear only in ``public()`` (what the API answers).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any
 
 from mockbank.masking import mask_pan
 from mockbank.providers.syspay.auth import LoginKind
+from mockbank.records import Record
 
 NS_TOKEN = "syspay.token"
 NS_REDIRECT = "syspay.redirect"
@@ -54,7 +56,7 @@ def card_scheme(number: str) -> str:
 
 
 @dataclass(frozen=True)
-class CreditCard:
+class CreditCard(Record, keys="snake"):
     """Card details held by a token; the CVC is never kept (PCI DSS 3.2)."""
 
     number: str
@@ -78,20 +80,6 @@ class CreditCard:
         """True once the expiry month has ended on the app clock."""
         return (self.exp_year, self.exp_month) < (now.year, now.month)
 
-    def to_value(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "cardholder": self.cardholder,
-            "exp_month": self.exp_month,
-            "exp_year": self.exp_year,
-        }
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Self:
-        return cls(
-            value["number"], value["cardholder"], int(value["exp_month"]), int(value["exp_year"])
-        )
-
     def public(self) -> dict[str, Any]:
         """Masked: what the merchant API and the state view show."""
         return {
@@ -105,18 +93,11 @@ class CreditCard:
 
 
 @dataclass(frozen=True)
-class Detokenizer:
+class Detokenizer(Record, keys="snake"):
     """A partner allowed to detokenize one token, and with which types."""
 
     login: str
     types: tuple[DetokenizeType, ...]
-
-    def to_value(self) -> dict[str, Any]:
-        return {"login": self.login, "types": [str(t) for t in self.types]}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Self:
-        return cls(value["login"], tuple(DetokenizeType(t) for t in value["types"]))
 
     def public(self) -> dict[str, Any]:
         """An entry of the token's ``detokenizers`` list as the API answers it."""
@@ -124,7 +105,7 @@ class Detokenizer:
 
 
 @dataclass(frozen=True)
-class Token:
+class Token(Record, keys="snake"):
     """A card token (``NS_TOKEN``, keyed by id): the card, its merchant, who may detokenize it."""
 
     id: str
@@ -136,25 +117,6 @@ class Token:
     def detokenizer(self, login: str) -> Detokenizer | None:
         """This partner's entry in the token's list, if any."""
         return next((d for d in self.detokenizers if d.login == login), None)
-
-    def to_value(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "merchant": self.merchant,
-            "card": self.card.to_value(),
-            "detokenizers": [d.to_value() for d in self.detokenizers],
-            "created": self.created,
-        }
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Self:
-        return cls(
-            id=value["id"],
-            merchant=value["merchant"],
-            card=CreditCard.from_value(value["card"]),
-            detokenizers=tuple(Detokenizer.from_value(d) for d in value["detokenizers"]),
-            created=int(value["created"]),
-        )
 
     def public(self) -> dict[str, Any]:
         """The masked token, as ``GET /api/v2/merchant/token/<id>`` returns it."""
@@ -170,7 +132,7 @@ class Token:
 
 
 @dataclass(frozen=True)
-class Redirect:
+class Redirect(Record, keys="snake"):
     """One detokenization URL (``NS_REDIRECT``, keyed by its id; single use, expires).
 
     Who asked (partner or the token's merchant), for whom, which token. `partner` holds the
@@ -186,29 +148,6 @@ class Redirect:
     company_reference: str
     requested_by: LoginKind = LoginKind.PARTNER
 
-    def to_value(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "token_id": self.token_id,
-            "partner": self.partner,
-            "type": str(self.type),
-            "viewer": self.viewer,
-            "company_reference": self.company_reference,
-            "requested_by": str(self.requested_by),
-        }
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Self:
-        return cls(
-            value["id"],
-            value["token_id"],
-            value["partner"],
-            DetokenizeType(value["type"]),
-            value["viewer"],
-            value["company_reference"],
-            LoginKind(value.get("requested_by", "partner")),
-        )
-
 
 class RedirectStatus(StrEnum):
     """A detokenization URL's life: requested, then viewed once or expired unviewed."""
@@ -219,29 +158,15 @@ class RedirectStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Nonce:
+class Nonce(Record, keys="snake"):
     """A spent X-Wsse nonce (``NS_NONCE``, keyed ``kind:login:nonce``), kept while replayable."""
 
     login: str
     kind: LoginKind
 
-    def to_value(self) -> dict[str, Any]:
-        return {"login": self.login, "kind": str(self.kind)}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Self:
-        return cls(value["login"], LoginKind(value["kind"]))
-
 
 @dataclass(frozen=True)
-class Sequence:
+class Sequence(Record, keys="snake"):
     """The next token id to hand out (``NS_SEQUENCE``, key ``token``)."""
 
     next: int
-
-    def to_value(self) -> dict[str, Any]:
-        return {"next": self.next}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Self:
-        return cls(int(value["next"]))
