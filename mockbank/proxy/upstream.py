@@ -59,6 +59,10 @@ class Connection:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.rfile = sock.makefile("rb")
+        # Whether this connection's TLS session is already kept for the next new connection.
+        # Python copies a session out (serialized and parsed again, certificates included)
+        # on every read of ``SSLSocket.session``: once per connection, never per request.
+        self.session_kept = not isinstance(sock, ssl.SSLSocket)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -251,9 +255,12 @@ class UpstreamPool:
         return Lease(self, key, self.connect(key), reused=False)
 
     def release(self, key: Key, connection: Connection) -> None:
-        session = getattr(connection.sock, "session", None)
-        if session is not None:
-            self._sessions[key] = session
+        if not connection.session_kept:
+            # After its first answer a TLS 1.3 connection has read the target's tickets.
+            session = getattr(connection.sock, "session", None)
+            if session is not None:
+                self._sessions[key] = session
+            connection.session_kept = True
         with self._lock:
             idle = self._idle.setdefault(key, [])
             if len(idle) < IDLE_PER_HOST:
