@@ -10,6 +10,7 @@ bodies with a length.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from mockbank.clock import monotonic
@@ -43,6 +44,7 @@ class Reader:
         self.timeout = timeout
         self.deadline: float | None = None
         self.eof = False
+        self.before_wait: Callable[[], None] | None = None  # called before each socket read
 
     @property
     def buffered(self) -> int:
@@ -59,6 +61,8 @@ class Reader:
         current = getattr(self.connection, "gettimeout", None)
         if current is None or current() != wait:  # settimeout costs system calls: on change
             self.connection.settimeout(wait)
+        if self.before_wait is not None:
+            self.before_wait()
         data = self.connection.recv(65536)
         if not data:
             self.eof = True

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import select
 import socket
 import ssl
 import threading
@@ -82,6 +83,8 @@ class ProxyConnection:
         # wrap_socket detaches the plain socket; a duplicate descriptor keeps reaching the
         # connection for the event loop, the "drop" fault and shutdown when the proxy stops.
         self.control = sock.dup()
+        self._readable = select.poll()  # is a byte waiting on the socket now?
+        self._readable.register(self.control, select.POLLIN)
         self.connection: Any = sock
         self.reader = Reader(sock, timeout=BODY_TIMEOUT_S)
         self.buffer = self.reader.buffer  # the event loop appends a plain request head here
@@ -140,20 +143,27 @@ class ProxyConnection:
                 sock.close()
 
     def _quickack(self) -> None:
-        # Linux may delay an ACK by 40 ms, and a client with Nagle on (urllib3 behind a proxy)
-        # holds its body back until the headers are ACKed. The flag does not stick: set it
-        # before every read that a client may be waiting on.
-        with contextlib.suppress(OSError, AttributeError):
+        """Before a read in the middle of a request that would wait for the client: ACK now.
+
+        Linux may delay an ACK by 40 ms, and a client with Nagle on (urllib3 behind a proxy)
+        holds its body back until the headers are ACKed. The flag does not stick, so it is set
+        before every such read; a read that finds bytes waiting (decrypted, or on the socket)
+        does not wait and needs none (the option costs a system call and an ACK segment)."""
+        pending = getattr(self.connection, "pending", None)
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            if (pending is not None and pending() > 0) or self._readable.poll(0):
+                return
             self.control.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
 
     # -- one request ----------------------------------------------------------------------
     def _handle_one(self) -> bool:
+        self.reader.before_wait = None  # between requests the client waits for nothing
         line = self.reader.readline(MAX_LINE + 1)
         if line in (b"\r\n", b"\n"):  # one empty line before a request line is allowed
             line = self.reader.readline(MAX_LINE + 1)
         if not line:
             return False
-        self._quickack()
+        self.reader.before_wait = self._quickack  # the rest of the request may be held back
         self.close_connection = True
         if len(line) > MAX_LINE:
             self.send_error(414, "Request line too long")
@@ -272,7 +282,6 @@ class ProxyConnection:
 
     def _read_body(self) -> tuple[bytes, int | None]:
         """The request body, and the declared length when it is over the limit (unread)."""
-        self._quickack()
         kind, length = self.framing
         if kind == "chunked":
             body, over = read_chunked(self.reader, MAX_BODY_BYTES)
