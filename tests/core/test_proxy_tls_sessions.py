@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,4 +63,29 @@ def test_a_new_upstream_connection_resumes_the_last_tls_session(
     second = _send(pool, url)
     assert not second.reused  # a new connection, not the pooled one
     assert second.connection.sock.session_reused
+    pool.close()
+
+
+def test_the_session_is_copied_out_once_per_connection_not_per_request(
+    target: tuple[LocalCA, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python copies a session out (serialized, then parsed again) on every read of it.
+    reads: list[int] = []
+    original: property = ssl.SSLSocket.__dict__["session"]
+
+    def counting(sock: ssl.SSLSocket) -> Any:
+        reads.append(id(sock))
+        assert original.fget is not None
+        return original.fget(sock)
+
+    monkeypatch.setattr(ssl.SSLSocket, "session", property(counting, original.fset))
+    ca, url = target
+    pool = UpstreamPool(ca.client_context())
+    leases = [_send(pool, url) for _ in range(5)]
+    assert len({id(lease.connection) for lease in leases}) == 1  # one pooled connection
+    assert len(reads) == 1
+    pool.close()
+    second = _send(pool, url)  # a new connection still resumes the session kept then
+    assert second.connection.sock.session_reused
+    assert len(reads) == 2
     pool.close()
