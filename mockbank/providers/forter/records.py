@@ -2,7 +2,7 @@
 
 ``forter.token`` maps a token id to its `TokenRecord` (card, CVC, alias, extra fields, state);
 ``forter.alias`` maps ``key\\nvalue`` to the `AliasRecord` naming the token that alias points at.
-The stored shape (camelCase keys) is known here only.
+Each is a `mockbank.records.Record`; the stored shape (camelCase keys) is known here only.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Annotated
+
+from mockbank.records import Record, Stored
 
 NS_TOKEN = "forter.token"
 NS_ALIAS = "forter.alias"
@@ -27,7 +29,7 @@ def iso(moment: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class Alias:
+class Alias(Record):
     """A merchant's own name for a token (``key``/``value``), resolvable at the proxy."""
 
     key: str
@@ -38,53 +40,25 @@ class Alias:
         """The `NS_ALIAS` key of this alias."""
         return alias_pointer(self.key, self.value)
 
-    def to_value(self) -> dict[str, str]:
-        return {"key": self.key, "value": self.value}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Self:
-        return cls(str(value["key"]), str(value["value"]))
-
 
 def alias_pointer(key: str, value: str) -> str:
     return f"{key}\n{value}"
 
 
 @dataclass(frozen=True)
-class StoredCard:
+class StoredCard(Record):
     """The card a token holds (the full number: never logged, shown masked)."""
 
     number: str
-    exp_month: int
-    exp_year: int
-    holder: str | None
+    exp_month: Annotated[int, Stored(key="expirationMonth")]
+    exp_year: Annotated[int, Stored(key="expirationYear")]
+    holder: Annotated[str | None, Stored(key="cardHolderName")]
     brand: str
     network_token: str | None = None
 
-    def to_value(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "expirationMonth": self.exp_month,
-            "expirationYear": self.exp_year,
-            "cardHolderName": self.holder,
-            "brand": self.brand,
-            "networkToken": self.network_token,
-        }
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Self:
-        return cls(
-            number=str(value["number"]),
-            exp_month=int(value["expirationMonth"]),
-            exp_year=int(value["expirationYear"]),
-            holder=value.get("cardHolderName"),
-            brand=str(value["brand"]),
-            network_token=value.get("networkToken"),
-        )
-
 
 @dataclass(frozen=True)
-class TokenRecord:
+class TokenRecord(Record):
     """A token: a card (or, for a CVC-only token, none), what came with it, and its state."""
 
     type: TokenType
@@ -94,7 +68,7 @@ class TokenRecord:
     extra: dict[str, str] = field(default_factory=dict)
     used: bool = False
     upgraded_to: str | None = None
-    upgraded_from: str | None = None
+    upgraded_from: Annotated[str | None, Stored(omit=True)] = None
     created_at: str = ""
 
     @property
@@ -110,46 +84,9 @@ class TokenRecord:
     def without_cvc(self) -> TokenRecord:
         return replace(self, cvc=None)
 
-    def to_value(self) -> dict[str, Any]:
-        value: dict[str, Any] = {
-            "type": str(self.type),
-            "card": None if self.card is None else self.card.to_value(),
-            "cvc": self.cvc,
-            "alias": None if self.alias is None else self.alias.to_value(),
-            "extra": dict(self.extra),
-            "used": self.used,
-            "upgradedTo": self.upgraded_to,
-            "createdAt": self.created_at,
-        }
-        if self.upgraded_from is not None:
-            value["upgradedFrom"] = self.upgraded_from
-        return value
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Self:
-        card, alias = value.get("card"), value.get("alias")
-        return cls(
-            type=TokenType(value["type"]),
-            card=None if card is None else StoredCard.from_value(card),
-            cvc=value.get("cvc"),
-            alias=None if not alias else Alias.from_value(alias),
-            extra=dict(value.get("extra") or {}),
-            used=bool(value.get("used")),
-            upgraded_to=value.get("upgradedTo"),
-            upgraded_from=value.get("upgradedFrom"),
-            created_at=str(value.get("createdAt") or ""),
-        )
-
 
 @dataclass(frozen=True)
-class AliasRecord:
+class AliasRecord(Record):
     """Where an alias points: the newest token saved with it."""
 
     token: str
-
-    def to_value(self) -> dict[str, Any]:
-        return {"token": self.token}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Self:
-        return cls(str(value["token"]))
