@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from mockbank.providers.quickstream.records import (
     BANK_FIELDS,
     CARD_FIELDS,
     OUTCOME_FIELDS,
-    optional_text,
 )
+from mockbank.records import Record, Stored
 
 
 @dataclass(frozen=True)
-class PaidAccount:
-    """The card or bank account a payer used, masked: ``method`` is ``card`` or ``bank``."""
+class PaidAccount(Record):
+    """The card or bank account a payer used, masked: ``method`` is ``card`` or ``bank``.
+
+    Its stored keys depend on ``method`` (a card's or a bank account's, never both), so it
+    writes and reads them itself.
+    """
 
     method: str
     cardholder_name: str = ""
@@ -81,7 +85,7 @@ class PaidAccount:
 
 
 @dataclass(frozen=True)
-class Allocation:
+class Allocation(Record):
     """QuickWeb Invoicing: what one payment paid on one invoice, and what is left."""
 
     invoice_number: str
@@ -89,30 +93,13 @@ class Allocation:
     comment: str
     outstanding_amount: str
 
-    def to_value(self) -> dict[str, str]:
-        return {
-            "invoiceNumber": self.invoice_number,
-            "amount": self.amount,
-            "comment": self.comment,
-            "outstandingAmount": self.outstanding_amount,
-        }
-
-    @classmethod
-    def from_value(cls, value: Mapping[str, Any]) -> Self:
-        return cls(
-            invoice_number=str(value["invoiceNumber"]),
-            amount=str(value["amount"]),
-            comment=str(value["comment"]),
-            outstanding_amount=str(value["outstandingAmount"]),
-        )
-
 
 @dataclass(frozen=True)
-class Transaction:
+class Transaction(Record):
     """One payment's outcome: amounts, response, dates and the (masked) account paid with."""
 
     receipt_number: str
-    account: PaidAccount
+    account: Annotated[PaidAccount, Stored(flat=True)]
     principal_amount: str
     surcharge_amount: str
     payment_amount: str
@@ -123,8 +110,9 @@ class Transaction:
     created_date_time: str
     settlement_date: str
     created_at: str
-    account_token: str | None = None
-    allocations: tuple[Allocation, ...] | None = None  # QuickWeb Invoicing only
+    account_token: Annotated[str | None, Stored(omit=True)] = None
+    # QuickWeb Invoicing only
+    allocations: Annotated[tuple[Allocation, ...] | None, Stored(omit=True)] = None
 
     @property
     def approved(self) -> bool:
@@ -136,96 +124,33 @@ class Transaction:
         return {name: value[name] for name in OUTCOME_FIELDS}
 
     def to_value(self) -> dict[str, Any]:
-        value: dict[str, Any] = {
-            "receiptNumber": self.receipt_number,
-            "method": self.account.method,
-            "principalAmount": self.principal_amount,
-            "surchargeAmount": self.surcharge_amount,
-            "paymentAmount": self.payment_amount,
-            "currencyCode": self.currency_code,
-            "responseCode": self.response_code,
-            "responseDescription": self.response_description,
-            "summaryCode": self.summary_code,
-            "successFlag": self.approved,
-            "createdDateTime": self.created_date_time,
-            "settlementDate": self.settlement_date,
-            "createdAt": self.created_at,
-            **self.account.details(),
-        }
-        if self.account_token is not None:
-            value["accountToken"] = self.account_token
-        if self.allocations is not None:
-            value["allocations"] = [a.to_value() for a in self.allocations]
-        return value
-
-    @classmethod
-    def from_value(cls, value: Mapping[str, Any]) -> Self:
-        allocations = value.get("allocations")
-        return cls(
-            receipt_number=str(value["receiptNumber"]),
-            account=PaidAccount.from_value(value),
-            principal_amount=str(value["principalAmount"]),
-            surcharge_amount=str(value["surchargeAmount"]),
-            payment_amount=str(value["paymentAmount"]),
-            currency_code=str(value["currencyCode"]),
-            response_code=str(value["responseCode"]),
-            response_description=str(value["responseDescription"]),
-            summary_code=str(value["summaryCode"]),
-            created_date_time=str(value["createdDateTime"]),
-            settlement_date=str(value["settlementDate"]),
-            created_at=str(value["createdAt"]),
-            account_token=optional_text(value, "accountToken"),
-            allocations=None
-            if allocations is None
-            else tuple(Allocation.from_value(a) for a in allocations),
-        )
+        """The fields' stored value and ``successFlag``, which is derived (never read back)."""
+        return super().to_value() | {"successFlag": self.approved}
 
 
 @dataclass(frozen=True)
-class Payment:
+class Payment(Record):
     """A payment as the merchant's records show it: the transaction and whose it is."""
 
-    transaction: Transaction
+    transaction: Annotated[Transaction, Stored(flat=True)]
     facility: str
     community_code: str
     supplier_business_code: str
     customer_reference_number: str
-    payment_reference: str
-    session: str = ""  # the first characters of the payment session, when there was one
-    schedule_id: str | None = None  # a QuickWeb Recurring first payment's schedule
-
-    def to_value(self) -> dict[str, Any]:
-        value = {
-            **self.transaction.to_value(),
-            "facility": self.facility,
-            "communityCode": self.community_code,
-            "supplierBusinessCode": self.supplier_business_code,
-            "customerReferenceNumber": self.customer_reference_number,
-            "paymentReference": self.payment_reference,
-        }
-        if self.session:
-            value["session"] = self.session
-        if self.schedule_id is not None:
-            value["scheduleId"] = self.schedule_id
-        return value
-
-    @classmethod
-    def from_value(cls, value: Mapping[str, Any]) -> Self:
-        return cls(
-            transaction=Transaction.from_value(value),
-            facility=str(value["facility"]),
-            community_code=str(value["communityCode"]),
-            supplier_business_code=str(value["supplierBusinessCode"]),
-            customer_reference_number=str(value["customerReferenceNumber"]),
-            payment_reference=str(value.get("paymentReference", "")),
-            session=str(value.get("session", "")),
-            schedule_id=optional_text(value, "scheduleId"),
-        )
+    payment_reference: Annotated[str, Stored(absent="")]
+    # the first characters of the payment session, when there was one
+    session: Annotated[str, Stored(omit=True)] = ""
+    # a QuickWeb Recurring first payment's schedule
+    schedule_id: Annotated[str | None, Stored(omit=True)] = None
 
 
 @dataclass(frozen=True)
-class VaultAccount:
-    """A payment account kept in QuickVault under its accountToken (masked)."""
+class VaultAccount(Record):
+    """A payment account kept in QuickVault under its accountToken (masked).
+
+    It keeps the account's ``accountType`` where the others keep its ``method``, so it writes
+    and reads its value itself.
+    """
 
     account_token: str
     facility: str

@@ -4,28 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from mockbank.providers.quickstream.records import optional_text
 from mockbank.providers.quickstream.records.payments import PaidAccount, Transaction
+from mockbank.records import Record, Stored
 
 
 @dataclass(frozen=True)
-class Counter:
+class Counter(Record):
     """A counter (receipt numbers, schedule ids): the next value to hand out."""
 
     next: int
 
-    def to_value(self) -> dict[str, Any]:
-        return {"next": self.next}
-
-    @classmethod
-    def from_value(cls, value: Mapping[str, Any]) -> Self:
-        return cls(next=int(value["next"]))
-
 
 @dataclass(frozen=True)
-class TokenRecord:
+class TokenRecord(Record):
     """A secure token's request: the facility, its community and the checked parameters.
 
     ``params`` are the merchant's own parameter names and values (the token request's wire
@@ -37,68 +31,29 @@ class TokenRecord:
     params: Mapping[str, Any]
     unknown_parameters: tuple[str, ...] = ()
 
-    def to_value(self) -> dict[str, Any]:
-        return {
-            "facility": self.facility,
-            "communityCode": self.community_code,
-            "params": dict(self.params),
-            "unknownParameters": list(self.unknown_parameters),
-        }
-
-    @classmethod
-    def from_value(cls, value: Mapping[str, Any]) -> Self:
-        return cls(
-            facility=str(value["facility"]),
-            community_code=str(value["communityCode"]),
-            params=dict(value["params"]),
-            unknown_parameters=tuple(value.get("unknownParameters", ())),
-        )
-
 
 @dataclass(frozen=True)
-class Schedule:
+class Schedule(Record):
     """A QuickWeb Recurring schedule as the customer chose it (the end: a count or a date)."""
 
     customer_reference_number: str
     frequency: str
     first_payment_date: str
     schedule_type: str
-    number_of_payments: int | None = None
-    final_payment_date: str | None = None
-
-    def to_value(self) -> dict[str, Any]:
-        value: dict[str, Any] = {
-            "customerReferenceNumber": self.customer_reference_number,
-            "frequency": self.frequency,
-            "firstPaymentDate": self.first_payment_date,
-            "scheduleType": self.schedule_type,
-        }
-        if self.number_of_payments is not None:
-            value["numberOfPayments"] = self.number_of_payments
-        if self.final_payment_date is not None:
-            value["finalPaymentDate"] = self.final_payment_date
-        return value
-
-    @classmethod
-    def from_value(cls, value: Mapping[str, Any]) -> Self:
-        count = value.get("numberOfPayments")
-        return cls(
-            customer_reference_number=str(value["customerReferenceNumber"]),
-            frequency=str(value["frequency"]),
-            first_payment_date=str(value["firstPaymentDate"]),
-            schedule_type=str(value["scheduleType"]),
-            number_of_payments=None if count is None else int(count),
-            final_payment_date=optional_text(value, "finalPaymentDate"),
-        )
+    number_of_payments: Annotated[int | None, Stored(omit=True)] = None
+    final_payment_date: Annotated[str | None, Stored(omit=True)] = None
 
 
 @dataclass(frozen=True)
-class Registration:
+class Registration(Record):
     """A QuickVault registration, or a QuickWeb Recurring setup (``kind`` ``recurring``).
 
     A recurring setup also has its schedule, regular amount and currency; a first payment due
     the day it is set up; and a ``scheduleId`` once created (a declined first payment creates
     nothing, so ``success_flag`` is False and there is no id).
+
+    Its stored keys depend on its kind (a recurring setup's schedule and amounts are merged in,
+    a registration has none), so it writes and reads its value itself.
     """
 
     kind: str
@@ -162,11 +117,14 @@ def completed_from_value(value: Mapping[str, Any] | None) -> Completed | None:
 
 
 @dataclass(frozen=True)
-class Session:
+class Session(Record):
     """A payment session opened by a handoff: the token's request, its secrets, its outcome.
 
     ``csrf`` guards the page's forms; ``binding`` is the browser's cookie. ``status`` is a
     `SessionStatus` value (open, completed, cancelled).
+
+    Its outcome is kept under ``transaction`` whichever kind it is (a transaction or a
+    registration, told apart by ``kind``), so it writes and reads its value itself.
     """
 
     facility: str
@@ -210,41 +168,14 @@ class Session:
 
 
 @dataclass(frozen=True)
-class RecurringPayment:
+class RecurringPayment(Record):
     """A recurring payment a customer set up (QuickWeb Recurring), as the merchant sees it."""
 
     schedule_id: str
-    schedule: Schedule
+    schedule: Annotated[Schedule, Stored(flat=True)]
     account_token: str
     regular_payment_amount: str
     currency_code: str
     facility: str
     status: str = "ACTIVE"
     payments_made: int = 0
-
-    def to_value(self) -> dict[str, Any]:
-        schedule = self.schedule.to_value()
-        value: dict[str, Any] = {
-            "scheduleId": self.schedule_id,
-            "customerReferenceNumber": schedule.pop("customerReferenceNumber"),
-            "accountToken": self.account_token,
-            "frequency": schedule.pop("frequency"),
-            "regularPaymentAmount": self.regular_payment_amount,
-            "currencyCode": self.currency_code,
-            **schedule,
-        }
-        value.update(facility=self.facility, status=self.status, paymentsMade=self.payments_made)
-        return value
-
-    @classmethod
-    def from_value(cls, value: Mapping[str, Any]) -> Self:
-        return cls(
-            schedule_id=str(value["scheduleId"]),
-            schedule=Schedule.from_value(value),
-            account_token=str(value["accountToken"]),
-            regular_payment_amount=str(value["regularPaymentAmount"]),
-            currency_code=str(value["currencyCode"]),
-            facility=str(value["facility"]),
-            status=str(value.get("status", "ACTIVE")),
-            payments_made=int(value.get("paymentsMade", 0)),
-        )
