@@ -173,8 +173,8 @@ def _read_missing(field: _Field, value: Mapping[str, Any]) -> Any:
         return None
     if field.default is not MISSING:
         return MISSING
-    if field.absent is not UNSET:
-        return field.absent
+    if field.absent is not UNSET:  # read as a stored value would be (a dict copied)
+        return field.absent if field.read is None else field.read(field.absent)
     return value[field.key]  # a KeyError names the key a required field lacks
 
 

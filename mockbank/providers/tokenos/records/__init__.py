@@ -1,1 +1,1 @@
-"""Token.io's stored records: one module per resource, each record a frozen dataclass with to_value/from_value."""  # noqa: E501
+"""Token.io's stored records: one module per resource, each a frozen dataclass (`mockbank.records.Record`)."""  # noqa: E501

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Self
+
+from mockbank.records import Record
 
 NS_NONCE = "tokenos.nonce"
 
 
 @dataclass(frozen=True)
-class Nonce:
+class Nonce(Record):
     """A used ``member-id:signature`` (the key); its presence is all that is stored."""
-
-    def to_value(self) -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Self:
-        return cls()

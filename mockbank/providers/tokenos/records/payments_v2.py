@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Annotated
 
 from mockbank.providers.tokenos.records.steps import Tracked
+from mockbank.records import Record, Stored
 
 NS_PAYMENT = "tokenos.v2_payment"
 NS_PAYMENT_REF = "tokenos.v2_payment_ref"
@@ -17,25 +18,13 @@ NS_PAYMENT_ID = "tokenos.v2_payment_id"  # VRP ids reserved before the consent i
 
 
 @dataclass(frozen=True)
-class RefundHold:
+class RefundHold(Record):
     """A refund against a payment; its fate is known from its amount when it is made."""
 
     refund_id: str
     amount: str
     completes_at: float | None
     fails_at: float | None
-
-    def to_value(self) -> dict[str, Any]:
-        return {
-            "refundId": self.refund_id,
-            "amount": self.amount,
-            "completesAt": self.completes_at,
-            "failsAt": self.fails_at,
-        }
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> RefundHold:
-        return cls(value["refundId"], value["amount"], value["completesAt"], value["failsAt"])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,43 +52,10 @@ class Payment(Tracked):
     def currency(self) -> str:
         return str(self.initiation["amount"]["currency"])
 
-    def to_value(self) -> dict[str, Any]:
-        return self.tracked_value() | {
-            "flowType": self.flow_type,
-            "sca": self.sca,
-            "code": self.code,
-            "bankId": self.bank_id,
-            "payerAccount": self.payer_account,
-            "wrongCodes": self.wrong_codes,
-            "vrpConsentId": self.vrp_consent_id,
-            "refunds": [r.to_value() for r in self.refunds],
-        }
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Payment:
-        return cls(
-            **cls.tracked_fields(value),
-            flow_type=value["flowType"],
-            sca=value["sca"],
-            code=int(value["code"]),
-            bank_id=value["bankId"],
-            payer_account=value["payerAccount"],
-            wrong_codes=int(value["wrongCodes"]),
-            vrp_consent_id=value["vrpConsentId"],
-            refunds=tuple(RefundHold.from_value(r) for r in value["refunds"]),
-        )
-
 
 @dataclass(frozen=True)
-class PaymentId:
+class PaymentId(Record):
     """A VRP's id, reserved before its consent is charged (so two VRPs never share one)."""
 
-    payment_id: str
+    payment_id: Annotated[str, Stored(key="id")]
     member_id: str
-
-    def to_value(self) -> dict[str, Any]:
-        return {"id": self.payment_id, "memberId": self.member_id}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> PaymentId:
-        return cls(value["id"], value["memberId"])

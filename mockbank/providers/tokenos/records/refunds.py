@@ -6,9 +6,9 @@ Their refIds are `records.steps.RefId`s under NS_REFUND_REF.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from mockbank.providers.tokenos.records.steps import Tracked
+from mockbank.records import Record
 
 NS_REFUND = "tokenos.refund"
 NS_REFUND_REF = "tokenos.refund_ref"
@@ -22,21 +22,7 @@ class Refund(Tracked):
     def kind(self) -> str:
         return "refund"
 
-    def to_value(self) -> dict[str, Any]:
-        return self.tracked_value()
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Refund:
-        return cls(**cls.tracked_fields(value))
-
 
 @dataclass(frozen=True)
-class RefundReservation:
+class RefundReservation(Record):
     """An id held under NS_REFUND while the refund is checked against its payment."""
-
-    def to_value(self) -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> RefundReservation:
-        return cls()

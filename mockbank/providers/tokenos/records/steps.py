@@ -2,7 +2,7 @@
 
 A payment, VRP consent or refund moves through statuses on the app clock: its future is a
 schedule of `Step`s, applied when due. `Tracked` holds what the three records have in common
-(identity, status, times, schedule) and its stored spelling; `Due` notes when a resource's next
+(identity, status, times, schedule); `Due` notes when a resource's next
 step falls due, so sweeps read only what is due; `RefId` is a refId a member has used.
 """
 
@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Self
 
+from mockbank.records import Record
+
 NS_DUE = "tokenos.v2_due"  # "<namespace>|<id>" → the earliest step ahead, for the sweeps
 NEXT_KEY = "next"  # in NS_DUE: the earliest of them all
 
 
 @dataclass(frozen=True)
-class Step:
+class Step(Record):
     """A status a resource takes at `at` (epoch seconds on the app clock).
 
     A firm step happens whatever anyone does next, so its webhook can be queued for its moment
@@ -29,18 +31,9 @@ class Step:
     reason: str
     firm: bool = True
 
-    def to_value(self) -> dict[str, Any]:
-        return {"at": self.at, "status": self.status, "reason": self.reason, "firm": self.firm}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Step:
-        return cls(
-            float(value["at"]), str(value["status"]), str(value["reason"]), value.get("firm", True)
-        )
-
 
 @dataclass(frozen=True)
-class Due:
+class Due(Record):
     """When the next step of one resource (or, under `NEXT_KEY`, of any) falls due."""
 
     at: float
@@ -49,16 +42,9 @@ class Due:
     def key(namespace: str, resource_id: str) -> str:
         return f"{namespace}|{resource_id}"
 
-    def to_value(self) -> dict[str, Any]:
-        return {"at": self.at}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> Due:
-        return cls(float(value["at"]))
-
 
 @dataclass(frozen=True, kw_only=True)
-class Tracked:
+class Tracked(Record):
     """What a payment, a VRP consent and a refund share: identity, status, times, schedule."""
 
     id: str
@@ -98,43 +84,12 @@ class Tracked:
         """What a status change of this resource reports itself as (webhook event kind)."""
         raise NotImplementedError
 
-    def to_value(self) -> dict[str, Any]:
-        """The stored value (each record spells its own fields after `tracked_value`)."""
-        raise NotImplementedError
-
     def with_status(self, status: str, reason: str, at: float) -> Self:
         return replace(self, status=status, reason=reason, updated=at)
 
-    def tracked_value(self) -> dict[str, Any]:
-        """The stored spelling of the shared fields (each record adds its own)."""
-        return {
-            "id": self.id,
-            "memberId": self.member_id,
-            "initiation": self.initiation,
-            "status": self.status,
-            "reason": self.reason,
-            "created": self.created,
-            "updated": self.updated,
-            "schedule": [s.to_value() for s in self.schedule],
-        }
-
-    @staticmethod
-    def tracked_fields(value: dict[str, Any]) -> dict[str, Any]:
-        """The shared fields read back from a stored value, as keyword arguments."""
-        return {
-            "id": value["id"],
-            "member_id": value["memberId"],
-            "initiation": value["initiation"],
-            "status": value["status"],
-            "reason": value["reason"],
-            "created": float(value["created"]),
-            "updated": float(value["updated"]),
-            "schedule": tuple(Step.from_value(s) for s in value["schedule"]),
-        }
-
 
 @dataclass(frozen=True)
-class RefId:
+class RefId(Record):
     """A refId a member has used: unique per member among its payments, consents or refunds."""
 
     member_id: str
@@ -145,10 +100,3 @@ class RefId:
     def key(self) -> str:
         prefix = f"{self.scope}:" if self.scope else ""
         return f"{prefix}{self.member_id}\n{self.ref_id}"
-
-    def to_value(self) -> dict[str, Any]:
-        return {"memberId": self.member_id, "refId": self.ref_id, "scope": self.scope}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> RefId:
-        return cls(value["memberId"], value["refId"], value.get("scope", ""))

@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from mockbank.records import Record, Stored
 
 NS_WEBHOOK = "tokenos.webhook_config"
 NS_EVENT = "tokenos.webhook_event"
 
 
 @dataclass(frozen=True)
-class WebhookConfig:
+class WebhookConfig(Record):
     """Where a member's notifications go and which event types it subscribed to."""
 
     member_id: str
     url: str
     types: tuple[str, ...]
-
-    def to_value(self) -> dict[str, Any]:
-        return {"memberId": self.member_id, "url": self.url, "types": list(self.types)}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> WebhookConfig:
-        return cls(
-            member_id=str(value["memberId"]),
-            url=str(value["url"]),
-            types=tuple(str(t) for t in value["types"]),
-        )
 
     def to_wire(self) -> dict[str, Any]:
         """The OpenAPI's ``Config``: ``{type: [...], url}``."""
@@ -34,20 +25,13 @@ class WebhookConfig:
 
 
 @dataclass(frozen=True)
-class WebhookEvent:
+class WebhookEvent(Record):
     """A status change already queued for a member (its key makes it notify once)."""
 
     member_id: str
     event_type: str
-    dedupe_key: str
+    dedupe_key: Annotated[str, Stored(key="key")]
 
     @property
     def key(self) -> str:
         return f"{self.member_id}|{self.event_type}|{self.dedupe_key}"
-
-    def to_value(self) -> dict[str, Any]:
-        return {"memberId": self.member_id, "eventType": self.event_type, "key": self.dedupe_key}
-
-    @classmethod
-    def from_value(cls, value: dict[str, Any]) -> WebhookEvent:
-        return cls(value["memberId"], value["eventType"], value["key"])
