@@ -354,7 +354,7 @@ def _tokenos() -> list[Any]:
             "m-2",
             "m-1",
             1767225600000,
-            ({"id": "t-1", "amount": "1.00", "createdAtMs": "1", "outcome": "SUCCESS"},),
+            (to_tokens.TokenTransfer("t-1", "1.00", 1, "SUCCESS"),),
         ),
         to_tokens.StoredToken({"id": "tt-2"}, "ACCESS", "m-2", "m-1", 1767225600000),
         to_tokens.Transfer(
@@ -362,6 +362,8 @@ def _tokenos() -> list[Any]:
         ),
         to_tokens.Transfer({"id": "t-2"}, "tt-1", "m-2", "m-1", "a-1", 1767225600000, "FAILURE"),
         to_tokens.TransferRef("t-1"),
+        to_tokens.TokenTransfer("t-3", "2.00", 1767225600000, "PROCESSING", 1767312000000),
+        to_tokens.TokenTransfer("t-4", "3.00", 1767225600000, "SUCCESS"),
         to_webhooks.WebhookConfig("m-1", "https://example.test/hook", ("PAYMENT_STATUS",)),
         to_webhooks.WebhookEvent("m-1", "PAYMENT_STATUS", "pm-1|COMPLETED"),
         *_tokenos_v2(),

@@ -10,6 +10,7 @@ from mockbank import create_app
 from mockbank.clients.tokenos import Member, TokenError
 from mockbank.providers.tokenos.models import accounts as accounts_rules
 from mockbank.providers.tokenos.records.accounts import NS_ACCOUNT
+from mockbank.providers.tokenos.records.tokens import StoredToken
 from mockbank.state import State
 from mockbank.testing import LiveServer
 from tests.tokenos.helpers import PAYER, access_payload, consent, mint, transfer_payload
@@ -417,5 +418,6 @@ def test_access_resources_grant_exactly_what_they_name(
 ) -> None:
     state.provider("tokenos")  # seeded: its accounts are read from the store here
     account = state.store.get("tokenos.account", account_id, now=state.now())
-    grant = {"token": {"payload": {"access": {"resources": [resource]}}}}
+    terms = {"payload": {"access": {"resources": [resource]}}}
+    grant = StoredToken(terms, "ACCESS", "m:tpp", "m:payer", 0)
     assert accounts_rules.allows(grant, kind, account) is allowed

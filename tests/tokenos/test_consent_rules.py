@@ -120,7 +120,7 @@ def test_approve_mints_one_token_and_answers_the_request_once(app: Flask) -> Non
     assert url.startswith("https://tpp.example.com/callback?tokenId=ta:")
     result = token_requests.request_result(state.store, request_id, now=state.now())
     token = tokens.token_record(state.store, result["tokenId"], now=state.now())
-    resources = token["token"]["payload"]["access"]["resources"]
+    resources = token.token["payload"]["access"]["resources"]
     assert {r["account"]["accountId"] for r in resources} == {a.id for a in step.consent.accounts}
     with pytest.raises(RequestAnswered):
         approve_request(state, step.consent, request_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import pytest
 from flask import Flask
@@ -11,6 +11,7 @@ from mockbank.providers.tokenos.errors import InvalidArgument, NotFound, Permiss
 from mockbank.providers.tokenos.models import accounts, banks, members, tokens
 from mockbank.providers.tokenos.models import members as members_rules
 from mockbank.providers.tokenos.records.accounts import NS_ACCOUNT
+from mockbank.providers.tokenos.records.tokens import StoredToken
 from mockbank.state import State
 from tests.tokenos.helpers import access_payload, approved_token, stored_request
 
@@ -20,7 +21,7 @@ def state_of(app: Flask) -> State:
     return state
 
 
-def access_token(state: State, types: list[str]) -> tuple[str, dict[str, Any]]:
+def access_token(state: State, types: list[str]) -> tuple[str, StoredToken]:
     """(merchant id, the access grant) for an access token the seeded payer approved."""
     merchant = state.fixtures["tokenos"].members[0].member_id
     token_id = approved_token(state, stored_request(state, access_payload(types)))
@@ -41,7 +42,7 @@ def test_own_accounts_list_and_an_empty_grant_is_refused(app: Flask) -> None:
     assert account_id in {a["id"] for a in own}
     assert accounts.readable_accounts(state.store, "m:nobody", None, now=state.now()) == []
     merchant, grant = access_token(state, ["TRANSACTIONS"])
-    grant = {**grant, "token": {"payload": {"access": {"resources": []}}, "id": "ta:x"}}
+    grant = replace(grant, token={"payload": {"access": {"resources": []}}, "id": "ta:x"})
     with pytest.raises(PermissionDenied, match="grants no account information"):
         accounts.readable_accounts(state.store, merchant, grant, now=state.now())
 

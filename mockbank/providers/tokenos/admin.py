@@ -210,9 +210,9 @@ def _token_views(state: State) -> list[dict[str, Any]]:
         token = StoredToken.from_value(record.value)
         status = (
             "CANCELLED"
-            if tokens.is_cancelled(record.value)
+            if tokens.is_cancelled(token)
             else "EXPIRED"
-            if tokens.is_expired(record.value, now)
+            if tokens.is_expired(token, now)
             else "ENDORSED"
         )
         entry: dict[str, Any] = {
@@ -224,7 +224,7 @@ def _token_views(state: State) -> list[dict[str, Any]]:
         }
         if token.type == "TRANSFER":
             entry["lifetimeAmount"] = token.token["payload"]["transfer"]["lifetimeAmount"]
-            entry["transfers"] = [t["id"] for t in token.transfers]
+            entry["transfers"] = [t.id for t in token.transfers]
         views.append(entry)
     return views
 
@@ -240,7 +240,7 @@ def state_view(state: State) -> dict[str, Any]:
                 "id": record.key,
                 "tokenId": transfer.token_id,
                 "amount": transfer.transfer["payload"]["amount"],
-                "status": tokens.transfer_status(record.value, now).value,
+                "status": tokens.transfer_status(transfer, now).value,
             }
         )
     members = []

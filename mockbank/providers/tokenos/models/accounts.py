@@ -37,7 +37,7 @@ from mockbank.providers.tokenos.records.accounts import (
     BalanceCache,
     History,
 )
-from mockbank.providers.tokenos.records.tokens import NS_TOKEN
+from mockbank.providers.tokenos.records.tokens import NS_TOKEN, StoredToken
 from mockbank.store import Store
 
 # `State.seeded_faker`: a Faker seeded for one key, held for one caller at a time.
@@ -177,17 +177,17 @@ def transactions(
     history = _history(store, account, faker_for, now=now)
     made = [
         {
-            "id": e["transfer"]["transactionId"],
+            "id": e.transfer["transactionId"],
             "type": "DEBIT",
             "status": "SUCCESS",
             "amount": money(
-                Decimal(e["transfer"]["payload"]["amount"]["value"]),
-                e["transfer"]["payload"]["amount"]["currency"],
+                Decimal(e.transfer["payload"]["amount"]["value"]),
+                e.transfer["payload"]["amount"]["currency"],
             ),
-            "description": e["transfer"]["payload"].get("description", ""),
-            "tokenId": e["tokenId"],
-            "tokenTransferId": e["transfer"]["id"],
-            "createdAtMs": str(int(e["createdAtMs"]) + TRANSFER_SETTLE_S * 1000),
+            "description": e.transfer["payload"].get("description", ""),
+            "tokenId": e.token_id,
+            "tokenTransferId": e.transfer["id"],
+            "createdAtMs": str(e.created_at_ms + TRANSFER_SETTLE_S * 1000),
             "metadata": {},
         }
         for e in settled_debits(store, account["id"], now)
@@ -232,12 +232,13 @@ def _date(text: str, where: str) -> date | None:
         raise InvalidArgument(f"{where} must be a date like 2019-01-31") from None
 
 
-def access_grant(store: Store, caller: str, token_id: str, *, now: datetime) -> dict[str, Any]:
+def access_grant(store: Store, caller: str, token_id: str, *, now: datetime) -> StoredToken:
     """The access token named by ``on-behalf-of``, checked for the caller, state and expiry."""
-    record = store.get(NS_TOKEN, token_id, now=now)
-    if record is None or record["type"] != "ACCESS":
+    stored = store.get(NS_TOKEN, token_id, now=now)
+    record = None if stored is None else StoredToken.from_value(stored)
+    if record is None or record.type != "ACCESS":
         raise PermissionDenied(f"{token_id} is not an access token")
-    if record["toMemberId"] != caller:
+    if record.to_member_id != caller:
         raise PermissionDenied(f"access token {token_id} was granted to another member")
     if is_cancelled(record):
         raise PermissionDenied(f"access token {token_id} has been cancelled")
@@ -246,12 +247,12 @@ def access_grant(store: Store, caller: str, token_id: str, *, now: datetime) -> 
     return record
 
 
-def allows(grant: dict[str, Any] | None, kind: str, account: dict[str, Any]) -> bool:
+def allows(grant: StoredToken | None, kind: str, account: dict[str, Any]) -> bool:
     """Whether an access token covers `kind` (account, balance, ...) for this account."""
     if grant is None:
         return False
     everything = ALL_RESOURCE.get(kind)
-    for resource in grant["token"]["payload"]["access"]["resources"]:
+    for resource in grant.token["payload"]["access"]["resources"]:
         if everything and everything in resource:
             return True
         at_bank = resource.get(f"{everything}AtBank") if everything else None
@@ -263,7 +264,7 @@ def allows(grant: dict[str, Any] | None, kind: str, account: dict[str, Any]) -> 
 
 
 def visible_accounts(
-    store: Store, caller: str, grant: dict[str, Any] | None, *, now: datetime
+    store: Store, caller: str, grant: StoredToken | None, *, now: datetime
 ) -> list[dict[str, Any]]:
     """The caller's own accounts, or those an access token shows."""
     # Only seeded payer accounts exist; a TPP member owns none.
@@ -276,7 +277,7 @@ def visible_accounts(
 def checked_account(
     store: Store,
     caller: str,
-    grant: dict[str, Any] | None,
+    grant: StoredToken | None,
     account_id: str,
     kind: str,
     *,
@@ -294,7 +295,7 @@ def checked_account(
         return account
     if not allows(grant, kind, account):
         raise PermissionDenied(
-            f"access token {grant['token']['id']} does not grant {kind} of {account_id}"
+            f"access token {grant.token['id']} does not grant {kind} of {account_id}"
         )
     return account
 
@@ -341,7 +342,7 @@ def standing_orders_page(
 
 
 def readable_accounts(
-    store: Store, caller: str, grant: dict[str, Any] | None, *, now: datetime
+    store: Store, caller: str, grant: StoredToken | None, *, now: datetime
 ) -> list[dict[str, Any]]:
     """The accounts the caller (or the access token it acts under) may list; an access token
     that grants none is 403, where the caller's own empty list is just empty."""
@@ -352,7 +353,7 @@ def readable_accounts(
 
 
 def funds_account(
-    store: Store, caller: str, grant: dict[str, Any] | None, account_id: str, *, now: datetime
+    store: Store, caller: str, grant: StoredToken | None, account_id: str, *, now: datetime
 ) -> dict[str, Any]:
     """The account a funds confirmation may read: a balance grant answers the narrower yes/no
     question too."""

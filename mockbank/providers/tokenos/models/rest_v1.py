@@ -20,7 +20,7 @@ from mockbank.providers.tokenos.models.common import (
 )
 from mockbank.providers.tokenos.records.standing_orders import NS_SUBMISSION_OF_TOKEN
 from mockbank.providers.tokenos.records.token_requests import NS_REQUEST, NS_RESULT
-from mockbank.providers.tokenos.records.tokens import NS_TOKEN
+from mockbank.providers.tokenos.records.tokens import NS_TOKEN, StoredToken
 from mockbank.store import Store
 
 ROLES = ("ANY", "FROM", "TO", "ISSUER")
@@ -81,13 +81,13 @@ def _processed(store: Store, result: Mapping[str, Any], *, now: datetime) -> dic
         "tokenId": token_id,
         "signature": result["signature"],
     }
-    token = store.get(NS_TOKEN, token_id, now=now)
-    if token is not None:
-        answer["bankId"] = token["token"]["payload"].get("issuer", {}).get("id")
-        transfers = token.get("transfers") or []
+    stored = store.get(NS_TOKEN, token_id, now=now)
+    if stored is not None:
+        token = StoredToken.from_value(stored)
+        answer["bankId"] = token.token["payload"].get("issuer", {}).get("id")
         # "present if a transfer resource is created": the first transfer of the token.
-        if transfers:
-            answer["transferId"] = transfers[0]["id"]
+        if token.transfers:
+            answer["transferId"] = token.transfers[0].id
         submission = store.get(NS_SUBMISSION_OF_TOKEN, token_id, now=now)
         if submission is not None:
             answer["standingOrderSubmissionId"] = submission["id"]

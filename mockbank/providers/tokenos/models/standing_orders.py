@@ -67,9 +67,9 @@ def redeem_standing_order(
     body = object_field(body, "body", required=True)
     token_id = text_field(body.get("tokenId"), "tokenId") or ""
     record = token_record(store, token_id, now=now)
-    if record["toMemberId"] != caller:
+    if record.to_member_id != caller:
         raise PermissionDenied(f"token {token_id} can only be redeemed by its payee")
-    if record["type"] != "STANDING_ORDER":
+    if record.type != "STANDING_ORDER":
         raise InvalidArgument(f"token {token_id} is not a standing order token")
     if is_cancelled(record):
         raise FailedPrecondition(f"token {token_id} has been cancelled")
@@ -77,7 +77,7 @@ def redeem_standing_order(
         raise FailedPrecondition(f"token {token_id} has expired")
     digest = hashlib.sha256(f"{token_id}:standing-order".encode()).digest()
     submission_id = f"so:{base58(digest)}{TOKEN_SUFFIX}"
-    terms = record["token"]["payload"]["standingOrder"]
+    terms = record.token["payload"]["standingOrder"]
     entry = Submission(
         id=submission_id,
         token_id=token_id,
@@ -85,7 +85,7 @@ def redeem_standing_order(
         created_at_ms=ms(now),
         payload=terms,
         to_member_id=caller,
-        from_member_id=record["fromMemberId"],
+        from_member_id=record.from_member_id,
     ).to_value()
     # One submission per token, decided atomically (concurrent redemptions make one).
     claim = SubmissionOfToken(submission_id).to_value()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -43,36 +43,38 @@ from mockbank.providers.tokenos.records.tokens import (
     NS_TOKEN,
     NS_TRANSFER,
     NS_TRANSFER_REF,
+    StoredToken,
+    TokenTransfer,
     Transfer,
     TransferRef,
 )
 from mockbank.store import Store, add_new
 
 
-def token_record(store: Store, token_id: str, *, now: datetime) -> dict[str, Any]:
+def token_record(store: Store, token_id: str, *, now: datetime) -> StoredToken:
     """A token record, or NOT_FOUND."""
     record = store.get(NS_TOKEN, token_id, now=now)
     if record is None:
         raise NotFound(f"token {token_id} not found")
-    return record
+    return StoredToken.from_value(record)
 
 
-def visible_token(store: Store, caller: str, token_id: str, *, now: datetime) -> dict[str, Any]:
+def visible_token(store: Store, caller: str, token_id: str, *, now: datetime) -> StoredToken:
     """A token the caller is party to (payee or payer), else PERMISSION_DENIED."""
     record = token_record(store, token_id, now=now)
-    if caller not in (record["toMemberId"], record["fromMemberId"]):
+    if caller not in (record.to_member_id, record.from_member_id):
         raise PermissionDenied(f"token {token_id} belongs to other members")
     return record
 
 
-def is_cancelled(record: dict[str, Any]) -> bool:
+def is_cancelled(record: StoredToken) -> bool:
     """Whether the token carries a CANCELLED signature."""
-    return any(s["action"] == "CANCELLED" for s in record["token"]["payloadSignatures"])
+    return any(s["action"] == "CANCELLED" for s in record.token["payloadSignatures"])
 
 
-def is_expired(record: dict[str, Any], now: datetime) -> bool:
+def is_expired(record: StoredToken, now: datetime) -> bool:
     """Whether the token's expiresAtMs has passed on the app clock."""
-    return int(record["token"]["payload"]["expiresAtMs"]) <= ms(now)
+    return int(record.token["payload"]["expiresAtMs"]) <= ms(now)
 
 
 def cancel_token(
@@ -99,20 +101,21 @@ def cancel_token(
     if key["level"] == "LOW":
         raise PermissionDenied("cancelling a token needs a STANDARD or PRIVILEGED key")
     # The client signed the payload exactly as it received it (canonical JSON).
-    message = canonical_json(record["token"]["payload"]) + ".cancelled"
+    message = canonical_json(record.token["payload"]) + ".cancelled"
     if not lenient and not verify(message, str(signature.get("signature", "")), key["publicKey"]):
         raise Unauthenticated("the cancel signature does not verify over the token payload")
 
+    cancelled = {
+        "action": "CANCELLED",
+        "signature": {k: signature.get(k) for k in ("memberId", "keyId", "signature")},
+    }
+
     def change(current: dict[str, Any]) -> dict[str, Any]:
-        if is_cancelled(current):
+        token = StoredToken.from_value(current)
+        if is_cancelled(token):
             raise FailedPrecondition(f"token {token_id} is already cancelled")
-        current["token"]["payloadSignatures"].append(
-            {
-                "action": "CANCELLED",
-                "signature": {k: signature.get(k) for k in ("memberId", "keyId", "signature")},
-            }
-        )
-        return current
+        signatures = [*token.token["payloadSignatures"], cancelled]
+        return replace(token, token={**token.token, "payloadSignatures": signatures}).to_value()
 
     updated = store.update(NS_TOKEN, token_id, change, now=now)
     if updated is None:
@@ -130,35 +133,34 @@ def transfer_outcome(amount: Decimal, available: Decimal) -> TransactionStatus:
     return TransactionStatus.SUCCESS
 
 
-def settles_at(entry: Mapping[str, Any]) -> datetime:
+def settles_at(entry: Transfer | TokenTransfer) -> datetime:
     """When the app clock moves a transfer out of PROCESSING: 5 s after it is made, or, for a
     future-dated transfer, at 00:00 UTC on its execution date if that is later."""
-    created = datetime.fromtimestamp(int(entry["createdAtMs"]) / 1000, tz=UTC)
+    created = datetime.fromtimestamp(entry.created_at_ms / 1000, tz=UTC)
     settles = created + timedelta(seconds=TRANSFER_SETTLE_S)
-    executes = entry.get("executesAtMs")
-    if executes:
-        settles = max(settles, datetime.fromtimestamp(int(executes) / 1000, tz=UTC))
+    if entry.executes_at_ms:
+        settles = max(settles, datetime.fromtimestamp(entry.executes_at_ms / 1000, tz=UTC))
     return settles
 
 
-def transfer_status(entry: Mapping[str, Any], now: datetime) -> TransactionStatus:
+def transfer_status(entry: Transfer | TokenTransfer, now: datetime) -> TransactionStatus:
     """PROCESSING for 5 s of app clock, then the outcome decided at redemption."""
     if now < settles_at(entry):
         return TransactionStatus.PROCESSING
-    return TransactionStatus(entry["outcome"])
+    return TransactionStatus(entry.outcome)
 
 
 def _redeemable_record(
     store: Store, caller: str, token_id: str, given: tuple[Decimal, str] | None, *, now: datetime
-) -> tuple[dict[str, Any], Decimal, str]:
+) -> tuple[StoredToken, Decimal, str]:
     """The caller's transfer token and the amount to spend (its default when none given)."""
     record = token_record(store, token_id, now=now)
     amount, currency = given or _default_amount(record)
-    if record["toMemberId"] != caller:
+    if record.to_member_id != caller:
         raise PermissionDenied(f"token {token_id} can only be redeemed by its payee")
-    if record["type"] != "TRANSFER":
+    if record.type != "TRANSFER":
         raise InvalidArgument(
-            f"token {token_id} is a {record['type'].lower()} token, not a transfer token"
+            f"token {token_id} is a {record.type.lower()} token, not a transfer token"
         )
     check_redeemable(record, amount, currency, now)
     return record, amount, currency
@@ -168,11 +170,13 @@ def _earlier_transfer(
     store: Store, ref_key: str, ref_id: str, amount: Decimal, *, now: datetime
 ) -> dict[str, Any]:
     """The transfer a refId already made (idempotent retry); another amount is a conflict."""
-    existing = store.get(NS_TRANSFER_REF, ref_key, now=now) or {}
-    found = store.get(NS_TRANSFER, str(existing.get("transferId")), now=now)
-    if found is None:
+    existing = store.get(NS_TRANSFER_REF, ref_key, now=now)
+    transfer_id = "" if existing is None else TransferRef.from_value(existing).transfer_id
+    stored = store.get(NS_TRANSFER, transfer_id, now=now)
+    if stored is None:
         raise Aborted("a transfer with this refId is being created; retry")
-    if Decimal(found["transfer"]["payload"]["amount"]["value"]) != amount:
+    found = Transfer.from_value(stored)
+    if Decimal(found.transfer["payload"]["amount"]["value"]) != amount:
         raise AlreadyExists(f"refId {ref_id} was used for a different transfer")
     return transfer_view(found, now)
 
@@ -180,29 +184,24 @@ def _earlier_transfer(
 def _spend(
     store: Store,
     fixtures: Fixtures,
-    record: dict[str, Any],
+    record: StoredToken,
     spent: Spent,
     *,
     now: datetime,
 ) -> TransactionStatus:
     """Record the transfer on its token (checked again inside the update); the outcome the
     source account's balance decides."""
-    token_id = record["token"]["id"]
+    token_id = record.token["id"]
     account_id = _source_account(record)
     outcome = transfer_outcome(spent.amount, account_balance(store, fixtures, account_id, now=now))
+    made = TokenTransfer(
+        spent.transfer_id, str(spent.amount), ms(now), outcome.value, spent.executes_at_ms
+    )
 
     def change(current: dict[str, Any]) -> dict[str, Any]:
-        check_redeemable(current, spent.amount, spent.currency, now)
-        current["transfers"].append(
-            {
-                "id": spent.transfer_id,
-                "amount": str(spent.amount),
-                "createdAtMs": str(ms(now)),
-                "outcome": outcome,
-                **spent.schedule,
-            }
-        )
-        return current
+        token = StoredToken.from_value(current)
+        check_redeemable(token, spent.amount, spent.currency, now)
+        return replace(token, transfers=(*token.transfers, made)).to_value()
 
     if store.update(NS_TOKEN, token_id, change, now=now) is None:
         raise NotFound(f"token {token_id} not found")
@@ -216,11 +215,11 @@ class Spent:
     transfer_id: str
     amount: Decimal
     currency: str
-    schedule: dict[str, str]
+    executes_at_ms: int | None  # future-dated: settles on this day
 
 
-def _source_account(record: dict[str, Any]) -> str:
-    terms = record["token"]["payload"]["transfer"]
+def _source_account(record: StoredToken) -> str:
+    terms = record.token["payload"]["transfer"]
     return str(terms["instructions"]["source"]["account"]["token"]["accountId"])
 
 
@@ -254,9 +253,10 @@ def redeem_token(
         return _earlier_transfer(store, ref_key, ref_id, amount, now=now)
     account_id = _source_account(record)
     now_ms = ms(now)
-    executes = execution_ms(record["token"]["payload"]["transfer"].get("executionDate"))
-    schedule = {"executesAtMs": str(executes)} if executes and executes > now_ms else {}
-    spent = Spent(transfer_id, amount, currency, schedule)
+    executes = execution_ms(record.token["payload"]["transfer"].get("executionDate"))
+    spent = Spent(
+        transfer_id, amount, currency, executes if executes and executes > now_ms else None
+    )
     try:
         outcome = _spend(store, fixtures, record, spent, now=now)
     except Exception:
@@ -276,13 +276,13 @@ def redeem_token(
         },
         token_id=token_id,
         to_member_id=caller,
-        from_member_id=record["fromMemberId"],
+        from_member_id=record.from_member_id,
         source_account_id=account_id,
         created_at_ms=now_ms,
         outcome=outcome.value,
-        executes_at_ms=int(schedule["executesAtMs"]) if schedule else None,
-    ).to_value()
-    add_new(store, NS_TRANSFER, transfer_id, entry, now=now)
+        executes_at_ms=spent.executes_at_ms,
+    )
+    add_new(store, NS_TRANSFER, transfer_id, entry.to_value(), now=now)
     return transfer_view(entry, now)
 
 
@@ -313,23 +313,23 @@ def _given_amount(payload: dict[str, Any]) -> tuple[Decimal, str] | None:
     return amount, currency_field(amount_obj.get("currency"), "payload.amount.currency")
 
 
-def _default_amount(record: dict[str, Any]) -> tuple[Decimal, str]:
+def _default_amount(record: StoredToken) -> tuple[Decimal, str]:
     """No amount given: the token's per-charge amount, else its lifetime amount (what the SDK's
     ``redeemToken(token)`` sends)."""
-    if record["type"] != "TRANSFER":
-        raise InvalidArgument(f"token {record['token']['id']} is not a transfer token")
-    terms = record["token"]["payload"]["transfer"]
+    if record.type != "TRANSFER":
+        raise InvalidArgument(f"token {record.token['id']} is not a transfer token")
+    terms = record.token["payload"]["transfer"]
     return Decimal(str(terms.get("amount") or terms["lifetimeAmount"])), terms["currency"]
 
 
-def check_redeemable(record: dict[str, Any], amount: Decimal, currency: str, now: datetime) -> None:
+def check_redeemable(record: StoredToken, amount: Decimal, currency: str, now: datetime) -> None:
     """Raise unless `amount` may be redeemed from this token now."""
-    token_id = record["token"]["id"]
+    token_id = record.token["id"]
     if is_cancelled(record):
         raise FailedPrecondition(f"token {token_id} has been cancelled")
     if is_expired(record, now):
         raise FailedPrecondition(f"token {token_id} has expired")
-    terms = record["token"]["payload"]["transfer"]
+    terms = record.token["payload"]["transfer"]
     if currency != terms["currency"]:
         raise InvalidArgument(f"the token pays in {terms['currency']}, not {currency}")
     if terms.get("amount") and amount > Decimal(terms["amount"]):
@@ -339,8 +339,8 @@ def check_redeemable(record: dict[str, Any], amount: Decimal, currency: str, now
     # Failed transfers give their amount back; processing ones still hold it.
     used = sum(
         (
-            Decimal(t["amount"])
-            for t in record["transfers"]
+            Decimal(t.amount)
+            for t in record.transfers
             if not transfer_status(t, now).value.startswith("FAILURE")
         ),
         Decimal(0),
@@ -353,19 +353,18 @@ def check_redeemable(record: dict[str, Any], amount: Decimal, currency: str, now
         )
 
 
-def transfer_view(entry: dict[str, Any], now: datetime) -> dict[str, Any]:
+def transfer_view(entry: Transfer, now: datetime) -> dict[str, Any]:
     """The `Transfer` message with its status as of `now`."""
-    transfer = dict(entry["transfer"])
-    transfer["status"] = transfer_status(entry, now).value
-    return transfer
+    return {**entry.transfer, "status": transfer_status(entry, now).value}
 
 
 def get_transfer(store: Store, caller: str, transfer_id: str, *, now: datetime) -> dict[str, Any]:
     """A transfer the caller is party to."""
-    entry = store.get(NS_TRANSFER, transfer_id, now=now)
-    if entry is None:
+    stored = store.get(NS_TRANSFER, transfer_id, now=now)
+    if stored is None:
         raise NotFound(f"transfer {transfer_id} not found")
-    if caller not in (entry["toMemberId"], entry["fromMemberId"]):
+    entry = Transfer.from_value(stored)
+    if caller not in (entry.to_member_id, entry.from_member_id):
         raise PermissionDenied(f"transfer {transfer_id} belongs to other members")
     return transfer_view(entry, now)
 
@@ -378,22 +377,24 @@ def list_transfers(
     # The SDK's getTransfers(undefined, ...) sends the literal text "tokenId=undefined".
     if token_id in ("undefined", "null"):
         token_id = ""
+    entries = (Transfer.from_value(r.value) for r in store.records(NS_TRANSFER))
     items = [
-        transfer_view(r.value, now)
-        for r in store.records(NS_TRANSFER)
-        if caller in (r.value["toMemberId"], r.value["fromMemberId"])
-        and (not token_id or r.value["tokenId"] == token_id)
+        transfer_view(entry, now)
+        for entry in entries
+        if caller in (entry.to_member_id, entry.from_member_id)
+        and (not token_id or entry.token_id == token_id)
     ]
     return paged("transfers", items, start, count)
 
 
-def settled_debits(store: Store, account_id: str, now: datetime) -> list[dict[str, Any]]:
+def settled_debits(store: Store, account_id: str, now: datetime) -> list[Transfer]:
     """Transfers out of an account that have settled successfully."""
+    entries = (Transfer.from_value(r.value) for r in store.records(NS_TRANSFER))
     return [
-        r.value
-        for r in store.records(NS_TRANSFER)
-        if r.value["sourceAccountId"] == account_id
-        and transfer_status(r.value, now) is TransactionStatus.SUCCESS
+        entry
+        for entry in entries
+        if entry.source_account_id == account_id
+        and transfer_status(entry, now) is TransactionStatus.SUCCESS
     ]
 
 
@@ -404,7 +405,7 @@ def account_balance(store: Store, fixtures: Fixtures, account_id: str, *, now: d
         raise NotFound(f"account {account_id} not found")
     spent = sum(
         (
-            Decimal(e["transfer"]["payload"]["amount"]["value"])
+            Decimal(e.transfer["payload"]["amount"]["value"])
             for e in settled_debits(store, account_id, now)
         ),
         Decimal(0),

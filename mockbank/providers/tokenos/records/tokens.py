@@ -13,6 +13,18 @@ NS_TRANSFER_REF = "tokenos.transfer_ref"
 
 
 @dataclass(frozen=True)
+class TokenTransfer(Record):
+    """A transfer as its token counts it against the lifetime amount (see `Transfer`)."""
+
+    id: str
+    amount: str
+    created_at_ms: Annotated[int, Stored(text=True)]
+    outcome: str
+    # future-dated: settles on this day
+    executes_at_ms: Annotated[int | None, Stored(text=True, omit=True)] = None
+
+
+@dataclass(frozen=True)
 class StoredToken(Record):
     """A token: the endorsed ``Token`` message as issued (signatures appended on cancel), its
     type, the parties, and the transfers spent from it so far."""
@@ -22,7 +34,7 @@ class StoredToken(Record):
     to_member_id: str
     from_member_id: str
     created_at_ms: Annotated[int, Stored(text=True)]
-    transfers: tuple[dict[str, Any], ...] = ()  # {"id", "amount", "createdAtMs", "outcome"}
+    transfers: tuple[TokenTransfer, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from mockbank.providers.tokenos.auth_jwt import verify_bearer
 from mockbank.providers.tokenos.errors import Unauthenticated
 from mockbank.providers.tokenos.models import accounts, members
 from mockbank.providers.tokenos.models import fixtures as fixtures_rules
+from mockbank.providers.tokenos.records.tokens import StoredToken
 from mockbank.providers.tokenos.settings import settings
 from mockbank.routing import journal_note
 from mockbank.state import State, current_state
@@ -133,7 +134,7 @@ def jwt_caller(state: State, header: str) -> Caller:
     return Caller(member, request.headers.get("on-behalf-of") or None)
 
 
-def caller_grant(state: State, caller: Caller) -> dict[str, Any] | None:
+def caller_grant(state: State, caller: Caller) -> StoredToken | None:
     if not caller.on_behalf_of:
         return None
     return accounts.access_grant(state.store, caller.id, caller.on_behalf_of, now=state.now())

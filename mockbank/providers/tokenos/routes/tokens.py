@@ -22,7 +22,7 @@ def get_token(token_id: str) -> Response:
     state, _ = provider_state()
     caller = authenticate()
     record = tokens.visible_token(state.store, caller.id, token_id, now=state.now())
-    return jsonify({"token": record["token"]})
+    return jsonify({"token": record.token})
 
 
 @bp.get("/tokens")

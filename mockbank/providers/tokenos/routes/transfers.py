@@ -7,7 +7,7 @@ from flask import Response, jsonify
 from mockbank.providers.tokenos import events
 from mockbank.providers.tokenos.models import tokens
 from mockbank.providers.tokenos.models import tokens as token_models
-from mockbank.providers.tokenos.records.tokens import NS_TRANSFER
+from mockbank.providers.tokenos.records.tokens import NS_TRANSFER, Transfer
 from mockbank.providers.tokenos.routes import bp
 from mockbank.providers.tokenos.routes.common import (
     Caller,
@@ -36,7 +36,7 @@ def _redeem(caller: Caller) -> Response:
     entry = state.store.get(NS_TRANSFER, transfer["id"], now=state.now())
     if entry is not None:
         events.publish_transfer_events(
-            state, entry, now=state.now(), settles_at=tokens.settles_at(entry)
+            state, entry, now=state.now(), settles_at=tokens.settles_at(Transfer.from_value(entry))
         )
     return jsonify({"transfer": transfer})
 
