@@ -254,9 +254,8 @@ def redeem_token(
     account_id = _source_account(record)
     now_ms = ms(now)
     executes = execution_ms(record.token["payload"]["transfer"].get("executionDate"))
-    spent = Spent(
-        transfer_id, amount, currency, executes if executes and executes > now_ms else None
-    )
+    later = executes if executes and executes > now_ms else None
+    spent = Spent(transfer_id, amount, currency, later)
     try:
         outcome = _spend(store, fixtures, record, spent, now=now)
     except Exception:
