@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 from typing import Any
 
 from mockbank.sandboxes import NAME
@@ -19,6 +20,7 @@ from mockbank.sandboxes import NAME
 TUNNEL_KEY = ":mockbank-sandbox"
 
 
+@lru_cache(maxsize=256)  # every request in a tunnel carries its CONNECT's credentials again
 def split_credentials(value: str | None) -> tuple[str | None, str | None]:
     """``Basic base64(site+sandbox:secret)`` → (``Basic base64(site:secret)``, sandbox)."""
     if not value:

@@ -15,6 +15,7 @@ from mockbank.proxy.http import RequestHeaders
 SKIP_RESPONSE_HEADERS = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length"}
 )
+PHRASES = {status.value: status.phrase for status in HTTPStatus}  # not an enum lookup per answer
 
 
 def environ_for(
@@ -101,10 +102,7 @@ def response_head(
     """Status line and header fields of an answer of `length` bytes (hop-by-hop fields dropped).
 
     A status HTTP does not name reads its phrase from `phrase` (the tenant's own codes)."""
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = phrase(status)
+    reason = PHRASES.get(status) or phrase(status)
     lines = [f"HTTP/1.1 {status} {reason}"]
     lines.extend(
         f"{name}: {value}" for name, value in headers if name.lower() not in SKIP_RESPONSE_HEADERS
