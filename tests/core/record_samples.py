@@ -321,6 +321,19 @@ def _tokenos_v2() -> list[Any]:
     ]
 
 
+def _transfer(transfer_id: str, outcome: str, executes: int | None = None) -> Any:
+    return to_tokens.Transfer(
+        transfer={"id": transfer_id},
+        token_id="tt-1",
+        to_member_id="m-2",
+        from_member_id="m-1",
+        source_account_id="a-1",
+        created_at_ms=1767225600000,
+        outcome=outcome,
+        executes_at_ms=executes,
+    )
+
+
 def _tokenos() -> list[Any]:
     return [
         to_accounts.Account("a-1", "m-1", "ngp-cbi", "Main", "12345678", "GBP", Decimal("10.50")),
@@ -354,16 +367,22 @@ def _tokenos() -> list[Any]:
             "m-2",
             "m-1",
             1767225600000,
-            (to_tokens.TokenTransfer("t-1", "1.00", 1, "SUCCESS"),),
+            (to_tokens.TokenTransfer(id="t-1", amount="1.00", created_at_ms=1, outcome="SUCCESS"),),
         ),
         to_tokens.StoredToken({"id": "tt-2"}, "ACCESS", "m-2", "m-1", 1767225600000),
-        to_tokens.Transfer(
-            {"id": "t-1"}, "tt-1", "m-2", "m-1", "a-1", 1767225600000, "SUCCESS", 1767312000000
-        ),
-        to_tokens.Transfer({"id": "t-2"}, "tt-1", "m-2", "m-1", "a-1", 1767225600000, "FAILURE"),
+        _transfer("t-1", "SUCCESS", 1767312000000),
+        _transfer("t-2", "FAILURE"),
         to_tokens.TransferRef("t-1"),
-        to_tokens.TokenTransfer("t-3", "2.00", 1767225600000, "PROCESSING", 1767312000000),
-        to_tokens.TokenTransfer("t-4", "3.00", 1767225600000, "SUCCESS"),
+        to_tokens.TokenTransfer(
+            id="t-3",
+            amount="2.00",
+            created_at_ms=1767225600000,
+            outcome="PROCESSING",
+            executes_at_ms=1767312000000,
+        ),
+        to_tokens.TokenTransfer(
+            id="t-4", amount="3.00", created_at_ms=1767225600000, outcome="SUCCESS"
+        ),
         to_webhooks.WebhookConfig("m-1", "https://example.test/hook", ("PAYMENT_STATUS",)),
         to_webhooks.WebhookEvent("m-1", "PAYMENT_STATUS", "pm-1|COMPLETED"),
         *_tokenos_v2(),

@@ -43,6 +43,7 @@ from mockbank.providers.tokenos.records.tokens import (
     NS_TOKEN,
     NS_TRANSFER,
     NS_TRANSFER_REF,
+    Settling,
     StoredToken,
     TokenTransfer,
     Transfer,
@@ -133,7 +134,7 @@ def transfer_outcome(amount: Decimal, available: Decimal) -> TransactionStatus:
     return TransactionStatus.SUCCESS
 
 
-def settles_at(entry: Transfer | TokenTransfer) -> datetime:
+def settles_at(entry: Settling) -> datetime:
     """When the app clock moves a transfer out of PROCESSING: 5 s after it is made, or, for a
     future-dated transfer, at 00:00 UTC on its execution date if that is later."""
     created = datetime.fromtimestamp(entry.created_at_ms / 1000, tz=UTC)
@@ -143,7 +144,7 @@ def settles_at(entry: Transfer | TokenTransfer) -> datetime:
     return settles
 
 
-def transfer_status(entry: Transfer | TokenTransfer, now: datetime) -> TransactionStatus:
+def transfer_status(entry: Settling, now: datetime) -> TransactionStatus:
     """PROCESSING for 5 s of app clock, then the outcome decided at redemption."""
     if now < settles_at(entry):
         return TransactionStatus.PROCESSING
@@ -195,7 +196,11 @@ def _spend(
     account_id = _source_account(record)
     outcome = transfer_outcome(spent.amount, account_balance(store, fixtures, account_id, now=now))
     made = TokenTransfer(
-        spent.transfer_id, str(spent.amount), ms(now), outcome.value, spent.executes_at_ms
+        id=spent.transfer_id,
+        amount=str(spent.amount),
+        created_at_ms=ms(now),
+        outcome=outcome.value,
+        executes_at_ms=spent.executes_at_ms,
     )
 
     def change(current: dict[str, Any]) -> dict[str, Any]:

@@ -12,16 +12,22 @@ NS_TRANSFER = "tokenos.transfer"
 NS_TRANSFER_REF = "tokenos.transfer_ref"
 
 
-@dataclass(frozen=True)
-class TokenTransfer(Record):
+@dataclass(frozen=True, kw_only=True)
+class Settling(Record):
+    """When a transfer was made, the outcome decided then and, future-dated, the day it settles
+    on: what its status on the app clock is read from, kept on the transfer and on its token."""
+
+    created_at_ms: Annotated[int, Stored(text=True)]
+    outcome: str
+    executes_at_ms: Annotated[int | None, Stored(text=True, omit=True)] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenTransfer(Settling):
     """A transfer as its token counts it against the lifetime amount (see `Transfer`)."""
 
     id: str
     amount: str
-    created_at_ms: Annotated[int, Stored(text=True)]
-    outcome: str
-    # future-dated: settles on this day
-    executes_at_ms: Annotated[int | None, Stored(text=True, omit=True)] = None
 
 
 @dataclass(frozen=True)
@@ -37,8 +43,8 @@ class StoredToken(Record):
     transfers: tuple[TokenTransfer, ...] = ()
 
 
-@dataclass(frozen=True)
-class Transfer(Record):
+@dataclass(frozen=True, kw_only=True)
+class Transfer(Settling):
     """A transfer: the ``Transfer`` message, who and what it pays, and its settled outcome
     (read as PROCESSING until the clock passes its settle time)."""
 
@@ -47,10 +53,6 @@ class Transfer(Record):
     to_member_id: str
     from_member_id: str
     source_account_id: str
-    created_at_ms: Annotated[int, Stored(text=True)]
-    outcome: str
-    # future-dated: settles on this day
-    executes_at_ms: Annotated[int | None, Stored(text=True, omit=True)] = None
 
 
 @dataclass(frozen=True)
