@@ -17,16 +17,20 @@ import dataclasses
 import importlib
 import inspect
 import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mockbank.store import SQLiteStore, Store
 from tests.core.record_samples import LEGACY, samples
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDERS = ROOT / "mockbank" / "providers"
 GOLDEN = Path(__file__).resolve().parent / "data" / "stored_records.json"
+T0 = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def _records_modules() -> list[str]:
@@ -108,6 +112,48 @@ def test_a_value_an_older_version_stored_still_reads(name: str) -> None:
     kind = _kind(name)
     for stored, expected in GOLDEN_VALUES["reads"][name]:
         assert _json(kind.from_value(stored).to_value()) == _json(expected), stored
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def reopened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
+    """A store backend, opened anew on each call over the same data (what a restart sees)."""
+    opened: list[Store] = []
+
+    def open_store() -> Store:
+        if request.param == "sqlite":
+            store: Store = SQLiteStore(tmp_path / "store.sqlite3")
+        else:
+            from mockbank.store_postgresql import PostgreSQLStore
+
+            store = PostgreSQLStore(request.getfixturevalue("postgres_dsn"))
+        opened.append(store)
+        return store
+
+    yield open_store
+    for store in opened:
+        store.close()
+
+
+def test_golden_values_an_older_version_stored_read_back_after_a_restart(
+    reopened: Callable[[], Store],
+) -> None:
+    """The golden values as a store holds them (what the old code wrote) read back through a
+    fresh store to records equal to the samples, and write the same values again."""
+    store = reopened()
+    for name, values in GOLDEN_VALUES["values"].items():
+        for at, value in enumerate(values):
+            store.put(name, str(at), value, now=T0)
+    store.close()
+    again = reopened()
+    for name, samples_of_kind in SAMPLES.items():
+        kind = _kind(name)
+        read = [
+            kind.from_value(again.get(name, str(at), now=T0)) for at in range(len(samples_of_kind))
+        ]
+        assert read == samples_of_kind, name
+        assert [_json(r.to_value()) for r in read] == [
+            _json(v) for v in GOLDEN_VALUES["values"][name]
+        ]
 
 
 def test_the_samples_set_and_unset_every_optional_field() -> None:

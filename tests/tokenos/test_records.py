@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +42,17 @@ KINDS: dict[str, Any] = {
 }
 
 
+TRANSFER = tokens.Transfer(
+    transfer={"id": "t:1"},
+    token_id="tt:1",
+    to_member_id="m:1",
+    from_member_id="m:2",
+    source_account_id="a1",
+    created_at_ms=7,
+    outcome="SUCCESS",
+)
+
+
 @pytest.mark.parametrize(
     "record",
     [
@@ -57,25 +69,8 @@ KINDS: dict[str, Any] = {
             7,
             (tokens.TokenTransfer(id="t:1", amount="1.00", created_at_ms=7, outcome="SUCCESS"),),
         ),
-        tokens.Transfer(
-            transfer={"id": "t:1"},
-            token_id="tt:1",
-            to_member_id="m:1",
-            from_member_id="m:2",
-            source_account_id="a1",
-            created_at_ms=7,
-            outcome="SUCCESS",
-        ),
-        tokens.Transfer(
-            transfer={"id": "t:2"},
-            token_id="tt:1",
-            to_member_id="m:1",
-            from_member_id="m:2",
-            source_account_id="a1",
-            created_at_ms=7,
-            outcome="SUCCESS",
-            executes_at_ms=86_400_000,
-        ),
+        TRANSFER,
+        replace(TRANSFER, transfer={"id": "t:2"}, executes_at_ms=86_400_000),
         tokens.TransferRef("t:1"),
         accounts.Account("a1", "m:2", "iron", "Main", "GB00", "EUR", Decimal("10.50")),
         accounts.History({"seed": 1, "anchorMs": 2, "count": 3}),
