@@ -1,7 +1,8 @@
 """Calls the providers make outward: HTTP notifications and (recorded, never sent) emails.
 
-Messages are delivered off the request thread by one worker, with retries scheduled on the
-app clock, so moving the clock forward makes a retry due at once. Every attempt is recorded.
+Messages are delivered off the request thread by the app's one worker (`mockbank.delivery`),
+with retries scheduled on the outbox's own app clock, so moving the clock forward makes a retry
+due at once. Every attempt is recorded.
 The outbound policy (`mockbank.outbound`) is applied here, for every provider.
 """
 
@@ -9,13 +10,13 @@ from __future__ import annotations
 
 import base64
 import http.client
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from mockbank.clock import Clock, monotonic
+from mockbank.delivery import DEFAULT_KEY, Delivery
 from mockbank.faults import Faults
 from mockbank.masking import mask_body, mask_headers
 from mockbank.outbound import OutboundPolicy, OutboundRefused, http_connection
@@ -157,10 +158,12 @@ class _Refused(Exception):
 
 
 class Outbox:
-    """Messages kept in the app's store, delivered by a worker thread of any process.
+    """Messages kept in the app's store, delivered by the app's worker thread in any process.
 
     With a shared store (SQLite, PostgreSQL) every process sees every message, and a message is
-    claimed atomically before each attempt, so it is delivered once across the cluster.
+    claimed atomically before each attempt, so it is delivered once across the cluster. The
+    worker (`mockbank.delivery.Delivery`) is one per app, shared by every sandbox's outbox; an
+    outbox made without one has a worker of its own.
     """
 
     def __init__(
@@ -171,30 +174,31 @@ class Outbox:
         *,
         store: Store | None = None,
         instance: str = "",
+        delivery: Delivery | None = None,
+        key: str = DEFAULT_KEY,
     ) -> None:
         self.clock = clock
         self.policy = policy
         self.faults = faults
         self.store: Store = store if store is not None else MemoryStore()
         self.instance = instance
-        self._cond = threading.Condition()
-        self._worker: threading.Thread | None = None
-        self._stopping = False
+        # This outbox's name among the worker's (its sandbox's name, or "default").
+        self.key = key
+        self._owns_delivery = delivery is None
+        self.delivery = delivery if delivery is not None else Delivery(self.store)
+        self._cond = self.delivery.cond
         self._busy = 0
-        # Other processes add messages too: a shared store is polled, memory is notified.
-        self._poll_s = 0.25 if self.store.persistent else 0.05
-        clock.on_change(self._wake)
-        if self.store.persistent:
+        self.delivery.register(self)
+        clock.on_change(self.delivery.wake)
+        if self._owns_delivery:
             # Messages other processes queued (or left half-done) are this worker's too.
-            self._ensure_worker()
+            self.delivery.start()
 
     # -- enqueueing -------------------------------------------------------------------------
     def _add(self, message: Message) -> Message:
         self.store.add(NAMESPACE, _key(message.id), to_value(message), now=_RECORD_TIME)
-        with self._cond:
-            if message.status == "pending":
-                self._ensure_worker()
-            self._cond.notify_all()
+        if message.status == "pending":
+            self.delivery.mark(self.key)
         return message
 
     def send_http(
@@ -270,9 +274,7 @@ class Outbox:
         changed = self.store.update(NAMESPACE, _key(message_id), again, now=_RECORD_TIME)
         if changed is None:
             raise LookupError(f"no outbox message with id {message_id}")
-        with self._cond:
-            self._ensure_worker()
-            self._cond.notify_all()
+        self.delivery.mark(self.key)
         return from_value(changed)
 
     # -- reading ----------------------------------------------------------------------------
@@ -303,26 +305,37 @@ class Outbox:
                 self._cond.wait(min(remaining, 0.05))
         return True
 
-    # -- delivery ---------------------------------------------------------------------------
+    # -- delivery (called by the worker) ---------------------------------------------------
     def _due(self, now: datetime) -> list[Message]:
         return [m for m in self.messages() if _is_due(m, now)]
 
-    def _wake(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
+    def work(self) -> tuple[bool, list[Message], datetime]:
+        """Whether a message is outstanding, those due now on this outbox's clock, and now."""
+        now = self.clock.now()
+        messages = self.messages()
+        outstanding = any(m.status in ("pending", "delivering") for m in messages)
+        return outstanding, [m for m in messages if _is_due(m, now)], now
 
-    def _ensure_worker(self) -> None:
-        if self._worker is None or not self._worker.is_alive():
-            self._stopping = False
-            self._worker = threading.Thread(target=self._run, name="mockbank-outbox", daemon=True)
-            self._worker.start()
+    def deliver(self, message: Message, now: datetime) -> bool:
+        """Claim a due message and make one attempt; False when another process claimed it."""
+        with self._cond:  # busy from the claim on, so `wait_idle` never sees a gap
+            claimed = self._claim(message, now)
+            if claimed is None:
+                return False
+            self._busy += 1
+        try:
+            self._attempt(claimed)
+        finally:
+            with self._cond:
+                self._busy -= 1
+                self._cond.notify_all()
+        return True
 
     def close(self) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._worker is not None:
-            self._worker.join(timeout=2)
+        """Stop delivering this outbox's messages here (and the worker, if it is its own)."""
+        self.delivery.unregister(self)
+        if self._owns_delivery:
+            self.delivery.close(timeout=ATTEMPT_TIMEOUT_S + 1)
 
     def _claim(self, message: Message, now: datetime) -> Message | None:
         """Mark a due message as being delivered by this process; None if another was first."""
@@ -339,31 +352,6 @@ class Outbox:
         except _Refused:
             return None
         return None if changed is None else from_value(changed)
-
-    def _next(self) -> Message | None:
-        with self._cond:
-            while not self._stopping:
-                now = self.clock.now()
-                for candidate in self._due(now):
-                    claimed = self._claim(candidate, now)
-                    if claimed is not None:
-                        self._busy += 1
-                        return claimed
-                # Real time passing also makes retries due when the clock is not frozen.
-                self._cond.wait(self._poll_s)
-        return None
-
-    def _run(self) -> None:
-        while True:
-            message = self._next()
-            if message is None:
-                return
-            try:
-                self._attempt(message)
-            finally:
-                with self._cond:
-                    self._busy -= 1
-                    self._cond.notify_all()
 
     def _try(self, message: Message, attempt: dict[str, Any]) -> tuple[bool, bool]:
         """Make one attempt; (delivered, final). Fills `attempt` with what happened."""

@@ -22,6 +22,7 @@ from mockbank.fixtures import FixtureError
 from mockbank.store import PURGE_GRACE_S, Record, Store, Updater, Value
 
 if TYPE_CHECKING:
+    from mockbank.outbox import Outbox
     from mockbank.state import State
 
 REGISTRY = "sandbox.registry"
@@ -274,6 +275,24 @@ class Sandboxes:
         self._touch(record)
         return self._state_for(record)
 
+    def outboxes(self, names: list[str]) -> dict[str, Outbox]:
+        """The outboxes of the live sandboxes among `names`, for the app's delivery worker.
+
+        One registry read for them all; a sandbox is built here if this process has not served
+        it yet, and never touched (delivering keeps no sandbox alive). An expired one is
+        removed, so its deliveries stop.
+        """
+        now = self.root.now()
+        registry = {r.key: r for r in self._store.records(REGISTRY)}
+        answer: dict[str, Outbox] = {}
+        for name in names:
+            found = registry.get(name)
+            if found is not None and found.expired(now):
+                self._drop(name)
+            elif found is not None:
+                answer[name] = self._state_for(SandboxRecord.from_value(found.value)).outbox
+        return answer
+
     def _touch(self, record: SandboxRecord) -> None:
         from mockbank.clock import monotonic
 
@@ -320,6 +339,7 @@ class Sandboxes:
     def _drop(self, name: str) -> None:
         self._store.delete(REGISTRY, name)
         self._store.reset(f"{PREFIX}{name}/")
+        self.root.delivery.forget(name)
         with self._lock:
             state = self._states.pop(name, None)
         if state is not None:

@@ -19,6 +19,7 @@ from flask.globals import _cv_request
 
 from mockbank.clock import Clock, StoreClockBacking, parse_instant
 from mockbank.config import Config
+from mockbank.delivery import DEFAULT_KEY, Delivery
 from mockbank.faults import Fault, Faults
 from mockbank.fixtures import (
     FixtureReader,
@@ -74,6 +75,7 @@ class State:
         settings: ProviderSettings | None = None,
         proxy: ProxyResources | None = None,
         on_ready: list[Callable[[str], None]] | None = None,
+        delivery: Delivery | None = None,
     ) -> None:
         from mockbank.providers import load_providers
         from mockbank.sandboxes import Sandboxes
@@ -102,8 +104,17 @@ class State:
         # closed by the state that made them.
         self._owns_proxy = proxy is None
         self.proxy = proxy or ProxyResources(lambda: self.config.state_dir / "ca")
+        # One outbox worker per app, shared by every sandbox (closed by the state that made it).
+        self._owns_delivery = delivery is None
+        self.delivery = delivery or Delivery(self.store)
         self.outbox = Outbox(
-            self.clock, self.outbound, self.faults, store=self.store, instance=self.config.instance
+            self.clock,
+            self.outbound,
+            self.faults,
+            store=self.store,
+            instance=self.config.instance,
+            delivery=self.delivery,
+            key=sandbox or DEFAULT_KEY,
         )
         # Fault names: views add theirs when the app is built; outbound calls are named here.
         self.endpoints: dict[str, set[str]] = (
@@ -121,6 +132,9 @@ class State:
         self.on_ready: list[Callable[[str], None]] = on_ready if on_ready is not None else []
         self.sandboxes = Sandboxes(self, self._build_sandbox)
         self._start_providers()
+        if self._owns_delivery:
+            self.delivery.sandboxes = self.sandboxes.outboxes
+            self.delivery.start()
 
     def _start_providers(self) -> None:
         """Providers are made ready on first use (`provider`), those `_needed_at_start` now."""
@@ -165,6 +179,7 @@ class State:
             settings=self.settings,
             proxy=self.proxy,
             on_ready=self.on_ready,
+            delivery=self.delivery,
         )
 
     # -- providers, fixtures and reset ------------------------------------------------------
@@ -246,6 +261,8 @@ class State:
             self._make_ready(name, reload=True)
 
     def close(self) -> None:
+        if self._owns_delivery:  # first, so no sandbox is built or served while they close
+            self.delivery.close()
         self.sandboxes.close()
         self.outbox.close()
         if self._owns_proxy:
