@@ -6,9 +6,7 @@ load balancer, each on free loopback ports, started and stopped by the fixtures.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import signal
 import subprocess
 import sys
@@ -30,7 +28,7 @@ from mockbank.clock import monotonic
 from tests.centagate.helpers import auth_body, b64, qr_body
 from tests.core.helpers import Receiver
 from tests.processes import free_port, start_serve
-from tests.quickstream.helpers import token_params
+from tests.quickstream.helpers import pay_hosted, token_params
 from tests.services import nginx, nginx_missing
 
 pytestmark = pytest.mark.slow
@@ -352,40 +350,6 @@ def test_ids_are_unique_across_3000_records_made_on_three_instances(cluster: Clu
 
 
 # -- outbox: one delivery per message, whichever instance made it ---------------------------
-def _pay(base: str, notify_url: str, reference: str) -> None:
-    session = requests.Session()
-    token = session.post(
-        base + "/quickstream/CommunityTokenRequestServlet",
-        data=token_params(
-            principalAmount="10.00",
-            paymentReference=reference,
-            customerReferenceNumber=None,
-            serverReturnUrl=notify_url,
-        ),
-        timeout=30,
-    ).text.removeprefix("token=")
-    page = session.post(
-        base + "/quickstream/OnlinePaymentServlet3",
-        data={"token": token, "communityCode": "COMMUNITY1"},
-        timeout=30,
-    )
-    csrf = html.unescape(re.search(r'name="csrf" value="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
-    paid = session.post(
-        page.url + "/pay",
-        data={
-            "csrf": csrf,
-            "paymentMethod": "card",
-            "cardholderName": "Jane Citizen",
-            "cardNumber": "4242424242424242",
-            "expiryDateMonth": "12",
-            "expiryDateYear": "2030",
-            "cvn": "123",
-        },
-        timeout=30,
-    )
-    assert "receipt-number" in paid.text, paid.text[:500]
-
-
 def test_each_outbox_message_is_delivered_once(cluster: Cluster) -> None:
     receiver = Receiver([])
     notify_url = receiver.url + "/notify"
@@ -393,7 +357,7 @@ def test_each_outbox_message_is_delivered_once(cluster: Cluster) -> None:
         references = [f"OUT-{n}" for n in range(12)]
         _race(
             [
-                lambda b=b, r=r: _pay(b, notify_url, r)
+                lambda b=b, r=r: pay_hosted(b, notify_url, r)
                 for b, r in zip(cluster.urls(12), references, strict=True)
             ]
         )

@@ -4,6 +4,7 @@ API caller (requests with Basic auth, as an integrator calls it)."""
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import uuid
@@ -75,6 +76,31 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', html)
     assert match, "no csrf field in the page"
     return match.group(1)
+
+
+def pay_hosted(base: str, notify_url: str, reference: str) -> None:
+    """Pay on the hosted page of a live server at `base` (a sandbox's base URL too), with a
+    server-to-server notification to `notify_url`: one outbox message."""
+    session = requests.Session()
+    token = session.post(
+        base + TOKEN_PATH,
+        data=token_params(
+            principalAmount="10.00",
+            paymentReference=reference,
+            customerReferenceNumber=None,
+            serverReturnUrl=notify_url,
+        ),
+        timeout=30,
+    ).text.removeprefix("token=")
+    page = session.post(
+        base + HANDOFF_PATH, data={"token": token, "communityCode": "COMMUNITY1"}, timeout=30
+    )
+    paid = session.post(
+        page.url + "/pay",
+        data=card_form(html.unescape(csrf_of(page.text)), "4242424242424242"),
+        timeout=30,
+    )
+    assert "receipt-number" in paid.text, paid.text[:500]
 
 
 def card_details(number: str = PAN_VISA, expiry_year: str = "2030") -> dict[str, str]:
