@@ -104,18 +104,7 @@ class State:
         # closed by the state that made them.
         self._owns_proxy = proxy is None
         self.proxy = proxy or ProxyResources(lambda: self.config.state_dir / "ca")
-        # One outbox worker per app, shared by every sandbox (closed by the state that made it).
-        self._owns_delivery = delivery is None
-        self.delivery = delivery or Delivery(self.store)
-        self.outbox = Outbox(
-            self.clock,
-            self.outbound,
-            self.faults,
-            store=self.store,
-            instance=self.config.instance,
-            delivery=self.delivery,
-            key=sandbox or DEFAULT_KEY,
-        )
+        self.outbox = self._open_outbox(delivery)
         # Fault names: views add theirs when the app is built; outbound calls are named here.
         self.endpoints: dict[str, set[str]] = (
             endpoints
@@ -132,6 +121,25 @@ class State:
         self.on_ready: list[Callable[[str], None]] = on_ready if on_ready is not None else []
         self.sandboxes = Sandboxes(self, self._build_sandbox)
         self._start_providers()
+        self._start_delivery()
+
+    def _open_outbox(self, delivery: Delivery | None) -> Outbox:
+        """This state's outbox, served by the app's one delivery worker: made here for the
+        default sandbox, shared by every named one, closed by the state that made it."""
+        self._owns_delivery = delivery is None
+        self.delivery = delivery or Delivery(self.store)
+        return Outbox(
+            self.clock,
+            self.outbound,
+            self.faults,
+            store=self.store,
+            instance=self.config.instance,
+            delivery=self.delivery,
+            key=self.sandbox or DEFAULT_KEY,
+        )
+
+    def _start_delivery(self) -> None:
+        """The worker finds named sandboxes' outboxes through this state's registry."""
         if self._owns_delivery:
             self.delivery.sandboxes = self.sandboxes.outboxes
             self.delivery.start()
