@@ -71,3 +71,18 @@ def start_serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Pop
         text=True,
         preexec_fn=default_signals,
     )
+
+
+def serve_on_free_ports(*args: str, timeout: float = 60) -> tuple[str, subprocess.Popen[str]]:
+    """``mockbank serve --quiet`` with `args` on free ports, answering health: (its base URL,
+    the process). The caller stops the process; one that never answers is stopped here."""
+    port = free_port()
+    process = start_serve(*args, "--port", str(port), "--proxy-port", str(free_port()), "--quiet")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(base, process, timeout)
+    except BaseException:
+        process.kill()
+        process.communicate(timeout=15)
+        raise
+    return base, process

@@ -17,7 +17,7 @@ import requests
 
 from mockbank.clock import monotonic
 from tests.core.helpers import Receiver
-from tests.processes import free_port, start_serve, wait_for_health
+from tests.processes import serve_on_free_ports
 from tests.quickstream.helpers import pay_hosted
 
 pytestmark = pytest.mark.slow
@@ -36,20 +36,9 @@ def servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str
     bases = []
     try:
         for name in ("p1", "p2"):
-            port = free_port()
-            process = start_serve(
-                *store,
-                "--instance",
-                name,
-                "--port",
-                str(port),
-                "--proxy-port",
-                str(free_port()),
-                "--quiet",
-            )
+            base, process = serve_on_free_ports(*store, "--instance", name)
             processes.append(process)
-            wait_for_health(f"http://127.0.0.1:{port}", process, timeout=60)
-            bases.append(f"http://127.0.0.1:{port}")
+            bases.append(base)
         yield bases
     finally:
         for process in processes:

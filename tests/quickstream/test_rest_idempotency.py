@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from mockbank.pytest_plugin import Mockbank
-from tests.processes import free_port, start_serve, wait_for_health
+from tests.processes import serve_on_free_ports
 from tests.quickstream.helpers import Rest, assert_envelope, payment
 
 CLIENTS = 50
@@ -95,19 +95,9 @@ def test_one_key_raced_across_two_processes_sharing_a_store(tmp_path: Path) -> N
     bases = []
     try:
         for _ in range(2):
-            port = free_port()
-            process = start_serve(
-                "--state",
-                str(tmp_path),
-                "--port",
-                str(port),
-                "--proxy-port",
-                str(free_port()),
-                "--quiet",
-            )
+            base, process = serve_on_free_ports("--state", str(tmp_path))
             processes.append(process)
-            wait_for_health(f"http://127.0.0.1:{port}", process)
-            bases.append(f"http://127.0.0.1:{port}/quickstream/rest/v1")
+            bases.append(f"{base}/quickstream/rest/v1")
         token = Rest(bases[0]).token()
         answers = _race(bases, payment(30.00, singleUseTokenId=token), "cluster-key")
         assert {a.status_code for a in answers} == {201}
