@@ -28,6 +28,7 @@ from mockbank.outbox import Message
 from mockbank.providers.tokenos.errors import InvalidArgument, NotFound
 from mockbank.providers.tokenos.models.common import is_text, object_field
 from mockbank.providers.tokenos.models.lifecycle import StatusChange
+from mockbank.providers.tokenos.records.tokens import Transfer
 from mockbank.providers.tokenos.records.webhooks import (
     NS_EVENT,
     NS_WEBHOOK,
@@ -193,25 +194,25 @@ def publish_event(
     )
 
 
-def transfer_notification(entry: dict[str, Any], status: str) -> dict[str, Any]:
+def transfer_notification(entry: Transfer, status: str) -> dict[str, Any]:
     """A v1 ``TRANSFER_STATUS_CHANGED`` body: transfer and transaction ids, refId, status."""
-    transfer = entry["transfer"]
+    transfer = entry.transfer
     return {
         "transferId": transfer["id"],
         "transactionId": transfer.get("transactionId"),
         "refId": transfer["payload"].get("refId"),
-        "tokenId": entry["tokenId"],
-        "memberId": entry["toMemberId"],
+        "tokenId": entry.token_id,
+        "memberId": entry.to_member_id,
         "status": status,
     }
 
 
 def publish_transfer_events(
-    state: State, entry: dict[str, Any], *, now: datetime, settles_at: datetime
+    state: State, entry: Transfer, *, now: datetime, settles_at: datetime
 ) -> None:
     """A v1 transfer's PROCESSING now and its outcome when the clock settles it (each once)."""
-    transfer_id = entry["transfer"]["id"]
-    member_id = entry["toMemberId"]
+    transfer_id = entry.transfer["id"]
+    member_id = entry.to_member_id
     publish_event(
         state,
         member_id,
@@ -221,7 +222,7 @@ def publish_transfer_events(
         dedupe_key=f"transfer:{transfer_id}:PROCESSING",
         label=f"transfer {transfer_id} PROCESSING",
     )
-    outcome = str(entry["outcome"])
+    outcome = entry.outcome
     if outcome == "PROCESSING":  # the magic amount that never settles
         return
     publish_event(

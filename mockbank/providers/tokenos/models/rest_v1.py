@@ -113,8 +113,8 @@ def _page(args: Mapping[str, str]) -> tuple[int, int]:
         raise InvalidArgument(error.detail.replace("offset", "page.offset", 1)) from None
 
 
-def _role_matches(value: Mapping[str, Any], caller: str, role: str) -> bool:
-    payee, payer = value["toMemberId"], value["fromMemberId"]
+def _role_matches(stored: StoredToken, caller: str, role: str) -> bool:
+    payee, payer = stored.to_member_id, stored.from_member_id
     if role == "TO":
         return bool(caller == payee)
     if role == "FROM":
@@ -167,14 +167,13 @@ class TokenFilter:
             acting_as=args.get("filter.actingAsRefId", "").strip(),
         )
 
-    def matches(self, value: Mapping[str, Any], caller: str) -> bool:
+    def matches(self, stored: StoredToken, caller: str) -> bool:
         """Whether a stored token passes every filter given."""
-        token = value["token"]
-        created = int(value.get("createdAtMs") or 0)
+        token, created = stored.token, stored.created_at_ms
         acting = (token["payload"].get("actingAs") or {}).get("refId")
         checks = (
-            not self.token_type or value["type"] == self.token_type,
-            _role_matches(value, caller, self.role),
+            not self.token_type or stored.type == self.token_type,
+            _role_matches(stored, caller, self.role),
             self.start_ms is None or created >= self.start_ms,
             self.end_ms is None or created <= self.end_ms,
             not self.source or _account_of(token, "source") == self.source,
@@ -188,5 +187,6 @@ def list_tokens(store: Store, caller: str, args: Mapping[str, str]) -> dict[str,
     """``GET /tokens``: optional ``type``, ``page.*`` (or ``offset``/``limit``) and ``filter.*``."""
     wanted = TokenFilter.parse(args)
     start, count = _page(args)
-    tokens = [r.value["token"] for r in store.records(NS_TOKEN) if wanted.matches(r.value, caller)]
+    stored = (StoredToken.from_value(r.value) for r in store.records(NS_TOKEN))
+    tokens = [t.token for t in stored if wanted.matches(t, caller)]
     return paged("tokens", tokens, start, count)

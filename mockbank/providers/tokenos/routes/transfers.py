@@ -33,10 +33,11 @@ def _redeem(caller: Caller) -> Response:
         lenient=lenient_signatures(state),
     )
     journal_note("transfer", transfer["id"])
-    entry = state.store.get(NS_TRANSFER, transfer["id"], now=state.now())
-    if entry is not None:
+    stored = state.store.get(NS_TRANSFER, transfer["id"], now=state.now())
+    if stored is not None:
+        entry = Transfer.from_value(stored)
         events.publish_transfer_events(
-            state, entry, now=state.now(), settles_at=tokens.settles_at(Transfer.from_value(entry))
+            state, entry, now=state.now(), settles_at=tokens.settles_at(entry)
         )
     return jsonify({"transfer": transfer})
 
