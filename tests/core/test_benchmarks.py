@@ -97,3 +97,11 @@ def test_proxy_benchmark_prints_both_rates() -> None:
     assert "direct HTTPS:" in output
     assert "through HTTPS proxy:" in output
     assert "ratio proxy/direct:" in output
+
+
+@pytest.mark.slow
+def test_outbox_idle_benchmark_prints_threads_and_store_calls() -> None:
+    output = run("outbox_idle.py", "--sandboxes", "5", "--seconds", "1")
+    assert "5 idle sandboxes" in output
+    assert "outbox threads: " in output
+    assert "store calls per poll: " in output
