@@ -21,13 +21,14 @@ import secrets
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from itertools import zip_longest
 from typing import TYPE_CHECKING
 
 from mockbank.clock import monotonic
 from mockbank.store import Record, Store
 
 if TYPE_CHECKING:
-    from mockbank.outbox import Outbox
+    from mockbank.outbox import Message, Outbox
 
 # Not under "mockbank." nor a provider's name nor "sandbox:": resetting any sandbox (the
 # default one included) leaves the other sandboxes' marks where they are.
@@ -40,6 +41,8 @@ log = logging.getLogger("mockbank.outbox")
 
 # The live sandboxes' outboxes among these names (an unknown or expired one is left out).
 SandboxOutboxes = Callable[[list[str]], dict[str, "Outbox"]]
+# A message due in an outbox, and the instant on that outbox's clock it was found due at.
+_Due = tuple["Outbox", "Message", datetime]
 
 
 class Delivery:
@@ -154,20 +157,17 @@ class Delivery:
         except Exception:
             self._log_failure("reading the outbox marks")
             return False
-        attempted = False
+        queues: list[list[_Due]] = []
         for mark in marks:
-            if self._stopping:
-                break
             outbox = outboxes.get(mark.key)
             try:
-                if outbox is None:
-                    if mark.key in checked:  # a deleted or expired sandbox: nothing to deliver
-                        self._unmark(mark)
-                    continue
-                attempted = self._serve(outbox, mark) or attempted
+                if outbox is not None:
+                    queues.append(self._due_in(outbox, mark))
+                elif mark.key in checked:  # a deleted or expired sandbox: nothing to deliver
+                    self._unmark(mark)
             except Exception:
-                self._log_failure(f"delivering outbox {mark.key!r}")
-        return attempted
+                self._log_failure(f"reading outbox {mark.key!r}")
+        return self._deliver_in_turns(queues)
 
     def _outboxes_for(self, keys: list[str]) -> tuple[dict[str, Outbox], set[str]]:
         """The outboxes behind these marks, and the keys checked against the sandbox registry."""
@@ -179,16 +179,27 @@ class Delivery:
         live = self.sandboxes(names)
         return {k: v for k, v in found.items() if k == DEFAULT_KEY} | live, set(names)
 
-    def _serve(self, outbox: Outbox, mark: Record) -> bool:
+    def _due_in(self, outbox: Outbox, mark: Record) -> list[_Due]:
+        """The messages due in one outbox; its mark goes once nothing is outstanding there."""
         outstanding, due, now = outbox.work()
         if not outstanding:
             self._unmark(mark)
-            return False
+        return [(outbox, message, now) for message in due]
+
+    def _deliver_in_turns(self, queues: list[list[_Due]]) -> bool:
+        """One message of each outbox in turn, so one busy sandbox does not hold back the rest."""
         attempted = False
-        for message in due:
-            if self._stopping:
-                break
-            attempted = outbox.deliver(message, now) or attempted
+        for turn in zip_longest(*queues):
+            for due in turn:
+                if self._stopping:
+                    return attempted
+                if due is None:
+                    continue
+                outbox, message, now = due
+                try:
+                    attempted = outbox.deliver(message, now) or attempted
+                except Exception:
+                    self._log_failure(f"delivering message {message.id} of outbox {outbox.key!r}")
         return attempted
 
     def _log_failure(self, what: str) -> None:
