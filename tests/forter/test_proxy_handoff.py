@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
+import requests
+
 from mockbank.clock import monotonic
 from mockbank.providers.forter.proxy import TENANT
 from mockbank.proxy import reactor as reactor_module
@@ -94,6 +96,27 @@ def test_a_body_sent_after_the_head_in_a_later_write_is_read(forter: ForterProxy
             status, echo = _answer(tls)
             assert status == 200
             assert json.loads(echo["body"]) == {"n": PAN}
+
+
+def test_an_https_proxy_url_tunnel_is_kept_alive_across_pauses(
+    forter: ForterProxyHandle, mockbank: Mockbank
+) -> None:
+    # TLS to the proxy, TLS again inside: a worker waits on the outer connection's socket.
+    proxy = forter.https_url.replace("https://", "https://SITE_ID:SITE_SECRET@")
+    with requests.Session() as session:
+        for pause in (0.0, 0.0, NEXT_REQUEST_S * 4, 0.0):
+            time.sleep(pause)
+            response = session.post(
+                "https://api.forter-secure.com/v3/x",
+                data=BODY,
+                headers={"forter-token": TOKEN, "Content-Type": "application/json"},
+                proxies={"https": proxy},
+                verify=str(forter.ca_path),
+                timeout=10,
+            )
+            assert response.status_code == 200
+            assert json.loads(response.json()["body"]) == {"n": PAN}
+    assert len(mockbank.state.requests(provider="forter", endpoint="proxy-connect")) == 1
 
 
 # -- the reactor: who serves a connection's next request ----------------------------------
