@@ -12,6 +12,11 @@ outboxes, and takes a mark away once its outbox has nothing outstanding. With a 
 (SQLite, PostgreSQL) every process reads the same marks, so any process may deliver any
 sandbox's messages; each attempt is still claimed atomically on the message itself, so exactly
 one process makes it.
+
+The worker finds the work; the attempts are made by a few sender threads (`SENDERS`), each
+outbox's due messages by one sender, in order. A receiver that is slow to answer (an attempt
+waits up to its 5 s timeout) or a latency fault then holds one sender, and the other sandboxes'
+notifications go out meanwhile.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from itertools import zip_longest
 from typing import TYPE_CHECKING
 
 from mockbank.clock import monotonic
@@ -36,6 +41,9 @@ WORK_NAMESPACE = "mockbank-outbox.work"
 # The default sandbox's mark ("default" is never a named sandbox's name).
 DEFAULT_KEY = "default"
 THREAD_NAME = "mockbank-outbox"
+# Attempts made at once, each for a different outbox (threads made as needed, at most these).
+SENDERS = 8
+SENDER_THREAD_PREFIX = f"{THREAD_NAME}-sender"
 _RECORD_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 log = logging.getLogger("mockbank.outbox")
 
@@ -55,6 +63,8 @@ class Delivery:
         self.cond = threading.Condition()
         self._outboxes: dict[str, Outbox] = {}
         self._worker: threading.Thread | None = None
+        self._senders: ThreadPoolExecutor | None = None
+        self._sending: set[str] = set()  # outboxes a sender is delivering for now
         self._stopping = False
         self._wakeups = 0
         self.rounds = 0
@@ -125,13 +135,15 @@ class Delivery:
             self._worker.start()
 
     def close(self, timeout: float = 10.0) -> None:
-        """Stop the worker (after the attempt it is making, if any) and wait for it."""
+        """Stop the worker and the senders (after the attempts they are making) and wait."""
         with self.cond:
             self._stopping = True
             self.cond.notify_all()
-            worker = self._worker
+            worker, senders = self._worker, self._senders
         if worker is not None and worker is not threading.current_thread():
             worker.join(timeout=timeout)
+        if senders is not None:  # each attempt ends within its timeout; queued ones are dropped
+            senders.shutdown(wait=True, cancel_futures=True)
 
     def _run(self) -> None:
         while True:
@@ -167,7 +179,7 @@ class Delivery:
                     self._unmark(mark)
             except Exception:
                 self._log_failure(f"reading outbox {mark.key!r}")
-        return self._deliver_in_turns(queues)
+        return self._hand_out(queues)
 
     def _outboxes_for(self, keys: list[str]) -> tuple[dict[str, Outbox], set[str]]:
         """The outboxes behind these marks, and the keys checked against the sandbox registry."""
@@ -186,21 +198,39 @@ class Delivery:
             self._unmark(mark)
         return [(outbox, message, now) for message in due]
 
-    def _deliver_in_turns(self, queues: list[list[_Due]]) -> bool:
-        """One message of each outbox in turn, so one busy sandbox does not hold back the rest."""
-        attempted = False
-        for turn in zip_longest(*queues):
-            for due in turn:
-                if self._stopping:
-                    return attempted
-                if due is None:
+    def _hand_out(self, queues: list[list[_Due]]) -> bool:
+        """Each outbox's due messages to a sender, unless one is still at work on that outbox
+        (it finds the rest next round); True when a sender was given work."""
+        handed = False
+        for queue in queues:
+            if not queue:
+                continue
+            key = queue[0][0].key
+            with self.cond:
+                if self._stopping or key in self._sending:
                     continue
-                outbox, message, now = due
+                if self._senders is None:
+                    self._senders = ThreadPoolExecutor(SENDERS, SENDER_THREAD_PREFIX)
+                self._sending.add(key)
+                senders = self._senders
+            senders.submit(self._send, key, queue)
+            handed = True
+        return handed
+
+    def _send(self, key: str, queue: list[_Due]) -> None:
+        """Deliver one outbox's due messages in order (a sender thread)."""
+        try:
+            for outbox, message, now in queue:
+                if self._stopping:
+                    return
                 try:
-                    attempted = outbox.deliver(message, now) or attempted
+                    outbox.deliver(message, now)
                 except Exception:
-                    self._log_failure(f"delivering message {message.id} of outbox {outbox.key!r}")
-        return attempted
+                    self._log_failure(f"delivering message {message.id} of outbox {key!r}")
+        finally:
+            with self.cond:
+                self._sending.discard(key)
+                self._wake_locked()  # the worker looks again: more may be due there
 
     def _log_failure(self, what: str) -> None:
         if not self._stopping:  # a store closing under a stopping worker is no news

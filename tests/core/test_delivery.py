@@ -3,6 +3,7 @@ the number of sandboxes, and each sandbox's retries still follow its own clock a
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockbank import create_app
-from mockbank.delivery import THREAD_NAME, WORK_NAMESPACE
+from mockbank.delivery import SENDER_THREAD_PREFIX, SENDERS, THREAD_NAME, WORK_NAMESPACE
 from mockbank.outbox import Message
 from mockbank.sandboxes import REGISTRY
 from mockbank.state import State
@@ -210,3 +211,58 @@ def test_an_idle_shared_store_is_polled_once_per_round_whatever_the_sandboxes(
         assert len(receiver.calls) == 20
     finally:
         state.close()
+
+
+class _Holding:
+    """A receiver that accepts a connection and answers nothing until released."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/hold"
+        self.accepted = threading.Event()
+        self.release = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        connection, _ = self.listener.accept()
+        self.accepted.set()
+        self.release.wait(30)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        connection.close()
+
+    def close(self) -> None:
+        self.release.set()
+        self.listener.close()
+
+
+def test_a_receiver_slow_to_answer_in_one_sandbox_does_not_hold_back_another(
+    app: Flask, receiver: Receiver
+) -> None:
+    client = app.test_client()
+    slow, quick = _sandbox(client, "slow"), _sandbox(client, "quick")
+    holding = _Holding()
+    try:
+        held = _notify(slow, holding.url)
+        assert holding.accepted.wait(10)  # slow's attempt is under way, its answer held back
+        _notify(quick, receiver.url + "/quick")
+        assert quick.outbox.wait_idle(10)
+        assert [p for p, _, _ in receiver.calls] == ["/quick"]
+        # Delivered while slow's attempt still waits for its answer (not after its timeout).
+        assert slow.outbox.message(held.id).status == "delivering"
+        holding.release.set()
+        assert slow.outbox.wait_idle(10)
+        assert slow.outbox.message(held.id).status == "delivered"
+    finally:
+        holding.close()
+
+
+def test_senders_stay_few_however_many_sandboxes_deliver(app: Flask, receiver: Receiver) -> None:
+    client = app.test_client()
+    sandboxes = [_sandbox(client, f"busy-{n}") for n in range(SENDERS * 2)]
+    for n, sandbox in enumerate(sandboxes):
+        _notify(sandbox, f"{receiver.url}/busy-{n}")
+    for sandbox in sandboxes:
+        assert sandbox.outbox.wait_idle(10)
+    senders = [t for t in threading.enumerate() if t.name.startswith(SENDER_THREAD_PREFIX)]
+    assert 1 <= len(senders) <= SENDERS
+    assert len(receiver.calls) == SENDERS * 2
