@@ -194,12 +194,14 @@ class Reactor:
                 keep = handler.run()
         except Exception:  # a bug in a handler must not cost the loop a connection slot
             log.exception("the proxy failed serving a connection")
-        with self._busy_lock:
+        with self._busy_lock:  # the loop, stopping, closes what was handed back before
             self._busy.discard(handler)
-        if self._stopping.is_set():
+            stopping = self._stopping.is_set()
+            if not stopping:
+                self._returned.append((handler, keep))
+        if stopping:
             handler.close()
             return
-        self._returned.append((handler, keep))
         with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
 
@@ -284,6 +286,11 @@ class Reactor:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def _close_everything(self) -> None:
+        with self._busy_lock:  # handed back by workers, not yet taken by the loop
+            returned = list(self._returned)
+            self._returned.clear()
+        for handler, _ in returned:
+            handler.close()
         for fd, slot in list(self._slots.items()):
             self._forget(fd)
             slot.handler.close()
