@@ -29,6 +29,8 @@ def test_dashboard_renders_in_chromium_and_refreshes(
 ) -> None:
     page.goto(mockbank.server.url + "/")
     assert page.title() == "mockbank dashboard"
+    # The cards come from the console's first fetch (which loads every provider): wait for it.
+    page.locator("section.card").nth(len(mockbank.state.providers) - 1).wait_for(timeout=10_000)
     assert page.locator("section.card").count() == len(mockbank.state.providers)
     requests.get(mockbank.url("syspay", "/dashboard-probe"), timeout=5)
     page.locator("#requests td", has_text="/syspay/dashboard-probe").wait_for(timeout=10_000)
