@@ -25,18 +25,16 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from harness import free_port, load, wait_until_up, waitress_app
-from token_request import FORM, MINIMAL_FLASK, mockbank_serve
+from token_request import FORM, MINIMAL_FLASK, mockbank_serve, wiremock
 
 from mockbank.clock import Clock
 from mockbank.serving import DEFAULT_SERVER
 
-WIREMOCK_CACHE = Path.home() / ".cache" / "mockbank-bench" / "wiremock"
 TOKENOS_AUTH = (
     "Basic " + base64.b64encode(b"m:2fH1YspCejjhxqSss5hvLGMfb2Gm:5zKtXEAq:sandbox-api-key").decode()
 )
@@ -79,52 +77,6 @@ def rounds_of(
 
 def ratio_of(samples: dict[str, list[float]], top: str, bottom: str) -> float:
     return statistics.median(a / b for a, b in zip(samples[top], samples[bottom], strict=True))
-
-
-def _wiremock_jar(install: bool) -> Path | None:
-    jars = sorted(WIREMOCK_CACHE.rglob("wiremock*standalone*.jar"))
-    if jars or not install or not shutil.which("npm"):
-        return jars[-1] if jars else None
-    WIREMOCK_CACHE.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "wiremock"],
-        cwd=WIREMOCK_CACHE, capture_output=True, timeout=300, check=False,
-    )  # fmt: skip
-    jars = sorted(WIREMOCK_CACHE.rglob("wiremock*standalone*.jar"))
-    return jars[-1] if jars else None
-
-
-@contextmanager
-def wiremock(enabled: bool, warm_s: float) -> Iterator[str | None]:
-    """WireMock serving a static token stub; None (and a note printed) when it cannot run."""
-    jar = _wiremock_jar(enabled) if enabled and shutil.which("java") else None
-    if jar is None:
-        why = "disabled" if not enabled else "needs java (Debian default-jre-headless) and npm"
-        print(f"WireMock: skipped ({why}; the npm package wiremock bundles the jar)", flush=True)
-        yield None
-        return
-    with tempfile.TemporaryDirectory() as directory:
-        mappings = Path(directory, "mappings")
-        mappings.mkdir()
-        (mappings / "token.json").write_text(
-            '{"request": {"method": "POST", "url": "/CommunityTokenRequestServlet"},'
-            ' "response": {"status": 200, "body": "token=stub", '
-            '"headers": {"Content-Type": "text/plain"}}}'
-        )
-        port = free_port()
-        command = [
-            "java", "-jar", str(jar), "--port", str(port), "--bind-address", "127.0.0.1",
-            "--root-dir", directory, "--disable-request-logging", "--no-request-journal",
-        ]  # fmt: skip
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_until_up(port, timeout=90)
-            url = f"http://127.0.0.1:{port}/CommunityTokenRequestServlet"
-            load(url, FORM, seconds=warm_s, connections=16)  # the JIT warms up first
-            yield url
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
 
 
 @contextmanager
