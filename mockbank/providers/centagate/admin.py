@@ -127,9 +127,10 @@ def load_fixtures(reader: FixtureReader) -> CentagateFixtures:
     return CentagateFixtures(apps, users, devices, {k: str(v) for k, v in company.items()})
 
 
-def _fixtures(state: State) -> CentagateFixtures:
-    fixtures: CentagateFixtures = state.fixtures["centagate"]
-    return fixtures
+def fixtures(state: State) -> CentagateFixtures:
+    """This state's validated Centagate fixtures."""
+    found: CentagateFixtures = state.fixtures["centagate"]
+    return found
 
 
 # -- seed and state view ----------------------------------------------------------------------
@@ -139,11 +140,11 @@ def seed(state: State) -> None:
     A device locked by wrong OTPs stays locked across restarts until a reset.
     """
     now = state.now()
-    fixtures = _fixtures(state)
-    for user in fixtures.users.values():
+    found = fixtures(state)
+    for user in found.users.values():
         record = UserState(username=user.username, status=user.status, last_success_login=0)
         state.store.add(NS_USER, user.username, record.to_value(), now=now)
-    for device in fixtures.devices.values():
+    for device in found.devices.values():
         stored = DeviceState(
             dev_acc_id=device.dev_acc_id,
             username=device.username,
@@ -187,7 +188,7 @@ def state_view(state: State) -> dict[str, Any]:
                 "secretKey": "***",
                 "hmacOrder": a.hmac_order,
             }
-            for a in _fixtures(state).apps.values()
+            for a in fixtures(state).apps.values()
         ],
         "users": [_user_view(UserState.from_value(r.value)) for r in store.records(NS_USER)],
         "devices": [DeviceState.from_value(r.value).to_value() for r in store.records(NS_DEVICE)],
@@ -204,7 +205,7 @@ def state_view(state: State) -> dict[str, Any]:
 def dashboard(state: State) -> list[dict[str, str]]:
     """Pending challenges with their QR codes, as a person scanning them would see them."""
     items = []
-    for dev_acc_id in _fixtures(state).devices:
+    for dev_acc_id in fixtures(state).devices:
         for challenge in models.pending_challenges(state.store, dev_acc_id, now=state.now()):
             items.append(
                 {

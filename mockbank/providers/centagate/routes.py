@@ -10,6 +10,7 @@ from flask import Blueprint, Response, render_template, request
 from mockbank.clients.centagate import qr_content
 from mockbank.context import vendor_context
 from mockbank.providers.centagate import auth, device, models, outofband
+from mockbank.providers.centagate.admin import fixtures
 from mockbank.providers.centagate.errors import CentagateRequest, envelope
 from mockbank.providers.centagate.qr import qr_png
 from mockbank.providers.centagate.settings import settings
@@ -21,11 +22,6 @@ bp = Blueprint("centagate", __name__, template_folder="templates")
 # The v2 cloud paths of the seed, and the unversioned paths of the 2018 API document.
 API_PREFIXES = ("/v2/CentagateWS/webresources", "/CentagateWS/webresources")
 HMAC_ORDER_HEADER = "X-Mockbank-Hmac-Order"
-
-
-def _fixtures(state: State) -> models.CentagateFixtures:
-    fixtures: models.CentagateFixtures = state.fixtures["centagate"]
-    return fixtures
 
 
 def _is_2018_path() -> bool:
@@ -40,7 +36,7 @@ def _authenticate(
     """Fields, app, HMAC and timestamp checks shared by the APIs."""
     fields = models.request_fields(body, api, legacy_path=_is_2018_path())
     sent = models.read_hmac(body)
-    app = models.find_app(_fixtures(state), fields["integrationKey"])
+    app = models.find_app(fixtures(state), fields["integrationKey"])
     options = settings(state)
     # From here on, failures are written in this app's return-code table.
     per_request = vendor_context(CentagateRequest)
@@ -82,7 +78,7 @@ def request_qr_code() -> Response:
     app, fields = _authenticate(state, body, "requestQrCode")
     ttl = settings(state).challenge_ttl_s
     obj = models.request_qr_code(
-        state.store, _fixtures(state), app, fields, state, now=state.now(), ttl_s=ttl
+        state.store, fixtures(state), app, fields, state, now=state.now(), ttl_s=ttl
     )
     journal_note("otpChallenge", obj["otpChallenge"])
     return _success(obj)
@@ -94,7 +90,7 @@ def auth_qr_code() -> Response:
     body = models.parse_body(request.get_data(cache=True))
     app, fields = _authenticate(state, body, "authQRCode")
     obj = models.authorize_qr_code(
-        state.store, _fixtures(state), app, fields, state, now=state.now()
+        state.store, fixtures(state), app, fields, state, now=state.now()
     )
     return _success(obj)
 
@@ -104,7 +100,7 @@ def state_check() -> Response:
     state = current_state()
     body = models.parse_body(request.get_data(cache=True))
     app, fields = _authenticate(state, body, "statecheck")
-    obj = outofband.state_check(state.store, _fixtures(state), app, fields, state, now=state.now())
+    obj = outofband.state_check(state.store, fixtures(state), app, fields, state, now=state.now())
     return _success(obj)
 
 
@@ -123,14 +119,14 @@ for _rule in _routes("/auth/authQRCode") + _routes("/auth/authQrCode"):
 def device_page(dev_acc_id: str) -> tuple[str, int]:
     """The CENTAGATE app of one device account: pending QRs, and the OTP once approved."""
     state = current_state()
-    fixtures = _fixtures(state)
-    account = fixtures.devices.get(dev_acc_id)
+    known = fixtures(state)
+    account = known.devices.get(dev_acc_id)
     if account is None:
         page = render_template(
             "centagate/device.html",
             device=None,
             dev_acc_id=dev_acc_id,
-            known=sorted(fixtures.devices),
+            known=sorted(known.devices),
         )
         return page, 404
     wanted = request.form.get("challenge", "") if request.method == "POST" else None
