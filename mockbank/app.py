@@ -95,7 +95,6 @@ class _Flask(Flask):
         self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
         self._waiting: dict[str, Provider] = {}  # providers whose views are not added yet
         self._views_lock = threading.Lock()
-        self.views_added: list[Callable[[str], None]] = []
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         found = self._sync.get(func)
@@ -125,8 +124,7 @@ class _Flask(Flask):
                 finally:
                     self._adding_views = False
             del self._waiting[name]
-            for added in self.views_added:
-                added(name)
+            routing.collect_endpoints(self, self.extensions["mockbank"], name)
 
     def _check_setup_finished(self, f_name: str) -> None:
         if not self._adding_views:
@@ -168,7 +166,6 @@ def create_app(
     app.register_blueprint(control.bp, url_prefix="/_mockbank")
     app.register_blueprint(dashboard.bp)
     routing.install(app, state)
-    app.views_added.append(lambda name: routing.collect_endpoints(app, state, name))
     state.on_ready.append(app.add_views)
     for name in [n for n in state.providers if state.is_ready(n)]:
         app.add_views(name)
